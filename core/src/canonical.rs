@@ -1,0 +1,128 @@
+//! Canonical JSON and sha256 content hashes (DESIGN §5).
+//!
+//! The form, fixed by golden vectors in the tests and never to change:
+//! - object keys sorted by their UTF-8 bytes, no whitespace anywhere;
+//! - strings (keys too) in Unicode NFC, escaped as serde_json escapes them (`\"`, `\\`, `\n`,
+//!   `\u001f`, …; nothing else, so non-ASCII stays as UTF-8);
+//! - an object member whose value is `null` is left out, so an absent optional field and a `null`
+//!   hash alike (new optional fields in later versions leave old hashes unchanged);
+//! - integers in plain decimal; a float with no fractional part below 2^53 as an integer
+//!   (`5.0` → `5`, `-0.0` → `0`); other floats in the shortest form that reads back to the same
+//!   value (`0.1`, `1e-7`). Non-finite numbers cannot occur (JSON has none).
+//!
+//! The form is written here rather than taken from an RFC 8785 crate because we also normalise
+//! Unicode and drop nulls, and because an upgrade of a dependency must never change a hash.
+
+use serde::Serialize;
+use serde_json::{Map, Number, Value};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::model::{Sha256, Visit};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CanonicalError {
+    #[error("value cannot be represented as JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("two keys are equal after Unicode normalisation")]
+    DuplicateKey,
+}
+
+/// The canonical JSON text of any serialisable value.
+pub fn to_canonical_json<T: Serialize + ?Sized>(value: &T) -> Result<String, CanonicalError> {
+    let value = serde_json::to_value(value)?;
+    let mut out = String::new();
+    write_value(&value, &mut out)?;
+    Ok(out)
+}
+
+/// The sha256 of the canonical JSON of `value`.
+pub fn hash_of<T: Serialize + ?Sized>(value: &T) -> Result<Sha256, CanonicalError> {
+    Ok(Sha256::of(to_canonical_json(value)?.as_bytes()))
+}
+
+/// A visit's content hash: its canonical JSON without `visit_id`. Transport fields such as
+/// `device_seq` are not part of [`Visit`] at all, so a double-tapped "finish" of one draft hashes
+/// the same whatever number it was given.
+pub fn visit_content_hash(visit: &Visit) -> Result<Sha256, CanonicalError> {
+    let mut value = serde_json::to_value(visit)?;
+    if let Value::Object(map) = &mut value {
+        map.remove("visit_id");
+    }
+    let mut out = String::new();
+    write_value(&value, &mut out)?;
+    Ok(Sha256::of(out.as_bytes()))
+}
+
+fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => write_number(n, out),
+        Value::String(s) => write_string(s, out)?,
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Object(map) => write_object(map, out)?,
+    }
+    Ok(())
+}
+
+fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), CanonicalError> {
+    let mut members: Vec<(String, &Value)> = map
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.nfc().collect(), v))
+        .collect();
+    members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    if members.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CanonicalError::DuplicateKey);
+    }
+    out.push('{');
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(key, out)?;
+        out.push(':');
+        write_value(value, out)?;
+    }
+    out.push('}');
+    Ok(())
+}
+
+fn write_string(s: &str, out: &mut String) -> Result<(), CanonicalError> {
+    let normalised: String = s.nfc().collect();
+    out.push_str(&serde_json::to_string(&normalised)?);
+    Ok(())
+}
+
+/// Largest integer a double holds exactly.
+const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
+
+fn write_number(n: &Number, out: &mut String) {
+    use std::fmt::Write;
+    if let Some(i) = n.as_i64() {
+        let _ = write!(out, "{i}");
+    } else if let Some(u) = n.as_u64() {
+        let _ = write!(out, "{u}");
+    } else if let Some(f) = n.as_f64() {
+        if f.fract() == 0.0 && f.abs() < MAX_EXACT_INTEGER {
+            // In range, so the cast is exact, and an integer has no negative zero.
+            #[allow(clippy::cast_possible_truncation)]
+            let _ = write!(out, "{}", f as i64);
+        } else {
+            // serde_json prints floats with ryu: the shortest text that reads back the same.
+            let _ = write!(out, "{n}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

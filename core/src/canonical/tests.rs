@@ -1,0 +1,191 @@
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::*;
+use crate::model::*;
+use crate::sample;
+
+fn canon(v: &Value) -> String {
+    to_canonical_json(v).unwrap()
+}
+
+/// Fixed vectors: these strings and hashes are the contract between phones and servers of every
+/// version. If one of these assertions fails, the canonical form changed: that is a bug.
+#[test]
+fn golden_vectors() {
+    let cases: [(Value, &str); 8] = [
+        (
+            json!({"b": 1, "a": [true, false, null], "c": {"z": "x", "y": null}}),
+            r#"{"a":[true,false,null],"b":1,"c":{"z":"x"}}"#,
+        ),
+        (
+            json!({"n": 5.0, "m": -0.0, "f": 0.1, "e": 1e-7, "big": 1e21, "i": -42, "u": 18446744073709551615u64}),
+            r#"{"big":1e+21,"e":1e-7,"f":0.1,"i":-42,"m":0,"n":5,"u":18446744073709551615}"#,
+        ),
+        (
+            json!({"s": "Cafe\u{301} \"q\" \\ \n\t\u{1f} / é"}),
+            "{\"s\":\"Caf\u{e9} \\\"q\\\" \\\\ \\n\\t\\u001f / \u{e9}\"}",
+        ),
+        (
+            json!({"B": 1, "a": 2, "_": 3, "\u{e9}": 4, "z": 5}),
+            "{\"B\":1,\"_\":3,\"a\":2,\"z\":5,\"\u{e9}\":4}",
+        ),
+        (json!([]), "[]"),
+        (json!({}), "{}"),
+        (json!("NIK 3201"), "\"NIK 3201\""),
+        (
+            json!({"nested": [{"b": 2, "a": 1}, [], {}]}),
+            r#"{"nested":[{"a":1,"b":2},[],{}]}"#,
+        ),
+    ];
+    for (value, expected) in cases {
+        assert_eq!(canon(&value), expected);
+    }
+    assert_eq!(
+        hash_of(&json!({"b": 1, "a": "x", "c": null}))
+            .unwrap()
+            .as_str(),
+        "cdab067e9f3beb32d1252cfd63e492592fecbf591b0d08cadb24bb17f3864246"
+    );
+}
+
+/// A complete sample visit hashes to a fixed value: any change to the model's wire form that
+/// alters existing visits' hashes shows up here.
+#[test]
+fn golden_visit_hash() {
+    let village = sample::village();
+    let household = sample::household(7, &village, 1, 3);
+    let finished = Timestamp::parse("2026-11-21T09:30:00+07:00").unwrap();
+    let visit = sample::found_visit(
+        &household,
+        EnumeratorId(uuid::Uuid::from_u128(1)),
+        DeviceId(uuid::Uuid::from_u128(2)),
+        finished,
+        1,
+    );
+    let hash = visit_content_hash(&visit).unwrap();
+    assert_eq!(
+        hash.as_str(),
+        "1327bdd4532d2ca9ccede0dd8a6bcbe4ba3143f8cc409b6d5f87b1027227434b"
+    );
+}
+
+#[test]
+fn visit_hash_ignores_the_visit_id() {
+    let household = sample::household(1, &sample::village(), 1, 1);
+    let visit = sample::found_visit(
+        &household,
+        EnumeratorId(uuid::Uuid::nil()),
+        DeviceId(uuid::Uuid::nil()),
+        Timestamp::now_utc(),
+        1,
+    );
+    let mut again = visit.clone();
+    again.visit_id = VisitId::new_v7();
+    assert_eq!(
+        visit_content_hash(&visit).unwrap(),
+        visit_content_hash(&again).unwrap()
+    );
+    again.notes = Some("catatan".into());
+    assert_ne!(
+        visit_content_hash(&visit).unwrap(),
+        visit_content_hash(&again).unwrap()
+    );
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|i| json!(i)),
+        (-1e12f64..1e12).prop_map(|f| json!(f)),
+        "\\PC{0,8}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(4, 40, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec(("[a-z]{1,4}", inner), 0..5)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
+/// Reverses the key order of every object, as another platform's serialiser might.
+fn reversed_text(v: &Value) -> String {
+    match v {
+        Value::Object(map) => {
+            let members: Vec<String> = map
+                .iter()
+                .rev()
+                .map(|(k, v)| format!("{}:{}", serde_json::to_string(k).unwrap(), reversed_text(v)))
+                .collect();
+            format!("{{{}}}", members.join(" , "))
+        }
+        Value::Array(items) => format!(
+            "[ {} ]",
+            items
+                .iter()
+                .map(reversed_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => serde_json::to_string(other).unwrap(),
+    }
+}
+
+/// Replaces every string (and key) by its NFD decomposition.
+fn decomposed(v: &Value) -> Value {
+    use unicode_normalization::UnicodeNormalization;
+    match v {
+        Value::String(s) => Value::String(s.nfd().collect()),
+        Value::Array(items) => Value::Array(items.iter().map(decomposed).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.nfd().collect(), decomposed(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Removes every null member of every object.
+fn without_nulls(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(without_nulls).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_nulls(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    #[test]
+    fn key_order_and_whitespace_do_not_change_the_form(v in arb_json()) {
+        let reparsed: Value = serde_json::from_str(&reversed_text(&v)).unwrap();
+        prop_assert_eq!(canon(&reparsed), canon(&v));
+    }
+
+    #[test]
+    fn unicode_normalisation_does_not_change_the_form(v in arb_json(), s in "[a-zA-Z ]{0,3}(e\u{301}|\u{e9}|A\u{30a}|\u{c5}|\u{1e69}|s\u{323}\u{307})[a-z]{0,3}") {
+        let wrapped = json!({"text": s, "inner": v});
+        prop_assert_eq!(canon(&decomposed(&wrapped)), canon(&wrapped));
+    }
+
+    #[test]
+    fn absent_and_null_fields_hash_alike(v in arb_json()) {
+        prop_assert_eq!(hash_of(&without_nulls(&v)).unwrap(), hash_of(&v).unwrap());
+    }
+
+    #[test]
+    fn canonical_text_is_valid_json_and_a_fixed_point(v in arb_json()) {
+        let text = canon(&v);
+        let back: Value = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(canon(&back), text);
+    }
+}

@@ -1,0 +1,23 @@
+//! # verivali-core
+//!
+//! The domain of Verivali, and everything a phone runs offline: the data model with its
+//! Indonesian and English labels ([`model`]), the validation rules with stable codes
+//! ([`validate`]), suggestions beside the enumerator's judgement ([`suggest`]), canonical JSON and
+//! content hashes ([`canonical`]), the deterministic household merge ([`merge`]) and, with the
+//! `store` feature, the phone's SQLite store ([`store`]).
+//!
+//! The server depends on this crate without the `store` feature, so that phone and server share
+//! one model, one set of rules, one hash and one merge, and can never disagree.
+//!
+//! Not here: HTTP, async runtimes, FFI. Those live in the server and the bindings.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::panic))]
+
+pub mod canonical;
+pub mod merge;
+pub mod model;
+pub mod sample;
+#[cfg(feature = "store")]
+pub mod store;
+pub mod suggest;
+pub mod validate;

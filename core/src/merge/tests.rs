@@ -1,0 +1,382 @@
+use proptest::prelude::*;
+use time::Duration;
+use uuid::Uuid;
+
+use super::*;
+use crate::canonical::visit_content_hash;
+use crate::sample;
+
+fn household() -> Household {
+    sample::household(5, &sample::village(), 1, 1)
+}
+
+fn base_time() -> Timestamp {
+    Timestamp::parse("2026-11-20T08:00:00+07:00").unwrap()
+}
+
+fn accepted(visit: Visit) -> AcceptedVisit {
+    AcceptedVisit {
+        content_hash: visit_content_hash(&visit).unwrap(),
+        order_time: visit.finished_at.unwrap(),
+        visit,
+    }
+}
+
+/// A visit by enumerator `who` (each enumerator has one phone) at `minutes` past the base time.
+fn visit(h: &Household, who: u128, minutes: i64, seq: u64) -> Visit {
+    sample::found_visit(
+        h,
+        EnumeratorId(Uuid::from_u128(who)),
+        DeviceId(Uuid::from_u128(100 + who)),
+        Timestamp(base_time().0 + Duration::minutes(minutes)),
+        seq,
+    )
+}
+
+fn review(
+    h: &Household,
+    n: u128,
+    decision: Decision,
+    visit_id: Option<VisitId>,
+    minutes: i64,
+) -> Review {
+    Review {
+        review_id: ReviewId(Uuid::from_u128(1000 + n)),
+        household_id: h.household_id,
+        visit_id,
+        decision,
+        other_household_id: None,
+        comment: Some("periksa lagi".into()),
+        reviewer_id: UserId(Uuid::from_u128(9)),
+        decided_at: Timestamp(base_time().0 + Duration::minutes(minutes)),
+    }
+}
+
+/// Drops some observations and varies the verdicts, so that visits overlap only partly.
+fn vary(mut v: Visit, mask: u16, verdict: u8) -> Visit {
+    if mask & 1 != 0 {
+        v.housing.floor = None;
+    }
+    if mask & 2 != 0 {
+        v.housing.floor_area_m2 = None;
+    }
+    if mask & 4 != 0 {
+        v.welfare.meals_per_day = None;
+    }
+    if mask & 8 != 0 {
+        v.location = None;
+    }
+    if mask & 16 != 0 {
+        v.assessment = None;
+    }
+    if mask & 32 != 0 {
+        v.member_changes.push(MemberChange::MarkMoved {
+            member_id: sample::household(5, &sample::village(), 1, 1).members[3].member_id,
+            date: None,
+        });
+    }
+    if mask & 64 != 0 {
+        v.member_changes.push(MemberChange::Update {
+            member_id: sample::household(5, &sample::village(), 1, 1).members[2].member_id,
+            details: MemberDetails {
+                education: Some(Education::InJuniorSecondary),
+                ..MemberDetails::default()
+            },
+        });
+    }
+    v.outcome =
+        Some([Outcome::Found, Outcome::NobodyHome, Outcome::MovedAway][usize::from(verdict % 3)]);
+    v.recommendation =
+        Some([Recommendation::Keep, Recommendation::Remove][usize::from(verdict / 3 % 2)]);
+    v
+}
+
+fn arb_visits() -> impl Strategy<Value = Vec<AcceptedVisit>> {
+    prop::collection::vec((1u128..=3, -600i64..600, any::<u16>(), any::<u8>()), 1..7).prop_map(
+        |specs| {
+            let h = household();
+            specs
+                .into_iter()
+                .enumerate()
+                .map(|(i, (who, minutes, mask, verdict))| {
+                    accepted(vary(visit(&h, who, minutes, i as u64), mask, verdict))
+                })
+                .collect()
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn merge_is_independent_of_arrival_order(
+        (visits, shuffled) in arb_visits().prop_flat_map(|v| (Just(v.clone()), Just(v).prop_shuffle())),
+        returned in any::<prop::sample::Index>(),
+    ) {
+        let h = household();
+        let reviews = vec![review(&h, 1, Decision::Return, Some(visits[returned.index(visits.len())].visit.visit_id), 700)];
+        let a = merge(&h, &visits, &reviews).unwrap();
+        let b = merge(&h, &shuffled, &reviews).unwrap();
+        prop_assert_eq!(&a.state_hash, &b.state_hash);
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_duplicate_visit_changes_nothing(visits in arb_visits(), which in any::<prop::sample::Index>(), fresh_id in any::<bool>()) {
+        let h = household();
+        let once = merge(&h, &visits, &[]).unwrap();
+        let mut again = visits.clone();
+        let mut copy = visits[which.index(visits.len())].clone();
+        if fresh_id {
+            // Same content under a new id: stored for audit, never counted twice.
+            copy.visit.visit_id = VisitId(Uuid::from_u128(u128::MAX));
+        }
+        again.push(copy);
+        let twice = merge(&h, &again, &[]).unwrap();
+        prop_assert_eq!(&once.state.household, &twice.state.household);
+        prop_assert_eq!(&once.state.housing, &twice.state.housing);
+        prop_assert_eq!(&once.state.visits_used, &twice.state.visits_used);
+        prop_assert_eq!(&once.state.conflicts, &twice.state.conflicts);
+        if !fresh_id {
+            prop_assert_eq!(&once.state_hash, &twice.state_hash);
+        }
+    }
+
+    #[test]
+    fn a_returned_visit_has_no_effect(visits in arb_visits(), which in any::<prop::sample::Index>()) {
+        let h = household();
+        let returned = visits[which.index(visits.len())].visit.visit_id;
+        let without: Vec<AcceptedVisit> = visits.iter().filter(|v| v.visit.visit_id != returned).cloned().collect();
+        let reviews = [review(&h, 1, Decision::Return, Some(returned), 900)];
+        let with_return = merge(&h, &visits, &reviews).unwrap();
+        let never_sent = merge(&h, &without, &[]).unwrap();
+        prop_assert_eq!(&with_return.state.household, &never_sent.state.household);
+        prop_assert_eq!(&with_return.state.housing, &never_sent.state.housing);
+        prop_assert_eq!(&with_return.state.welfare, &never_sent.state.welfare);
+        prop_assert_eq!(with_return.state.outcome, never_sent.state.outcome);
+        prop_assert_eq!(&with_return.state.visits_used, &never_sent.state.visits_used);
+        prop_assert!(!with_return.state.visits_used.contains(&returned));
+    }
+
+    #[test]
+    fn an_absent_field_never_erases_a_value(visits in arb_visits(), minutes in 700i64..800) {
+        let h = household();
+        let before = merge(&h, &visits, &[]).unwrap();
+        // A later visit that observed only the outcome.
+        let mut sparse = Visit::draft(Some(h.household_id), EnumeratorId(Uuid::from_u128(1)), DeviceId(Uuid::from_u128(101)), base_time());
+        sparse.finished_at = Some(Timestamp(base_time().0 + Duration::minutes(minutes)));
+        sparse.outcome = Some(Outcome::Found);
+        let mut all = visits.clone();
+        all.push(accepted(sparse));
+        let after = merge(&h, &all, &[]).unwrap();
+        prop_assert_eq!(&before.state.housing, &after.state.housing);
+        prop_assert_eq!(&before.state.welfare, &after.state.welfare);
+        prop_assert_eq!(&before.state.household.members, &after.state.household.members);
+        prop_assert_eq!(&before.state.location, &after.state.location);
+    }
+
+    #[test]
+    fn a_superseding_visit_replaces_the_one_it_corrects(visits in arb_visits(), which in any::<prop::sample::Index>(), area in 10u32..500) {
+        let h = household();
+        let original = &visits[which.index(visits.len())];
+        let mut correction = original.visit.clone();
+        correction.visit_id = VisitId(Uuid::from_u128(u128::MAX - 1));
+        correction.supersedes = Some(original.visit.visit_id);
+        correction.housing.floor_area_m2 = Some(f64::from(area) + 0.5);
+        correction.finished_at = Some(Timestamp(base_time().0 + Duration::days(1)));
+        let mut all = visits.clone();
+        all.push(accepted(correction.clone()));
+        let corrected = merge(&h, &all, &[]).unwrap();
+        // Same as if the corrected content had been the original all along.
+        let mut replaced: Vec<AcceptedVisit> = visits.iter().filter(|v| v.visit.visit_id != original.visit.visit_id).cloned().collect();
+        let mut in_place = correction.clone();
+        in_place.finished_at = original.visit.finished_at;
+        replaced.push(AcceptedVisit { order_time: original.order_time, ..accepted(in_place) });
+        let expected = merge(&h, &replaced, &[]).unwrap();
+        prop_assert!(!corrected.state.visits_used.contains(&original.visit.visit_id));
+        prop_assert_eq!(&corrected.state.housing, &expected.state.housing);
+        prop_assert_eq!(&corrected.state.household, &expected.state.household);
+        prop_assert_eq!(&corrected.state.visits_used, &expected.state.visits_used);
+    }
+}
+
+#[test]
+fn the_latest_observation_wins_field_by_field() {
+    let h = household();
+    let mut early = visit(&h, 1, 0, 1);
+    early.housing.floor = Some(FloorMaterial::Earth);
+    early.welfare.meals_per_day = Some(1);
+    let mut late = visit(&h, 1, 60, 2);
+    late.housing.floor = Some(FloorMaterial::Cement);
+    late.welfare.meals_per_day = None;
+    let merged = merge(&h, &[accepted(late.clone()), accepted(early.clone())], &[]).unwrap();
+    assert_eq!(merged.state.housing.floor, Some(FloorMaterial::Cement));
+    assert_eq!(merged.state.welfare.meals_per_day, Some(1));
+    assert_eq!(
+        merged.state.visits_used,
+        vec![early.visit_id, late.visit_id]
+    );
+    assert_eq!(merged.state.status, VerificationStatus::Visited);
+}
+
+#[test]
+fn a_dated_tombstone_is_not_undone_by_a_later_update_of_another_field() {
+    let h = household();
+    let member = h.members[1].member_id;
+    let mut died = visit(&h, 1, 0, 1);
+    died.member_changes = vec![MemberChange::MarkDeceased {
+        member_id: member,
+        date: Some(time::macros::date!(2026 - 10 - 01)),
+    }];
+    let mut rename = visit(&h, 2, 30, 2);
+    rename.member_changes = vec![MemberChange::Update {
+        member_id: member,
+        details: MemberDetails {
+            name: Some("Sri Wahyuni".into()),
+            ..MemberDetails::default()
+        },
+    }];
+    let merged = merge(&h, &[accepted(rename), accepted(died)], &[]).unwrap();
+    let m = merged
+        .state
+        .household
+        .members
+        .iter()
+        .find(|m| m.member_id == member)
+        .unwrap();
+    assert_eq!(m.presence, Presence::Deceased);
+    assert_eq!(m.name(), "Sri Wahyuni");
+}
+
+#[test]
+fn disagreeing_enumerators_need_review_until_resolved() {
+    let h = household();
+    let mut a = visit(&h, 1, 0, 1);
+    a.assessment = Some(Assessment::ExtremePoor);
+    let mut b = visit(&h, 2, 30, 2);
+    b.assessment = Some(Assessment::NotPoor);
+    let visits = [accepted(a.clone()), accepted(b.clone())];
+    let merged = merge(&h, &visits, &[]).unwrap();
+    assert_eq!(merged.state.status, VerificationStatus::NeedsReview);
+    assert_eq!(
+        merged.state.conflicts,
+        vec![Conflict {
+            field: ConflictField::Assessment,
+            visits: {
+                let mut v = vec![a.visit_id, b.visit_id];
+                v.sort();
+                v
+            }
+        }]
+    );
+    assert_eq!(
+        merged.state.assessment,
+        Some(Assessment::NotPoor),
+        "deterministic while unresolved"
+    );
+
+    let resolve = review(&h, 1, Decision::ResolveConflict, Some(a.visit_id), 60);
+    let resolved = merge(&h, &visits, std::slice::from_ref(&resolve)).unwrap();
+    assert!(resolved.state.conflicts.is_empty());
+    assert_eq!(
+        resolved.state.assessment,
+        Some(Assessment::ExtremePoor),
+        "the chosen visit's verdict"
+    );
+    assert_eq!(resolved.state.status, VerificationStatus::Visited);
+
+    // A new disagreement after the resolution flags the household again.
+    let mut c = visit(&h, 3, 90, 3);
+    c.assessment = Some(Assessment::Vulnerable);
+    let again = merge(
+        &h,
+        &[visits[0].clone(), visits[1].clone(), accepted(c)],
+        &[resolve],
+    )
+    .unwrap();
+    assert_eq!(again.state.status, VerificationStatus::NeedsReview);
+}
+
+#[test]
+fn nobody_home_does_not_conflict_with_a_later_find() {
+    let h = household();
+    let mut a = Visit::draft(
+        Some(h.household_id),
+        EnumeratorId(Uuid::from_u128(1)),
+        DeviceId(Uuid::from_u128(101)),
+        base_time(),
+    );
+    a.outcome = Some(Outcome::NobodyHome);
+    a.finished_at = Some(base_time());
+    let b = visit(&h, 2, 60, 2);
+    let merged = merge(&h, &[accepted(a), accepted(b)], &[]).unwrap();
+    assert!(merged.state.conflicts.is_empty());
+    assert_eq!(merged.state.outcome, Some(Outcome::Found));
+}
+
+#[test]
+fn reviews_approve_request_revisits_and_merge_households() {
+    let h = household();
+    let v = visit(&h, 1, 0, 1);
+    let visits = [accepted(v.clone())];
+    let approved = merge(
+        &h,
+        &visits,
+        &[review(&h, 1, Decision::Approve, Some(v.visit_id), 10)],
+    )
+    .unwrap();
+    assert_eq!(approved.state.status, VerificationStatus::Approved);
+    assert_eq!(approved.state.approved_visits, vec![v.visit_id]);
+
+    let revisit = merge(
+        &h,
+        &visits,
+        &[review(&h, 2, Decision::RequestRevisit, None, 10)],
+    )
+    .unwrap();
+    assert_eq!(revisit.state.status, VerificationStatus::RevisitRequested);
+    let later = visit(&h, 1, 20, 2);
+    let revisited = merge(
+        &h,
+        &[visits[0].clone(), accepted(later)],
+        &[review(&h, 2, Decision::RequestRevisit, None, 10)],
+    )
+    .unwrap();
+    assert_eq!(revisited.state.status, VerificationStatus::Visited);
+
+    let other = HouseholdId(Uuid::from_u128(42));
+    let mut merge_review = review(&h, 3, Decision::MergeHouseholds, None, 10);
+    merge_review.other_household_id = Some(other);
+    let merged = merge(&h, &visits, &[merge_review]).unwrap();
+    assert_eq!(merged.state.merged_into, Some(other));
+    assert_eq!(
+        merged.state.household.target_status,
+        TargetStatus::MergedInto
+    );
+}
+
+#[test]
+fn visits_and_reviews_of_other_households_are_ignored() {
+    let h = household();
+    let other = sample::household(6, &sample::village(), 1, 1);
+    let mine = merge(&h, &[accepted(visit(&h, 1, 0, 1))], &[]).unwrap();
+    let mixed = merge(
+        &h,
+        &[
+            accepted(visit(&h, 1, 0, 1)),
+            accepted(visit(&other, 2, 5, 2)),
+        ],
+        &[review(&other, 1, Decision::RequestRevisit, None, 9)],
+    )
+    .unwrap();
+    assert_eq!(mine, mixed);
+}
+
+#[test]
+fn an_unvisited_household_is_its_baseline() {
+    let h = household();
+    let merged = merge(&h, &[], &[]).unwrap();
+    assert_eq!(merged.state.household, h);
+    assert_eq!(merged.state.status, VerificationStatus::NotVisited);
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, and the tests of all crates.
+# This is the README's test command, and .ci/run calls exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
+echo "== all tests passed"
