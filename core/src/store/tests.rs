@@ -1,0 +1,316 @@
+use tempfile::TempDir;
+use time::Duration;
+use uuid::Uuid;
+
+use super::*;
+use crate::merge::merge;
+use crate::model::*;
+use crate::sample;
+
+fn now() -> Timestamp {
+    Timestamp::now_utc()
+}
+
+/// A store in a fresh directory, enrolled, holding households 0..n of RT 001/001.
+fn enrolled_store(n: u64) -> (TempDir, Store) {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    store
+        .set_identity(
+            DeviceId(Uuid::from_u128(7)),
+            EnumeratorId(Uuid::from_u128(8)),
+        )
+        .unwrap();
+    let states: Vec<_> = (0..n)
+        .map(|i| merge(&sample::household(i, &sample::village(), 1, 1), &[], &[]).unwrap())
+        .collect();
+    store.save_households(&states, Some("c-1")).unwrap();
+    (dir, store)
+}
+
+/// A complete visit to household `i`, as the form would fill it.
+fn filled_draft(store: &Store, i: u64) -> Visit {
+    let h = store
+        .household(sample::household(i, &sample::village(), 1, 1).household_id)
+        .unwrap()
+        .unwrap();
+    let draft = store
+        .start_visit(
+            Some(h.state.household.household_id),
+            Timestamp(now().0 - Duration::minutes(20)),
+        )
+        .unwrap();
+    let mut filled = sample::found_visit(
+        &h.state.household,
+        draft.enumerator_id,
+        draft.device_id,
+        now(),
+        i,
+    );
+    filled.visit_id = draft.visit_id;
+    filled.started_at = draft.started_at;
+    filled.finished_at = None;
+    store.save_draft(&filled).unwrap();
+    filled
+}
+
+#[test]
+fn drafts_keep_what_was_typed_across_a_restart() {
+    let (dir, store) = enrolled_store(1);
+    let mut draft = store.start_visit(None, now()).unwrap();
+    draft.kk_number = Some(Entered::from_input("16O4 0101"));
+    draft.notes = Some("Rumah di belakang masjid".into());
+    store.save_draft(&draft).unwrap();
+    drop(store);
+
+    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    assert_eq!(store.visit(draft.visit_id).unwrap().unwrap(), draft);
+    assert_eq!(store.drafts().unwrap().len(), 1);
+    assert_eq!(store.cursor().unwrap().as_deref(), Some("c-1"));
+}
+
+#[test]
+fn finishing_validates_and_changes_nothing_when_blocked() {
+    let (_dir, store) = enrolled_store(1);
+    let mut draft = filled_draft(&store, 0);
+    draft.location = None;
+    store.save_draft(&draft).unwrap();
+    let Err(Error::Invalid { issues }) = store.finish_visit(draft.visit_id, now(), None) else {
+        panic!("a FOUND visit without location must not finish");
+    };
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.code == "VIS-01" && i.field == "location")
+    );
+    assert_eq!(
+        store.visit(draft.visit_id).unwrap().unwrap(),
+        draft,
+        "still the same draft"
+    );
+    assert_eq!(store.pending_count().unwrap(), 0);
+}
+
+#[test]
+fn finishing_freezes_numbers_and_queues_in_one_step() {
+    let (_dir, store) = enrolled_store(3);
+    let mut seqs = Vec::new();
+    for i in 0..3 {
+        let draft = filled_draft(&store, i);
+        let done = store.finish_visit(draft.visit_id, now(), None).unwrap();
+        seqs.push(done.device_seq);
+        assert!(matches!(store.save_draft(&draft), Err(Error::Frozen)));
+        assert!(matches!(
+            store.discard_draft(draft.visit_id),
+            Err(Error::Frozen)
+        ));
+        let stored = store.visit(draft.visit_id).unwrap().unwrap();
+        assert!(stored.finished_at.is_some());
+        assert_eq!(
+            crate::canonical::visit_content_hash(&stored).unwrap(),
+            done.content_hash
+        );
+    }
+    assert_eq!(seqs, vec![1, 2, 3]);
+    let outbox = store.pending_outbox(10).unwrap();
+    assert_eq!(
+        outbox.iter().map(|o| o.device_seq).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(store.drafts().unwrap().is_empty());
+}
+
+#[test]
+fn the_database_itself_refuses_to_change_a_finished_visit() {
+    let (_dir, store) = enrolled_store(1);
+    let draft = filled_draft(&store, 0);
+    store.finish_visit(draft.visit_id, now(), None).unwrap();
+    let conn = store.lock().unwrap();
+    let update = conn.execute(
+        "UPDATE visits SET body = '{}' WHERE visit_id = ?1",
+        [draft.visit_id.to_string()],
+    );
+    assert!(update.is_err());
+    assert!(conn.execute("DELETE FROM visits", []).is_err());
+}
+
+#[test]
+fn a_double_tapped_finish_answers_the_same() {
+    let (_dir, store) = enrolled_store(1);
+    let draft = filled_draft(&store, 0);
+    let first = store.finish_visit(draft.visit_id, now(), None).unwrap();
+    let again = store
+        .finish_visit(
+            draft.visit_id,
+            Timestamp(now().0 + Duration::seconds(1)),
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        (first.device_seq, &first.content_hash),
+        (again.device_seq, &again.content_hash)
+    );
+    assert_eq!(store.pending_count().unwrap(), 1);
+}
+
+#[test]
+fn a_correction_is_a_new_visit_that_supersedes() {
+    let (_dir, store) = enrolled_store(1);
+    let draft = filled_draft(&store, 0);
+    store.finish_visit(draft.visit_id, now(), None).unwrap();
+    let mut correction = store.start_correction(draft.visit_id).unwrap();
+    assert_ne!(correction.visit_id, draft.visit_id);
+    assert_eq!(correction.supersedes, Some(draft.visit_id));
+    correction.housing.floor_area_m2 = Some(48.0);
+    store.save_draft(&correction).unwrap();
+    let done = store
+        .finish_visit(
+            correction.visit_id,
+            Timestamp(now().0 + Duration::minutes(1)),
+            None,
+        )
+        .unwrap();
+    assert_eq!(done.device_seq, 2);
+    assert_eq!(
+        store
+            .visit(draft.visit_id)
+            .unwrap()
+            .unwrap()
+            .housing
+            .floor_area_m2,
+        draft.housing.floor_area_m2
+    );
+    assert!(store.start_correction(VisitId(Uuid::from_u128(5))).is_err());
+}
+
+#[test]
+fn a_house_front_photo_must_be_stored_before_finishing() {
+    let (_dir, store) = enrolled_store(1);
+    let mut draft = filled_draft(&store, 0);
+    draft.recommendation = Some(Recommendation::Remove);
+    let photo = b"\xff\xd8 jpeg bytes".to_vec();
+    draft.photos.push(Photo {
+        sha256: Sha256::of(&photo),
+        kind: PhotoKind::HouseFront,
+    });
+    store.save_draft(&draft).unwrap();
+    let Err(Error::Invalid { issues }) = store.finish_visit(draft.visit_id, now(), None) else {
+        panic!()
+    };
+    assert!(issues.iter().any(|i| i.code == "VIS-08"));
+    let sha = store.put_attachment(&photo).unwrap();
+    assert_eq!(
+        store.put_attachment(&photo).unwrap(),
+        sha,
+        "stored once by hash"
+    );
+    assert_eq!(store.attachment(&sha).unwrap().unwrap(), photo);
+    store.finish_visit(draft.visit_id, now(), None).unwrap();
+}
+
+#[test]
+fn nik_on_another_household_of_the_phone_is_a_warning() {
+    let (_dir, store) = enrolled_store(2);
+    let other = sample::household(1, &sample::village(), 1, 1);
+    let mut draft = filled_draft(&store, 0);
+    let h = sample::household(0, &sample::village(), 1, 1);
+    draft.member_changes.push(MemberChange::Update {
+        member_id: h.members[2].member_id,
+        details: MemberDetails {
+            nik: other.members[2].details.nik.clone(),
+            ..MemberDetails::default()
+        },
+    });
+    store.save_draft(&draft).unwrap();
+    let Err(Error::Invalid { issues }) = store.finish_visit(draft.visit_id, now(), None) else {
+        panic!()
+    };
+    let warning = issues.iter().find(|i| i.code == "NIK-09").unwrap();
+    assert!(warning.message_id.contains(&other.household_id.to_string()));
+}
+
+#[test]
+fn households_of_one_rt_are_listed_by_head_name() {
+    let (_dir, store) = enrolled_store(0);
+    let village = sample::village();
+    let states: Vec<_> = (0..30)
+        .map(|i| {
+            merge(
+                &sample::household(i, &village, 1, 1 + (i % 3) as u16),
+                &[],
+                &[],
+            )
+            .unwrap()
+        })
+        .collect();
+    store.save_households(&states, None).unwrap();
+    let list = store
+        .households_in_rt(&village, &Rw::new(1).unwrap(), &Rt::new(2).unwrap())
+        .unwrap();
+    assert_eq!(list.len(), 10);
+    assert!(list.windows(2).all(|w| w[0].head_name <= w[1].head_name));
+    assert!(list.iter().all(|h| h.rt.as_deref() == Some("002")));
+}
+
+#[test]
+fn a_page_and_its_cursor_are_saved_together() {
+    let (_dir, store) = enrolled_store(0);
+    let first = merge(&sample::household(1, &sample::village(), 1, 1), &[], &[]).unwrap();
+    let second = merge(&sample::household(2, &sample::village(), 1, 1), &[], &[]).unwrap();
+    // Make the second household of the page fail to save.
+    {
+        let conn = store.lock().unwrap();
+        conn.execute_batch("CREATE TRIGGER fail_second BEFORE INSERT ON households WHEN (SELECT count(*) FROM households) >= 1 BEGIN SELECT RAISE(ABORT, 'boom'); END;").unwrap();
+    }
+    assert!(
+        store
+            .save_households(&[first, second], Some("c-2"))
+            .is_err()
+    );
+    assert_eq!(store.household_count().unwrap(), 0, "nothing of the page");
+    assert_eq!(
+        store.cursor().unwrap().as_deref(),
+        Some("c-1"),
+        "nor its cursor"
+    );
+}
+
+#[test]
+fn a_damaged_file_is_reported_and_left_untouched() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("phone.db");
+    let garbage = vec![0x42u8; 8192];
+    std::fs::write(&path, &garbage).unwrap();
+    assert!(matches!(Store::open(&path), Err(Error::Damaged { .. })));
+    assert_eq!(std::fs::read(&path).unwrap(), garbage);
+}
+
+#[test]
+fn visits_need_an_enrolled_phone() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    assert!(matches!(
+        store.start_visit(None, now()),
+        Err(Error::NotEnrolled)
+    ));
+}
+
+#[test]
+fn answers_leave_the_pending_queue() {
+    let (_dir, store) = enrolled_store(2);
+    for i in 0..2 {
+        let d = filled_draft(&store, i);
+        store.finish_visit(d.visit_id, now(), None).unwrap();
+    }
+    store.record_answer(1, OutboxState::Accepted, None).unwrap();
+    assert_eq!(
+        store
+            .pending_outbox(10)
+            .unwrap()
+            .iter()
+            .map(|o| o.device_seq)
+            .collect::<Vec<_>>(),
+        vec![2]
+    );
+    assert!(store.record_answer(9, OutboxState::Accepted, None).is_err());
+}

@@ -1,0 +1,355 @@
+//! Visits on the phone: drafts that can be edited and survive a restart, finishing (validate,
+//! freeze, number, queue: one transaction), corrections as new visits, and the outbox.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::households::{StoredNiks, StoredRegions, household};
+use super::{Error, Result, Store, identity, unix_millis_now};
+use crate::canonical::visit_content_hash;
+use crate::model::*;
+use crate::validate::{Context, Issue, validate_visit};
+
+/// The answer to finishing a visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    pub visit_id: VisitId,
+    /// The phone's number for it: 1, 2, 3, … with no gaps.
+    pub device_seq: u64,
+    pub content_hash: Sha256,
+    /// Warnings (with their reasons) and notes that did not block finishing.
+    pub issues: Vec<Issue>,
+}
+
+/// One line of the drafts list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitSummary {
+    pub visit_id: VisitId,
+    pub household_id: Option<HouseholdId>,
+    pub outcome: Option<Outcome>,
+    pub finished: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    Pending,
+    Accepted,
+    Duplicate,
+    Rejected,
+}
+
+impl OutboxState {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Accepted => "ACCEPTED",
+            Self::Duplicate => "DUPLICATE",
+            Self::Rejected => "REJECTED",
+        }
+    }
+}
+
+/// A finished visit waiting to be sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxItem {
+    pub device_seq: u64,
+    pub content_hash: Sha256,
+    pub visit: Visit,
+}
+
+impl Store {
+    /// Starts a draft visit to a listed household (or, with `None`, a new-household proposal).
+    pub fn start_visit(&self, household_id: Option<HouseholdId>, now: Timestamp) -> Result<Visit> {
+        self.write(|tx| {
+            let (device, enumerator) = identity(tx)?.ok_or(Error::NotEnrolled)?;
+            let visit = Visit::draft(household_id, enumerator, device, now);
+            insert_draft(tx, &visit)?;
+            Ok(visit)
+        })
+    }
+
+    /// Saves a draft as the enumerator edits it. Whatever was typed is kept, valid or not.
+    pub fn save_draft(&self, visit: &Visit) -> Result<()> {
+        self.write(|tx| {
+            let finished: Option<bool> = tx
+                .prepare_cached("SELECT finished FROM visits WHERE visit_id = ?1")?
+                .query_row([visit.visit_id.to_string()], |r| r.get(0))
+                .optional()?;
+            match finished {
+                Some(true) => Err(Error::Frozen),
+                Some(false) => {
+                    tx.prepare_cached(
+                        "UPDATE visits SET household_id = ?2, outcome = ?3, body = ?4,
+                             supersedes = ?5, updated_at = ?6 WHERE visit_id = ?1",
+                    )?
+                    .execute(params![
+                        visit.visit_id.to_string(),
+                        visit.household_id.map(|h| h.to_string()),
+                        visit.outcome.map(|o| o.code()),
+                        serde_json::to_string(visit)?,
+                        visit.supersedes.map(|v| v.to_string()),
+                        unix_millis_now(),
+                    ])?;
+                    Ok(())
+                }
+                None => insert_draft(tx, visit),
+            }
+        })
+    }
+
+    /// A visit (draft or finished) as stored.
+    pub fn visit(&self, id: VisitId) -> Result<Option<Visit>> {
+        self.read(|c| load_visit(c, id).map(|v| v.map(|(visit, _)| visit)))
+    }
+
+    /// Drafts, newest first.
+    pub fn drafts(&self) -> Result<Vec<VisitSummary>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT visit_id, household_id, outcome FROM visits WHERE finished = 0
+                 ORDER BY updated_at DESC, visit_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Option<String>>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?;
+            let mut list = Vec::new();
+            for row in rows {
+                let (id, household, outcome) = row?;
+                list.push(VisitSummary {
+                    visit_id: VisitId::parse(&id)
+                        .map_err(|_| Error::Unreadable { what: "visit id" })?,
+                    household_id: household.and_then(|h| HouseholdId::parse(&h).ok()),
+                    outcome: outcome.and_then(|o| Outcome::from_code(&o)),
+                    finished: false,
+                });
+            }
+            Ok(list)
+        })
+    }
+
+    /// Throws a draft away. A finished visit cannot be discarded.
+    pub fn discard_draft(&self, id: VisitId) -> Result<()> {
+        self.write(|tx| {
+            let deleted = tx
+                .prepare_cached("DELETE FROM visits WHERE visit_id = ?1 AND finished = 0")?
+                .execute([id.to_string()])?;
+            if deleted == 0 {
+                return Err(if load_visit(tx, id)?.is_some() {
+                    Error::Frozen
+                } else {
+                    Error::NotFound { what: "draft" }
+                });
+            }
+            Ok(())
+        })
+    }
+
+    /// Finishes a draft: validates it against the household as the phone knows it, then, if
+    /// nothing blocks, stamps `finished_at`, freezes it, gives it the next `device_seq` and puts it
+    /// in the outbox, all in one transaction. Finishing an already finished visit (a double tap)
+    /// answers as the first time did. With blocking issues, nothing changes and they are returned.
+    pub fn finish_visit(
+        &self,
+        id: VisitId,
+        now: Timestamp,
+        campaign_start: Option<time::Date>,
+    ) -> Result<Finished> {
+        self.write(|tx| {
+            let (mut visit, finished) =
+                load_visit(tx, id)?.ok_or(Error::NotFound { what: "draft" })?;
+            if let Some((device_seq, content_hash)) = finished {
+                return Ok(Finished {
+                    visit_id: id,
+                    device_seq,
+                    content_hash,
+                    issues: Vec::new(),
+                });
+            }
+            visit.finished_at.get_or_insert(now);
+
+            let merged = match visit.household_id {
+                Some(h) => household(tx, h)?,
+                None => None,
+            };
+            let regions = StoredRegions::of(tx)?;
+            let niks = StoredNiks(tx);
+            let has_attachment = |sha: &Sha256| {
+                tx.prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1")
+                    .and_then(|mut s| s.exists([sha.as_str()]))
+                    .unwrap_or(false)
+            };
+            let ctx = Context {
+                campaign_start,
+                regions: regions.as_ref().map(|r| r as &dyn RegionLookup),
+                household: merged.as_ref().map(|m| &m.state.household),
+                niks: Some(&niks),
+                earlier_nobody_home: earlier_nobody_home(tx, &visit)?,
+                has_attachment: Some(&has_attachment),
+                ..Context::new(now)
+            };
+            let issues = validate_visit(&visit, &ctx);
+            if issues.iter().any(Issue::blocks_finishing) {
+                return Err(Error::Invalid { issues });
+            }
+
+            let content_hash = visit_content_hash(&visit)?;
+            let device_seq: u64 = tx.query_row(
+                "SELECT coalesce(max(device_seq), 0) + 1 FROM visits",
+                [],
+                |r| r.get(0),
+            )?;
+            tx.prepare_cached(
+                "UPDATE visits SET finished = 1, body = ?2, outcome = ?3, content_hash = ?4,
+                     device_seq = ?5, updated_at = ?6 WHERE visit_id = ?1",
+            )?
+            .execute(params![
+                id.to_string(),
+                serde_json::to_string(&visit)?,
+                visit.outcome.map(|o| o.code()),
+                content_hash.as_str(),
+                device_seq,
+                unix_millis_now(),
+            ])?;
+            tx.prepare_cached("INSERT INTO outbox (device_seq, visit_id) VALUES (?1, ?2)")?
+                .execute(params![device_seq, id.to_string()])?;
+            Ok(Finished {
+                visit_id: id,
+                device_seq,
+                content_hash,
+                issues,
+            })
+        })
+    }
+
+    /// Starts a correction of a finished visit: a new draft with the same content that, once
+    /// finished, supersedes the original. It keeps the original's `started_at`: it records the
+    /// same interview, and its `finished_at` will say when the record was completed.
+    pub fn start_correction(&self, original: VisitId) -> Result<Visit> {
+        self.write(|tx| {
+            let (old, finished) =
+                load_visit(tx, original)?.ok_or(Error::NotFound { what: "visit" })?;
+            if finished.is_none() {
+                return Err(Error::NotFound {
+                    what: "finished visit",
+                });
+            }
+            let mut correction = old;
+            correction.visit_id = VisitId::new_v7();
+            correction.supersedes = Some(original);
+            correction.finished_at = None;
+            insert_draft(tx, &correction)?;
+            Ok(correction)
+        })
+    }
+
+    /// Finished visits the server has not answered for yet, oldest first.
+    pub fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxItem>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT o.device_seq, v.content_hash, v.body FROM outbox o
+                 JOIN visits v ON v.visit_id = o.visit_id
+                 WHERE o.state = 'PENDING' ORDER BY o.device_seq LIMIT ?1",
+            )?;
+            let rows = stmt.query_map([limit], |r| {
+                Ok((
+                    r.get::<_, u64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })?;
+            let mut items = Vec::new();
+            for row in rows {
+                let (device_seq, hash, body) = row?;
+                items.push(OutboxItem {
+                    device_seq,
+                    content_hash: Sha256::parse(&hash).map_err(|_| Error::Unreadable {
+                        what: "content hash",
+                    })?,
+                    visit: serde_json::from_str(&body)?,
+                });
+            }
+            Ok(items)
+        })
+    }
+
+    /// How many finished visits wait for the server.
+    pub fn pending_count(&self) -> Result<u64> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM outbox WHERE state = 'PENDING'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+    }
+
+    /// Records the server's answer for one queued visit.
+    pub fn record_answer(
+        &self,
+        device_seq: u64,
+        state: OutboxState,
+        answer: Option<&str>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached("UPDATE outbox SET state = ?2, answer = ?3 WHERE device_seq = ?1")?
+                .execute(params![device_seq, state.code(), answer])?;
+            if n == 0 {
+                return Err(Error::NotFound {
+                    what: "outbox item",
+                });
+            }
+            Ok(())
+        })
+    }
+}
+
+fn insert_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO visits (visit_id, household_id, outcome, body, supersedes, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        visit.visit_id.to_string(),
+        visit.household_id.map(|h| h.to_string()),
+        visit.outcome.map(|o| o.code()),
+        serde_json::to_string(visit)?,
+        visit.supersedes.map(|v| v.to_string()),
+        unix_millis_now(),
+    ])?;
+    Ok(())
+}
+
+/// A stored visit and, if finished, its number and hash.
+fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit, Option<(u64, Sha256)>)>> {
+    let row: Option<(String, Option<u64>, Option<String>)> = conn
+        .prepare_cached("SELECT body, device_seq, content_hash FROM visits WHERE visit_id = ?1")?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((body, seq, hash)) = row else {
+        return Ok(None);
+    };
+    let finished = match (seq, hash) {
+        (Some(seq), Some(hash)) => Some((
+            seq,
+            Sha256::parse(&hash).map_err(|_| Error::Unreadable {
+                what: "content hash",
+            })?,
+        )),
+        _ => None,
+    };
+    Ok(Some((serde_json::from_str(&body)?, finished)))
+}
+
+/// Finished NOBODY_HOME visits to the same household, for VIS-07.
+fn earlier_nobody_home(conn: &Connection, visit: &Visit) -> Result<u32> {
+    let Some(h) = visit.household_id else {
+        return Ok(0);
+    };
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM visits WHERE household_id = ?1 AND finished = 1 AND outcome = 'NOBODY_HOME'")?
+        .query_row([h.to_string()], |r| r.get(0))?)
+}
