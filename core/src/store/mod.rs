@@ -119,6 +119,17 @@ impl Store {
         self.read(identity)
     }
 
+    /// SQLite's own consistency check of the whole file: an empty list means it is sound.
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        self.read(|c| {
+            let rows: Vec<String> = c
+                .prepare("PRAGMA integrity_check")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            Ok(rows.into_iter().filter(|r| r != "ok").collect())
+        })
+    }
+
     /// The pull cursor: where the next pull continues.
     pub fn cursor(&self) -> Result<Option<String>> {
         self.read(|c| get_meta(c, "pull_cursor"))

@@ -323,8 +323,11 @@ fn insert_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
     Ok(())
 }
 
-/// A stored visit and, if finished, its number and hash.
-fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit, Option<(u64, Sha256)>)>> {
+/// What finishing gave a visit: its number and content hash.
+type Seal = (u64, Sha256);
+
+/// A stored visit and, if finished, its seal.
+fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit, Option<Seal>)>> {
     let row: Option<(String, Option<u64>, Option<String>)> = conn
         .prepare_cached("SELECT body, device_seq, content_hash FROM visits WHERE visit_id = ?1")?
         .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
