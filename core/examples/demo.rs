@@ -1,6 +1,7 @@
 //! A small tour of the core, run by the README's main command until the server exists:
-//! one household of the sample list, a visit with mistakes (its issues come back as data), two
-//! complete visits by two enumerators that disagree, and the merged state with its hash.
+//! one household of the sample list, a visit with mistakes (its issues come back as data), a
+//! phone store where a draft is kept, refused, corrected and finished into the outbox, and two
+//! complete visits by two enumerators that disagree, merged into one state with its hash.
 
 #![allow(clippy::unwrap_used)]
 
@@ -86,6 +87,8 @@ fn main() {
         kind: PhotoKind::HouseFront,
     });
 
+    phone_store(&household, ani, phone_a);
+
     let blocking = validate_visit(&first, &ctx)
         .into_iter()
         .filter(|i| i.blocks_finishing())
@@ -126,5 +129,68 @@ fn main() {
     println!(
         "  same hash in the other arrival order: {}",
         merged.state_hash == again.state_hash
+    );
+}
+
+/// The phone's side: a draft keeps a mistyped NIK, finishing refuses it with the rule, the
+/// enumerator corrects it, and the finished visit waits in the outbox with its number.
+fn phone_store(household: &Household, enumerator: EnumeratorId, device: DeviceId) {
+    let dir = tempfile::TempDir::new().unwrap();
+    let store = verivali_core::store::Store::open(dir.path().join("phone.db")).unwrap();
+    store.set_identity(device, enumerator).unwrap();
+    store
+        .save_households(&[merge(household, &[], &[]).unwrap()], None)
+        .unwrap();
+
+    let now = Timestamp::now_utc();
+    let draft = store
+        .start_visit(
+            Some(household.household_id),
+            Timestamp(now.0 - time::Duration::minutes(25)),
+        )
+        .unwrap();
+    let mut visit = sample::found_visit(household, enumerator, device, now, 9);
+    visit.visit_id = draft.visit_id;
+    visit.started_at = draft.started_at;
+    visit.finished_at = None;
+    let child = household.members[3].member_id;
+    let typed = |nik: &str| MemberChange::Update {
+        member_id: child,
+        details: MemberDetails {
+            nik: Some(Entered::from_input(nik)),
+            ..MemberDetails::default()
+        },
+    };
+    visit.member_changes = vec![typed("1604 0110 0819 001")];
+    store.save_draft(&visit).unwrap();
+    println!(
+        "\nPonsel / phone: draft saved with a NIK typed short; drafts: {}",
+        store.drafts().unwrap().len()
+    );
+    if let Err(verivali_core::store::Error::Invalid { issues }) =
+        store.finish_visit(visit.visit_id, now, None)
+    {
+        for i in issues.iter().filter(|i| i.blocks_finishing()) {
+            println!(
+                "  cannot finish: [{}] {} / {}",
+                i.code, i.message_id, i.message_en
+            );
+        }
+    }
+    let nik = household.members[3]
+        .details
+        .nik
+        .as_ref()
+        .unwrap()
+        .as_str()
+        .to_owned();
+    visit.member_changes = vec![typed(&nik)];
+    store.save_draft(&visit).unwrap();
+    let done = store.finish_visit(visit.visit_id, now, None).unwrap();
+    println!(
+        "  finished as device_seq {}, content hash {}…; waiting to send: {}",
+        done.device_seq,
+        &done.content_hash.as_str()[..12],
+        store.pending_count().unwrap()
     );
 }

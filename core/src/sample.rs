@@ -22,9 +22,8 @@ fn uuid_for(kind: u64, index: u64) -> Uuid {
     Uuid::from_u64_pair(mix(kind), mix(index ^ kind.rotate_left(17)))
 }
 
-const GIVEN: [&str; 12] = [
-    "Siti", "Budi", "Sri", "Agus", "Dewi", "Joko", "Nur", "Rahmat", "Wati", "Eko", "Yuni", "Slamet",
-];
+const GIVEN_FEMALE: [&str; 6] = ["Siti", "Sri", "Dewi", "Nur", "Wati", "Yuni"];
+const GIVEN_MALE: [&str; 6] = ["Budi", "Agus", "Joko", "Rahmat", "Eko", "Slamet"];
 const FAMILY: [&str; 8] = [
     "Rahayu",
     "Santoso",
@@ -36,11 +35,15 @@ const FAMILY: [&str; 8] = [
     "Handayani",
 ];
 
-fn name(seed: u64) -> String {
+fn name(seed: u64, sex: Sex) -> String {
+    let given = match sex {
+        Sex::Female => GIVEN_FEMALE,
+        Sex::Male => GIVEN_MALE,
+    };
     format!(
         "{} {}",
-        GIVEN[(seed % 12) as usize],
-        FAMILY[((seed / 12) % 8) as usize]
+        given[(seed % 6) as usize],
+        FAMILY[((seed / 6) % 8) as usize]
     )
 }
 
@@ -78,7 +81,7 @@ fn member(
         member_id: MemberId(uuid_for(2, household_seed * 16 + slot)),
         source_member_id: Some(format!("{}", 100_000_000 + household_seed * 16 + slot)),
         details: MemberDetails {
-            name: Some(name(seed)),
+            name: Some(name(seed, sex)),
             nik: Some(Entered::Valid(nik(region, sex, born, seed))),
             sex: Some(sex),
             birth_date: Some(born),

@@ -49,24 +49,29 @@ fn golden_vectors() {
     );
 }
 
-/// A complete sample visit hashes to a fixed value: any change to the model's wire form that
-/// alters existing visits' hashes shows up here.
+/// A complete visit as a phone sends it. Its canonical text and content hash are fixed: a change
+/// to the model's wire form that alters an existing visit's hash fails here.
+const GOLDEN_VISIT: &str = r#"{"assessment":"EXTREME_POOR","consent":"INFORMED","device_id":"00000000-0000-0000-0000-000000000002","enumerator_id":"00000000-0000-0000-0000-000000000001","finished_at":"2026-11-21T09:30:00+07:00","household_id":"910a2dec-8902-5cc1-458c-107ed2b5a8a6","housing":{"cooking_fuel":"FIREWOOD","drinking_water":"PROTECTED_WELL","floor":"CEMENT","floor_area_m2":30,"lighting":"PLN_METERED","power_rating":"W450","roof":"ASBESTOS_ZINC","sanitation":"SHARED","tenure":"OWNED","wall":"BAMBOO"},"location":{"accuracy_m":14,"lat":-3.7394,"lon":103.5168,"source":"GPS"},"members_reviewed":true,"outcome":"FOUND","recommendation":"KEEP","respondent_name":"Sri Lestari","respondent_relation":"HEAD","started_at":"2026-11-21T09:15:00+07:00","visit_id":"1d0b14e4-db01-8fed-f972-badfe9b89ec6","welfare":{"assets":["TELEVISION"],"can_afford_clinic":true,"has_savings_500k":false,"meals_per_day":2,"meat_milk_per_week":1,"monthly_expenditure_rp":1200000,"new_clothes_per_year":1,"programs_received":["PKH"]}}"#;
+
 #[test]
 fn golden_visit_hash() {
-    let village = sample::village();
-    let household = sample::household(7, &village, 1, 3);
-    let finished = Timestamp::parse("2026-11-21T09:30:00+07:00").unwrap();
-    let visit = sample::found_visit(
-        &household,
-        EnumeratorId(uuid::Uuid::from_u128(1)),
-        DeviceId(uuid::Uuid::from_u128(2)),
-        finished,
-        1,
+    let visit: Visit = serde_json::from_str(GOLDEN_VISIT).unwrap();
+    assert_eq!(
+        to_canonical_json(&visit).unwrap(),
+        GOLDEN_VISIT,
+        "already canonical"
     );
     let hash = visit_content_hash(&visit).unwrap();
     assert_eq!(
         hash.as_str(),
         "1327bdd4532d2ca9ccede0dd8a6bcbe4ba3143f8cc409b6d5f87b1027227434b"
+    );
+    // Key order and spacing on the wire do not matter.
+    let reordered: serde_json::Value = serde_json::from_str(GOLDEN_VISIT).unwrap();
+    let spaced = serde_json::to_string_pretty(&reordered).unwrap();
+    assert_eq!(
+        visit_content_hash(&serde_json::from_str(&spaced).unwrap()).unwrap(),
+        hash
     );
 }
 
