@@ -82,10 +82,7 @@ fn main() {
                 Timestamp(now.0 - time::Duration::minutes(15)),
             )
             .unwrap();
-        let mut visit = sample::found_visit(h, draft.enumerator_id, draft.device_id, now, n);
-        visit.visit_id = draft.visit_id;
-        visit.started_at = draft.started_at;
-        visit.finished_at = None;
+        let visit = sample::fill_draft(&draft, h, now, n);
         store.save_draft(&visit).unwrap();
         let t = Instant::now();
         store.finish_visit(visit.visit_id, now, None).unwrap();

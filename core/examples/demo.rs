@@ -149,10 +149,7 @@ fn phone_store(household: &Household, enumerator: EnumeratorId, device: DeviceId
             Timestamp(now.0 - time::Duration::minutes(25)),
         )
         .unwrap();
-    let mut visit = sample::found_visit(household, enumerator, device, now, 9);
-    visit.visit_id = draft.visit_id;
-    visit.started_at = draft.started_at;
-    visit.finished_at = None;
+    let mut visit = sample::fill_draft(&draft, household, now, 9);
     let child = household.members[3].member_id;
     let typed = |nik: &str| MemberChange::Update {
         member_id: child,

@@ -213,6 +213,16 @@ pub fn found_visit(
     visit
 }
 
+/// The answers of [`found_visit`] typed into an existing draft: it keeps the draft's ids and start
+/// time and is not finished yet (`finish_visit` stamps `finished_at`).
+pub fn fill_draft(draft: &Visit, household: &Household, now: Timestamp, seq: u64) -> Visit {
+    let mut visit = found_visit(household, draft.enumerator_id, draft.device_id, now, seq);
+    visit.visit_id = draft.visit_id;
+    visit.started_at = draft.started_at;
+    visit.finished_at = None;
+    visit
+}
+
 /// The sample village the demo and tests use: Kab. Lahat, Sumatera Selatan (`16.04.01.2001`).
 pub fn village() -> RegionCode {
     RegionCode::parse("16.04.01.2001").expect("the sample village code is valid")

@@ -33,11 +33,7 @@ fn writer_child() {
         let draft = store
             .start_visit(Some(household.household_id), started)
             .unwrap();
-        let mut visit =
-            sample::found_visit(&household, draft.enumerator_id, draft.device_id, now, round);
-        visit.visit_id = draft.visit_id;
-        visit.started_at = draft.started_at;
-        visit.finished_at = None;
+        let mut visit = sample::fill_draft(&draft, &household, now, round);
         // Typing: the draft is saved several times before it is finished.
         for n in 0..3 {
             visit.notes = Some(format!("catatan {n}"));

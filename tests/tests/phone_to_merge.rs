@@ -37,16 +37,7 @@ fn record_visits(store: &Store, households: &[Household], minutes: i64) {
                 Timestamp(now.0 - time::Duration::minutes(20)),
             )
             .unwrap();
-        let mut v = sample::found_visit(
-            h,
-            draft.enumerator_id,
-            draft.device_id,
-            now,
-            i as u64 + minutes as u64,
-        );
-        v.visit_id = draft.visit_id;
-        v.started_at = draft.started_at;
-        v.finished_at = None;
+        let v = sample::fill_draft(&draft, h, now, i as u64 + minutes as u64);
         store.save_draft(&v).unwrap();
         store.finish_visit(v.visit_id, now, None).unwrap();
     }

@@ -9,8 +9,27 @@ use super::Error;
 /// The schema version this code writes (`PRAGMA user_version`).
 pub const VERSION: u32 = 2;
 
+/// The members table (added in version 2): members of the pulled households, for search by name
+/// or NIK. One text for a fresh database and for the upgrade, so the two cannot drift apart.
+macro_rules! members_sql {
+    () => {
+        r#"
+CREATE TABLE members (
+    member_id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (household_id) ON DELETE CASCADE,
+    name_key TEXT NOT NULL,
+    nik TEXT
+);
+CREATE INDEX members_by_household ON members (household_id);
+CREATE INDEX members_by_name ON members (name_key);
+CREATE INDEX members_by_nik ON members (nik) WHERE nik IS NOT NULL;
+"#
+    };
+}
+
 /// A fresh database at [`VERSION`].
-pub const SQL: &str = r#"
+pub const SQL: &str = concat!(
+    r#"
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -76,18 +95,9 @@ CREATE TABLE attachments (
     bytes BLOB NOT NULL,
     stored_at INTEGER NOT NULL
 );
-
--- Members of the pulled households, for search by name or NIK (added in version 2).
-CREATE TABLE members (
-    member_id TEXT PRIMARY KEY,
-    household_id TEXT NOT NULL REFERENCES households (household_id) ON DELETE CASCADE,
-    name_key TEXT NOT NULL,
-    nik TEXT
+"#,
+    members_sql!()
 );
-CREATE INDEX members_by_household ON members (household_id);
-CREATE INDEX members_by_name ON members (name_key);
-CREATE INDEX members_by_nik ON members (nik) WHERE nik IS NOT NULL;
-"#;
 
 /// Settings of every connection, outside any transaction. `synchronous=FULL`: a finished visit
 /// must survive a power cut, not only a crash. `temp_store=MEMORY` avoids Android's missing temp
@@ -111,19 +121,7 @@ pub fn init(tx: &Transaction<'_>) -> Result<(), Error> {
 pub fn upgrade_from(tx: &Transaction<'_>, version: u32) -> Result<(), Error> {
     match version {
         1 => {
-            tx.execute_batch(
-                r#"
-CREATE TABLE members (
-    member_id TEXT PRIMARY KEY,
-    household_id TEXT NOT NULL REFERENCES households (household_id) ON DELETE CASCADE,
-    name_key TEXT NOT NULL,
-    nik TEXT
-);
-CREATE INDEX members_by_household ON members (household_id);
-CREATE INDEX members_by_name ON members (name_key);
-CREATE INDEX members_by_nik ON members (nik) WHERE nik IS NOT NULL;
-"#,
-            )?;
+            tx.execute_batch(members_sql!())?;
             super::households::reindex_all_members(tx)?;
             Ok(())
         }

@@ -40,16 +40,7 @@ fn filled_draft(store: &Store, i: u64) -> Visit {
             Timestamp(now().0 - Duration::minutes(20)),
         )
         .unwrap();
-    let mut filled = sample::found_visit(
-        &h.state.household,
-        draft.enumerator_id,
-        draft.device_id,
-        now(),
-        i,
-    );
-    filled.visit_id = draft.visit_id;
-    filled.started_at = draft.started_at;
-    filled.finished_at = None;
+    let filled = sample::fill_draft(&draft, &h.state.household, now(), i);
     store.save_draft(&filled).unwrap();
     filled
 }

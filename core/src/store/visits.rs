@@ -62,7 +62,7 @@ impl Store {
         self.write(|tx| {
             let (device, enumerator) = identity(tx)?.ok_or(Error::NotEnrolled)?;
             let visit = Visit::draft(household_id, enumerator, device, now);
-            insert_draft(tx, &visit)?;
+            write_draft(tx, &visit)?;
             Ok(visit)
         })
     }
@@ -74,25 +74,10 @@ impl Store {
                 .prepare_cached("SELECT finished FROM visits WHERE visit_id = ?1")?
                 .query_row([visit.visit_id.to_string()], |r| r.get(0))
                 .optional()?;
-            match finished {
-                Some(true) => Err(Error::Frozen),
-                Some(false) => {
-                    tx.prepare_cached(
-                        "UPDATE visits SET household_id = ?2, outcome = ?3, body = ?4,
-                             supersedes = ?5, updated_at = ?6 WHERE visit_id = ?1",
-                    )?
-                    .execute(params![
-                        visit.visit_id.to_string(),
-                        visit.household_id.map(|h| h.to_string()),
-                        visit.outcome.map(|o| o.code()),
-                        serde_json::to_string(visit)?,
-                        visit.supersedes.map(|v| v.to_string()),
-                        unix_millis_now(),
-                    ])?;
-                    Ok(())
-                }
-                None => insert_draft(tx, visit),
+            if finished == Some(true) {
+                return Err(Error::Frozen);
             }
+            write_draft(tx, visit)
         })
     }
 
@@ -240,7 +225,7 @@ impl Store {
             correction.visit_id = VisitId::new_v7();
             correction.supersedes = Some(original);
             correction.finished_at = None;
-            insert_draft(tx, &correction)?;
+            write_draft(tx, &correction)?;
             Ok(correction)
         })
     }
@@ -307,10 +292,15 @@ impl Store {
     }
 }
 
-fn insert_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
+/// Inserts or updates a draft. The `WHERE` keeps a finished visit out of reach even here.
+fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO visits (visit_id, household_id, outcome, body, supersedes, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (visit_id) DO UPDATE SET household_id = excluded.household_id,
+             outcome = excluded.outcome, body = excluded.body, supersedes = excluded.supersedes,
+             updated_at = excluded.updated_at
+         WHERE finished = 0",
     )?
     .execute(params![
         visit.visit_id.to_string(),
