@@ -259,9 +259,35 @@ PRAGMA user_version = 1;
         let mut fresh = Connection::open_in_memory().unwrap();
         migrate(&mut fresh).unwrap();
 
+        // A version-1 phone that already holds a pulled household.
         let mut old = Connection::open_in_memory().unwrap();
         old.execute_batch(V1_SQL).unwrap();
+        let household = crate::sample::household(1, &crate::sample::village(), 1, 1);
+        let merged = crate::merge::merge(&household, &[], &[]).unwrap();
+        old.execute(
+            "INSERT INTO households VALUES (?1, ?2, '001', '001', ?3, ?4, 'NOT_VISITED', ?5, ?6)",
+            rusqlite::params![
+                household.household_id.to_string(),
+                household.region.to_string(),
+                household.head_name,
+                household.address,
+                serde_json::to_string(&merged.state).unwrap(),
+                merged.state_hash.to_string(),
+            ],
+        )
+        .unwrap();
         migrate(&mut old).unwrap();
+        let indexed: u32 = old
+            .query_row(
+                "SELECT count(*) FROM members WHERE nik IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            indexed, 4,
+            "the upgrade indexes the members already on the phone"
+        );
 
         assert_eq!(schema_of(&old), schema_of(&fresh));
         let version = |c: &Connection| {
