@@ -16,6 +16,7 @@
 pub mod canonical;
 pub mod merge;
 pub mod model;
+pub mod protocol;
 pub mod sample;
 #[cfg(feature = "store")]
 pub mod store;

@@ -1,17 +1,199 @@
-//! verivali-server: receives, deduplicates and merges visits, and serves supervisors.
-//!
-//! The server is built in issue 3; until then this binary only proves that the server builds
-//! against the core without the phone's store.
+//! `verivali-server`: the HTTP service and the admin CLI.
 
-use verivali_core::model::{Labelled, VerificationStatus};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-fn main() {
-    eprintln!("verivali-server: not built yet (issue 3). Run the core demo instead:");
-    eprintln!("    cargo run -p verivali-core --example demo");
-    let statuses: Vec<&str> = VerificationStatus::ALL.iter().map(|s| s.code()).collect();
-    eprintln!(
-        "household statuses the server will report: {}",
-        statuses.join(", ")
-    );
-    std::process::exit(2);
+use clap::{Parser, Subcommand};
+use verivali_core::model::{DeviceId, EnumeratorId};
+use verivali_server::config::Config;
+use verivali_server::db::Db;
+use verivali_server::startup::shutdown_signal;
+use verivali_server::{Application, admin, demo, telemetry};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "verivali-server",
+    version,
+    about = "Verivali: receives, deduplicates and merges household verification visits"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct DataDir {
+    /// Where the database lives.
+    #[arg(long, env = "VERIVALI_DATA_DIR", default_value = "./verivali-data")]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the sync and supervisor API.
+    Serve(Config),
+    /// Serve a generated demo district (its own data directory unless --data-dir is given).
+    Demo {
+        #[arg(
+            long,
+            env = "VERIVALI_DATA_DIR",
+            default_value = "./verivali-demo-data"
+        )]
+        data_dir: PathBuf,
+        #[arg(long, env = "VERIVALI_BIND", default_value = "127.0.0.1:8080")]
+        bind: std::net::SocketAddr,
+    },
+    /// Load the official region list (CSV with columns kode,nama).
+    ImportRegions {
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Manage enumerators.
+    #[command(subcommand)]
+    Enumerator(EnumeratorCommand),
+    /// Issue a one-time enrollment code for an enumerator's phone.
+    EnrollmentCode {
+        #[arg(long)]
+        enumerator: String,
+        /// How long the code stays valid.
+        #[arg(long, default_value_t = 72)]
+        valid_hours: i64,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Manage devices.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EnumeratorCommand {
+    /// Add an enumerator with the areas they work in.
+    Add {
+        #[arg(long)]
+        name: String,
+        /// A village code, optionally with RW and RT: 16.04.01.2001, 16.04.01.2001/2, 16.04.01.2001/2/5.
+        #[arg(long = "area", required = true)]
+        areas: Vec<String>,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    /// Revoke a device: its token stops working at once.
+    Revoke {
+        device_id: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+}
+
+fn main() -> ExitCode {
+    telemetry::init();
+    match run(Cli::parse().command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), String> {
+    let text = |e: &dyn std::fmt::Display| e.to_string();
+    match command {
+        Command::Serve(config) => serve(config, None),
+        Command::Demo { data_dir, bind } => {
+            let db = Db::open(&data_dir).map_err(|e| text(&e))?;
+            let district = demo::seed(&db).map_err(|e| text(&e))?;
+            db.close();
+            let intro = format!(
+                "Demo district: Kabupaten Lahat (demo), {} households in 6 villages.\n\
+                 Data directory: {}\n\
+                 Enrollment codes (one-time, 7 days):\n{}",
+                district.households,
+                data_dir.display(),
+                district
+                    .enumerators
+                    .iter()
+                    .map(|(name, area, code)| format!("  {code}  {name}, area {area}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            let mut config = Config::for_data_dir(data_dir);
+            config.bind = bind;
+            serve(config, Some(intro))
+        }
+        Command::ImportRegions { file, dir } => {
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let report = admin::import_regions(&db, &file).map_err(|e| text(&e))?;
+            db.close();
+            println!(
+                "regions stored: {}; rows left out: {}",
+                report.stored,
+                report.rejected.len()
+            );
+            for (line, reason) in &report.rejected {
+                println!("  line {line}: {reason}");
+            }
+            Ok(())
+        }
+        Command::Enumerator(EnumeratorCommand::Add { name, areas, dir }) => {
+            let areas = areas
+                .iter()
+                .map(|a| admin::parse_area(a))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| text(&e))?;
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let id = admin::add_enumerator(&db, &name, areas).map_err(|e| text(&e))?;
+            db.close();
+            println!("{id}");
+            Ok(())
+        }
+        Command::EnrollmentCode {
+            enumerator,
+            valid_hours,
+            dir,
+        } => {
+            let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let code = admin::enrollment_code(&db, enumerator, time::Duration::hours(valid_hours))
+                .map_err(|e| text(&e))?;
+            db.close();
+            println!("{code}");
+            Ok(())
+        }
+        Command::Device(DeviceCommand::Revoke { device_id, dir }) => {
+            let device = DeviceId::parse(&device_id).map_err(|e| text(&e))?;
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let revoked = admin::revoke_device(&db, device).map_err(|e| text(&e))?;
+            db.close();
+            if revoked {
+                println!("revoked {device}")
+            } else {
+                println!("no active device {device}")
+            }
+            Ok(())
+        }
+    }
+}
+
+fn serve(config: Config, intro: Option<String>) -> Result<(), String> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async move {
+        let app = Application::build(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let addr = app.local_addr().map_err(|e| e.to_string())?;
+        if let Some(intro) = intro {
+            println!("{intro}");
+        }
+        println!("Verivali server listening on http://{addr} (health: http://{addr}/healthz)");
+        app.serve(shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })
 }

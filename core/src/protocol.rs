@@ -1,0 +1,124 @@
+//! Wire types of the sync API (DESIGN §7), shared by the server and the phone so that the two
+//! cannot disagree on a field. JSON over HTTP under `/api/v1`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::merge::Merged;
+use crate::model::{
+    DeviceId, EnumeratorId, HouseholdId, RegionCode, Review, Rt, Rw, Timestamp, Visit, VisitId,
+};
+use crate::validate::Issue;
+
+/// The largest number of visits in one push.
+pub const MAX_PUSH_ITEMS: usize = 500;
+/// The largest push body, in bytes (before gzip).
+pub const MAX_PUSH_BYTES: usize = 8 * 1024 * 1024;
+
+/// `POST /api/v1/devices/enroll`
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub device_id: DeviceId,
+    pub device_name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    /// The bearer token for every later call. Shown once; the server keeps only its hash.
+    pub token: String,
+    pub enumerator_id: EnumeratorId,
+    pub enumerator_name: String,
+    pub areas: Vec<Area>,
+}
+
+/// Where an enumerator works: a village, optionally narrowed to an RW and an RT.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    pub region: RegionCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rw: Option<Rw>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rt: Option<Rt>,
+}
+
+impl Area {
+    /// Whether a household at this place lies in the area.
+    pub fn covers(&self, region: &RegionCode, rw: Option<&Rw>, rt: Option<&Rt>) -> bool {
+        self.region == *region
+            && self.rw.as_ref().is_none_or(|a| Some(a) == rw)
+            && self.rt.as_ref().is_none_or(|a| Some(a) == rt)
+    }
+}
+
+/// One finished visit in a push, with the phone's number for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushItem {
+    pub device_seq: u64,
+    pub visit: Visit,
+}
+
+/// `POST /api/v1/sync/push`. The server reads `items` one by one, so that a bad item is rejected
+/// alone: it decodes the body as `PushRequest<serde_json::Value>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest<T = PushItem> {
+    /// The phone's clock when it sent the batch: the server measures the phone's skew from it.
+    pub sent_at: Timestamp,
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// One result per item, in the order sent.
+    pub results: Vec<PushResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    /// Absent only when the item was too malformed to carry one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit_id: Option<VisitId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_seq: Option<u64>,
+    pub status: PushStatus,
+    /// For REJECTED: why, with the field and both messages. For ACCEPTED: warnings kept as flags.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<Issue>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum PushStatus {
+    /// Stored now.
+    Accepted,
+    /// Already stored (a retry, or the same content under another id): nothing changed.
+    Duplicate,
+    /// Not stored; `issues` say why. The phone returns the visit to the drafts.
+    Rejected,
+}
+
+/// `GET /api/v1/sync/pull?cursor=C&limit=N`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    /// Household states changed since the cursor, in the device's areas.
+    pub households: Vec<Merged>,
+    /// Supervisors' decisions on this enumerator's visits since the cursor.
+    pub reviews: Vec<Review>,
+    /// Households that left the device's areas: the phone drops them unless it holds unsent work.
+    pub removed: Vec<HouseholdId>,
+    pub next_cursor: String,
+    /// Another page follows.
+    pub more: bool,
+}
+
+/// The body of every error answer: a stable code and the message in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message_id: String,
+    pub message_en: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}

@@ -1,0 +1,202 @@
+//! What the district's data team does from the command line: load the region list, create
+//! enumerators with their areas, issue enrollment codes, revoke devices.
+
+use std::path::Path;
+
+use rusqlite::{Transaction, params};
+use time::Duration;
+use verivali_core::model::{
+    Code, DeviceId, EnumeratorId, ParseError, RegionCode, Rt, Rw, Timestamp,
+};
+use verivali_core::protocol::Area;
+
+use crate::db::{Db, DbError};
+use crate::tokens;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("the file needs the columns kode,nama")]
+    RegionColumns,
+    #[error("no enumerator {0}")]
+    UnknownEnumerator(EnumeratorId),
+    #[error("area {0:?}: {1}")]
+    BadArea(String, String),
+    #[error("no secure random numbers: {0}")]
+    Random(String),
+}
+
+impl From<rusqlite::Error> for AdminError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// What an import of the region list did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegionImport {
+    pub stored: usize,
+    /// Rows left out: line number and reason.
+    pub rejected: Vec<(u64, String)>,
+}
+
+/// Loads a Kemendagri region list (`kode,nama`, dotted or undotted codes) in one transaction.
+/// Importing the same file again changes nothing.
+pub fn import_regions(db: &Db, path: &Path) -> Result<RegionImport, AdminError> {
+    let file = std::fs::File::open(path).map_err(|source| AdminError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut reader = csv::Reader::from_reader(std::io::BufReader::new(file));
+    let headers = reader.headers()?.clone();
+    let column = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    };
+    let (Some(code_col), Some(name_col)) = (column("kode"), column("nama")) else {
+        return Err(AdminError::RegionColumns);
+    };
+    let mut report = RegionImport::default();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let line = record.position().map_or(0, |p| p.line());
+        let code = record.get(code_col).unwrap_or_default();
+        let name = record.get(name_col).unwrap_or_default().trim().to_owned();
+        match RegionCode::parse(code) {
+            Ok(code) if !name.is_empty() => rows.push((code, name)),
+            Ok(_) => report
+                .rejected
+                .push((line, "nama kosong / empty name".into())),
+            Err(e) => report
+                .rejected
+                .push((line, format!("{}: {}", e.rule().code, e.rule().message_en))),
+        }
+    }
+    report.stored = rows.len();
+    db.write_blocking(move |tx| {
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO regions (code, name) VALUES (?1, ?2)
+             ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+        )?;
+        for (code, name) in &rows {
+            upsert.execute([code.as_str(), name])?;
+        }
+        Ok::<_, AdminError>(())
+    })?;
+    Ok(report)
+}
+
+/// Reads an area as written on the command line: `16.04.01.2001`, `16.04.01.2001/2` (RW 2) or
+/// `16.04.01.2001/2/5` (RW 2, RT 5).
+pub fn parse_area(text: &str) -> Result<Area, AdminError> {
+    let bad = |why: &str| AdminError::BadArea(text.to_owned(), why.to_owned());
+    let mut parts = text.split('/');
+    let region = RegionCode::parse(parts.next().unwrap_or_default())
+        .map_err(|e| bad(e.rule().message_en))?;
+    let rw = parts
+        .next()
+        .map(Rw::parse)
+        .transpose()
+        .map_err(|e| bad(e.rule().message_en))?;
+    let rt = parts
+        .next()
+        .map(Rt::parse)
+        .transpose()
+        .map_err(|e| bad(e.rule().message_en))?;
+    if parts.next().is_some() {
+        return Err(bad("write CODE, CODE/RW or CODE/RW/RT"));
+    }
+    Ok(Area { region, rw, rt })
+}
+
+/// Creates an enumerator working in `areas`.
+pub fn add_enumerator(db: &Db, name: &str, areas: Vec<Area>) -> Result<EnumeratorId, AdminError> {
+    add_enumerator_with_id(db, EnumeratorId(uuid::Uuid::new_v4()), name, areas)
+}
+
+/// Creates an enumerator under a given id (a district's own staff list may carry ids).
+pub fn add_enumerator_with_id(
+    db: &Db,
+    id: EnumeratorId,
+    name: &str,
+    areas: Vec<Area>,
+) -> Result<EnumeratorId, AdminError> {
+    let name = name.trim().to_owned();
+    db.write_blocking(move |tx| {
+        let now = Timestamp::now_utc().unix_millis();
+        tx.execute(
+            "INSERT INTO enumerators (enumerator_id, name, created_at) VALUES (?1, ?2, ?3)",
+            params![id.to_string(), name, now],
+        )?;
+        for area in &areas {
+            add_area(tx, id, area, now)?;
+        }
+        Ok::<_, AdminError>(())
+    })?;
+    Ok(id)
+}
+
+fn add_area(
+    tx: &Transaction<'_>,
+    id: EnumeratorId,
+    area: &Area,
+    now: i64,
+) -> Result<(), AdminError> {
+    tx.execute(
+        "INSERT INTO areas (enumerator_id, region, rw, rt, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            id.to_string(),
+            area.region.as_str(),
+            area.rw.as_ref().map(Rw::as_str),
+            area.rt.as_ref().map(Rt::as_str),
+            now
+        ],
+    )?;
+    Ok(())
+}
+
+/// Issues a one-time enrollment code for an enumerator, valid for `valid_for`.
+pub fn enrollment_code(
+    db: &Db,
+    enumerator: EnumeratorId,
+    valid_for: Duration,
+) -> Result<String, AdminError> {
+    let code = tokens::new_enrollment_code().map_err(|e| AdminError::Random(e.to_string()))?;
+    let code_hash = tokens::hash(&tokens::normalise_code(&code));
+    let expires_at = Timestamp(Timestamp::now_utc().0 + valid_for).unix_millis();
+    db.write_blocking(move |tx| {
+        let known: bool = tx
+            .prepare("SELECT 1 FROM enumerators WHERE enumerator_id = ?1")?
+            .exists([enumerator.to_string()])?;
+        if !known {
+            return Err(AdminError::UnknownEnumerator(enumerator));
+        }
+        tx.execute(
+            "INSERT INTO enrollment_codes (code_hash, enumerator_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![code_hash, enumerator.to_string(), expires_at],
+        )?;
+        Ok(())
+    })?;
+    Ok(code)
+}
+
+/// Revokes a device: its token stops working at once. `false` if no such active device.
+pub fn revoke_device(db: &Db, device: DeviceId) -> Result<bool, AdminError> {
+    db.write_blocking(move |tx| {
+        let n = tx.execute(
+            "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+            params![device.to_string(), Timestamp::now_utc().unix_millis()],
+        )?;
+        Ok::<_, AdminError>(n > 0)
+    })
+}

@@ -1,0 +1,40 @@
+//! Configuration, by flags or environment (`VERIVALI_*`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Where the database lives.
+    #[arg(long, env = "VERIVALI_DATA_DIR", default_value = "./verivali-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "VERIVALI_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Seconds a request may take before it is cut off.
+    #[arg(long, env = "VERIVALI_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
+    pub request_timeout_secs: u64,
+    /// Enrollment attempts allowed per client address per minute.
+    #[arg(
+        long,
+        env = "VERIVALI_ENROLL_ATTEMPTS_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub enroll_attempts_per_minute: u32,
+    /// Most households in one pull page.
+    #[arg(long, env = "VERIVALI_MAX_PULL_PAGE", default_value_t = 1000)]
+    pub max_pull_page: u32,
+}
+
+impl Config {
+    /// A configuration for tests and the demo: the given directory, a free loopback port.
+    pub fn for_data_dir(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            request_timeout_secs: 60,
+            enroll_attempts_per_minute: 10,
+            max_pull_page: 1000,
+        }
+    }
+}

@@ -1,0 +1,246 @@
+//! Storage: SQLite in the data directory, behind a narrow interface (DESIGN §8).
+//!
+//! - **One writer**, a dedicated thread owning the only write connection. Jobs queue on a channel;
+//!   the thread takes every job waiting (up to [`MAX_JOBS_PER_COMMIT`]), runs each in its own
+//!   savepoint inside one transaction and commits once: with `synchronous=FULL`, fifty phones
+//!   pushing at once share one fsync. A job's answer is sent only after the commit, so an
+//!   acknowledged visit is on disk.
+//! - **Readers** in a small pool, used from `spawn_blocking`.
+
+pub mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, mpsc};
+
+use rusqlite::{Connection, OpenFlags, Transaction};
+use tokio::sync::oneshot;
+
+/// The most jobs committed together.
+pub const MAX_JOBS_PER_COMMIT: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored data unreadable: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("the data directory holds a database of schema {0}, which this server does not know")]
+    IncompatibleVersion(u32),
+    #[error("the database writer has stopped")]
+    WriterGone,
+    #[error("commit failed: {0}")]
+    Commit(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+type Job = Box<dyn FnOnce(&Transaction<'_>) -> Finish + Send>;
+
+/// The database: a handle to the writer thread and a pool of read connections.
+#[derive(Clone, Debug)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    path: PathBuf,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Db {
+    /// Opens (creating and migrating) `verivali.db` in `data_dir` and starts the writer.
+    pub fn open(data_dir: &Path) -> Result<Self, DbError> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join("verivali.db");
+        let mut conn = Connection::open(&path)?;
+        schema::prepare(&conn)?;
+        schema::migrate(&mut conn)?;
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let writer = std::thread::Builder::new()
+            .name("db-writer".into())
+            .spawn(move || write_loop(conn, receiver))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                jobs: Mutex::new(Some(sender)),
+                readers: Mutex::new(Vec::new()),
+                writer: Mutex::new(Some(writer)),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `op` on the writer inside its own savepoint; answers after the commit.
+    pub async fn write<T, E>(
+        &self,
+        op: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |tx| {
+            let result = in_savepoint(tx, op);
+            Box::new(move |commit_error: Option<&str>| {
+                let result = match commit_error {
+                    None => result,
+                    Some(e) => Err(E::from(DbError::Commit(e.to_owned()))),
+                };
+                let _ = reply.send(result);
+            })
+        });
+        self.sender()?
+            .send(job)
+            .map_err(|_| E::from(DbError::WriterGone))?;
+        answer.await.map_err(|_| E::from(DbError::WriterGone))?
+    }
+
+    /// The blocking form of [`Db::write`], for the CLI.
+    pub fn write_blocking<T, E>(
+        &self,
+        op: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (reply, answer) = mpsc::channel::<Result<T, E>>();
+        let job: Job = Box::new(move |tx| {
+            let result = in_savepoint(tx, op);
+            Box::new(move |commit_error: Option<&str>| {
+                let result = match commit_error {
+                    None => result,
+                    Some(e) => Err(E::from(DbError::Commit(e.to_owned()))),
+                };
+                let _ = reply.send(result);
+            })
+        });
+        self.sender()?
+            .send(job)
+            .map_err(|_| E::from(DbError::WriterGone))?;
+        answer.recv().map_err(|_| E::from(DbError::WriterGone))?
+    }
+
+    /// Runs a read on a pooled connection, off the async threads.
+    pub async fn read<T, E>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.read_blocking(op))
+            .await
+            .map_err(|_| E::from(DbError::WriterGone))?
+    }
+
+    pub fn read_blocking<T, E>(&self, op: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<DbError>,
+    {
+        let pooled = self.inner.readers.lock().ok().and_then(|mut r| r.pop());
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_reader(&self.inner.path).map_err(E::from)?,
+        };
+        let result = op(&conn);
+        if let Ok(mut readers) = self.inner.readers.lock() {
+            readers.push(conn);
+        }
+        result
+    }
+
+    /// Stops the writer after the jobs already queued, and waits for it.
+    pub fn close(&self) {
+        if let Ok(mut jobs) = self.inner.jobs.lock() {
+            jobs.take();
+        }
+        let handle = self.inner.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+
+    fn sender(&self) -> Result<mpsc::Sender<Job>, DbError> {
+        self.inner
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|j| j.clone())
+            .ok_or(DbError::WriterGone)
+    }
+}
+
+fn open_reader(path: &Path) -> Result<Connection, DbError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI,
+    )?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    Ok(conn)
+}
+
+/// Runs `op` between `SAVEPOINT` and `RELEASE`, rolling back to the savepoint if it fails, so that
+/// one failing job leaves the others of its commit intact.
+fn in_savepoint<T, E: From<DbError>>(
+    tx: &Transaction<'_>,
+    op: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+) -> Result<T, E> {
+    tx.execute_batch("SAVEPOINT job")
+        .map_err(|e| E::from(DbError::from(e)))?;
+    match op(tx) {
+        Ok(value) => {
+            tx.execute_batch("RELEASE job")
+                .map_err(|e| E::from(DbError::from(e)))?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = tx.execute_batch("ROLLBACK TO job; RELEASE job");
+            Err(e)
+        }
+    }
+}
+
+fn write_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_JOBS_PER_COMMIT {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                let message = e.to_string();
+                tracing::error!(error = %message, "cannot begin a write transaction");
+                // The jobs never ran: answer each with the failure.
+                for job in batch {
+                    drop(job);
+                }
+                continue;
+            }
+        };
+        let finishers: Vec<Finish> = batch.into_iter().map(|job| job(&tx)).collect();
+        let commit = tx.commit().err().map(|e| e.to_string());
+        if let Some(e) = &commit {
+            tracing::error!(error = %e, "commit failed");
+        }
+        for finish in finishers {
+            finish(commit.as_deref());
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The server's schema. Version 1; later versions add `upgrade_from` steps as the phone store does.
+
+use rusqlite::Connection;
+
+use super::DbError;
+
+pub const VERSION: u32 = 1;
+
+pub const SQL: &str = r#"
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE regions (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- Target households: the baseline as imported, and the merged state that pulls serve.
+CREATE TABLE households (
+    household_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    rw TEXT,
+    rt TEXT,
+    source TEXT NOT NULL,
+    source_id TEXT,
+    baseline TEXT NOT NULL,
+    state TEXT NOT NULL,
+    state_hash TEXT NOT NULL,
+    status TEXT NOT NULL,
+    change_seq INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX households_by_place ON households (region, rw, rt);
+CREATE INDEX households_by_change ON households (region, change_seq);
+
+-- Every accepted visit, immutable. `duplicate_of`: same content as an earlier visit of the
+-- household, kept for audit and not merged.
+CREATE TABLE visits (
+    visit_id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (household_id),
+    enumerator_id TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    body TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    skew_ms INTEGER NOT NULL,
+    order_time INTEGER NOT NULL,
+    duplicate_of TEXT,
+    flags TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX visits_by_household ON visits (household_id, content_hash);
+CREATE INDEX visits_by_device ON visits (device_id, device_seq);
+CREATE TRIGGER visits_immutable BEFORE UPDATE ON visits
+BEGIN
+    SELECT RAISE(ABORT, 'an accepted visit never changes');
+END;
+
+CREATE TABLE reviews (
+    review_id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL REFERENCES households (household_id),
+    visit_id TEXT,
+    enumerator_id TEXT,
+    body TEXT NOT NULL,
+    change_seq INTEGER NOT NULL
+);
+CREATE INDEX reviews_by_household ON reviews (household_id);
+CREATE INDEX reviews_by_enumerator ON reviews (enumerator_id, change_seq);
+
+CREATE TABLE enumerators (
+    enumerator_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+-- Areas are never deleted: a removed area keeps its removal time, so that visits finished while
+-- the household was still assigned are accepted (and flagged).
+CREATE TABLE areas (
+    enumerator_id TEXT NOT NULL REFERENCES enumerators (enumerator_id),
+    region TEXT NOT NULL,
+    rw TEXT,
+    rt TEXT,
+    added_at INTEGER NOT NULL,
+    removed_at INTEGER
+);
+CREATE INDEX areas_by_enumerator ON areas (enumerator_id);
+
+CREATE TABLE enrollment_codes (
+    code_hash TEXT PRIMARY KEY,
+    enumerator_id TEXT NOT NULL REFERENCES enumerators (enumerator_id),
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    device_id TEXT
+) WITHOUT ROWID;
+
+CREATE TABLE devices (
+    device_id TEXT PRIMARY KEY,
+    enumerator_id TEXT NOT NULL REFERENCES enumerators (enumerator_id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    enrolled_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+
+-- Keys for suspected duplicates (a NIK, a KK number, a name with birth date in a village), as
+-- sha256 digests: the index never holds a NIK in clear.
+CREATE TABLE household_keys (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    household_id TEXT NOT NULL REFERENCES households (household_id),
+    PRIMARY KEY (kind, key, household_id)
+) WITHOUT ROWID;
+CREATE INDEX household_keys_by_household ON household_keys (household_id);
+
+CREATE TABLE duplicates (
+    household_a TEXT NOT NULL,
+    household_b TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    found_at INTEGER NOT NULL,
+    dismissed_at INTEGER,
+    PRIMARY KEY (household_a, household_b, kind)
+) WITHOUT ROWID;
+"#;
+
+pub fn prepare(conn: &Connection) -> Result<(), DbError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // An acknowledged visit must survive a power cut.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    match found {
+        0 => tx.execute_batch(SQL)?,
+        VERSION => {}
+        other => return Err(DbError::IncompatibleVersion(other)),
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}

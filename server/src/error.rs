@@ -1,0 +1,113 @@
+//! The one error type of the HTTP API. Every error answers with a stable code and the message in
+//! Bahasa Indonesia and English (`ErrorBody`); server faults are logged and answer 500 without
+//! internals.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use verivali_core::protocol::ErrorBody;
+
+use crate::db::DbError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+/// An API error code with its two messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    pub code: &'static str,
+    pub message_id: &'static str,
+    pub message_en: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $code:literal, $id:literal, $en:literal;)+) => {
+        $(pub const $name: Code = Code { code: $code, message_id: $id, message_en: $en };)+
+    };
+}
+
+codes! {
+    MALFORMED = "API-01", "Permintaan tidak dapat dibaca.", "The request could not be read.";
+    TOO_LARGE = "API-02", "Permintaan terlalu besar.", "The request is too large.";
+    UNAUTHORIZED = "AUTH-01", "Perangkat atau pengguna tidak dikenal, atau sudah dicabut.", "Unknown or revoked device or user.";
+    FORBIDDEN = "AUTH-02", "Anda tidak berwenang atas data ini.", "You are not allowed to access this data.";
+    BAD_ENROLLMENT_CODE = "ENR-01", "Kode pendaftaran tidak berlaku, kedaluwarsa, atau sudah dipakai.", "The enrollment code is invalid, expired or already used.";
+    DEVICE_EXISTS = "ENR-02", "Perangkat ini sudah terdaftar.", "This device is already enrolled.";
+    TOO_MANY_ATTEMPTS = "ENR-03", "Terlalu banyak percobaan. Coba lagi sebentar lagi.", "Too many attempts. Try again shortly.";
+    TOO_MANY_ITEMS = "SYN-09", "Terlalu banyak kunjungan dalam satu kiriman (maks. 500).", "Too many visits in one push (at most 500).";
+    BAD_CURSOR = "SYN-10", "Kursor sinkronisasi tidak valid.", "Invalid sync cursor.";
+    NOT_FOUND = "API-03", "Tidak ditemukan.", "Not found.";
+    INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: Code) -> Self {
+        Self {
+            status,
+            body: ErrorBody {
+                code: code.code.to_owned(),
+                message_id: code.message_id.to_owned(),
+                message_en: code.message_en.to_owned(),
+                field: None,
+            },
+        }
+    }
+
+    pub fn bad_request(code: Code) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code)
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED)
+    }
+
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, FORBIDDEN)
+    }
+
+    pub fn internal(what: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %what, "server fault");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// A body that is not JSON of the expected shape, or too large. The decoder's words (which name the
+/// place of the fault) go back to the sender only, never into a log.
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
+        }
+        let mut error = Self::bad_request(MALFORMED);
+        error.body.message_en = format!("{} ({})", MALFORMED.message_en, rejection.body_text());
+        error
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}

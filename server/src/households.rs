@@ -1,0 +1,192 @@
+//! Households on the server: the baseline as imported, and the merged state that every accepted
+//! visit or review recomputes with the core's merge, in the same transaction, under a new change
+//! sequence number that pulls read from.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use sha2::{Digest, Sha256 as Sha};
+use verivali_core::merge::{AcceptedVisit, Merged, merge};
+use verivali_core::model::*;
+
+use crate::db::DbError;
+
+/// Takes the next number of the change sequence.
+pub fn next_change_seq(tx: &Transaction<'_>) -> Result<i64, DbError> {
+    let seq: i64 = tx.query_row(
+        "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
+         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+         RETURNING CAST(value AS INTEGER)",
+        [],
+        |r| r.get(0),
+    )?;
+    Ok(seq)
+}
+
+/// Adds a household from a target list, or replaces its baseline, and merges it.
+pub fn save_baseline(
+    tx: &Transaction<'_>,
+    household: &Household,
+    now: Timestamp,
+) -> Result<Merged, DbError> {
+    let baseline = serde_json::to_string(household)?;
+    tx.prepare_cached(
+        "INSERT INTO households (household_id, region, rw, rt, source, source_id, baseline, state,
+             state_hash, status, change_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '{}', '', 'NOT_VISITED', 0)
+         ON CONFLICT (household_id) DO UPDATE SET region = excluded.region, rw = excluded.rw,
+             rt = excluded.rt, source = excluded.source, source_id = excluded.source_id,
+             baseline = excluded.baseline",
+    )?
+    .execute(params![
+        household.household_id.to_string(),
+        household.region.as_str(),
+        household.rw.as_ref().map(Rw::as_str),
+        household.rt.as_ref().map(Rt::as_str),
+        household.source.code(),
+        household.source_id,
+        baseline,
+    ])?;
+    remerge(tx, household.household_id, now)
+}
+
+/// The merged state of a household as stored.
+pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<Merged>, DbError> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached("SELECT state, state_hash FROM households WHERE household_id = ?1")?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((state, hash)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Merged {
+        state: serde_json::from_str(&state)?,
+        state_hash: Sha256::parse(&hash).map_err(|e| DbError::Commit(e.to_string()))?,
+    }))
+}
+
+/// Recomputes a household's state from its baseline and every accepted visit and review, stores it
+/// under a new change number, and records the keys that find suspected duplicates.
+pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<Merged, DbError> {
+    let key = id.to_string();
+    let baseline: Household = serde_json::from_str(
+        &tx.prepare_cached("SELECT baseline FROM households WHERE household_id = ?1")?
+            .query_row([&key], |r| r.get::<_, String>(0))?,
+    )?;
+    let mut visits = Vec::new();
+    let mut stmt = tx.prepare_cached(
+        "SELECT body, content_hash, order_time FROM visits
+         WHERE household_id = ?1 AND duplicate_of IS NULL",
+    )?;
+    let rows = stmt.query_map([&key], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (body, hash, order_time) = row?;
+        visits.push(AcceptedVisit {
+            visit: serde_json::from_str(&body)?,
+            content_hash: Sha256::parse(&hash).map_err(|e| DbError::Commit(e.to_string()))?,
+            order_time: Timestamp::from_unix_millis(order_time),
+        });
+    }
+    let mut reviews = Vec::new();
+    let mut stmt = tx.prepare_cached("SELECT body FROM reviews WHERE household_id = ?1")?;
+    for body in stmt.query_map([&key], |r| r.get::<_, String>(0))? {
+        reviews.push(serde_json::from_str::<Review>(&body?)?);
+    }
+    let merged = merge(&baseline, &visits, &reviews).map_err(|e| DbError::Commit(e.to_string()))?;
+    let seq = next_change_seq(tx)?;
+    tx.prepare_cached(
+        "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, change_seq = ?5
+         WHERE household_id = ?1",
+    )?
+    .execute(params![
+        key,
+        serde_json::to_string(&merged.state)?,
+        merged.state_hash.as_str(),
+        merged.state.status.code(),
+        seq,
+    ])?;
+    record_duplicate_keys(tx, &merged.state.household, now)?;
+    Ok(merged)
+}
+
+/// The kinds of suspected duplicate (data ganda).
+const NIK: &str = "NIK";
+const KK: &str = "KK";
+const NAME_BIRTH: &str = "NAME_BIRTH";
+
+/// The digest under which a NIK is indexed.
+pub fn nik_digest(nik: &Nik) -> String {
+    digest(&[nik.as_str()])
+}
+
+fn digest(parts: &[&str]) -> String {
+    let mut h = Sha::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    format!("{:x}", h.finalize())
+}
+
+/// Replaces a household's duplicate keys, and queues every other household that shares one.
+fn record_duplicate_keys(
+    tx: &Transaction<'_>,
+    h: &Household,
+    now: Timestamp,
+) -> Result<(), DbError> {
+    let id = h.household_id.to_string();
+    let mut keys: Vec<(&str, String)> = Vec::new();
+    for m in h.members.iter().filter(|m| m.is_active()) {
+        if let Some(nik) = m.details.nik.as_ref().and_then(Entered::valid) {
+            keys.push((NIK, nik_digest(nik)));
+        }
+        if let Some(born) = m.details.birth_date {
+            let name = m
+                .name()
+                .to_lowercase()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            if !name.is_empty() {
+                keys.push((
+                    NAME_BIRTH,
+                    digest(&[h.region.as_str(), &name, &born.to_string()]),
+                ));
+            }
+        }
+    }
+    if let Some(kk) = h.kk_number.as_ref().and_then(Entered::valid) {
+        keys.push((KK, digest(&[kk.as_str()])));
+    }
+    keys.sort();
+    keys.dedup();
+
+    tx.prepare_cached("DELETE FROM household_keys WHERE household_id = ?1")?
+        .execute([&id])?;
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO household_keys (kind, key, household_id) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut others = tx.prepare_cached("SELECT household_id FROM household_keys WHERE kind = ?1 AND key = ?2 AND household_id <> ?3")?;
+    let mut pair = tx.prepare_cached(
+        "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (kind, key) in &keys {
+        insert.execute(params![kind, key, id])?;
+        let found: Vec<String> = others
+            .query_map(params![kind, key, id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for other in found {
+            let (a, b) = if id < other {
+                (&id, &other)
+            } else {
+                (&other, &id)
+            };
+            pair.execute(params![a, b, kind, now.unix_millis()])?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! Receiving pushed visits (DESIGN §6): each item is decoded, checked and stored alone, so a bad
+//! item is rejected with its reason while the rest of the batch is stored. Accepted visits are
+//! immutable; the households they touch are merged again in the same transaction.
+//!
+//! Dedup: the same `visit_id` with the same content is a DUPLICATE (a retry costs nothing); with
+//! other content it is rejected (SYN-02, ID_REUSED). A new id with the content of a visit already
+//! accepted for the household is stored for audit as a duplicate of it and not merged twice.
+
+use std::collections::BTreeSet;
+
+use rusqlite::{OptionalExtension, Transaction, params};
+use serde_json::Value;
+use time::Duration;
+use verivali_core::canonical::visit_content_hash;
+use verivali_core::model::*;
+use verivali_core::protocol::{PushItem, PushRequest, PushResponse, PushResult, PushStatus};
+use verivali_core::validate::{
+    Context, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
+};
+
+use crate::auth::DeviceAuth;
+use crate::db::DbError;
+use crate::households;
+
+/// A skew under this counts as none, so that with sane clocks the order depends on the visits
+/// alone and two servers agree.
+const SKEW_TOLERANCE: Duration = Duration::minutes(10);
+
+/// Reasons a pushed item is refused, beyond the validation rules.
+pub mod reject {
+    use verivali_core::validate::{Rule, Severity};
+
+    macro_rules! reasons {
+        ($($name:ident = $code:literal, $id:literal, $en:literal;)+) => {
+            $(pub const $name: Rule = Rule { code: $code, severity: Severity::Error, message_id: $id, message_en: $en };)+
+        };
+    }
+
+    reasons! {
+        ID_REUSED = "SYN-02", "ID kunjungan ini sudah dipakai untuk isi yang berbeda.", "This visit id was already used for different content.";
+        MALFORMED = "SYN-03", "Data kunjungan tidak dapat dibaca.", "The visit data could not be read.";
+        UNKNOWN_HOUSEHOLD = "SYN-04", "Keluarga ini tidak ada di daftar sasaran.", "This household is not on the target list.";
+        OUT_OF_AREA = "SYN-05", "Keluarga ini tidak pernah berada di wilayah tugas Anda.", "This household was never in your assigned areas.";
+        WRONG_DEVICE = "SYN-06", "Kunjungan ini dicatat oleh perangkat atau petugas lain.", "This visit was recorded by another device or enumerator.";
+        NOT_FINISHED = "SYN-07", "Kunjungan ini belum selesai.", "This visit is not finished.";
+        BAD_CORRECTION = "SYN-08", "Koreksi hanya boleh untuk kunjungan dari perangkat yang sama.", "A correction may only supersede a visit of the same device.";
+    }
+}
+
+/// Flags kept with an accepted visit for supervisors.
+const FLAG_LEFT_AREA: &str = "LEFT_AREA";
+const FLAG_FUTURE: &str = "FUTURE_TIME";
+const FLAG_SKEW: &str = "CLOCK_SKEW";
+
+/// Ingests one push. Runs on the writer, inside one transaction with the batch's other jobs.
+pub fn push(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    request: PushRequest<Value>,
+    received_at: Timestamp,
+) -> Result<PushResponse, DbError> {
+    let skew = skew(received_at, request.sent_at);
+    let mut touched = BTreeSet::new();
+    let mut results = Vec::with_capacity(request.items.len());
+    for value in request.items {
+        let result = match serde_json::from_value::<PushItem>(value.clone()) {
+            Ok(item) => ingest_item(tx, device, item, received_at, skew, &mut touched)?,
+            Err(e) => malformed(&value, &e),
+        };
+        results.push(result);
+    }
+    for id in touched {
+        households::remerge(tx, id, received_at)?;
+    }
+    Ok(PushResponse { results })
+}
+
+/// The phone's clock error: server time minus phone time, zero when within tolerance.
+fn skew(received_at: Timestamp, sent_at: Timestamp) -> Duration {
+    let skew = received_at.0 - sent_at.0;
+    if skew.abs() < SKEW_TOLERANCE {
+        Duration::ZERO
+    } else {
+        skew
+    }
+}
+
+fn rejected(item: Option<&PushItem>, issues: Vec<Issue>) -> PushResult {
+    PushResult {
+        visit_id: item.map(|i| i.visit.visit_id),
+        device_seq: item.map(|i| i.device_seq),
+        status: PushStatus::Rejected,
+        issues,
+    }
+}
+
+fn malformed(value: &Value, error: &serde_json::Error) -> PushResult {
+    let mut issue = Issue::new(&reject::MALFORMED, "visit");
+    issue.message_en = format!("{} ({error})", reject::MALFORMED.message_en);
+    PushResult {
+        visit_id: value
+            .pointer("/visit/visit_id")
+            .and_then(Value::as_str)
+            .and_then(|s| VisitId::parse(s).ok()),
+        device_seq: value.get("device_seq").and_then(Value::as_u64),
+        status: PushStatus::Rejected,
+        issues: vec![issue],
+    }
+}
+
+fn one(rule: &Rule, field: &str) -> Vec<Issue> {
+    vec![Issue::new(rule, field)]
+}
+
+fn ingest_item(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    item: PushItem,
+    received_at: Timestamp,
+    skew: Duration,
+    touched: &mut BTreeSet<HouseholdId>,
+) -> Result<PushResult, DbError> {
+    let visit = &item.visit;
+    let Some(finished_at) = visit.finished_at else {
+        return Ok(rejected(
+            Some(&item),
+            one(&reject::NOT_FINISHED, "finished_at"),
+        ));
+    };
+    if visit.device_id != device.device_id || visit.enumerator_id != device.enumerator_id {
+        return Ok(rejected(
+            Some(&item),
+            one(&reject::WRONG_DEVICE, "device_id"),
+        ));
+    }
+    let content_hash = visit_content_hash(visit).map_err(|e| DbError::Commit(e.to_string()))?;
+
+    // Retries and reused ids.
+    let existing: Option<String> = tx
+        .prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?
+        .query_row([visit.visit_id.to_string()], |r| r.get(0))
+        .optional()?;
+    if let Some(hash) = existing {
+        return Ok(if hash == content_hash.as_str() {
+            PushResult {
+                visit_id: Some(visit.visit_id),
+                device_seq: Some(item.device_seq),
+                status: PushStatus::Duplicate,
+                issues: vec![],
+            }
+        } else {
+            rejected(Some(&item), one(&reject::ID_REUSED, "visit_id"))
+        });
+    }
+
+    // The household, and whether it is (or was) the enumerator's.
+    let Some(household_id) = visit.household_id else {
+        // New-household proposals are received with the supervisor queue (later issue).
+        return Ok(rejected(
+            Some(&item),
+            one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
+        ));
+    };
+    let Some(merged) = households::state(tx, household_id)? else {
+        return Ok(rejected(
+            Some(&item),
+            one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
+        ));
+    };
+    let h = &merged.state.household;
+    let covers = |areas: &[verivali_core::protocol::Area]| {
+        areas
+            .iter()
+            .any(|a| a.covers(&h.region, h.rw.as_ref(), h.rt.as_ref()))
+    };
+    let mut flags: Vec<String> = Vec::new();
+    if !covers(&device.areas) {
+        if covers(&device.former_areas) {
+            flags.push(FLAG_LEFT_AREA.into());
+        } else {
+            return Ok(rejected(
+                Some(&item),
+                one(&reject::OUT_OF_AREA, "household_id"),
+            ));
+        }
+    }
+    if let Some(old) = visit.supersedes {
+        let old_device: Option<String> = tx
+            .prepare_cached("SELECT device_id FROM visits WHERE visit_id = ?1")?
+            .query_row([old.to_string()], |r| r.get(0))
+            .optional()?;
+        if old_device.is_some_and(|d| d != visit.device_id.to_string()) {
+            return Ok(rejected(
+                Some(&item),
+                one(&reject::BAD_CORRECTION, "supersedes"),
+            ));
+        }
+    }
+
+    // The core's rules again, on the skew-corrected times: the server never trusts the phone.
+    let mut corrected = visit.clone();
+    corrected.started_at = Timestamp(visit.started_at.0 + skew);
+    corrected.finished_at = Some(Timestamp(finished_at.0 + skew));
+    let regions = StoredRegions(tx);
+    let has_regions: bool =
+        tx.query_row("SELECT EXISTS (SELECT 1 FROM regions)", [], |r| r.get(0))?;
+    let niks = StoredNiks(tx);
+    let ctx = Context {
+        regions: has_regions.then_some(&regions as &dyn RegionLookup),
+        household: Some(h),
+        niks: Some(&niks),
+        earlier_nobody_home: 0,
+        ..Context::new(received_at)
+    };
+    let issues = validate_visit(&corrected, &ctx);
+    let errors: Vec<Issue> = issues
+        .iter()
+        .filter(|i| i.severity == Severity::Error && i.code != rules::VIS_05_TIME.code)
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        return Ok(rejected(Some(&item), errors));
+    }
+    // A visit still in the future after correction is flagged, not dropped; warnings the phone
+    // could not see (another household's NIK) are kept as flags for the supervisor.
+    if issues.iter().any(|i| i.code == rules::VIS_05_TIME.code) {
+        flags.push(FLAG_FUTURE.into());
+    }
+    if skew != Duration::ZERO {
+        flags.push(FLAG_SKEW.into());
+    }
+    let kept: Vec<Issue> = issues
+        .into_iter()
+        .filter(|i| i.severity != Severity::Error)
+        .collect();
+    flags.extend(
+        kept.iter()
+            .filter(|i| i.blocks_finishing())
+            .map(|i| i.key()),
+    );
+
+    let duplicate_of: Option<String> = tx
+        .prepare_cached(
+            "SELECT visit_id FROM visits WHERE household_id = ?1 AND content_hash = ?2
+             AND duplicate_of IS NULL ORDER BY visit_id LIMIT 1",
+        )?
+        .query_row([household_id.to_string(), content_hash.to_string()], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    tx.prepare_cached(
+        "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
+             content_hash, body, received_at, skew_ms, order_time, duplicate_of, flags)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        visit.visit_id.to_string(),
+        household_id.to_string(),
+        visit.enumerator_id.to_string(),
+        visit.device_id.to_string(),
+        item.device_seq,
+        content_hash.as_str(),
+        serde_json::to_string(visit)?,
+        received_at.unix_millis(),
+        i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
+        Timestamp(finished_at.0 + skew).unix_millis(),
+        duplicate_of,
+        serde_json::to_string(&flags)?,
+    ])?;
+    let status = if duplicate_of.is_some() {
+        PushStatus::Duplicate
+    } else {
+        touched.insert(household_id);
+        PushStatus::Accepted
+    };
+    Ok(PushResult {
+        visit_id: Some(visit.visit_id),
+        device_seq: Some(item.device_seq),
+        status,
+        issues: kept,
+    })
+}
+
+struct StoredRegions<'c>(&'c rusqlite::Connection);
+
+impl RegionLookup for StoredRegions<'_> {
+    fn contains(&self, code: &RegionCode) -> bool {
+        self.0
+            .prepare_cached("SELECT 1 FROM regions WHERE code = ?1")
+            .and_then(|mut s| s.exists([code.as_str()]))
+            .unwrap_or(false)
+    }
+}
+
+/// NIKs of the whole district, through the duplicate keys (held as digests).
+struct StoredNiks<'c>(&'c rusqlite::Connection);
+
+impl NikDirectory for StoredNiks<'_> {
+    fn household_with_nik(&self, nik: &Nik, except: Option<HouseholdId>) -> Option<HouseholdId> {
+        let except = except.map(|h| h.to_string()).unwrap_or_default();
+        self.0
+            .prepare_cached("SELECT household_id FROM household_keys WHERE kind = 'NIK' AND key = ?1 AND household_id <> ?2 LIMIT 1")
+            .and_then(|mut s| {
+                s.query_row([households::nik_digest(nik), except], |r| r.get::<_, String>(0)).optional()
+            })
+            .ok()
+            .flatten()
+            .and_then(|id| HouseholdId::parse(&id).ok())
+    }
+}

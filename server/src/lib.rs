@@ -1,0 +1,21 @@
+//! # verivali-server
+//!
+//! Receives visits from the phones, counts each exactly once, merges the visits of a household
+//! with the core's merge, and serves pulls. Storage is SQLite in a data directory (see [`db`]).
+//! The CLI in `main.rs` also administers: regions, enumerators, enrollment codes, devices.
+
+pub mod admin;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod households;
+pub mod ingest;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod tokens;
+
+pub use startup::Application;

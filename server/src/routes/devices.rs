@@ -1,0 +1,94 @@
+//! Enrollment: a one-time code becomes a device token.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use rusqlite::{OptionalExtension, Transaction, params};
+use verivali_core::model::{EnumeratorId, Timestamp};
+use verivali_core::protocol::{EnrollRequest, EnrollResponse};
+
+use crate::auth::areas_of;
+use crate::error::{self, ApiError};
+use crate::state::AppState;
+use crate::tokens;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/devices/enroll", post(enroll))
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<EnrollRequest>, JsonRejection>,
+) -> Result<Json<EnrollResponse>, ApiError> {
+    if !state.enroll_limiter.allow(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            error::TOO_MANY_ATTEMPTS,
+        ));
+    }
+    let Json(request) = body?;
+    let now = Timestamp::now_utc();
+    let response = state
+        .db
+        .write(move |tx| enroll_device(tx, &request, now))
+        .await?;
+    tracing::info!(device = %response.1, enumerator = %response.0.enumerator_id, "device enrolled");
+    Ok(Json(response.0))
+}
+
+fn enroll_device(
+    tx: &Transaction<'_>,
+    request: &EnrollRequest,
+    now: Timestamp,
+) -> Result<(EnrollResponse, verivali_core::model::DeviceId), ApiError> {
+    let code_hash = tokens::hash(&tokens::normalise_code(&request.code));
+    let row: Option<(String, i64, Option<i64>)> = tx
+        .prepare_cached(
+            "SELECT enumerator_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?1",
+        )?
+        .query_row([&code_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let bad_code = || ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_ENROLLMENT_CODE);
+    let (enumerator, expires_at, used_at) = row.ok_or_else(bad_code)?;
+    if used_at.is_some() || expires_at < now.unix_millis() {
+        return Err(bad_code());
+    }
+    let known: bool = tx
+        .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1")?
+        .exists([request.device_id.to_string()])?;
+    if known {
+        return Err(ApiError::new(StatusCode::CONFLICT, error::DEVICE_EXISTS));
+    }
+    let token = tokens::new_token().map_err(ApiError::internal)?;
+    tx.prepare_cached(
+        "INSERT INTO devices (device_id, enumerator_id, name, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![request.device_id.to_string(), enumerator, request.device_name, tokens::hash(&token), now.unix_millis()])?;
+    tx.prepare_cached(
+        "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+    )?
+    .execute(params![
+        code_hash,
+        now.unix_millis(),
+        request.device_id.to_string()
+    ])?;
+    let enumerator_id = EnumeratorId::parse(&enumerator).map_err(ApiError::internal)?;
+    let enumerator_name: String = tx
+        .prepare_cached("SELECT name FROM enumerators WHERE enumerator_id = ?1")?
+        .query_row([&enumerator], |r| r.get(0))?;
+    let (areas, _) = areas_of(tx, enumerator_id)?;
+    Ok((
+        EnrollResponse {
+            token,
+            enumerator_id,
+            enumerator_name,
+            areas,
+        },
+        request.device_id,
+    ))
+}

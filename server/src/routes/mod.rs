@@ -1,0 +1,16 @@
+//! The HTTP API, one router per resource, merged under `/api/v1`.
+
+mod devices;
+mod health;
+mod sync;
+
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(health::router()).nest(
+        "/api/v1",
+        Router::new().merge(devices::router()).merge(sync::router()),
+    )
+}

@@ -1,0 +1,92 @@
+use reqwest::StatusCode;
+use serde_json::json;
+use uuid::Uuid;
+use verivali_core::protocol::ErrorBody;
+
+use crate::helpers::{TestApp, VILLAGE_A};
+
+#[tokio::test]
+async fn a_code_enrolls_one_device_once() {
+    let app = TestApp::spawn().await;
+    let db = app.db.clone();
+    let code = tokio::task::spawn_blocking(move || {
+        let id = verivali_server::admin::add_enumerator(
+            &db,
+            "Ani",
+            vec![verivali_server::admin::parse_area(VILLAGE_A).unwrap()],
+        )
+        .unwrap();
+        verivali_server::admin::enrollment_code(&db, id, time::Duration::hours(1)).unwrap()
+    })
+    .await
+    .unwrap();
+    let enroll = |code: String| {
+        app.client
+            .post(app.url("/api/v1/devices/enroll"))
+            .json(&json!({"code": code, "device_id": Uuid::now_v7(), "device_name": "HP"}))
+            .send()
+    };
+    // Typed in lower case with a space: still the same code.
+    let first = enroll(code.to_lowercase().replace('-', " ")).await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let again = enroll(code.clone()).await.unwrap();
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let body: ErrorBody = again.json().await.unwrap();
+    assert_eq!(body.code, "ENR-01");
+    assert!(!body.message_id.is_empty() && !body.message_en.is_empty());
+}
+
+#[tokio::test]
+async fn enrollment_attempts_are_rate_limited() {
+    let app = TestApp::spawn().await;
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let r = app
+            .client
+            .post(app.url("/api/v1/devices/enroll"))
+            .json(&json!({"code": "AAAA-BBBB", "device_id": Uuid::now_v7(), "device_name": "HP"}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status());
+    }
+    assert_eq!(statuses[..10], [StatusCode::UNAUTHORIZED; 10]);
+    assert_eq!(statuses[10..], [StatusCode::TOO_MANY_REQUESTS; 2]);
+}
+
+#[tokio::test]
+async fn a_revoked_device_is_refused() {
+    let app = TestApp::spawn().await;
+    let phone = app.phone(&[VILLAGE_A]).await;
+    let pull = || {
+        app.client
+            .get(app.url("/api/v1/sync/pull"))
+            .bearer_auth(&phone.token)
+            .send()
+    };
+    assert_eq!(pull().await.unwrap().status(), StatusCode::OK);
+    let (db, device) = (app.db.clone(), phone.device_id);
+    assert!(
+        tokio::task::spawn_blocking(
+            move || verivali_server::admin::revoke_device(&db, device).unwrap()
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(pull().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let no_token = app
+        .client
+        .get(app.url("/api/v1/sync/pull"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_token.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn health_answers_when_the_database_does() {
+    let app = TestApp::spawn().await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await.unwrap(), "ok");
+}

@@ -1,0 +1,253 @@
+use std::net::SocketAddr;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+use verivali_core::merge::Merged;
+use verivali_core::model::*;
+use verivali_core::protocol::{EnrollResponse, PullResponse, PushItem, PushRequest, PushResponse};
+use verivali_core::sample;
+use verivali_server::admin;
+use verivali_server::config::Config;
+use verivali_server::db::Db;
+use verivali_server::{Application, households};
+
+/// A running server with a demo-like district: village A (RW 1 and RW 2) and village B, 10
+/// households in each place.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: Db,
+    pub dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+pub const VILLAGE_A: &str = "16.04.01.2001";
+pub const VILLAGE_B: &str = "16.04.01.2002";
+
+/// Household `i` of a place: A/RW1 are 0..10, A/RW2 10..20, B 20..30.
+pub fn household(i: u64) -> Household {
+    let (village, rw) = match i {
+        0..10 => (VILLAGE_A, 1),
+        10..20 => (VILLAGE_A, 2),
+        _ => (VILLAGE_B, 1),
+    };
+    sample::household(
+        i,
+        &RegionCode::parse(village).unwrap(),
+        rw,
+        1 + (i % 2) as u16,
+    )
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        let dir = TempDir::new().unwrap();
+        let app = Application::build(Config::for_data_dir(dir.path().to_path_buf()))
+            .await
+            .unwrap();
+        let addr = app.local_addr().unwrap();
+        let db = app.db().clone();
+        let seed_db = db.clone();
+        tokio::task::spawn_blocking(move || {
+            seed_db
+                .write_blocking(|tx| {
+                    for (code, name) in [
+                        ("16", "Sumatera Selatan"),
+                        ("16.04", "Lahat"),
+                        ("16.04.01", "Contoh"),
+                        (VILLAGE_A, "Desa A"),
+                        (VILLAGE_B, "Desa B"),
+                    ] {
+                        tx.execute(
+                            "INSERT INTO regions (code, name) VALUES (?1, ?2)",
+                            [code, name],
+                        )?;
+                    }
+                    for i in 0..30 {
+                        households::save_baseline(tx, &household(i), Timestamp::now_utc())?;
+                    }
+                    Ok::<_, verivali_server::db::DbError>(())
+                })
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.serve(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            addr,
+            client: reqwest::Client::new(),
+            db,
+            dir,
+            stop: Some(stop),
+        }
+    }
+
+    /// Stops the server and its writer, keeping the data directory for another server.
+    pub async fn stop_keeping_data(mut self) -> TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.close())
+            .await
+            .unwrap();
+        std::mem::replace(&mut self.dir, TempDir::new().unwrap())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Adds an enumerator with `areas` and enrolls a phone for them over HTTP.
+    pub async fn phone(&self, areas: &[&str]) -> Phone {
+        self.phone_with_ids(
+            areas,
+            EnumeratorId(Uuid::new_v4()),
+            DeviceId(Uuid::now_v7()),
+        )
+        .await
+    }
+
+    /// The same, with the enumerator and device ids given (to run one phone against two servers).
+    pub async fn phone_with_ids(
+        &self,
+        areas: &[&str],
+        enumerator: EnumeratorId,
+        device_id: DeviceId,
+    ) -> Phone {
+        let db = self.db.clone();
+        let areas: Vec<_> = areas
+            .iter()
+            .map(|a| admin::parse_area(a).unwrap())
+            .collect();
+        let code = tokio::task::spawn_blocking(move || {
+            let id = admin::add_enumerator_with_id(&db, enumerator, "Petugas Uji", areas).unwrap();
+            admin::enrollment_code(&db, id, time::Duration::hours(1)).unwrap()
+        })
+        .await
+        .unwrap();
+        let response = self
+            .client
+            .post(self.url("/api/v1/devices/enroll"))
+            .json(&json!({"code": code, "device_id": device_id, "device_name": "HP uji"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let enrolled: EnrollResponse = response.json().await.unwrap();
+        Phone {
+            token: enrolled.token,
+            device_id,
+            enumerator_id: enrolled.enumerator_id,
+            next_seq: 1,
+        }
+    }
+
+    pub async fn push(&self, phone: &Phone, items: &[PushItem]) -> PushResponse {
+        let response = self
+            .push_raw(
+                phone,
+                &serde_json::to_value(PushRequest {
+                    sent_at: Timestamp::now_utc(),
+                    items: items.to_vec(),
+                })
+                .unwrap(),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    pub async fn push_raw(&self, phone: &Phone, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/sync/push"))
+            .bearer_auth(&phone.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Every household state the phone can see, following pages to the end.
+    pub async fn pull_all(&self, phone: &Phone) -> Vec<Merged> {
+        let mut cursor = String::new();
+        let mut states = Vec::new();
+        loop {
+            let page: PullResponse = self
+                .client
+                .get(self.url(&format!("/api/v1/sync/pull?cursor={cursor}&limit=7")))
+                .bearer_auth(&phone.token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            states.extend(page.households);
+            cursor = page.next_cursor;
+            if !page.more {
+                break;
+            }
+        }
+        states.sort_by_key(|m| m.state.household.household_id);
+        states.dedup_by_key(|m| m.state.household.household_id);
+        states
+    }
+
+    pub async fn visit_count(&self) -> u64 {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            db.read_blocking(|c| {
+                c.query_row("SELECT count(*) FROM visits", [], |r| r.get::<_, u64>(0))
+                    .map_err(verivali_server::db::DbError::from)
+            })
+            .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An enrolled phone.
+pub struct Phone {
+    pub token: String,
+    pub device_id: DeviceId,
+    pub enumerator_id: EnumeratorId,
+    pub next_seq: u64,
+}
+
+impl Phone {
+    /// A complete visit to household `i`, finished `minutes` ago, numbered next.
+    pub fn visit(&mut self, i: u64, minutes: i64) -> PushItem {
+        let h = household(i);
+        let finished = Timestamp(Timestamp::now_utc().0 - time::Duration::minutes(minutes));
+        let mut visit = sample::found_visit(
+            &h,
+            self.enumerator_id,
+            self.device_id,
+            finished,
+            self.next_seq,
+        );
+        visit.visit_id = VisitId::new_v7();
+        let item = PushItem {
+            device_seq: self.next_seq,
+            visit,
+        };
+        self.next_seq += 1;
+        item
+    }
+}

@@ -1,0 +1,10 @@
+//! The server tested through real HTTP: each test starts the application on a free loopback port
+//! with a fresh data directory and talks to it with reqwest.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+mod admin;
+mod crash;
+mod enroll;
+mod helpers;
+mod sync;

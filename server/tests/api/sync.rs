@@ -1,0 +1,305 @@
+use reqwest::StatusCode;
+use serde_json::json;
+use verivali_core::model::*;
+use verivali_core::protocol::{ErrorBody, PushStatus};
+
+use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, household};
+
+fn statuses(r: &verivali_core::protocol::PushResponse) -> Vec<PushStatus> {
+    r.results.iter().map(|r| r.status).collect()
+}
+
+#[tokio::test]
+async fn retried_push_stores_each_visit_once() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let items: Vec<_> = (0..5).map(|i| phone.visit(i, 30)).collect();
+    let first = app.push(&phone, &items).await;
+    assert_eq!(statuses(&first), vec![PushStatus::Accepted; 5]);
+    for _ in 0..3 {
+        let retry = app.push(&phone, &items).await;
+        assert_eq!(statuses(&retry), vec![PushStatus::Duplicate; 5]);
+    }
+    assert_eq!(app.visit_count().await, 5);
+    let states = app.pull_all(&phone).await;
+    let used: usize = states.iter().map(|m| m.state.visits_used.len()).sum();
+    assert_eq!(used, 5);
+}
+
+#[tokio::test]
+async fn a_reused_visit_id_with_other_content_is_rejected() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let original = phone.visit(1, 30);
+    app.push(&phone, std::slice::from_ref(&original)).await;
+    let mut other = phone.visit(2, 20);
+    other.visit.visit_id = original.visit.visit_id;
+    let answer = app.push(&phone, &[other]).await;
+    assert_eq!(statuses(&answer), vec![PushStatus::Rejected]);
+    assert_eq!(answer.results[0].issues[0].code, "SYN-02");
+    assert_eq!(app.visit_count().await, 1);
+}
+
+#[tokio::test]
+async fn the_same_content_under_a_new_id_is_not_counted_twice() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let first = phone.visit(3, 30);
+    let mut twin = first.clone();
+    twin.visit.visit_id = VisitId::new_v7();
+    twin.device_seq = first.device_seq + 1;
+    let answer = app.push(&phone, &[first, twin]).await;
+    assert_eq!(
+        statuses(&answer),
+        vec![PushStatus::Accepted, PushStatus::Duplicate]
+    );
+    assert_eq!(app.visit_count().await, 2, "kept for audit");
+    let states = app.pull_all(&phone).await;
+    let h = states
+        .iter()
+        .find(|m| m.state.household.household_id == household(3).household_id)
+        .unwrap();
+    assert_eq!(h.state.visits_used.len(), 1);
+}
+
+#[tokio::test]
+async fn arrival_order_does_not_change_any_merged_state() {
+    let (one, two) = (TestApp::spawn().await, TestApp::spawn().await);
+    // The same two phones (same ids) on both servers.
+    let ids = [
+        (
+            EnumeratorId(uuid::Uuid::from_u128(1)),
+            DeviceId(uuid::Uuid::from_u128(11)),
+        ),
+        (
+            EnumeratorId(uuid::Uuid::from_u128(2)),
+            DeviceId(uuid::Uuid::from_u128(12)),
+        ),
+    ];
+    let mut a = one.phone_with_ids(&[VILLAGE_A], ids[0].0, ids[0].1).await;
+    let mut b = one.phone_with_ids(&[VILLAGE_A], ids[1].0, ids[1].1).await;
+    let (a2, b2) = (
+        two.phone_with_ids(&[VILLAGE_A], ids[0].0, ids[0].1).await,
+        two.phone_with_ids(&[VILLAGE_A], ids[1].0, ids[1].1).await,
+    );
+    let from_a: Vec<_> = (0..12).map(|i| a.visit(i % 6, 60 - i as i64)).collect();
+    let mut from_b: Vec<_> = (0..12).map(|i| b.visit(i % 6, 50 - i as i64)).collect();
+    for item in &mut from_b {
+        item.visit.assessment = Some(Assessment::Vulnerable); // disagreements: conflicts too
+    }
+    // Server one: all of A in one batch, then all of B. Server two: B first, one visit at a time,
+    // newest first, interleaved with A, and every batch sent twice.
+    one.push(&a, &from_a).await;
+    one.push(&b, &from_b).await;
+    for k in (0..12).rev() {
+        for _ in 0..2 {
+            two.push(&b2, &from_b[k..k + 1]).await;
+            two.push(&a2, &from_a[k..k + 1]).await;
+        }
+    }
+    let (s1, s2) = (one.pull_all(&a).await, two.pull_all(&a2).await);
+    assert_eq!(s1.len(), 20);
+    let hashes = |s: &[verivali_core::merge::Merged]| {
+        s.iter()
+            .map(|m| (m.state.household.household_id, m.state_hash.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(hashes(&s1), hashes(&s2));
+    assert!(
+        s1.iter()
+            .filter(|m| m.state.status == VerificationStatus::NeedsReview)
+            .count()
+            >= 6
+    );
+}
+
+#[tokio::test]
+async fn households_outside_the_areas_are_refused_and_not_pulled() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[&format!("{VILLAGE_A}/1")]).await;
+    let inside = phone.visit(2, 30); // A, RW 1
+    let other_rw = phone.visit(12, 30); // A, RW 2
+    let other_village = phone.visit(22, 30); // B
+    let answer = app.push(&phone, &[inside, other_rw, other_village]).await;
+    assert_eq!(
+        statuses(&answer),
+        vec![
+            PushStatus::Accepted,
+            PushStatus::Rejected,
+            PushStatus::Rejected
+        ]
+    );
+    assert!(
+        answer.results[1..]
+            .iter()
+            .all(|r| r.issues[0].code == "SYN-05")
+    );
+    let states = app.pull_all(&phone).await;
+    assert_eq!(states.len(), 10);
+    assert!(
+        states
+            .iter()
+            .all(|m| m.state.household.region.as_str() == VILLAGE_A
+                && m.state.household.rw.as_ref().map(|r| r.number()) == Some(1))
+    );
+    let _ = VILLAGE_B;
+}
+
+#[tokio::test]
+async fn bad_items_are_rejected_alone_and_the_good_ones_stored() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let good = phone.visit(4, 30);
+    let mut bad_nik = phone.visit(5, 30);
+    let child = household(5).members[2].member_id;
+    bad_nik.visit.member_changes.push(MemberChange::Update {
+        member_id: child,
+        details: MemberDetails {
+            nik: Some(Entered::from_input("1604 0101 01")),
+            ..MemberDetails::default()
+        },
+    });
+    let mut unknown = phone.visit(6, 30);
+    unknown.visit.household_id = Some(HouseholdId(uuid::Uuid::from_u128(404)));
+    let mut wrong_device = phone.visit(7, 30);
+    wrong_device.visit.device_id = DeviceId(uuid::Uuid::from_u128(9));
+    let body = json!({
+        "sent_at": Timestamp::now_utc(),
+        "items": [
+            good,
+            {"device_seq": 2, "visit": {"visit_id": "not-a-uuid"}},
+            {"device_seq": "three", "visit": 3},
+            bad_nik,
+            unknown,
+            wrong_device,
+        ]
+    });
+    let response = app.push_raw(&phone, &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: verivali_core::protocol::PushResponse = response.json().await.unwrap();
+    let codes: Vec<(PushStatus, Option<String>)> = answer
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.status,
+                r.issues
+                    .iter()
+                    .find(|i| i.blocks_finishing())
+                    .map(|i| i.code.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(codes[0].0, PushStatus::Accepted);
+    assert_eq!(codes[1], (PushStatus::Rejected, Some("SYN-03".into())));
+    assert_eq!(codes[2], (PushStatus::Rejected, Some("SYN-03".into())));
+    assert_eq!(codes[3], (PushStatus::Rejected, Some("NIK-01".into())));
+    assert_eq!(
+        answer.results[3].issues[0].field,
+        format!("members.{child}.nik")
+    );
+    assert_eq!(codes[4], (PushStatus::Rejected, Some("SYN-04".into())));
+    assert_eq!(codes[5], (PushStatus::Rejected, Some("SYN-06".into())));
+    assert_eq!(app.visit_count().await, 1);
+}
+
+#[tokio::test]
+async fn malformed_and_oversize_bodies_get_clear_errors() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let not_json = app
+        .client
+        .post(app.url("/api/v1/sync/push"))
+        .bearer_auth(&phone.token)
+        .header("content-type", "application/json")
+        .body("{\"sent_at\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::BAD_REQUEST);
+    let body: ErrorBody = not_json.json().await.unwrap();
+    assert_eq!(body.code, "API-01");
+
+    let wrong_shape = app
+        .push_raw(&phone, &json!({"sent_at": 5, "items": []}))
+        .await;
+    assert_eq!(wrong_shape.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        wrong_shape.json::<ErrorBody>().await.unwrap().code,
+        "API-01"
+    );
+
+    let big_note = "x".repeat(9 * 1024 * 1024);
+    let mut item = phone.visit(1, 10);
+    item.visit.notes = Some(big_note);
+    let oversize = app
+        .push_raw(
+            &phone,
+            &json!({"sent_at": Timestamp::now_utc(), "items": [item]}),
+        )
+        .await;
+    assert_eq!(oversize.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(oversize.json::<ErrorBody>().await.unwrap().code, "API-02");
+
+    let many: Vec<_> = (0..501).map(|_| phone.visit(1, 10)).collect();
+    let too_many = app
+        .push_raw(
+            &phone,
+            &json!({"sent_at": Timestamp::now_utc(), "items": many}),
+        )
+        .await;
+    assert_eq!(too_many.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(too_many.json::<ErrorBody>().await.unwrap().code, "SYN-09");
+    assert_eq!(app.visit_count().await, 0);
+}
+
+#[tokio::test]
+async fn a_wrong_phone_clock_is_corrected_and_flagged_not_dropped() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    // A phone whose clock is two days behind: its visit looks old, its send time too.
+    let mut item = phone.visit(8, 30);
+    let behind = time::Duration::days(2);
+    item.visit.started_at = Timestamp(item.visit.started_at.0 - behind);
+    item.visit.finished_at = item.visit.finished_at.map(|t| Timestamp(t.0 - behind));
+    let sent_at = Timestamp(Timestamp::now_utc().0 - behind);
+    let response = app
+        .push_raw(&phone, &json!({"sent_at": sent_at, "items": [item]}))
+        .await;
+    let answer: verivali_core::protocol::PushResponse = response.json().await.unwrap();
+    assert_eq!(answer.results[0].status, PushStatus::Accepted);
+    let db = app.db.clone();
+    let (skew, flags): (i64, String) = tokio::task::spawn_blocking(move || {
+        db.read_blocking(|c| {
+            c.query_row("SELECT skew_ms, flags FROM visits", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(verivali_server::db::DbError::from)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        (skew - behind.whole_milliseconds() as i64).abs() < 60_000,
+        "skew {skew}"
+    );
+    assert!(flags.contains("CLOCK_SKEW"));
+}
+
+#[tokio::test]
+async fn pull_pages_through_every_household_of_the_areas() {
+    let app = TestApp::spawn().await;
+    let phone = app.phone(&[VILLAGE_A]).await;
+    let states = app.pull_all(&phone).await; // pages of 7
+    assert_eq!(states.len(), 20);
+    let bad = app
+        .client
+        .get(app.url("/api/v1/sync/pull?cursor=abc"))
+        .bearer_auth(&phone.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json::<ErrorBody>().await.unwrap().code, "SYN-10");
+}
