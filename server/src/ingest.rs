@@ -161,6 +161,10 @@ fn ingest_item(
             one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
         ));
     };
+    // A visit is checked against the household with the earlier visits of its batch merged in.
+    if touched.remove(&household_id) {
+        households::remerge(tx, household_id, received_at)?;
+    }
     let Some(merged) = households::state(tx, household_id)? else {
         return Ok(rejected(
             Some(&item),

@@ -15,13 +15,14 @@ pub struct AppState {
     pub enroll_limiter: Arc<RateLimiter>,
 }
 
-/// Counts attempts per client address in a fixed window: enrollment codes are short, so guessing
-/// must be slow.
+/// Counts failed attempts per client address in a fixed window: enrollment codes are short, so
+/// guessing must be slow. Successes do not count: fifty phones enrolled at one training session
+/// behind one office address must all get through.
 #[derive(Debug)]
 pub struct RateLimiter {
     per_window: u32,
     window: Duration,
-    seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    failures: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
 
 impl RateLimiter {
@@ -29,25 +30,33 @@ impl RateLimiter {
         Self {
             per_window,
             window,
-            seen: Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Records an attempt; `false` when the address has used up its window.
-    pub fn allow(&self, ip: IpAddr) -> bool {
-        let Ok(mut seen) = self.seen.lock() else {
-            return false;
+    /// Whether the address has used up its failures for the current window.
+    pub fn blocked(&self, ip: IpAddr) -> bool {
+        let Ok(failures) = self.failures.lock() else {
+            return true;
+        };
+        failures
+            .get(&ip)
+            .is_some_and(|(start, n)| start.elapsed() < self.window && *n >= self.per_window)
+    }
+
+    pub fn record_failure(&self, ip: IpAddr) {
+        let Ok(mut failures) = self.failures.lock() else {
+            return;
         };
         let now = Instant::now();
-        if seen.len() > 10_000 {
+        if failures.len() > 10_000 {
             let window = self.window;
-            seen.retain(|_, (start, _)| now.duration_since(*start) < window);
+            failures.retain(|_, (start, _)| now.duration_since(*start) < window);
         }
-        let entry = seen.entry(ip).or_insert((now, 0));
+        let entry = failures.entry(ip).or_insert((now, 0));
         if now.duration_since(entry.0) >= self.window {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        entry.1 <= self.per_window
     }
 }

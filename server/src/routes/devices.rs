@@ -25,7 +25,7 @@ async fn enroll(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    if !state.enroll_limiter.allow(peer.ip()) {
+    if state.enroll_limiter.blocked(peer.ip()) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             error::TOO_MANY_ATTEMPTS,
@@ -33,10 +33,19 @@ async fn enroll(
     }
     let Json(request) = body?;
     let now = Timestamp::now_utc();
-    let response = state
+    let response = match state
         .db
         .write(move |tx| enroll_device(tx, &request, now))
-        .await?;
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            if e.status == StatusCode::UNAUTHORIZED {
+                state.enroll_limiter.record_failure(peer.ip());
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(device = %response.1, enumerator = %response.0.enumerator_id, "device enrolled");
     Ok(Json(response.0))
 }

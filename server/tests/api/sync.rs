@@ -303,3 +303,53 @@ async fn pull_pages_through_every_household_of_the_areas() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert_eq!(bad.json::<ErrorBody>().await.unwrap().code, "SYN-10");
 }
+
+#[tokio::test]
+async fn a_visit_sees_the_earlier_visits_of_its_own_batch() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let newborn = MemberId(uuid::Uuid::from_u128(77));
+    let mut first = phone.visit(9, 40);
+    first.visit.member_changes.push(MemberChange::Add {
+        member: Member {
+            member_id: newborn,
+            source_member_id: None,
+            details: MemberDetails {
+                name: Some("Bayi".into()),
+                relation: Some(Relation::Child),
+                birth_date: Some(time::macros::date!(2026 - 09 - 01)),
+                nik_missing_reason: Some(NikMissingReason::NotYetIssued),
+                ..MemberDetails::default()
+            },
+            presence: Presence::New,
+            presence_date: None,
+        },
+    });
+    let mut second = phone.visit(9, 20);
+    second.visit.member_changes.push(MemberChange::Update {
+        member_id: newborn,
+        details: MemberDetails {
+            name: Some("Putri".into()),
+            ..MemberDetails::default()
+        },
+    });
+    let answer = app.push(&phone, &[first, second]).await;
+    assert_eq!(
+        statuses(&answer),
+        vec![PushStatus::Accepted, PushStatus::Accepted],
+        "{:?}",
+        answer.results[1].issues
+    );
+    let states = app.pull_all(&phone).await;
+    let h = states
+        .iter()
+        .find(|m| m.state.household.household_id == household(9).household_id)
+        .unwrap();
+    assert!(
+        h.state
+            .household
+            .members
+            .iter()
+            .any(|m| m.member_id == newborn && m.name() == "Putri")
+    );
+}
