@@ -6,6 +6,7 @@
 //! - ingest: 50 devices pushing at once, every visit validated and merged (budget ≥ 15,000/s);
 //! - retry storm: the same pushes again, all already acknowledged (budget ≥ 40,000/s);
 //! - pull: one device paging through 20,000 household states (budget ≥ 30,000/s).
+//!
 //! Client and server share the machine's two cores, so the figures understate the server.
 
 #![allow(clippy::unwrap_used)]
