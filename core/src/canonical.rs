@@ -15,7 +15,9 @@
 
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
-use unicode_normalization::UnicodeNormalization;
+use std::borrow::Cow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use crate::model::{Sha256, Visit};
 
@@ -75,10 +77,10 @@ fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
 }
 
 fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), CanonicalError> {
-    let mut members: Vec<(String, &Value)> = map
+    let mut members: Vec<(Cow<'_, str>, &Value)> = map
         .iter()
         .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.nfc().collect(), v))
+        .map(|(k, v)| (nfc(k), v))
         .collect();
     members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     if members.windows(2).any(|w| w[0].0 == w[1].0) {
@@ -98,9 +100,18 @@ fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), Canoni
 }
 
 fn write_string(s: &str, out: &mut String) -> Result<(), CanonicalError> {
-    let normalised: String = s.nfc().collect();
-    out.push_str(&serde_json::to_string(&normalised)?);
+    out.push_str(&serde_json::to_string(nfc(s).as_ref())?);
     Ok(())
+}
+
+/// The NFC form of `s`, without copying when it already is (always so for ASCII, which almost
+/// every key and value is).
+fn nfc(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.nfc().collect())
+    }
 }
 
 /// Largest integer a double holds exactly.

@@ -11,13 +11,13 @@ use crate::db::DbError;
 
 /// Takes the next number of the change sequence.
 pub fn next_change_seq(tx: &Transaction<'_>) -> Result<i64, DbError> {
-    let seq: i64 = tx.query_row(
-        "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
-         ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-         RETURNING CAST(value AS INTEGER)",
-        [],
-        |r| r.get(0),
-    )?;
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
+             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
+             RETURNING CAST(value AS INTEGER)",
+        )?
+        .query_row([], |r| r.get(0))?;
     Ok(seq)
 }
 
@@ -165,6 +165,22 @@ fn record_duplicate_keys(
     keys.sort();
     keys.dedup();
 
+    // Most visits change no NIK, KK or name: then there is nothing to rewrite, and no new pair
+    // (a household that gains a shared key finds this one when it is merged itself).
+    let stored: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT kind, key FROM household_keys WHERE household_id = ?1 ORDER BY kind, key",
+        )?
+        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    if stored.len() == keys.len()
+        && stored
+            .iter()
+            .zip(&keys)
+            .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+    {
+        return Ok(());
+    }
     tx.prepare_cached("DELETE FROM household_keys WHERE household_id = ?1")?
         .execute([&id])?;
     let mut insert = tx.prepare_cached(

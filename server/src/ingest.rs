@@ -9,11 +9,12 @@
 use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, Transaction, params};
+use serde::Deserialize;
 use serde_json::Value;
 use time::Duration;
 use verivali_core::canonical::visit_content_hash;
 use verivali_core::model::*;
-use verivali_core::protocol::{PushItem, PushRequest, PushResponse, PushResult, PushStatus};
+use verivali_core::protocol::{PushItem, PushResponse, PushResult, PushStatus};
 use verivali_core::validate::{
     Context, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
 };
@@ -52,22 +53,87 @@ const FLAG_LEFT_AREA: &str = "LEFT_AREA";
 const FLAG_FUTURE: &str = "FUTURE_TIME";
 const FLAG_SKEW: &str = "CLOCK_SKEW";
 
-/// Ingests one push. Runs on the writer, inside one transaction with the batch's other jobs.
-pub fn push(
+/// An item of a push on its way through: answered already, or decoded and waiting for the writer.
+#[derive(Debug)]
+pub enum Slot {
+    Answered(PushResult),
+    Pending {
+        item: PushItem,
+        content_hash: Sha256,
+    },
+}
+
+/// Decodes every item and computes its content hash; CPU work, done off the writer.
+pub fn decode(items: Vec<Value>) -> Vec<Slot> {
+    items
+        .into_iter()
+        .map(|value| match PushItem::deserialize(&value) {
+            Ok(item) => match visit_content_hash(&item.visit) {
+                Ok(content_hash) => Slot::Pending { item, content_hash },
+                Err(e) => Slot::Answered(malformed(&value, &e)),
+            },
+            Err(e) => Slot::Answered(malformed(&value, &e)),
+        })
+        .collect()
+}
+
+/// Answers, from a read connection, the items already stored: a retry is a DUPLICATE and a reused
+/// id with other content is rejected, without queueing for the writer. The writer checks again,
+/// so a race between two pushes of one new visit stays safe.
+pub fn answer_known(conn: &rusqlite::Connection, slots: &mut [Slot]) -> Result<(), DbError> {
+    let mut stmt = conn.prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?;
+    for slot in slots.iter_mut() {
+        let Slot::Pending { item, content_hash } = slot else {
+            continue;
+        };
+        let stored: Option<String> = stmt
+            .query_row([item.visit.visit_id.to_string()], |r| r.get(0))
+            .optional()?;
+        if let Some(stored) = stored {
+            *slot = Slot::Answered(known(item, content_hash, &stored));
+        }
+    }
+    Ok(())
+}
+
+fn known(item: &PushItem, content_hash: &Sha256, stored: &str) -> PushResult {
+    if stored == content_hash.as_str() {
+        PushResult {
+            visit_id: Some(item.visit.visit_id),
+            device_seq: Some(item.device_seq),
+            status: PushStatus::Duplicate,
+            issues: vec![],
+        }
+    } else {
+        rejected(Some(item), one(&reject::ID_REUSED, "visit_id"))
+    }
+}
+
+/// Stores the pending items of one push. Runs on the writer, inside one transaction with the
+/// batch's other jobs; answers every slot, in order.
+pub fn store(
     tx: &Transaction<'_>,
     device: &DeviceAuth,
-    request: PushRequest<Value>,
+    slots: Vec<Slot>,
+    sent_at: Timestamp,
     received_at: Timestamp,
 ) -> Result<PushResponse, DbError> {
-    let skew = skew(received_at, request.sent_at);
+    let skew = skew(received_at, sent_at);
     let mut touched = BTreeSet::new();
-    let mut results = Vec::with_capacity(request.items.len());
-    for value in request.items {
-        let result = match serde_json::from_value::<PushItem>(value.clone()) {
-            Ok(item) => ingest_item(tx, device, item, received_at, skew, &mut touched)?,
-            Err(e) => malformed(&value, &e),
-        };
-        results.push(result);
+    let mut results = Vec::with_capacity(slots.len());
+    for slot in slots {
+        results.push(match slot {
+            Slot::Answered(result) => result,
+            Slot::Pending { item, content_hash } => ingest_item(
+                tx,
+                device,
+                item,
+                content_hash,
+                received_at,
+                skew,
+                &mut touched,
+            )?,
+        });
     }
     for id in touched {
         households::remerge(tx, id, received_at)?;
@@ -94,7 +160,7 @@ fn rejected(item: Option<&PushItem>, issues: Vec<Issue>) -> PushResult {
     }
 }
 
-fn malformed(value: &Value, error: &serde_json::Error) -> PushResult {
+fn malformed(value: &Value, error: &dyn std::fmt::Display) -> PushResult {
     let mut issue = Issue::new(&reject::MALFORMED, "visit");
     issue.message_en = format!("{} ({error})", reject::MALFORMED.message_en);
     PushResult {
@@ -116,6 +182,7 @@ fn ingest_item(
     tx: &Transaction<'_>,
     device: &DeviceAuth,
     item: PushItem,
+    content_hash: Sha256,
     received_at: Timestamp,
     skew: Duration,
     touched: &mut BTreeSet<HouseholdId>,
@@ -133,24 +200,13 @@ fn ingest_item(
             one(&reject::WRONG_DEVICE, "device_id"),
         ));
     }
-    let content_hash = visit_content_hash(visit).map_err(|e| DbError::Commit(e.to_string()))?;
-
-    // Retries and reused ids.
+    // Retries and reused ids that raced past `answer_known`.
     let existing: Option<String> = tx
         .prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?
         .query_row([visit.visit_id.to_string()], |r| r.get(0))
         .optional()?;
-    if let Some(hash) = existing {
-        return Ok(if hash == content_hash.as_str() {
-            PushResult {
-                visit_id: Some(visit.visit_id),
-                device_seq: Some(item.device_seq),
-                status: PushStatus::Duplicate,
-                issues: vec![],
-            }
-        } else {
-            rejected(Some(&item), one(&reject::ID_REUSED, "visit_id"))
-        });
+    if let Some(stored) = existing {
+        return Ok(known(&item, &content_hash, &stored));
     }
 
     // The household, and whether it is (or was) the enumerator's.
@@ -206,8 +262,9 @@ fn ingest_item(
     corrected.started_at = Timestamp(visit.started_at.0 + skew);
     corrected.finished_at = Some(Timestamp(finished_at.0 + skew));
     let regions = StoredRegions(tx);
-    let has_regions: bool =
-        tx.query_row("SELECT EXISTS (SELECT 1 FROM regions)", [], |r| r.get(0))?;
+    let has_regions: bool = tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM regions)")?
+        .query_row([], |r| r.get(0))?;
     let niks = StoredNiks(tx);
     let ctx = Context {
         regions: has_regions.then_some(&regions as &dyn RegionLookup),

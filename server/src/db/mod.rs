@@ -189,6 +189,7 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
             | OpenFlags::SQLITE_OPEN_URI,
     )?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    schema::set_cache_kib(&conn, schema::READER_CACHE_KIB)?;
     Ok(conn)
 }
 

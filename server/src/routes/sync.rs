@@ -4,11 +4,11 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use verivali_core::merge::Merged;
-use verivali_core::model::{Code, RegionCode, Review, Rt, Rw, Sha256, Timestamp};
-use verivali_core::protocol::{MAX_PUSH_ITEMS, PullResponse, PushRequest, PushResponse};
+use serde_json::value::RawValue;
+use verivali_core::model::{Code, RegionCode, Review, Rt, Rw, Timestamp};
+use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse};
 
 use crate::auth::DeviceAuth;
 use crate::error::{self, ApiError};
@@ -32,10 +32,33 @@ async fn push(
     }
     let received_at = Timestamp::now_utc();
     let items = request.items.len();
-    let response = state
+    let sent_at = request.sent_at;
+    let slots = state
         .db
-        .write(move |tx| ingest::push(tx, &device, request, received_at).map_err(ApiError::from))
+        .read(move |conn| {
+            let mut slots = ingest::decode(request.items);
+            ingest::answer_known(conn, &mut slots)?;
+            Ok::<_, ApiError>(slots)
+        })
         .await?;
+    let response = if slots.iter().all(|s| matches!(s, ingest::Slot::Answered(_))) {
+        PushResponse {
+            results: slots
+                .into_iter()
+                .filter_map(|s| match s {
+                    ingest::Slot::Answered(r) => Some(r),
+                    ingest::Slot::Pending { .. } => None,
+                })
+                .collect(),
+        }
+    } else {
+        state
+            .db
+            .write(move |tx| {
+                ingest::store(tx, &device, slots, sent_at, received_at).map_err(ApiError::from)
+            })
+            .await?
+    };
     tracing::debug!(items, "push ingested");
     Ok(Json(response))
 }
@@ -52,7 +75,7 @@ async fn pull(
     State(state): State<AppState>,
     device: DeviceAuth,
     Query(query): Query<PullQuery>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<Json<PullPage>, ApiError> {
     let after: i64 = match query.cursor.as_deref() {
         None | Some("") => 0,
         Some(c) => c
@@ -68,6 +91,23 @@ async fn pull(
         .read(move |conn| pull_page(conn, &device, after, limit))
         .await?;
     Ok(Json(response))
+}
+
+/// A [`verivali_core::protocol::PullResponse`] whose states go out as stored: the JSON text written at merge time is sent
+/// without being parsed and written again (the same wire form; the phone reads a `PullResponse`).
+#[derive(Debug, Serialize)]
+struct PullPage {
+    households: Vec<StoredState>,
+    reviews: Vec<Review>,
+    removed: Vec<verivali_core::model::HouseholdId>,
+    next_cursor: String,
+    more: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct StoredState {
+    state: Box<RawValue>,
+    state_hash: String,
 }
 
 /// A household row changed after the cursor.
@@ -87,7 +127,7 @@ fn pull_page(
     device: &DeviceAuth,
     after: i64,
     limit: u32,
-) -> Result<PullResponse, ApiError> {
+) -> Result<PullPage, ApiError> {
     let mut regions: Vec<String> = device.areas.iter().map(|a| a.region.to_string()).collect();
     regions.sort();
     regions.dedup();
@@ -142,9 +182,9 @@ fn pull_page(
             .iter()
             .any(|a| a.covers(&region, rw.as_ref(), rt.as_ref()))
         {
-            households.push(Merged {
-                state: serde_json::from_str(&state)?,
-                state_hash: Sha256::parse(&hash).map_err(ApiError::internal)?,
+            households.push(StoredState {
+                state: RawValue::from_string(state)?,
+                state_hash: hash,
             });
         }
     }
@@ -174,7 +214,7 @@ fn pull_page(
         .flatten()
         .max()
         .unwrap_or(after);
-    Ok(PullResponse {
+    Ok(PullPage {
         households,
         reviews,
         removed: Vec::new(),
