@@ -58,7 +58,7 @@ const FLAG_SKEW: &str = "CLOCK_SKEW";
 pub enum Slot {
     Answered(PushResult),
     Pending {
-        item: PushItem,
+        item: Box<PushItem>,
         content_hash: Sha256,
     },
 }
@@ -69,7 +69,10 @@ pub fn decode(items: Vec<Value>) -> Vec<Slot> {
         .into_iter()
         .map(|value| match PushItem::deserialize(&value) {
             Ok(item) => match visit_content_hash(&item.visit) {
-                Ok(content_hash) => Slot::Pending { item, content_hash },
+                Ok(content_hash) => Slot::Pending {
+                    item: Box::new(item),
+                    content_hash,
+                },
                 Err(e) => Slot::Answered(malformed(&value, &e)),
             },
             Err(e) => Slot::Answered(malformed(&value, &e)),
@@ -127,7 +130,7 @@ pub fn store(
             Slot::Pending { item, content_hash } => ingest_item(
                 tx,
                 device,
-                item,
+                *item,
                 content_hash,
                 received_at,
                 skew,
