@@ -2,11 +2,12 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use serde_json::value::RawValue;
 use verivali_core::model::{Code, RegionCode, Review, Rt, Rw, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse};
 
@@ -75,7 +76,7 @@ async fn pull(
     State(state): State<AppState>,
     device: DeviceAuth,
     Query(query): Query<PullQuery>,
-) -> Result<Json<PullPage>, ApiError> {
+) -> Result<impl IntoResponse, ApiError> {
     let after: i64 = match query.cursor.as_deref() {
         None | Some("") => 0,
         Some(c) => c
@@ -86,33 +87,15 @@ async fn pull(
         .limit
         .unwrap_or(state.config.max_pull_page)
         .clamp(1, state.config.max_pull_page);
-    let response = state
+    let body = state
         .db
         .read(move |conn| pull_page(conn, &device, after, limit))
         .await?;
-    Ok(Json(response))
-}
-
-/// A [`verivali_core::protocol::PullResponse`] whose states go out as stored: the JSON text written at merge time is sent
-/// without being parsed and written again (the same wire form; the phone reads a `PullResponse`).
-#[derive(Debug, Serialize)]
-struct PullPage {
-    households: Vec<StoredState>,
-    reviews: Vec<Review>,
-    removed: Vec<verivali_core::model::HouseholdId>,
-    next_cursor: String,
-    more: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct StoredState {
-    state: Box<RawValue>,
-    state_hash: String,
+    Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }
 
 /// A household row changed after the cursor.
 struct ChangedRow {
-    seq: i64,
     state: String,
     hash: String,
     region: String,
@@ -120,43 +103,55 @@ struct ChangedRow {
     rt: Option<String>,
 }
 
-/// One page of changes after `after`: households of the device's areas, and reviews of its
+/// One page of changes after `after`, as the JSON text of a
+/// [`verivali_core::protocol::PullResponse`]. Household states go out exactly as stored at merge
+/// time: written into the body, never parsed and written again.: households of the device's areas, and reviews of its
 /// enumerator's visits, in change order. Served from the (region, change_seq) index.
 fn pull_page(
     conn: &rusqlite::Connection,
     device: &DeviceAuth,
     after: i64,
     limit: u32,
-) -> Result<PullPage, ApiError> {
+) -> Result<String, ApiError> {
     let mut regions: Vec<String> = device.areas.iter().map(|a| a.region.to_string()).collect();
     regions.sort();
     regions.dedup();
-    let mut rows: Vec<ChangedRow> = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT change_seq, state, state_hash, region, rw, rt FROM households
+    // Phase 1, from the (region, change_seq) index alone: the next changes of each region, one
+    // more than a page (which tells whether another page follows).
+    let mut changes: Vec<(i64, i64)> = Vec::new();
+    let mut next_in_region = conn.prepare_cached(
+        "SELECT change_seq, rowid FROM households
          WHERE region = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3",
     )?;
-    // One more than a page per region tells whether another page follows.
     let fetch = i64::from(limit) + 1;
     for region in &regions {
-        let found = stmt.query_map(rusqlite::params![region, after, fetch], |r| {
-            Ok(ChangedRow {
-                seq: r.get(0)?,
-                state: r.get(1)?,
-                hash: r.get(2)?,
-                region: r.get(3)?,
-                rw: r.get(4)?,
-                rt: r.get(5)?,
-            })
-        })?;
-        for row in found {
-            rows.push(row?);
+        for row in next_in_region.query_map(rusqlite::params![region, after, fetch], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })? {
+            changes.push(row?);
         }
     }
-    rows.sort_by_key(|r| r.seq);
-    let more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let last_seq = rows.last().map(|r| r.seq);
+    changes.sort_unstable();
+    let more = changes.len() > limit as usize;
+    changes.truncate(limit as usize);
+    let last_seq = changes.last().map(|c| c.0);
+
+    // Phase 2: read only the rows of this page.
+    let mut row_of = conn.prepare_cached(
+        "SELECT state, state_hash, region, rw, rt FROM households WHERE rowid = ?1",
+    )?;
+    let mut rows = Vec::with_capacity(changes.len());
+    for (_, rowid) in &changes {
+        rows.push(row_of.query_row([rowid], |r| {
+            Ok(ChangedRow {
+                state: r.get(0)?,
+                hash: r.get(1)?,
+                region: r.get(2)?,
+                rw: r.get(3)?,
+                rt: r.get(4)?,
+            })
+        })?);
+    }
 
     let mut households = Vec::with_capacity(rows.len());
     for ChangedRow {
@@ -165,7 +160,6 @@ fn pull_page(
         region,
         rw,
         rt,
-        ..
     } in rows
     {
         let region = RegionCode::parse(&region).map_err(ApiError::internal)?;
@@ -182,10 +176,7 @@ fn pull_page(
             .iter()
             .any(|a| a.covers(&region, rw.as_ref(), rt.as_ref()))
         {
-            households.push(StoredState {
-                state: RawValue::from_string(state)?,
-                state_hash: hash,
-            });
+            households.push((state, hash));
         }
     }
 
@@ -214,11 +205,24 @@ fn pull_page(
         .flatten()
         .max()
         .unwrap_or(after);
-    Ok(PullPage {
-        households,
-        reviews,
-        removed: Vec::new(),
-        next_cursor: next.to_string(),
-        more,
-    })
+    let mut body =
+        String::with_capacity(households.iter().map(|(s, _)| s.len() + 96).sum::<usize>() + 256);
+    body.push_str("{\"households\":[");
+    for (i, (state, hash)) in households.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        // The hash is 64 hex digits (checked when stored): nothing to escape.
+        body.push_str("{\"state\":");
+        body.push_str(state);
+        body.push_str(",\"state_hash\":\"");
+        body.push_str(hash);
+        body.push_str("\"}");
+    }
+    body.push_str("],\"reviews\":");
+    body.push_str(&serde_json::to_string(&reviews)?);
+    body.push_str(&format!(
+        ",\"removed\":[],\"next_cursor\":\"{next}\",\"more\":{more}}}"
+    ));
+    Ok(body)
 }
