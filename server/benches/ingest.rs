@@ -13,6 +13,10 @@
 
 use std::time::Instant;
 
+/// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use uuid::Uuid;
 use verivali_core::model::*;
 use verivali_core::protocol::{

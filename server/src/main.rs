@@ -4,6 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+/// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use verivali_core::model::{DeviceId, EnumeratorId};
 use verivali_server::config::Config;
 use verivali_server::db::Db;
