@@ -6,7 +6,7 @@ use std::path::Path;
 use rusqlite::{Transaction, params};
 use time::Duration;
 use verivali_core::model::{
-    Code, DeviceId, EnumeratorId, ParseError, RegionCode, Rt, Rw, Timestamp,
+    Code, DeviceId, EnumeratorId, ParseError, RegionCode, Rt, Rw, Timestamp, UserId,
 };
 use verivali_core::protocol::Area;
 
@@ -190,12 +190,40 @@ pub fn enrollment_code(
     Ok(code)
 }
 
+/// Creates a supervisor who sees and decides on `region` and everything inside it. Returns the id
+/// and the API token, shown once.
+pub fn add_supervisor(
+    db: &Db,
+    name: &str,
+    region: RegionCode,
+) -> Result<(UserId, String), AdminError> {
+    let id = UserId(uuid::Uuid::new_v4());
+    let token = tokens::new_token().map_err(|e| AdminError::Random(e.to_string()))?;
+    let (name, token_hash) = (name.trim().to_owned(), tokens::hash(&token));
+    db.write_blocking(move |tx| {
+        tx.execute(
+            "INSERT INTO supervisors (user_id, name, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis()],
+        )?;
+        crate::audit::record(tx, "admin", "supervisor:add", Some(&id.to_string()), Some(region.as_str()))?;
+        Ok::<_, AdminError>(())
+    })?;
+    Ok((id, token))
+}
+
 /// Revokes a device: its token stops working at once. `false` if no such active device.
 pub fn revoke_device(db: &Db, device: DeviceId) -> Result<bool, AdminError> {
     db.write_blocking(move |tx| {
         let n = tx.execute(
             "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
             params![device.to_string(), Timestamp::now_utc().unix_millis()],
+        )?;
+        crate::audit::record(
+            tx,
+            "admin",
+            "device:revoke",
+            Some(&device.to_string()),
+            None,
         )?;
         Ok::<_, AdminError>(n > 0)
     })

@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use rusqlite::OptionalExtension;
-use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, Rt, Rw};
+use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, Rt, Rw, UserId};
 use verivali_core::protocol::Area;
 
 use crate::error::ApiError;
@@ -26,13 +26,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(ApiError::unauthorized)?;
-        let token_hash = tokens::hash(token.trim());
+        let token_hash = tokens::hash(bearer(parts)?);
         state
             .db
             .read(move |conn| device_by_token(conn, &token_hash))
@@ -57,6 +51,61 @@ fn device_by_token(conn: &rusqlite::Connection, token_hash: &str) -> Result<Devi
         areas,
         former_areas,
     })
+}
+
+/// A supervisor, confined to a region and everything inside it.
+#[derive(Debug, Clone)]
+pub struct SupervisorAuth {
+    pub user_id: UserId,
+    pub name: String,
+    pub scope: RegionCode,
+}
+
+impl SupervisorAuth {
+    /// 403 unless `region` lies in the supervisor's scope.
+    pub fn check(&self, region: &RegionCode) -> Result<(), ApiError> {
+        if self.scope.contains(region) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SupervisorAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token_hash = tokens::hash(bearer(parts)?);
+        state
+            .db
+            .read(move |conn| {
+                let row: Option<(String, String, String)> = conn
+                    .prepare_cached(
+                        "SELECT user_id, name, region FROM supervisors WHERE token_hash = ?1 AND revoked_at IS NULL",
+                    )?
+                    .query_row([&token_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()?;
+                let (user, name, region) = row.ok_or_else(ApiError::unauthorized)?;
+                Ok(SupervisorAuth {
+                    user_id: UserId::parse(&user).map_err(ApiError::internal)?,
+                    name,
+                    scope: RegionCode::parse(&region).map_err(ApiError::internal)?,
+                })
+            })
+            .await
+    }
+}
+
+/// The bearer token of a request.
+fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(ApiError::unauthorized)
 }
 
 /// An enumerator's current and former areas.

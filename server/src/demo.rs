@@ -34,6 +34,8 @@ pub struct DemoDistrict {
     pub households: u64,
     /// Enumerator name, area, one-time enrollment code.
     pub enumerators: Vec<(String, String, String)>,
+    /// A district supervisor's API token (for the whole demo regency).
+    pub supervisor_token: String,
 }
 
 /// Fills an empty data directory with the demo district. A directory that already holds
@@ -91,8 +93,12 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
         let code = admin::enrollment_code(db, id, Duration::days(7))?;
         enumerators.push((name.to_owned(), area.to_owned(), code));
     }
+    let regency = RegionCode::parse("16.04")
+        .map_err(|e| AdminError::BadArea("16.04".into(), e.to_string()))?;
+    let (_, supervisor_token) = admin::add_supervisor(db, "Bappeda Lahat (demo)", regency)?;
     Ok(DemoDistrict {
         households,
         enumerators,
+        supervisor_token,
     })
 }

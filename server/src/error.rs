@@ -18,7 +18,7 @@ pub struct ApiError {
 
 /// An API error code with its two messages.
 #[derive(Debug, Clone, Copy)]
-pub struct Code {
+pub struct ErrorCode {
     pub code: &'static str,
     pub message_id: &'static str,
     pub message_en: &'static str,
@@ -26,7 +26,7 @@ pub struct Code {
 
 macro_rules! codes {
     ($($name:ident = $code:literal, $id:literal, $en:literal;)+) => {
-        $(pub const $name: Code = Code { code: $code, message_id: $id, message_en: $en };)+
+        $(pub const $name: ErrorCode = ErrorCode { code: $code, message_id: $id, message_en: $en };)+
     };
 }
 
@@ -41,11 +41,13 @@ codes! {
     TOO_MANY_ITEMS = "SYN-09", "Terlalu banyak kunjungan dalam satu kiriman (maks. 500).", "Too many visits in one push (at most 500).";
     BAD_CURSOR = "SYN-10", "Kursor sinkronisasi tidak valid.", "Invalid sync cursor.";
     NOT_FOUND = "API-03", "Tidak ditemukan.", "Not found.";
+    BAD_REGION = "API-04", "Kode wilayah tidak valid.", "Invalid region code.";
+    BAD_FILTER = "API-05", "Filter tidak dikenal.", "Unknown filter value.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: Code) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode) -> Self {
         Self {
             status,
             body: ErrorBody {
@@ -57,7 +59,7 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(code: Code) -> Self {
+    pub fn bad_request(code: ErrorCode) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code)
     }
 

@@ -99,7 +99,8 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
     let merged = merge(&baseline, &visits, &reviews).map_err(|e| DbError::Commit(e.to_string()))?;
     let seq = next_change_seq(tx)?;
     tx.prepare_cached(
-        "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, change_seq = ?5
+        "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
+             assessment = ?6, recommendation = ?7, change_seq = ?8, head_name = ?9, address = ?10
          WHERE household_id = ?1",
     )?
     .execute(params![
@@ -107,7 +108,12 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
         serde_json::to_string(&merged.state)?,
         merged.state_hash.as_str(),
         merged.state.status.code(),
+        merged.state.outcome.map(Labelled::code),
+        merged.state.assessment.map(Labelled::code),
+        merged.state.recommendation.map(Labelled::code),
         seq,
+        merged.state.household.head_name,
+        merged.state.household.address,
     ])?;
     record_duplicate_keys(tx, &merged.state.household, now)?;
     Ok(merged)

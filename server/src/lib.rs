@@ -5,6 +5,7 @@
 //! The CLI in `main.rs` also administers: regions, enumerators, enrollment codes, devices.
 
 pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -12,6 +13,9 @@ pub mod demo;
 pub mod error;
 pub mod households;
 pub mod ingest;
+pub mod privacy;
+pub mod reports;
+pub mod review;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -1,4 +1,5 @@
-//! The server's schema. Version 1; later versions add `upgrade_from` steps as the phone store does.
+//! The server's schema. Version 1 is not released yet and may still change in place; from the first
+//! release on, changes come as `upgrade_from` steps, as in the phone store.
 
 use rusqlite::Connection;
 
@@ -25,10 +26,16 @@ CREATE TABLE households (
     rt TEXT,
     source TEXT NOT NULL,
     source_id TEXT,
+    head_name TEXT NOT NULL DEFAULT '',
+    address TEXT NOT NULL DEFAULT '',
     baseline TEXT NOT NULL,
     state TEXT NOT NULL,
     state_hash TEXT NOT NULL,
     status TEXT NOT NULL,
+    -- The merged verdicts, beside the state, so that reports count without reading states.
+    outcome TEXT,
+    assessment TEXT,
+    recommendation TEXT,
     change_seq INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE source_id IS NOT NULL;
@@ -58,9 +65,12 @@ BEGIN
     SELECT RAISE(ABORT, 'an accepted visit never changes');
 END;
 
+-- Supervisors' decisions. `enumerator_id`: whose visit it decides (their phone receives it);
+-- NULL for a decision on the household, which every phone of its area receives.
 CREATE TABLE reviews (
     review_id TEXT PRIMARY KEY,
     household_id TEXT NOT NULL REFERENCES households (household_id),
+    region TEXT NOT NULL,
     visit_id TEXT,
     enumerator_id TEXT,
     body TEXT NOT NULL,
@@ -113,6 +123,34 @@ CREATE TABLE household_keys (
     PRIMARY KEY (kind, key, household_id)
 ) WITHOUT ROWID;
 CREATE INDEX household_keys_by_household ON household_keys (household_id);
+
+CREATE TABLE supervisors (
+    user_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    -- Sees and decides on this region and everything inside it.
+    region TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+
+-- Every review, export and admin action (UU 27/2022 processing record). Append-only.
+CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT,
+    detail TEXT
+);
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;
 
 CREATE TABLE duplicates (
     household_a TEXT NOT NULL,

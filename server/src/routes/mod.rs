@@ -2,6 +2,7 @@
 
 mod devices;
 mod health;
+mod supervision;
 mod sync;
 
 use axum::Router;
@@ -11,6 +12,9 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new().merge(health::router()).nest(
         "/api/v1",
-        Router::new().merge(devices::router()).merge(sync::router()),
+        Router::new()
+            .merge(devices::router())
+            .merge(sync::router())
+            .merge(supervision::router()),
     )
 }

@@ -186,17 +186,29 @@ fn pull_page(
     } else {
         i64::MAX
     };
+    // Decisions on this enumerator's visits, and decisions on households of its areas.
     let mut reviews = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT body, change_seq FROM reviews WHERE enumerator_id = ?1 AND change_seq > ?2 AND change_seq <= ?3
+        "SELECT body, change_seq, enumerator_id IS NULL, region FROM reviews
+         WHERE (enumerator_id = ?1 OR enumerator_id IS NULL) AND change_seq > ?2 AND change_seq <= ?3
          ORDER BY change_seq",
     )?;
     let mut review_seq = None;
     for row in stmt.query_map(
         rusqlite::params![device.enumerator_id.to_string(), after, upto],
-        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, bool>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        },
     )? {
-        let (body, seq) = row?;
+        let (body, seq, household_level, region) = row?;
+        if household_level && regions.binary_search(&region).is_err() {
+            continue;
+        }
         reviews.push(serde_json::from_str::<Review>(&body)?);
         review_seq = Some(seq);
     }

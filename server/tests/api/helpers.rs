@@ -88,6 +88,27 @@ impl TestApp {
         }
     }
 
+    /// A supervisor of `region`; returns the API token.
+    pub async fn supervisor(&self, region: &str) -> String {
+        let (db, region) = (self.db.clone(), RegionCode::parse(region).unwrap());
+        tokio::task::spawn_blocking(move || {
+            admin::add_supervisor(&db, "Supervisor Uji", region)
+                .unwrap()
+                .1
+        })
+        .await
+        .unwrap()
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// Stops the server and its writer, keeping the data directory for another server.
     pub async fn stop_keeping_data(mut self) -> TempDir {
         if let Some(stop) = self.stop.take() {

@@ -7,4 +7,5 @@ mod admin;
 mod crash;
 mod enroll;
 mod helpers;
+mod supervision;
 mod sync;

@@ -1,0 +1,304 @@
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use verivali_core::model::*;
+use verivali_core::protocol::{ErrorBody, PullResponse, PushStatus};
+
+use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, household};
+
+#[tokio::test]
+async fn every_supervisor_call_is_confined_to_the_region() {
+    let app = TestApp::spawn().await;
+    let village_b = app.supervisor(VILLAGE_B).await;
+    let a_household = household(0).household_id;
+    let forbidden = [
+        format!("/api/v1/households?region={VILLAGE_A}"),
+        format!("/api/v1/households/{a_household}"),
+        format!("/api/v1/queues/conflicts?region={VILLAGE_A}"),
+        format!("/api/v1/queues/duplicates?region={VILLAGE_A}"),
+        format!("/api/v1/reports/progress?region={VILLAGE_A}"),
+        format!("/api/v1/reports/completeness?region={VILLAGE_A}"),
+        "/api/v1/reports/progress?region=16.04".to_owned(),
+    ];
+    for path in &forbidden {
+        let r = app.get_as(&village_b, path).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(r.json::<ErrorBody>().await.unwrap().code, "AUTH-02");
+    }
+    let review = app
+        .client
+        .post(app.url("/api/v1/reviews"))
+        .bearer_auth(&village_b)
+        .json(&json!({"household_id": a_household, "decision": "REQUEST_REVISIT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(review.status(), StatusCode::FORBIDDEN);
+    // Inside the region it answers, and lists only its own households.
+    let own: Value = app
+        .get_as(&village_b, "/api/v1/households")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(own["households"].as_array().unwrap().len(), 10);
+    // A phone's token is no supervisor's, and a supervisor's is no phone's.
+    let phone = app.phone(&[VILLAGE_A]).await;
+    assert_eq!(
+        app.get_as(&phone.token, "/api/v1/households")
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.get_as(&village_b, "/api/v1/sync/pull").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn a_returned_visit_leaves_the_state_and_reaches_the_phone() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let supervisor = app.supervisor("16.04").await;
+    let item = phone.visit(3, 30);
+    let visit_id = item.visit.visit_id;
+    let household_id = household(3).household_id;
+    app.push(&phone, &[item]).await;
+    let post = |body: Value| {
+        app.client
+            .post(app.url("/api/v1/reviews"))
+            .bearer_auth(&supervisor)
+            .json(&body)
+            .send()
+    };
+
+    let no_comment =
+        post(json!({"household_id": household_id, "visit_id": visit_id, "decision": "RETURN"}))
+            .await
+            .unwrap();
+    assert_eq!(no_comment.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(no_comment.json::<ErrorBody>().await.unwrap().code, "SUP-02");
+
+    let returned = post(json!({"household_id": household_id, "visit_id": visit_id, "decision": "RETURN", "comment": "Foto rumah kurang jelas"})).await.unwrap();
+    assert_eq!(returned.status(), StatusCode::OK);
+    let detail: Value = app
+        .get_as(&supervisor, &format!("/api/v1/households/{household_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["state"]["status"], "NOT_VISITED");
+    assert_eq!(
+        detail["state"]["visits_excluded"][0]["reason"]["kind"],
+        "RETURNED"
+    );
+    assert_eq!(detail["reviews"][0]["comment"], "Foto rumah kurang jelas");
+
+    let page: PullResponse = app
+        .get_as(&phone.token, "/api/v1/sync/pull")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let review = page
+        .reviews
+        .iter()
+        .find(|r| r.visit_id == Some(visit_id))
+        .expect("the return reaches the phone");
+    assert_eq!(review.decision, Decision::Return);
+    // A phone of another village does not receive it.
+    let other = app.phone(&[VILLAGE_B]).await;
+    let page: PullResponse = app
+        .get_as(&other.token, "/api/v1/sync/pull")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(page.reviews.is_empty());
+}
+
+#[tokio::test]
+async fn a_revisit_request_reaches_every_phone_of_the_area() {
+    let app = TestApp::spawn().await;
+    let phone = app.phone(&[VILLAGE_A]).await;
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let answer = app
+        .client
+        .post(app.url("/api/v1/reviews"))
+        .bearer_auth(&supervisor)
+        .json(&json!({"household_id": household(4).household_id, "decision": "REQUEST_REVISIT"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let page: PullResponse = app
+        .get_as(&phone.token, "/api/v1/sync/pull")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page.reviews.len(), 1);
+    let state = page
+        .households
+        .iter()
+        .find(|m| m.state.household.household_id == household(4).household_id)
+        .unwrap();
+    assert_eq!(state.state.status, VerificationStatus::RevisitRequested);
+}
+
+#[tokio::test]
+async fn completeness_shows_the_visits_that_never_arrived() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let items: Vec<_> = (0..6).map(|i| phone.visit(i, 40)).collect();
+    // Numbers 3 and 4 never arrive.
+    let sent = [
+        items[0].clone(),
+        items[1].clone(),
+        items[4].clone(),
+        items[5].clone(),
+    ];
+    assert!(
+        app.push(&phone, &sent)
+            .await
+            .results
+            .iter()
+            .all(|r| r.status == PushStatus::Accepted)
+    );
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let report: Value = app
+        .get_as(&supervisor, "/api/v1/reports/completeness")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let device = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["device_id"] == phone.device_id.to_string())
+        .unwrap();
+    assert_eq!(device["highest_seq"], 6);
+    assert_eq!(device["received"], 4);
+    assert_eq!(device["missing"], json!([3, 4]));
+}
+
+#[tokio::test]
+async fn progress_counts_each_child_region() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let items: Vec<_> = (0..4).map(|i| phone.visit(i, 40)).collect();
+    app.push(&phone, &items).await;
+    let supervisor = app.supervisor("16.04").await;
+    let report: Value = app
+        .get_as(&supervisor, "/api/v1/reports/progress?region=16.04.01")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rows = report["rows"].as_array().unwrap();
+    let a = rows.iter().find(|r| r["key"] == VILLAGE_A).unwrap();
+    let b = rows.iter().find(|r| r["key"] == VILLAGE_B).unwrap();
+    assert_eq!(
+        (
+            a["targets"].as_u64(),
+            a["visited"].as_u64(),
+            a["found"].as_u64()
+        ),
+        (Some(20), Some(4), Some(4))
+    );
+    assert_eq!(a["name"], "Desa A");
+    assert_eq!(
+        (b["targets"].as_u64(), b["visited"].as_u64()),
+        (Some(10), Some(0))
+    );
+    assert_eq!(report["total"]["targets"], 30);
+    let by_rw: Value = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/reports/progress?region={VILLAGE_A}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        by_rw["rows"].as_array().unwrap().len(),
+        2,
+        "RW 001 and RW 002"
+    );
+}
+
+#[tokio::test]
+async fn conflicts_and_duplicates_queue_up_and_niks_are_masked() {
+    let app = TestApp::spawn().await;
+    let (mut ani, mut budi) = (app.phone(&[VILLAGE_A]).await, app.phone(&[VILLAGE_A]).await);
+    let first = ani.visit(1, 60);
+    let mut second = budi.visit(1, 30);
+    second.visit.assessment = Some(Assessment::NotPoor);
+    // Budi also finds household 2's head carrying household 1's head's NIK.
+    let mut third = budi.visit(2, 20);
+    third.visit.member_changes.push(MemberChange::Update {
+        member_id: household(2).members[0].member_id,
+        details: MemberDetails {
+            nik: household(1).members[0].details.nik.clone(),
+            ..MemberDetails::default()
+        },
+    });
+    third.visit.warning_reasons.insert(
+        format!("NIK-09@members.{}.nik", household(2).members[0].member_id),
+        "KTP menunjukkan NIK ini".into(),
+    );
+    app.push(&ani, &[first]).await;
+    let answer = app.push(&budi, &[second, third]).await;
+    assert!(
+        answer
+            .results
+            .iter()
+            .all(|r| r.status == PushStatus::Accepted),
+        "{:?}",
+        answer.results
+    );
+
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let conflicts: Value = app
+        .get_as(&supervisor, "/api/v1/queues/conflicts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(conflicts.as_array().unwrap().len(), 1);
+    assert_eq!(
+        conflicts[0]["household_id"],
+        household(1).household_id.to_string()
+    );
+    let duplicates: Value = app
+        .get_as(&supervisor, "/api/v1/queues/duplicates")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        duplicates
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["kind"] == "NIK")
+    );
+
+    let detail = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/households/{}", household(1).household_id),
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let nik = household(1).members[0].details.nik.clone().unwrap();
+    assert!(
+        !detail.contains(nik.as_str()),
+        "NIK in clear in the supervisor's view"
+    );
+    assert!(detail.contains(&format!("{}********", &nik.as_str()[..4])));
+}
