@@ -87,19 +87,9 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel::<Result<T, E>>();
-        let job: Job = Box::new(move |tx| {
-            let result = in_savepoint(tx, op);
-            Box::new(move |commit_error: Option<&str>| {
-                let result = match commit_error {
-                    None => result,
-                    Some(e) => Err(E::from(DbError::Commit(e.to_owned()))),
-                };
-                let _ = reply.send(result);
-            })
-        });
-        self.sender()?
-            .send(job)
-            .map_err(|_| E::from(DbError::WriterGone))?;
+        self.queue(op, move |result| {
+            let _ = reply.send(result);
+        })?;
         answer.await.map_err(|_| E::from(DbError::WriterGone))?
     }
 
@@ -113,20 +103,34 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let (reply, answer) = mpsc::channel::<Result<T, E>>();
+        self.queue(op, move |result| {
+            let _ = reply.send(result);
+        })?;
+        answer.recv().map_err(|_| E::from(DbError::WriterGone))?
+    }
+
+    /// Queues `op` for the writer; `answer` receives its result once the commit is known.
+    fn queue<T, E>(
+        &self,
+        op: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        answer: impl FnOnce(Result<T, E>) + Send + 'static,
+    ) -> Result<(), E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
         let job: Job = Box::new(move |tx| {
             let result = in_savepoint(tx, op);
             Box::new(move |commit_error: Option<&str>| {
-                let result = match commit_error {
+                answer(match commit_error {
                     None => result,
                     Some(e) => Err(E::from(DbError::Commit(e.to_owned()))),
-                };
-                let _ = reply.send(result);
+                });
             })
         });
         self.sender()?
             .send(job)
-            .map_err(|_| E::from(DbError::WriterGone))?;
-        answer.recv().map_err(|_| E::from(DbError::WriterGone))?
+            .map_err(|_| E::from(DbError::WriterGone))
     }
 
     /// Runs a read on a pooled connection, off the async threads.

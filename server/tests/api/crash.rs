@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use verivali_core::model::Timestamp;
 use verivali_core::protocol::{PushRequest, PushResponse, PushStatus};
 
-use crate::helpers::{TestApp, VILLAGE_A};
+use crate::helpers::{TestApp, VILLAGE_A, pull_all_from};
 
 fn start_server(data_dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verivali-server"))
@@ -96,26 +96,12 @@ async fn a_killed_server_keeps_every_visit_it_acknowledged() {
     }
 
     let (mut server, addr) = start_server(&data_dir);
-    let mut cursor = String::new();
-    let mut used = std::collections::BTreeSet::new();
-    loop {
-        let page: verivali_core::protocol::PullResponse = client
-            .get(format!("http://{addr}/api/v1/sync/pull?cursor={cursor}"))
-            .bearer_auth(&phone.token)
-            .send()
+    let used: std::collections::BTreeSet<_> =
+        pull_all_from(&client, &format!("http://{addr}"), &phone.token)
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for m in page.households {
-            used.extend(m.state.visits_used);
-        }
-        cursor = page.next_cursor;
-        if !page.more {
-            break;
-        }
-    }
+            .into_iter()
+            .flat_map(|m| m.state.visits_used)
+            .collect();
     server.kill().unwrap();
     let _ = server.wait();
     assert!(acknowledged.len() >= 3 * 80);

@@ -197,28 +197,7 @@ impl TestApp {
 
     /// Every household state the phone can see, following pages to the end.
     pub async fn pull_all(&self, phone: &Phone) -> Vec<Merged> {
-        let mut cursor = String::new();
-        let mut states = Vec::new();
-        loop {
-            let page: PullResponse = self
-                .client
-                .get(self.url(&format!("/api/v1/sync/pull?cursor={cursor}&limit=7")))
-                .bearer_auth(&phone.token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            states.extend(page.households);
-            cursor = page.next_cursor;
-            if !page.more {
-                break;
-            }
-        }
-        states.sort_by_key(|m| m.state.household.household_id);
-        states.dedup_by_key(|m| m.state.household.household_id);
-        states
+        pull_all_from(&self.client, &self.url(""), &phone.token).await
     }
 
     pub async fn visit_count(&self) -> u64 {
@@ -241,6 +220,31 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
+}
+
+/// Every household state a phone sees at `base` (pages of 7), sorted by household id.
+pub async fn pull_all_from(client: &reqwest::Client, base: &str, token: &str) -> Vec<Merged> {
+    let mut cursor = String::new();
+    let mut states = Vec::new();
+    loop {
+        let page: PullResponse = client
+            .get(format!("{base}/api/v1/sync/pull?cursor={cursor}&limit=7"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        states.extend(page.households);
+        cursor = page.next_cursor;
+        if !page.more {
+            break;
+        }
+    }
+    states.sort_by_key(|m| m.state.household.household_id);
+    states.dedup_by_key(|m| m.state.household.household_id);
+    states
 }
 
 /// An enrolled phone.
