@@ -35,7 +35,20 @@ pub enum DbError {
 }
 
 type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
-type Job = Box<dyn FnOnce(&Transaction<'_>) -> Finish + Send>;
+/// A queued write. Given the transaction and whether to guard itself with a savepoint, it runs
+/// and returns whether it succeeded, and what answers its caller once the commit is known.
+type Job = Box<dyn FnOnce(&Transaction<'_>, Guard) -> (bool, Finish) + Send>;
+
+/// How a job is isolated from the others of its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Guard {
+    /// The first job of a transaction runs bare: if it fails, the whole transaction (which holds
+    /// nothing else yet) is rolled back. A savepoint would make SQLite keep the original of every
+    /// page the job touches, which made large jobs (imports) several times slower.
+    Bare,
+    /// Later jobs run in their own savepoint, so that one failing leaves the others intact.
+    Savepoint,
+}
 
 /// The database: a handle to the writer thread and a pool of read connections.
 #[derive(Clone, Debug)]
@@ -119,14 +132,19 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let job: Job = Box::new(move |tx| {
-            let result = in_savepoint(tx, op);
-            Box::new(move |commit_error: Option<&str>| {
+        let job: Job = Box::new(move |tx, guard| {
+            let result = match guard {
+                Guard::Bare => op(tx),
+                Guard::Savepoint => in_savepoint(tx, op),
+            };
+            let ok = result.is_ok();
+            let finish: Finish = Box::new(move |commit_error: Option<&str>| {
                 answer(match commit_error {
-                    None => result,
-                    Some(e) => Err(E::from(DbError::Commit(e.to_owned()))),
+                    Some(e) if ok => Err(E::from(DbError::Commit(e.to_owned()))),
+                    _ => result,
                 });
-            })
+            });
+            (ok, finish)
         });
         self.sender()?
             .send(job)
@@ -220,32 +238,102 @@ fn in_savepoint<T, E: From<DbError>>(
 
 fn write_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
     while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
+        let mut batch = std::collections::VecDeque::from([first]);
         while batch.len() < MAX_JOBS_PER_COMMIT {
             match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(job) => batch.push_back(job),
                 Err(_) => break,
             }
         }
-        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
-            Ok(tx) => tx,
-            Err(e) => {
-                let message = e.to_string();
-                tracing::error!(error = %message, "cannot begin a write transaction");
-                // The jobs never ran: answer each with the failure.
-                for job in batch {
-                    drop(job);
+        while let Some(first) = batch.pop_front() {
+            let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            {
+                Ok(tx) => tx,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot begin a write transaction");
+                    // Dropping the jobs answers their callers that the writer failed.
+                    batch.clear();
+                    break;
                 }
+            };
+            let (ok, finish) = first(&tx, Guard::Bare);
+            if !ok {
+                // Only this job ran: undo it alone, answer it, and go on with the others.
+                drop(tx);
+                finish(None);
                 continue;
             }
+            let mut finishers = vec![finish];
+            finishers.extend(batch.drain(..).map(|job| job(&tx, Guard::Savepoint).1));
+            let commit = tx.commit().err().map(|e| e.to_string());
+            if let Some(e) = &commit {
+                tracing::error!(error = %e, "commit failed");
+            }
+            for finish in finishers {
+                finish(commit.as_deref());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Queues jobs behind a slow one so that they share a commit, and checks that a failing job,
+    /// first in its transaction or not, undoes only itself.
+    #[test]
+    fn a_failing_job_leaves_the_others_of_its_commit_intact() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let insert = |key: &'static str, fail: bool| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write_blocking(move |tx| {
+                    tx.execute("INSERT INTO meta (key, value) VALUES (?1, 'x')", [key])?;
+                    if fail {
+                        Err(DbError::WriterGone)
+                    } else {
+                        Ok(())
+                    }
+                })
+            })
         };
-        let finishers: Vec<Finish> = batch.into_iter().map(|job| job(&tx)).collect();
-        let commit = tx.commit().err().map(|e| e.to_string());
-        if let Some(e) = &commit {
-            tracing::error!(error = %e, "commit failed");
-        }
-        for finish in finishers {
-            finish(commit.as_deref());
-        }
+        let slow = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write_blocking(|tx| {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    tx.execute("INSERT INTO meta (key, value) VALUES ('slow', 'x')", [])?;
+                    Ok::<_, DbError>(())
+                })
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // These queue while the slow job runs: the next commit holds all four.
+        let jobs = [
+            insert("a-fails", true),
+            insert("b", false),
+            insert("c-fails", true),
+            insert("d", false),
+        ];
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let results: Vec<bool> = jobs
+            .into_iter()
+            .map(|j| j.join().map(|r| r.is_ok()).unwrap_or(false))
+            .collect();
+        assert!(slow.join().is_ok_and(|r| r.is_ok()));
+        let keys: Vec<String> = db
+            .read_blocking(|c| {
+                let mut s = c.prepare("SELECT key FROM meta WHERE value = 'x' ORDER BY key")?;
+                let rows = s
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?;
+                Ok::<_, DbError>(rows)
+            })
+            .unwrap();
+        assert_eq!(keys, vec!["b", "d", "slow"]);
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 2);
+        db.close();
     }
 }
