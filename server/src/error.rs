@@ -43,6 +43,9 @@ codes! {
     NOT_FOUND = "API-03", "Tidak ditemukan.", "Not found.";
     BAD_REGION = "API-04", "Kode wilayah tidak valid.", "Invalid region code.";
     BAD_FILTER = "API-05", "Filter tidak dikenal.", "Unknown filter value.";
+    BAD_HASH = "ATT-01", "Nama lampiran harus sha256 (64 digit heksadesimal).", "An attachment is named by its sha256 (64 hex digits).";
+    HASH_MISMATCH = "ATT-02", "Isi lampiran tidak cocok dengan sha256-nya; kirim ulang.", "The attachment's bytes do not match its sha256; send it again.";
+    WRONG_OFFSET = "ATT-03", "Unggahan dilanjutkan dari posisi lain (lihat Upload-Offset).", "The upload continues at another position (see Upload-Offset).";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }
 

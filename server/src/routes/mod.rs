@@ -1,5 +1,6 @@
 //! The HTTP API, one router per resource, merged under `/api/v1`.
 
+mod attachments;
 mod devices;
 mod health;
 mod supervision;
@@ -13,6 +14,7 @@ pub fn router() -> Router<AppState> {
     Router::new().merge(health::router()).nest(
         "/api/v1",
         Router::new()
+            .merge(attachments::router())
             .merge(devices::router())
             .merge(sync::router())
             .merge(supervision::router()),

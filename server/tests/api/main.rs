@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 mod admin;
+mod attachments;
 mod crash;
 mod enroll;
 mod helpers;

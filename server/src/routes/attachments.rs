@@ -1,0 +1,130 @@
+//! Attachment calls: which hashes the server lacks, presence (`HEAD`, with `Upload-Offset` for a
+//! partial upload), and resumable upload (`PUT` with `Upload-Offset` and `Upload-Length`).
+
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use verivali_core::model::Sha256;
+
+use crate::attachments::{AttachmentError, Attachments, Presence};
+use crate::auth::DeviceAuth;
+use crate::error::{self, ApiError};
+use crate::state::AppState;
+
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+pub const UPLOAD_LENGTH: &str = "upload-length";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/attachments/missing", post(missing))
+        .route("/attachments/{sha256}", put(upload).head(presence))
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MissingRequest {
+    pub sha256: Vec<Sha256>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct MissingResponse {
+    /// The hashes the server does not hold complete, in the order asked.
+    pub missing: Vec<Sha256>,
+}
+
+fn store(state: &AppState) -> Attachments {
+    Attachments::new(&state.config.data_dir)
+}
+
+fn parse_sha(text: &str) -> Result<Sha256, ApiError> {
+    Sha256::parse(text).map_err(|_| ApiError::bad_request(error::BAD_HASH))
+}
+
+async fn missing(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    body: Result<Json<MissingRequest>, JsonRejection>,
+) -> Result<Json<MissingResponse>, ApiError> {
+    let Json(request) = body?;
+    let store = store(&state);
+    let missing = tokio::task::spawn_blocking(move || {
+        request
+            .sha256
+            .into_iter()
+            .filter(|s| !matches!(store.presence(s), Presence::Complete { .. }))
+            .collect()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    Ok(Json(MissingResponse { missing }))
+}
+
+async fn presence(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    Path(sha): Path<String>,
+) -> Result<(StatusCode, HeaderMap), ApiError> {
+    let sha = parse_sha(&sha)?;
+    let store = store(&state);
+    let presence = tokio::task::spawn_blocking(move || store.presence(&sha))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(answer(presence))
+}
+
+fn answer(presence: Presence) -> (StatusCode, HeaderMap) {
+    let mut headers = HeaderMap::new();
+    let (status, offset) = match presence {
+        Presence::Complete { size } => (StatusCode::OK, size),
+        Presence::Partial { held } => (StatusCode::NOT_FOUND, held),
+        Presence::Absent => (StatusCode::NOT_FOUND, 0),
+    };
+    headers.insert(UPLOAD_OFFSET, HeaderValue::from(offset));
+    (status, headers)
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// `PUT` the bytes from `Upload-Offset` (default 0); `Upload-Length` is the whole size (default:
+/// this body is all of it). Answers 201 when complete, 202 with `Upload-Offset` while partial.
+async fn upload(
+    State(state): State<AppState>,
+    _device: DeviceAuth,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<(StatusCode, HeaderMap), ApiError> {
+    let sha = parse_sha(&sha)?;
+    let offset = header_u64(&headers, UPLOAD_OFFSET).unwrap_or(0);
+    let total = header_u64(&headers, UPLOAD_LENGTH).unwrap_or(offset + bytes.len() as u64);
+    let store = store(&state);
+    let result = tokio::task::spawn_blocking(move || store.put(&sha, offset, total, &bytes))
+        .await
+        .map_err(ApiError::internal)?;
+    match result {
+        Ok(Presence::Complete { size }) => {
+            let (_, headers) = answer(Presence::Complete { size });
+            Ok((StatusCode::CREATED, headers))
+        }
+        Ok(other) => {
+            let (_, headers) = answer(other);
+            Ok((StatusCode::ACCEPTED, headers))
+        }
+        Err(AttachmentError::WrongOffset { held, .. }) => {
+            let mut e = ApiError::new(StatusCode::CONFLICT, error::WRONG_OFFSET);
+            e.body.field = Some(format!("{UPLOAD_OFFSET}={held}"));
+            Err(e)
+        }
+        Err(AttachmentError::HashMismatch) => Err(ApiError::bad_request(error::HASH_MISMATCH)),
+        Err(AttachmentError::TooLarge) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            error::TOO_LARGE,
+        )),
+        Err(AttachmentError::Io(e)) => Err(ApiError::internal(e)),
+    }
+}
