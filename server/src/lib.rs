@@ -15,6 +15,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod households;
+pub mod import;
 pub mod ingest;
 pub mod privacy;
 pub mod reports;

@@ -53,6 +53,23 @@ enum Command {
         #[command(flatten)]
         dir: DataDir,
     },
+    /// Import a target list: a family file and optionally an individual file (CSV or XLSX).
+    ImportTargets {
+        /// The family file (P3KE "KEPALA-KELUARGA" layout unless --map says otherwise).
+        #[arg(long)]
+        family: PathBuf,
+        /// The individual file (P3KE "INDIVIDU" layout).
+        #[arg(long)]
+        individuals: Option<PathBuf>,
+        /// The source system: P3KE, DTKS, DTSEN, REGSOSEK, OTHER.
+        #[arg(long, default_value = "P3KE")]
+        source: String,
+        /// Another layout's column for a field, e.g. --map family_id="ID DTKS" (repeatable).
+        #[arg(long = "map", value_name = "FIELD=HEADER")]
+        columns: Vec<String>,
+        #[command(flatten)]
+        dir: DataDir,
+    },
     /// Manage enumerators.
     #[command(subcommand)]
     Enumerator(EnumeratorCommand),
@@ -165,6 +182,70 @@ fn run(command: Command) -> Result<(), String> {
             );
             for (line, reason) in &report.rejected {
                 println!("  line {line}: {reason}");
+            }
+            Ok(())
+        }
+        Command::ImportTargets {
+            family,
+            individuals,
+            source,
+            columns,
+            dir,
+        } => {
+            let source =
+                <verivali_core::model::Source as verivali_core::model::Labelled>::from_code(
+                    &source.to_uppercase(),
+                )
+                .ok_or_else(|| format!("unknown source {source}"))?;
+            let mut mapping = std::collections::BTreeMap::new();
+            for pair in columns {
+                let (field, header) = pair
+                    .split_once('=')
+                    .ok_or_else(|| format!("--map wants FIELD=HEADER, not {pair}"))?;
+                if !verivali_server::import::FIELDS
+                    .iter()
+                    .any(|(f, _)| *f == field)
+                {
+                    let known: Vec<&str> = verivali_server::import::FIELDS
+                        .iter()
+                        .map(|(f, _)| *f)
+                        .collect();
+                    return Err(format!(
+                        "unknown field {field}; fields: {}",
+                        known.join(", ")
+                    ));
+                }
+                mapping.insert(field.to_owned(), header.to_owned());
+            }
+            let options = verivali_server::import::ImportOptions {
+                family_file: family,
+                individual_file: individuals,
+                source,
+                columns: mapping,
+            };
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let bar = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = verivali_server::import::import_targets(&db, &options, &bar)
+                .map_err(|e| text(&e))?;
+            db.close();
+            println!(
+                "households: {} added, {} updated, {} unchanged; rows flagged: {}; rows left out: {}",
+                report.added,
+                report.updated,
+                report.unchanged,
+                report.flagged.len(),
+                report.rejected.len()
+            );
+            for (label, notes) in [("FLAGGED", &report.flagged), ("LEFT OUT", &report.rejected)] {
+                for n in notes {
+                    println!(
+                        "  {label}  {} line {}  family {}  {}: {}",
+                        n.file, n.line, n.family_id, n.code, n.reason
+                    );
+                }
             }
             Ok(())
         }

@@ -8,5 +8,6 @@ mod attachments;
 mod crash;
 mod enroll;
 mod helpers;
+mod import;
 mod supervision;
 mod sync;

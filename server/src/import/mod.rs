@@ -1,0 +1,451 @@
+//! `import-targets`: a district's target list (P3KE family and individual files, CSV or XLSX;
+//! other layouts through a column mapping) into households.
+//!
+//! Real files are messy, and a poor family must never drop off the list for a clerical fault:
+//! rows with a repairable problem (a NIK a spreadsheet turned into `1.60401E+15`, an empty NIK,
+//! stray spaces, lower case) are imported, with what was there kept for the enumerator to correct
+//! in the field, and flagged; rows that cannot be placed (no family id, an unknown village) are left
+//! out. The report lists each flagged or left-out row with its rule and reason. The import is one
+//! transaction, and ids derive from the source's ids, so importing the same file again changes
+//! nothing.
+
+mod columns;
+mod table;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use indicatif::ProgressBar;
+use rusqlite::OptionalExtension;
+use uuid::Uuid;
+use verivali_core::model::*;
+use verivali_core::validate::{Context, Severity, rules, validate_household};
+
+use crate::db::{Db, DbError};
+use crate::households;
+use columns::Columns;
+pub use columns::FIELDS;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("CSV: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("workbook: {0}")]
+    Workbook(String),
+    #[error("{file} has no column for {field} (name it with --map {field}=\"Header\")")]
+    MissingColumn { file: String, field: &'static str },
+    #[error("no region list yet: run import-regions first, so that villages can be checked")]
+    NoRegions,
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    pub family_file: PathBuf,
+    pub individual_file: Option<PathBuf>,
+    pub source: Source,
+    /// Field name → header, for layouts other than P3KE's.
+    pub columns: BTreeMap<String, String>,
+}
+
+/// One row the report names: where, which family, which rule, why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowNote {
+    pub file: String,
+    pub line: u64,
+    pub family_id: String,
+    pub code: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    /// Imported, with something for the enumerator to correct.
+    pub flagged: Vec<RowNote>,
+    /// Left out: they cannot be placed.
+    pub rejected: Vec<RowNote>,
+}
+
+/// Rules of the import beyond domain.md §10's (IMP-01 is domain.md's).
+struct ImportRule {
+    code: &'static str,
+    reason: &'static str,
+}
+
+const KK_NOT_KK: ImportRule = ImportRule {
+    code: "IMP-01",
+    reason: "Kolom ini bukan Nomor KK (harus 16 digit); nilai diabaikan / not a KK number (16 digits); value ignored",
+};
+const NIK_AS_NUMBER: ImportRule = ImportRule {
+    code: "IMP-03",
+    reason: "NIK rusak oleh spreadsheet (notasi ilmiah); perbaiki di lapangan / NIK damaged by a spreadsheet (scientific notation); correct it in the field",
+};
+const NO_FAMILY_ID: ImportRule = ImportRule {
+    code: "IMP-04",
+    reason: "Tidak ada ID keluarga; baris tidak dapat ditempatkan / no family id; the row cannot be placed",
+};
+const FAMILY_TWICE: ImportRule = ImportRule {
+    code: "IMP-05",
+    reason: "ID keluarga muncul dua kali; baris pertama dipakai / family id appears twice; the first row is used",
+};
+const NO_FAMILY_ROW: ImportRule = ImportRule {
+    code: "IMP-06",
+    reason: "Keluarga anggota ini tidak ada di file keluarga / this person's family is not in the family file",
+};
+const UNKNOWN_VALUE: ImportRule = ImportRule {
+    code: "IMP-07",
+    reason: "Nilai tidak dikenal, dikosongkan",
+};
+
+/// Households and members get ids derived from the source's ids: the same file, imported again,
+/// gives the same households.
+const ID_NAMESPACE: Uuid = Uuid::from_u128(0x5645_5249_5641_4c49_0000_0000_0000_0001);
+
+fn derived_id(parts: &[&str]) -> Uuid {
+    Uuid::new_v5(&ID_NAMESPACE, parts.join("\u{1f}").as_bytes())
+}
+
+struct Notes<'a> {
+    file: &'a str,
+    report: &'a mut ImportReport,
+}
+
+impl Notes<'_> {
+    fn flag(&mut self, line: u64, family: &str, code: &str, reason: impl Into<String>) {
+        self.report.flagged.push(RowNote {
+            file: self.file.into(),
+            line,
+            family_id: family.into(),
+            code: code.into(),
+            reason: reason.into(),
+        });
+    }
+    fn reject(&mut self, line: u64, family: &str, code: &str, reason: impl Into<String>) {
+        self.report.rejected.push(RowNote {
+            file: self.file.into(),
+            line,
+            family_id: family.into(),
+            code: code.into(),
+            reason: reason.into(),
+        });
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Imports a target list. `progress` advances by one per row read.
+pub fn import_targets(
+    db: &Db,
+    options: &ImportOptions,
+    progress: &ProgressBar,
+) -> Result<ImportReport, ImportError> {
+    let villages: HashSet<String> = db.read_blocking(|c| {
+        let mut stmt = c.prepare("SELECT code FROM regions WHERE length(code) = 13")?;
+        let codes = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok::<_, ImportError>(codes)
+    })?;
+    if villages.is_empty() {
+        return Err(ImportError::NoRegions);
+    }
+    let mut report = ImportReport::default();
+    let family_table = table::read_table(&options.family_file)?;
+    let individual_table = options
+        .individual_file
+        .as_deref()
+        .map(table::read_table)
+        .transpose()?;
+    progress.set_length(
+        (family_table.rows.len() + individual_table.as_ref().map_or(0, |t| t.rows.len())) as u64,
+    );
+
+    let family_name = file_name(&options.family_file);
+    let cols = Columns::find(&family_table.headers, &options.columns);
+    for field in ["family_id", "region"] {
+        if !cols.has(field) {
+            return Err(ImportError::MissingColumn {
+                file: family_name,
+                field,
+            });
+        }
+    }
+    let today = Timestamp::now_utc();
+    let mut families: BTreeMap<String, (u64, Household)> = BTreeMap::new();
+    let mut notes = Notes {
+        file: &family_name,
+        report: &mut report,
+    };
+    for (line, row) in &family_table.rows {
+        progress.inc(1);
+        let family_id = cols.get(row, "family_id").to_owned();
+        if family_id.is_empty() {
+            notes.reject(*line, "", NO_FAMILY_ID.code, NO_FAMILY_ID.reason);
+            continue;
+        }
+        if families.contains_key(&family_id) {
+            notes.flag(*line, &family_id, FAMILY_TWICE.code, FAMILY_TWICE.reason);
+            continue;
+        }
+        let region = match RegionCode::parse(cols.get(row, "region")) {
+            Ok(code) if villages.contains(code.as_str()) => code,
+            Ok(_) => {
+                notes.reject(
+                    *line,
+                    &family_id,
+                    rules::REG_01.code,
+                    rules::REG_01.message_en,
+                );
+                continue;
+            }
+            Err(e) => {
+                notes.reject(*line, &family_id, e.rule().code, e.rule().message_en);
+                continue;
+            }
+        };
+        let mut household = Household {
+            household_id: HouseholdId(derived_id(&[options.source.code(), &family_id])),
+            source: options.source,
+            source_id: Some(family_id.clone()),
+            kk_number: None,
+            decile: None,
+            region,
+            rw: Rw::parse(cols.get(row, "rw")).ok(),
+            rt: Rt::parse(cols.get(row, "rt")).ok(),
+            address: cols
+                .get(row, "address")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            head_name: cols
+                .get(row, "head_name")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            programs: programs(&cols, row),
+            source_priority: columns::priority(cols.get(row, "priority")),
+            target_status: TargetStatus::Active,
+            members: Vec::new(),
+        };
+        let decile = cols.get(row, "decile");
+        if !decile.is_empty() {
+            match decile.parse::<u8>() {
+                Ok(d) if (1..=10).contains(&d) => household.decile = Some(d),
+                _ => notes.flag(
+                    *line,
+                    &family_id,
+                    rules::DES_01.code,
+                    rules::DES_01.message_en,
+                ),
+            }
+        }
+        let kk = cols.get(row, "kk_number");
+        if !kk.is_empty() {
+            match KkNumber::parse(kk) {
+                Ok(k) => household.kk_number = Some(Entered::Valid(k)),
+                Err(_) => notes.flag(*line, &family_id, KK_NOT_KK.code, KK_NOT_KK.reason),
+            }
+        }
+        if individual_table.is_none() {
+            // A family file alone: its head is the one member known.
+            let member = Member {
+                member_id: MemberId(derived_id(&[options.source.code(), &family_id, "head"])),
+                source_member_id: None,
+                details: MemberDetails {
+                    name: Some(household.head_name.clone()),
+                    nik: entered_nik(cols.get(row, "head_nik"), *line, &family_id, &mut notes),
+                    relation: Some(Relation::Head),
+                    ..MemberDetails::default()
+                },
+                presence: Presence::Present,
+                presence_date: None,
+            };
+            household.members.push(member);
+        }
+        families.insert(family_id, (*line, household));
+    }
+
+    if let (Some(path), Some(table)) = (&options.individual_file, &individual_table) {
+        let name = file_name(path);
+        let cols = Columns::find(&table.headers, &options.columns);
+        if !cols.has("family_id") {
+            return Err(ImportError::MissingColumn {
+                file: name,
+                field: "family_id",
+            });
+        }
+        let mut notes = Notes {
+            file: &name,
+            report: &mut report,
+        };
+        for (line, row) in &table.rows {
+            progress.inc(1);
+            let family_id = cols.get(row, "family_id");
+            let Some((_, household)) = families.get_mut(family_id) else {
+                let (code, reason) = if family_id.is_empty() {
+                    (NO_FAMILY_ID.code, NO_FAMILY_ID.reason)
+                } else {
+                    (NO_FAMILY_ROW.code, NO_FAMILY_ROW.reason)
+                };
+                notes.reject(*line, family_id, code, reason);
+                continue;
+            };
+            let person = cols.get(row, "person_id");
+            let name = cols
+                .get(row, "name")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let key = if person.is_empty() {
+                format!("{name}/{}", cols.get(row, "birth_date"))
+            } else {
+                person.to_owned()
+            };
+            let mut details = MemberDetails {
+                name: (!name.is_empty()).then_some(name),
+                nik: entered_nik(cols.get(row, "nik"), *line, family_id, &mut notes),
+                ..MemberDetails::default()
+            };
+            let mut recognise = |field: &str, found: bool| {
+                let value = cols.get(row, field);
+                if !found && !value.is_empty() {
+                    notes.flag(
+                        *line,
+                        family_id,
+                        UNKNOWN_VALUE.code,
+                        format!(
+                            "{} ({field}: {value:?}) / unknown value, left empty",
+                            UNKNOWN_VALUE.reason
+                        ),
+                    );
+                }
+            };
+            details.sex = columns::sex(cols.get(row, "sex"));
+            recognise("sex", details.sex.is_some());
+            details.relation = columns::relation(cols.get(row, "relation"));
+            recognise("relation", details.relation.is_some());
+            details.marital_status = columns::marital_status(cols.get(row, "marital_status"));
+            recognise("marital_status", details.marital_status.is_some());
+            details.education = columns::education(cols.get(row, "education"));
+            recognise("education", details.education.is_some());
+            details.occupation = columns::occupation(cols.get(row, "occupation"));
+            recognise("occupation", details.occupation.is_some());
+            details.birth_date = columns::date(cols.get(row, "birth_date"));
+            recognise("birth_date", details.birth_date.is_some());
+            household.members.push(Member {
+                member_id: MemberId(derived_id(&[options.source.code(), family_id, &key])),
+                source_member_id: (!person.is_empty()).then(|| person.to_owned()),
+                details,
+                presence: Presence::Present,
+                presence_date: None,
+            });
+        }
+    }
+
+    // The family's shape (one head, …) is flagged for the field; the rest was flagged per row.
+    let mut notes = Notes {
+        file: &family_name,
+        report: &mut report,
+    };
+    let ctx = Context::new(today);
+    for (family_id, (line, household)) in &families {
+        for issue in validate_household(household, &ctx) {
+            if issue.code.starts_with("HH-") && issue.severity != Severity::Info {
+                notes.flag(*line, family_id, &issue.code, issue.message_en);
+            }
+        }
+    }
+
+    let households: Vec<Household> = families.into_values().map(|(_, h)| h).collect();
+    let (added, updated, unchanged) = db.write_blocking(move |tx| {
+        let (mut added, mut updated, mut unchanged) = (0, 0, 0);
+        let mut existing =
+            tx.prepare_cached("SELECT baseline FROM households WHERE household_id = ?1")?;
+        for household in &households {
+            let json = serde_json::to_string(household).map_err(DbError::from)?;
+            let before: Option<String> = existing
+                .query_row([household.household_id.to_string()], |r| r.get(0))
+                .optional()?;
+            match before {
+                Some(b) if b == json => unchanged += 1,
+                Some(_) => {
+                    households::save_baseline(tx, household, today)?;
+                    updated += 1;
+                }
+                None => {
+                    households::save_baseline(tx, household, today)?;
+                    added += 1;
+                }
+            }
+        }
+        crate::audit::record(
+            tx,
+            "admin",
+            "import:targets",
+            None,
+            Some(&format!(
+                "added {added}, updated {updated}, unchanged {unchanged}"
+            )),
+        )?;
+        Ok::<_, ImportError>((added, updated, unchanged))
+    })?;
+    report.added = added;
+    report.updated = updated;
+    report.unchanged = unchanged;
+    progress.finish_and_clear();
+    Ok(report)
+}
+
+fn programs(cols: &Columns, row: &[String]) -> std::collections::BTreeSet<SourceProgram> {
+    [
+        ("program_bpnt", SourceProgram::Bpnt),
+        ("program_bpum", SourceProgram::Bpum),
+        ("program_bst", SourceProgram::Bst),
+        ("program_pkh", SourceProgram::Pkh),
+        ("program_sembako", SourceProgram::Sembako),
+        ("program_prakerja", SourceProgram::Prakerja),
+        ("program_kur", SourceProgram::Kur),
+    ]
+    .into_iter()
+    .filter(|(field, _)| columns::yes(cols.get(row, field)))
+    .map(|(_, p)| p)
+    .collect()
+}
+
+/// A NIK cell: kept as written when it cannot be a NIK, so the enumerator sees and corrects it.
+fn entered_nik(cell: &str, line: u64, family: &str, notes: &mut Notes<'_>) -> Option<Entered<Nik>> {
+    if cell.is_empty() {
+        notes.flag(line, family, rules::NIK_10.code, rules::NIK_10.message_en);
+        return None;
+    }
+    let scientific = cell.contains(['E', 'e']) && cell.replace(',', ".").parse::<f64>().is_ok();
+    if scientific {
+        notes.flag(line, family, NIK_AS_NUMBER.code, NIK_AS_NUMBER.reason);
+        return Some(Entered::Invalid(cell.to_owned()));
+    }
+    let entered = Entered::<Nik>::from_input(cell);
+    if let Some(rule) = entered.problem() {
+        notes.flag(line, family, rule.code, rule.message_en);
+    }
+    Some(entered)
+}

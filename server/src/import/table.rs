@@ -1,0 +1,105 @@
+//! A spreadsheet as text: a header row and data rows, from CSV or XLSX, each row with its line
+//! number for the report. Numbers that a spreadsheet stored as numbers come back as their digits.
+
+use std::path::Path;
+
+use calamine::{Data, Reader, open_workbook_auto};
+
+use super::ImportError;
+
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub headers: Vec<String>,
+    /// Line (CSV) or row (XLSX) number, and the cells as text.
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+pub fn read_table(path: &Path) -> Result<Table, ImportError> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match extension.as_str() {
+        "xlsx" | "xlsm" | "xls" | "ods" => read_workbook(path),
+        _ => read_csv(path),
+    }
+}
+
+fn read_csv(path: &Path) -> Result<Table, ImportError> {
+    let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    // P3KE exports come with commas or semicolons; take whichever the header uses more.
+    let mut head = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(&file), &mut head).map_err(
+        |source| ImportError::Read {
+            path: path.display().to_string(),
+            source,
+        },
+    )?;
+    let delimiter = if head.matches(';').count() > head.matches(',').count() {
+        b';'
+    } else {
+        b','
+    };
+    let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let headers = reader.headers()?.iter().map(str::to_owned).collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record?;
+        let line = record.position().map_or(0, |p| p.line());
+        rows.push((line, record.iter().map(str::to_owned).collect()));
+    }
+    Ok(Table { headers, rows })
+}
+
+fn read_workbook(path: &Path) -> Result<Table, ImportError> {
+    let mut workbook =
+        open_workbook_auto(path).map_err(|e| ImportError::Workbook(e.to_string()))?;
+    let range = workbook
+        .worksheet_range_at(0)
+        .ok_or_else(|| ImportError::Workbook("the workbook has no sheet".into()))?
+        .map_err(|e| ImportError::Workbook(e.to_string()))?;
+    let mut rows = range.rows();
+    let headers = rows
+        .next()
+        .map(|r| r.iter().map(cell_text).collect())
+        .unwrap_or_default();
+    let rows = rows
+        .enumerate()
+        .map(|(i, r)| (i as u64 + 2, r.iter().map(cell_text).collect()))
+        .collect();
+    Ok(Table { headers, rows })
+}
+
+/// A cell as text. A whole number (a NIK stored as a number) is written out in digits; a date
+/// as `YYYY-MM-DD`.
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e17 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => excel_date(d.as_f64()),
+    }
+}
+
+/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    let epoch = time::macros::date!(1899 - 12 - 30);
+    epoch
+        .checked_add(time::Duration::days(serial.floor() as i64))
+        .map(|d| d.to_string())
+        .unwrap_or_default()
+}
