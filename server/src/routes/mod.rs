@@ -3,6 +3,7 @@
 mod attachments;
 mod devices;
 mod health;
+mod openapi;
 mod supervision;
 mod sync;
 
@@ -16,6 +17,7 @@ pub fn router() -> Router<AppState> {
         Router::new()
             .merge(attachments::router())
             .merge(devices::router())
+            .merge(openapi::router())
             .merge(sync::router())
             .merge(supervision::router()),
     )

@@ -9,5 +9,6 @@ mod crash;
 mod enroll;
 mod helpers;
 mod import;
+mod openapi;
 mod supervision;
 mod sync;

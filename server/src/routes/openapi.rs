@@ -1,0 +1,160 @@
+//! The OpenAPI document of the API, served at `/api/v1/openapi.json`. Written here as data; the
+//! tests check that every documented call answers and that every route is documented.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(|| async { Json(document()) }))
+}
+
+fn error_responses() -> Value {
+    json!({
+        "400": {"$ref": "#/components/responses/Error"},
+        "401": {"$ref": "#/components/responses/Error"},
+        "403": {"$ref": "#/components/responses/Error"},
+        "413": {"$ref": "#/components/responses/Error"},
+        "500": {"$ref": "#/components/responses/Error"}
+    })
+}
+
+fn ok(schema: Value) -> Value {
+    let mut responses = error_responses();
+    responses["200"] =
+        json!({"description": "OK", "content": {"application/json": {"schema": schema}}});
+    responses
+}
+
+fn schema(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn body(name: &str) -> Value {
+    json!({"required": true, "content": {"application/json": {"schema": schema(name)}}})
+}
+
+fn region_param() -> Value {
+    json!({"name": "region", "in": "query", "required": false, "schema": {"type": "string"},
+           "description": "A region code inside the supervisor's scope (default: the whole scope)"})
+}
+
+/// The document.
+pub fn document() -> Value {
+    let device = json!([{"device": []}]);
+    let supervisor = json!([{"supervisor": []}]);
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Verivali API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Sync for enumerators' phones and review for district supervisors. Every error answers with ErrorBody: a stable code and the message in Bahasa Indonesia and English."
+        },
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/devices/enroll": {"post": {
+                "summary": "Enroll a phone with a one-time code",
+                "requestBody": body("EnrollRequest"), "responses": ok(schema("EnrollResponse"))}},
+            "/sync/push": {"post": {
+                "summary": "Send finished visits (at most 500); one result per visit",
+                "security": device, "requestBody": body("PushRequest"), "responses": ok(schema("PushResponse"))}},
+            "/sync/pull": {"get": {
+                "summary": "Household states and reviews changed since the cursor, in the device's areas",
+                "security": device,
+                "parameters": [
+                    {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+                ],
+                "responses": ok(schema("PullResponse"))}},
+            "/attachments/missing": {"post": {
+                "summary": "Which of these sha256 the server lacks", "security": device,
+                "requestBody": body("MissingRequest"), "responses": ok(schema("MissingResponse"))}},
+            "/attachments/{sha256}": {
+                "parameters": [{"name": "sha256", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}],
+                "put": {"summary": "Upload (or continue uploading) an attachment; the hash is checked", "security": device,
+                    "parameters": [
+                        {"name": "Upload-Offset", "in": "header", "required": false, "schema": {"type": "integer"}},
+                        {"name": "Upload-Length", "in": "header", "required": false, "schema": {"type": "integer"}}
+                    ],
+                    "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                    "responses": {"201": {"description": "Complete"}, "202": {"description": "Partial; Upload-Offset says how much is held"},
+                                  "409": {"$ref": "#/components/responses/Error"}, "400": {"$ref": "#/components/responses/Error"},
+                                  "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
+                "head": {"summary": "200 if held complete, else 404 with Upload-Offset", "security": device,
+                    "responses": {"200": {"description": "Held"}, "404": {"description": "Not held (Upload-Offset: bytes held)"}}}
+            },
+            "/households": {"get": {
+                "summary": "Households of a region", "security": supervisor,
+                "parameters": [region_param(),
+                    {"name": "status", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "after", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer"}}],
+                "responses": ok(schema("HouseholdList"))}},
+            "/households/{household_id}": {"get": {
+                "summary": "One household: merged state (NIK masked), visits with flags, reviews, suspected duplicates",
+                "security": supervisor,
+                "parameters": [{"name": "household_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+                "responses": ok(schema("HouseholdDetail"))}},
+            "/queues/conflicts": {"get": {"summary": "Households whose enumerators disagree", "security": supervisor,
+                "parameters": [region_param()], "responses": ok(json!({"type": "array", "items": {"type": "object"}}))}},
+            "/queues/duplicates": {"get": {"summary": "Suspected duplicates (same NIK, KK, or name and birth date)", "security": supervisor,
+                "parameters": [region_param()], "responses": ok(json!({"type": "array", "items": {"type": "object"}}))}},
+            "/reviews": {"post": {"summary": "A supervisor's decision; merged into the household and sent to phones",
+                "security": supervisor, "requestBody": body("ReviewRequest"), "responses": ok(schema("ReviewResponse"))}},
+            "/reports/progress": {"get": {"summary": "Targets, visited, found and assessments per child region",
+                "security": supervisor, "parameters": [region_param()], "responses": ok(json!({"type": "object"}))}},
+            "/reports/completeness": {"get": {"summary": "Per device: which device_seq never arrived",
+                "security": supervisor, "parameters": [region_param()], "responses": ok(json!({"type": "array", "items": {"type": "object"}}))}},
+            "/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}}
+        },
+        "components": {
+            "securitySchemes": {
+                "device": {"type": "http", "scheme": "bearer", "description": "The token a phone receives at enrollment"},
+                "supervisor": {"type": "http", "scheme": "bearer", "description": "A supervisor's API token"}
+            },
+            "responses": {
+                "Error": {"description": "An error", "content": {"application/json": {"schema": schema("ErrorBody")}}}
+            },
+            "schemas": {
+                "ErrorBody": {"type": "object", "required": ["code", "message_id", "message_en"], "properties": {
+                    "code": {"type": "string"}, "message_id": {"type": "string"}, "message_en": {"type": "string"}, "field": {"type": "string"}}},
+                "Issue": {"type": "object", "required": ["code", "severity", "field", "message_id", "message_en"], "properties": {
+                    "code": {"type": "string"}, "severity": {"enum": ["ERROR", "WARNING", "INFO"]}, "field": {"type": "string"},
+                    "message_id": {"type": "string"}, "message_en": {"type": "string"}, "reason": {"type": "string"}}},
+                "EnrollRequest": {"type": "object", "required": ["code", "device_id", "device_name"], "properties": {
+                    "code": {"type": "string"}, "device_id": {"type": "string", "format": "uuid"}, "device_name": {"type": "string"}}},
+                "EnrollResponse": {"type": "object", "required": ["token", "enumerator_id", "enumerator_name", "areas"], "properties": {
+                    "token": {"type": "string"}, "enumerator_id": {"type": "string", "format": "uuid"}, "enumerator_name": {"type": "string"},
+                    "areas": {"type": "array", "items": {"type": "object", "properties": {"region": {"type": "string"}, "rw": {"type": "string"}, "rt": {"type": "string"}}}}}},
+                "Visit": {"type": "object", "required": ["visit_id", "enumerator_id", "device_id", "started_at"],
+                    "description": "A household visit (core::model::Visit): ids, times (RFC 3339), outcome, member changes, housing, welfare, assessment, recommendation, photos, supersedes."},
+                "PushRequest": {"type": "object", "required": ["sent_at", "items"], "properties": {
+                    "sent_at": {"type": "string", "format": "date-time"},
+                    "items": {"type": "array", "maxItems": 500, "items": {"type": "object", "required": ["device_seq", "visit"],
+                        "properties": {"device_seq": {"type": "integer", "minimum": 1}, "visit": schema("Visit")}}}}},
+                "PushResponse": {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
+                    "type": "object", "required": ["status"], "properties": {
+                        "visit_id": {"type": "string"}, "device_seq": {"type": "integer"},
+                        "status": {"enum": ["ACCEPTED", "DUPLICATE", "REJECTED"]},
+                        "issues": {"type": "array", "items": schema("Issue")}}}}}},
+                "PullResponse": {"type": "object", "required": ["households", "reviews", "removed", "next_cursor", "more"], "properties": {
+                    "households": {"type": "array", "items": {"type": "object", "properties": {"state": {"type": "object"}, "state_hash": {"type": "string"}}}},
+                    "reviews": {"type": "array", "items": {"type": "object"}}, "removed": {"type": "array", "items": {"type": "string"}},
+                    "next_cursor": {"type": "string"}, "more": {"type": "boolean"}}},
+                "MissingRequest": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "array", "items": {"type": "string"}}}},
+                "MissingResponse": {"type": "object", "required": ["missing"], "properties": {"missing": {"type": "array", "items": {"type": "string"}}}},
+                "HouseholdList": {"type": "object", "properties": {"households": {"type": "array", "items": {"type": "object"}}, "next_after": {"type": "string"}}},
+                "HouseholdDetail": {"type": "object", "properties": {"state": {"type": "object"}, "state_hash": {"type": "string"},
+                    "visits": {"type": "array", "items": {"type": "object"}}, "reviews": {"type": "array", "items": {"type": "object"}},
+                    "duplicates": {"type": "array", "items": {"type": "object"}}}},
+                "ReviewRequest": {"type": "object", "required": ["household_id", "decision"], "properties": {
+                    "household_id": {"type": "string", "format": "uuid"}, "visit_id": {"type": "string", "format": "uuid"},
+                    "decision": {"enum": ["APPROVE", "RETURN", "REQUEST_REVISIT", "RESOLVE_CONFLICT", "MERGE_HOUSEHOLDS", "DISMISS_DUPLICATE"]},
+                    "other_household_id": {"type": "string", "format": "uuid"}, "comment": {"type": "string"}}},
+                "ReviewResponse": {"type": "object", "properties": {"review_id": {"type": "string"}, "status": {"type": "string"}, "state_hash": {"type": "string"}}}
+            }
+        }
+    })
+}
