@@ -59,7 +59,7 @@ pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<Merged>, DbErr
     };
     Ok(Some(Merged {
         state: serde_json::from_str(&state)?,
-        state_hash: Sha256::parse(&hash).map_err(|e| DbError::Commit(e.to_string()))?,
+        state_hash: Sha256::parse(&hash).map_err(|e| DbError::Inconsistent(e.to_string()))?,
     }))
 }
 
@@ -87,7 +87,7 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
         let (body, hash, order_time) = row?;
         visits.push(AcceptedVisit {
             visit: serde_json::from_str(&body)?,
-            content_hash: Sha256::parse(&hash).map_err(|e| DbError::Commit(e.to_string()))?,
+            content_hash: Sha256::parse(&hash).map_err(|e| DbError::Inconsistent(e.to_string()))?,
             order_time: Timestamp::from_unix_millis(order_time),
         });
     }
@@ -96,7 +96,8 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
     for body in stmt.query_map([&key], |r| r.get::<_, String>(0))? {
         reviews.push(serde_json::from_str::<Review>(&body?)?);
     }
-    let merged = merge(&baseline, &visits, &reviews).map_err(|e| DbError::Commit(e.to_string()))?;
+    let merged =
+        merge(&baseline, &visits, &reviews).map_err(|e| DbError::Inconsistent(e.to_string()))?;
     let seq = next_change_seq(tx)?;
     tx.prepare_cached(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,

@@ -30,6 +30,8 @@ pub enum DbError {
     WriterGone,
     #[error("commit failed: {0}")]
     Commit(String),
+    #[error("stored data is inconsistent: {0}")]
+    Inconsistent(String),
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
