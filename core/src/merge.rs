@@ -109,6 +109,16 @@ pub fn merge(
     visits: &[AcceptedVisit],
     reviews: &[Review],
 ) -> Result<Merged, CanonicalError> {
+    merge_with_text(baseline, visits, reviews).map(|(merged, _)| merged)
+}
+
+/// [`merge`], also giving the state's canonical JSON (the text its hash is taken of), which is
+/// valid JSON of the state: a server can store it rather than serialise the state again.
+pub fn merge_with_text(
+    baseline: &Household,
+    visits: &[AcceptedVisit],
+    reviews: &[Review],
+) -> Result<(Merged, String), CanonicalError> {
     let id = baseline.household_id;
     let mut reviews: Vec<&Review> = reviews.iter().filter(|r| r.household_id == id).collect();
     reviews.sort_by_key(|r| (r.decided_at, r.review_id));
@@ -246,8 +256,9 @@ pub fn merge(
         VerificationStatus::Visited
     };
 
-    let state_hash = canonical::hash_of(&state)?;
-    Ok(Merged { state, state_hash })
+    let text = canonical::to_canonical_json(&state)?;
+    let state_hash = Sha256::of(text.as_bytes());
+    Ok((Merged { state, state_hash }, text))
 }
 
 /// The visits of this household, one per visit id and one per content hash. A visit id given

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256 as Sha};
-use verivali_core::merge::{AcceptedVisit, Merged, merge};
+use verivali_core::merge::{AcceptedVisit, Merged, merge_with_text};
 use verivali_core::model::*;
 
 use crate::db::DbError;
@@ -96,8 +96,10 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
     for body in stmt.query_map([&key], |r| r.get::<_, String>(0))? {
         reviews.push(serde_json::from_str::<Review>(&body?)?);
     }
-    let merged =
-        merge(&baseline, &visits, &reviews).map_err(|e| DbError::Inconsistent(e.to_string()))?;
+    // The canonical text is the stored state: no second serialisation, and what pulls send is
+    // exactly what was hashed.
+    let (merged, text) = merge_with_text(&baseline, &visits, &reviews)
+        .map_err(|e| DbError::Inconsistent(e.to_string()))?;
     let seq = next_change_seq(tx)?;
     tx.prepare_cached(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
@@ -106,7 +108,7 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
     )?
     .execute(params![
         key,
-        serde_json::to_string(&merged.state)?,
+        text,
         merged.state_hash.as_str(),
         merged.state.status.code(),
         merged.state.outcome.map(Labelled::code),

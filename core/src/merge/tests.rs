@@ -380,3 +380,13 @@ fn an_unvisited_household_is_its_baseline() {
     assert_eq!(merged.state.household, h);
     assert_eq!(merged.state.status, VerificationStatus::NotVisited);
 }
+
+#[test]
+fn the_canonical_text_reads_back_as_the_same_state() {
+    let h = household();
+    let visits = [accepted(visit(&h, 1, 0, 1)), accepted(visit(&h, 2, 30, 2))];
+    let (merged, text) = merge_with_text(&h, &visits, &[]).unwrap();
+    let back: HouseholdState = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, merged.state);
+    assert_eq!(Sha256::of(text.as_bytes()), merged.state_hash);
+}
