@@ -105,7 +105,7 @@ fn main() {
         while visits < target {
             let p = (visits / BATCH) % phones.len();
             let phone = &phones[p];
-            let items: Vec<serde_json::Value> = (0..BATCH)
+            let items: Vec<Box<serde_json::value::RawValue>> = (0..BATCH)
                 .map(|k| {
                     seqs[p] += 1;
                     let n = visits + k;
@@ -129,7 +129,7 @@ fn main() {
                         n as u64,
                     );
                     visit.visit_id = VisitId::new_v7();
-                    serde_json::to_value(PushItem {
+                    serde_json::value::to_raw_value(&PushItem {
                         device_seq: seqs[p],
                         visit,
                     })

@@ -67,10 +67,10 @@ pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<Merged>, DbErr
 /// under a new change number, and records the keys that find suspected duplicates.
 pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<Merged, DbError> {
     let key = id.to_string();
-    let baseline: Household = serde_json::from_str(
-        &tx.prepare_cached("SELECT baseline FROM households WHERE household_id = ?1")?
-            .query_row([&key], |r| r.get::<_, String>(0))?,
-    )?;
+    let (baseline, keys_digest): (String, String) = tx
+        .prepare_cached("SELECT baseline, keys_digest FROM households WHERE household_id = ?1")?
+        .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let baseline: Household = serde_json::from_str(&baseline)?;
     let mut visits = Vec::new();
     let mut stmt = tx.prepare_cached(
         "SELECT body, content_hash, order_time FROM visits
@@ -118,7 +118,7 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
         merged.state.household.head_name,
         merged.state.household.address,
     ])?;
-    record_duplicate_keys(tx, &merged.state.household, now)?;
+    record_duplicate_keys(tx, &merged.state.household, &keys_digest, now)?;
     Ok(merged)
 }
 
@@ -138,20 +138,22 @@ fn digest(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0u8]);
     }
-    format!("{:x}", h.finalize())
+    hex(&h.finalize())
 }
 
 /// Replaces a household's duplicate keys, and queues every other household that shares one.
 fn record_duplicate_keys(
     tx: &Transaction<'_>,
     h: &Household,
+    recorded: &str,
     now: Timestamp,
 ) -> Result<(), DbError> {
     let id = h.household_id.to_string();
-    let mut keys: Vec<(&str, String)> = Vec::new();
+    // The material of each key, in clear only here, in memory.
+    let mut material: Vec<(&str, Vec<String>)> = Vec::new();
     for m in h.members.iter().filter(|m| m.is_active()) {
         if let Some(nik) = m.details.nik.as_ref().and_then(Entered::valid) {
-            keys.push((NIK, nik_digest(nik)));
+            material.push((NIK, vec![nik.as_str().to_owned()]));
         }
         if let Some(born) = m.details.birth_date {
             let name = m
@@ -161,35 +163,42 @@ fn record_duplicate_keys(
                 .collect::<Vec<_>>()
                 .join(" ");
             if !name.is_empty() {
-                keys.push((
+                material.push((
                     NAME_BIRTH,
-                    digest(&[h.region.as_str(), &name, &born.to_string()]),
+                    vec![h.region.as_str().to_owned(), name, born.to_string()],
                 ));
             }
         }
     }
     if let Some(kk) = h.kk_number.as_ref().and_then(Entered::valid) {
-        keys.push((KK, digest(&[kk.as_str()])));
+        material.push((KK, vec![kk.as_str().to_owned()]));
     }
-    keys.sort();
-    keys.dedup();
+    material.sort();
+    material.dedup();
 
-    // Most visits change no NIK, KK or name: then there is nothing to rewrite, and no new pair
-    // (a household that gains a shared key finds this one when it is merged itself).
-    let stored: Vec<(String, String)> = tx
-        .prepare_cached(
-            "SELECT kind, key FROM household_keys WHERE household_id = ?1 ORDER BY kind, key",
-        )?
-        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    if stored.len() == keys.len()
-        && stored
-            .iter()
-            .zip(&keys)
-            .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
-    {
+    // Most merges change no NIK, KK or name: then there is nothing to rewrite, and no new pair (a
+    // household that gains a shared key finds this one when it is merged itself).
+    let all: Vec<&str> = material
+        .iter()
+        .flat_map(|(kind, parts)| std::iter::once(*kind).chain(parts.iter().map(String::as_str)))
+        .collect();
+    let keys_digest = digest(&all);
+    if keys_digest == recorded {
         return Ok(());
     }
+    tx.prepare_cached("UPDATE households SET keys_digest = ?2 WHERE household_id = ?1")?
+        .execute([&id, &keys_digest])?;
+    let mut keys: Vec<(&str, String)> = material
+        .iter()
+        .map(|(kind, parts)| {
+            (
+                *kind,
+                digest(&parts.iter().map(String::as_str).collect::<Vec<_>>()),
+            )
+        })
+        .collect();
+    keys.sort();
+    keys.dedup();
     tx.prepare_cached("DELETE FROM household_keys WHERE household_id = ?1")?
         .execute([&id])?;
     let mut insert = tx.prepare_cached(

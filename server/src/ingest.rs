@@ -9,8 +9,8 @@
 use std::collections::BTreeSet;
 
 use rusqlite::{OptionalExtension, Transaction, params};
-use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use time::Duration;
 use verivali_core::canonical::visit_content_hash;
 use verivali_core::model::*;
@@ -63,20 +63,23 @@ pub enum Slot {
     },
 }
 
-/// Decodes every item and computes its content hash; CPU work, done off the writer.
-pub fn decode(items: Vec<Value>) -> Vec<Slot> {
+/// Decodes every item and computes its content hash; CPU work, done off the writer. Items arrive
+/// as raw JSON text, so each is parsed once, straight into its type.
+pub fn decode(items: Vec<Box<RawValue>>) -> Vec<Slot> {
     items
         .into_iter()
-        .map(|value| match PushItem::deserialize(&value) {
-            Ok(item) => match visit_content_hash(&item.visit) {
-                Ok(content_hash) => Slot::Pending {
-                    item: Box::new(item),
-                    content_hash,
+        .map(
+            |value| match serde_json::from_str::<PushItem>(value.get()) {
+                Ok(item) => match visit_content_hash(&item.visit) {
+                    Ok(content_hash) => Slot::Pending {
+                        item: Box::new(item),
+                        content_hash,
+                    },
+                    Err(e) => Slot::Answered(malformed(&value, &e)),
                 },
                 Err(e) => Slot::Answered(malformed(&value, &e)),
             },
-            Err(e) => Slot::Answered(malformed(&value, &e)),
-        })
+        )
         .collect()
 }
 
@@ -163,7 +166,9 @@ fn rejected(item: Option<&PushItem>, issues: Vec<Issue>) -> PushResult {
     }
 }
 
-fn malformed(value: &Value, error: &dyn std::fmt::Display) -> PushResult {
+fn malformed(raw: &RawValue, error: &dyn std::fmt::Display) -> PushResult {
+    // Only to name the item in the answer: whatever of it can be read.
+    let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
     let mut issue = Issue::new(&reject::MALFORMED, "visit");
     issue.message_en = format!("{} ({error})", reject::MALFORMED.message_en);
     PushResult {

@@ -89,7 +89,7 @@ impl Sha256 {
     /// The digest of `bytes`.
     pub fn of(bytes: &[u8]) -> Self {
         use sha2::Digest;
-        Self(format!("{:x}", sha2::Sha256::digest(bytes)))
+        Self(hex(&sha2::Sha256::digest(bytes)))
     }
 
     pub fn as_str(&self) -> &str {
@@ -119,6 +119,18 @@ impl<'de> Deserialize<'de> for Sha256 {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Sha256::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
     }
+}
+
+/// Bytes as lower-case hex. By table: every visit and state hash goes through here, and the
+/// formatting machinery showed in profiles.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 /// A moment with the offset the phone had (RFC 3339 on the wire, e.g. `2026-11-21T09:30:00+07:00`).

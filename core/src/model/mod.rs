@@ -17,7 +17,7 @@ pub use enums::*;
 pub use household::{Household, Member, MemberDetails};
 pub use ids::{
     DeviceId, EnumeratorId, HouseholdId, MemberId, ReviewId, Sha256, Sha256Error, Timestamp,
-    UserId, VisitId,
+    UserId, VisitId, hex,
 };
 pub use labels::Labelled;
 pub(crate) use labels::labelled_enum;

@@ -36,6 +36,9 @@ CREATE TABLE households (
     outcome TEXT,
     assessment TEXT,
     recommendation TEXT,
+    -- Digest of the duplicate-key material (NIKs, KK, names with birth dates) last recorded:
+    -- when a merge leaves it unchanged, the keys are not touched.
+    keys_digest TEXT NOT NULL DEFAULT '',
     change_seq INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE source_id IS NOT NULL;

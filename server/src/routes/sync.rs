@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 use verivali_core::model::{Code, RegionCode, Review, Rt, Rw, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse};
 
@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
 async fn push(
     State(state): State<AppState>,
     device: DeviceAuth,
-    body: Result<Json<PushRequest<Value>>, JsonRejection>,
+    body: Result<Json<PushRequest<Box<RawValue>>>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let Json(request) = body?;
     if request.items.len() > MAX_PUSH_ITEMS {
