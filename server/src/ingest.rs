@@ -196,6 +196,10 @@ fn ingest_item(
     touched: &mut BTreeSet<HouseholdId>,
 ) -> Result<PushResult, DbError> {
     let visit = &item.visit;
+    // Numbers start at 1, and SQLite keeps signed 64-bit integers.
+    if item.device_seq == 0 || i64::try_from(item.device_seq).is_err() {
+        return Ok(rejected(Some(&item), one(&reject::MALFORMED, "device_seq")));
+    }
     let Some(finished_at) = visit.finished_at else {
         return Ok(rejected(
             Some(&item),

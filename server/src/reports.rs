@@ -155,7 +155,7 @@ pub fn completeness(
                 missing.push(expected);
                 expected += 1;
             }
-            expected = n + 1;
+            expected = n.saturating_add(1);
         }
         report.push(DeviceCompleteness {
             device_id,
@@ -165,7 +165,7 @@ pub fn completeness(
             revoked,
             received: numbers.len() as u64,
             highest_seq: highest,
-            missing_count: highest - numbers.len() as u64,
+            missing_count: highest.saturating_sub(numbers.len() as u64),
             missing,
         });
     }

@@ -353,3 +353,33 @@ async fn a_visit_sees_the_earlier_visits_of_its_own_batch() {
             .any(|m| m.member_id == newborn && m.name() == "Putri")
     );
 }
+
+#[tokio::test]
+async fn an_impossible_device_seq_is_rejected_alone() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let good = phone.visit(1, 30);
+    let mut zero = phone.visit(2, 30);
+    zero.device_seq = 0;
+    let mut huge = phone.visit(3, 30);
+    huge.device_seq = u64::MAX;
+    let answer = app.push(&phone, &[good, zero, huge]).await;
+    assert_eq!(
+        statuses(&answer),
+        vec![
+            PushStatus::Accepted,
+            PushStatus::Rejected,
+            PushStatus::Rejected
+        ]
+    );
+    assert!(
+        answer.results[1..]
+            .iter()
+            .all(|r| r.issues[0].code == "SYN-03" && r.issues[0].field == "device_seq")
+    );
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let report = app
+        .get_as(&supervisor, "/api/v1/reports/completeness")
+        .await;
+    assert_eq!(report.status(), StatusCode::OK);
+}
