@@ -269,10 +269,20 @@ fn ingest_item(
         }
     }
 
-    // The core's rules again, on the skew-corrected times: the server never trusts the phone.
+    // The core's rules again, on the skew-corrected times: the server never trusts the phone. A
+    // correction that leaves the calendar (a phone claiming year 0 and year 9999) is no time.
+    let (Some(started), Some(finished)) = (
+        visit.started_at.0.checked_add(skew),
+        finished_at.0.checked_add(skew),
+    ) else {
+        return Ok(rejected(
+            Some(&item),
+            one(&rules::VIS_05_TIME, "finished_at"),
+        ));
+    };
     let mut corrected = visit.clone();
-    corrected.started_at = Timestamp(visit.started_at.0 + skew);
-    corrected.finished_at = Some(Timestamp(finished_at.0 + skew));
+    corrected.started_at = Timestamp(started);
+    corrected.finished_at = Some(Timestamp(finished));
     let regions = StoredRegions(tx);
     let has_regions: bool = tx
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM regions)")?
@@ -336,7 +346,7 @@ fn ingest_item(
         serde_json::to_string(visit)?,
         received_at.unix_millis(),
         i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
-        Timestamp(finished_at.0 + skew).unix_millis(),
+        Timestamp(finished).unix_millis(),
         duplicate_of,
         serde_json::to_string(&flags)?,
     ])?;

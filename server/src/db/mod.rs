@@ -32,6 +32,8 @@ pub enum DbError {
     Commit(String),
     #[error("stored data is inconsistent: {0}")]
     Inconsistent(String),
+    #[error("a write failed unexpectedly and was rolled back")]
+    JobPanicked,
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -135,10 +137,19 @@ impl Db {
         E: From<DbError> + Send + 'static,
     {
         let job: Job = Box::new(move |tx, guard| {
-            let result = match guard {
+            // A panic in one job must not stop the writer, or every later write would fail: it
+            // counts as that job failing (and is a bug to fix, so it is logged).
+            let run = std::panic::AssertUnwindSafe(|| match guard {
                 Guard::Bare => op(tx),
                 Guard::Savepoint => in_savepoint(tx, op),
-            };
+            });
+            let result = std::panic::catch_unwind(run).unwrap_or_else(|_| {
+                tracing::error!("a write job panicked; it was rolled back");
+                if guard == Guard::Savepoint {
+                    let _ = tx.execute_batch("ROLLBACK TO job; RELEASE job");
+                }
+                Err(E::from(DbError::JobPanicked))
+            });
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |commit_error: Option<&str>| {
                 answer(match commit_error {
@@ -336,6 +347,40 @@ mod tests {
             .unwrap();
         assert_eq!(keys, vec!["b", "d", "slow"]);
         assert_eq!(results.iter().filter(|ok| **ok).count(), 2);
+        db.close();
+    }
+
+    #[test]
+    fn a_job_that_panics_fails_alone_and_the_writer_goes_on() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        let failed = db.write_blocking(|tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('half', 'x')", [])?;
+            if tx.is_autocommit() {
+                return Ok::<_, DbError>(());
+            }
+            panic!("a bug in a job");
+        });
+        assert!(matches!(failed, Err(DbError::JobPanicked)));
+        db.write_blocking(|tx| {
+            tx.execute("INSERT INTO meta (key, value) VALUES ('after', 'x')", [])?;
+            Ok::<_, DbError>(())
+        })
+        .unwrap();
+        let keys: Vec<String> = db
+            .read_blocking(|c| {
+                let mut s = c.prepare("SELECT key FROM meta WHERE value = 'x'")?;
+                let rows = s
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?;
+                Ok::<_, DbError>(rows)
+            })
+            .unwrap();
+        assert_eq!(
+            keys,
+            vec!["after"],
+            "the panicked job's write was rolled back"
+        );
         db.close();
     }
 }

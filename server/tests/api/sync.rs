@@ -383,3 +383,24 @@ async fn an_impossible_device_seq_is_rejected_alone() {
         .await;
     assert_eq!(report.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn absurd_clocks_are_refused_and_the_server_keeps_working() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let mut far = phone.visit(1, 30);
+    far.visit.started_at = Timestamp::parse("9999-12-31T23:00:00Z").unwrap();
+    far.visit.finished_at = Some(Timestamp::parse("9999-12-31T23:59:59Z").unwrap());
+    let body = json!({"sent_at": "0000-01-01T00:00:00Z", "items": [far]});
+    let response = app.push_raw(&phone, &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: verivali_core::protocol::PushResponse = response.json().await.unwrap();
+    assert_eq!(answer.results[0].status, PushStatus::Rejected);
+    assert_eq!(answer.results[0].issues[0].code, "VIS-05");
+    // The writer is alive: the next push is stored.
+    let next = phone.visit(2, 10);
+    assert_eq!(
+        statuses(&app.push(&phone, &[next]).await),
+        vec![PushStatus::Accepted]
+    );
+}
