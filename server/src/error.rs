@@ -3,7 +3,7 @@
 //! internals.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use verivali_core::protocol::ErrorBody;
@@ -109,6 +109,20 @@ impl From<JsonRejection> for ApiError {
         error.body.message_en = format!("{} ({})", MALFORMED.message_en, rejection.body_text());
         error
     }
+}
+
+/// A query string that does not read (`limit=-1`).
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        let mut error = Self::bad_request(MALFORMED);
+        error.body.message_en = format!("{} ({})", MALFORMED.message_en, rejection.body_text());
+        error
+    }
+}
+
+/// Answers a path no route serves.
+pub async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, NOT_FOUND)
 }
 
 impl IntoResponse for ApiError {

@@ -12,13 +12,16 @@ use axum::Router;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).nest(
-        "/api/v1",
-        Router::new()
-            .merge(attachments::router())
-            .merge(devices::router())
-            .merge(openapi::router())
-            .merge(sync::router())
-            .merge(supervision::router()),
-    )
+    Router::new()
+        .merge(health::router())
+        .nest(
+            "/api/v1",
+            Router::new()
+                .merge(attachments::router())
+                .merge(devices::router())
+                .merge(openapi::router())
+                .merge(sync::router())
+                .merge(supervision::router()),
+        )
+        .fallback(crate::error::not_found)
 }

@@ -2,7 +2,7 @@
 //! the conflict and duplicate queues, decisions, progress and completeness. Every call is confined
 //! to the supervisor's region (403 outside it); NIK and KK numbers are masked.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -86,8 +86,9 @@ pub struct HouseholdList {
 async fn list_households(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    Query(q): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<HouseholdList>, ApiError> {
+    let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
     let status = match q.status.as_deref() {
         None | Some("") => None,
@@ -247,8 +248,9 @@ pub struct ConflictLine {
 async fn conflicts(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    Query(q): Query<RegionQuery>,
+    query: Result<Query<RegionQuery>, QueryRejection>,
 ) -> Result<Json<Vec<ConflictLine>>, ApiError> {
+    let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
     let lines = state
         .db
@@ -287,8 +289,9 @@ pub struct DuplicatePair {
 async fn duplicates(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    Query(q): Query<RegionQuery>,
+    query: Result<Query<RegionQuery>, QueryRejection>,
 ) -> Result<Json<Vec<DuplicatePair>>, ApiError> {
+    let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
     let pairs = state
         .db
@@ -337,8 +340,9 @@ async fn decide(
 async fn progress(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    Query(q): Query<RegionQuery>,
+    query: Result<Query<RegionQuery>, QueryRejection>,
 ) -> Result<Json<Progress>, ApiError> {
+    let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
     let report = state
         .db
@@ -350,8 +354,9 @@ async fn progress(
 async fn completeness(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    Query(q): Query<RegionQuery>,
+    query: Result<Query<RegionQuery>, QueryRejection>,
 ) -> Result<Json<Vec<DeviceCompleteness>>, ApiError> {
+    let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
     let report = state
         .db

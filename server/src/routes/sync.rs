@@ -1,6 +1,6 @@
 //! The phone's sync calls: push finished visits, pull what changed in its areas.
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -75,8 +75,9 @@ struct PullQuery {
 async fn pull(
     State(state): State<AppState>,
     device: DeviceAuth,
-    Query(query): Query<PullQuery>,
+    query: Result<Query<PullQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let Query(query) = query?;
     let after: i64 = match query.cursor.as_deref() {
         None | Some("") => 0,
         Some(c) => c

@@ -404,3 +404,21 @@ async fn absurd_clocks_are_refused_and_the_server_keeps_working() {
         vec![PushStatus::Accepted]
     );
 }
+
+#[tokio::test]
+async fn bad_query_strings_and_unknown_paths_answer_with_error_codes() {
+    let app = TestApp::spawn().await;
+    let phone = app.phone(&[VILLAGE_A]).await;
+    let bad_limit = app.get_as(&phone.token, "/api/v1/sync/pull?limit=-1").await;
+    assert_eq!(bad_limit.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bad_limit.json::<ErrorBody>().await.unwrap().code, "API-01");
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let bad = app
+        .get_as(&supervisor, "/api/v1/households?limit=many")
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json::<ErrorBody>().await.unwrap().code, "API-01");
+    let nowhere = app.get_as(&phone.token, "/api/v1/nowhere").await;
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    assert_eq!(nowhere.json::<ErrorBody>().await.unwrap().code, "API-03");
+}
