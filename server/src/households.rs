@@ -48,6 +48,27 @@ pub fn save_baseline(
     remerge(tx, household.household_id, now)
 }
 
+/// The baseline of a household an enumerator found that is not on the list: PROPOSED, with no
+/// members until the visit adds them.
+pub fn proposed(id: HouseholdId, proposal: &HouseholdProposal) -> Household {
+    Household {
+        household_id: id,
+        source: Source::NewProposal,
+        source_id: None,
+        kk_number: None,
+        decile: None,
+        region: proposal.region.clone(),
+        rw: proposal.rw.as_ref().and_then(Entered::valid).cloned(),
+        rt: proposal.rt.as_ref().and_then(Entered::valid).cloned(),
+        address: proposal.address.trim().to_owned(),
+        head_name: proposal.head_name.trim().to_owned(),
+        programs: Default::default(),
+        source_priority: None,
+        target_status: TargetStatus::Proposed,
+        members: Vec::new(),
+    }
+}
+
 /// The merged state of a household as stored.
 pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<Merged>, DbError> {
     let row: Option<(String, String)> = conn

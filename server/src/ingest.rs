@@ -233,13 +233,18 @@ fn ingest_item(
     if touched.remove(&household_id) {
         households::remerge(tx, household_id, received_at)?;
     }
-    let Some(merged) = households::state(tx, household_id)? else {
-        return Ok(rejected(
-            Some(&item),
-            one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
-        ));
+    // A listed household, or a new one proposed by this visit (added once the visit is accepted).
+    let (household, proposed) = match (households::state(tx, household_id)?, &visit.proposal) {
+        (Some(merged), _) => (merged.state.household, false),
+        (None, Some(proposal)) => (households::proposed(household_id, proposal), true),
+        (None, None) => {
+            return Ok(rejected(
+                Some(&item),
+                one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
+            ));
+        }
     };
-    let h = &merged.state.household;
+    let h = &household;
     let covers = |areas: &[verivali_core::protocol::Area]| {
         areas
             .iter()
@@ -331,6 +336,9 @@ fn ingest_item(
             r.get(0)
         })
         .optional()?;
+    if proposed {
+        households::save_baseline(tx, h, received_at)?;
+    }
     tx.prepare_cached(
         "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
              content_hash, body, received_at, skew_ms, order_time, duplicate_of, flags)

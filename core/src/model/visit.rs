@@ -16,9 +16,11 @@ use super::ids::{DeviceId, EnumeratorId, HouseholdId, MemberId, Sha256, Timestam
 #[serde(deny_unknown_fields)]
 pub struct Visit {
     pub visit_id: VisitId,
-    /// The listed household visited; `None` for a new-household proposal.
+    /// The household visited. For a new-household proposal, the id the phone made for it, so that
+    /// later visits can name it; a draft may lack it until the form is complete.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub household_id: Option<HouseholdId>,
+    /// A household not on the list: where it is and who heads it. The server adds it as PROPOSED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub proposal: Option<HouseholdProposal>,
     pub enumerator_id: EnumeratorId,

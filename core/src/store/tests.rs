@@ -305,3 +305,35 @@ fn answers_leave_the_pending_queue() {
     );
     assert!(store.record_answer(9, OutboxState::Accepted, None).is_err());
 }
+
+#[test]
+fn a_household_the_phone_does_not_hold_needs_a_proposal() {
+    let (_dir, store) = enrolled_store(0);
+    let draft = store
+        .start_visit(None, Timestamp(now().0 - Duration::minutes(20)))
+        .unwrap();
+    assert!(
+        draft.household_id.is_some(),
+        "a new household gets its id on the phone"
+    );
+    let mut visit = draft.clone();
+    visit.outcome = Some(Outcome::NobodyHome);
+    store.save_draft(&visit).unwrap();
+    let Err(Error::Invalid { issues }) = store.finish_visit(visit.visit_id, now(), None) else {
+        panic!()
+    };
+    assert!(
+        issues
+            .iter()
+            .any(|i| i.code == "VIS-09" && i.field == "proposal")
+    );
+    visit.proposal = Some(HouseholdProposal {
+        region: sample::village(),
+        rw: Some(Entered::from_input("1")),
+        rt: Some(Entered::from_input("4")),
+        address: "Dusun 2".into(),
+        head_name: "Sumarni".into(),
+    });
+    store.save_draft(&visit).unwrap();
+    store.finish_visit(visit.visit_id, now(), None).unwrap();
+}

@@ -57,11 +57,13 @@ pub struct OutboxItem {
 }
 
 impl Store {
-    /// Starts a draft visit to a listed household (or, with `None`, a new-household proposal).
+    /// Starts a draft visit to a listed household, or, with `None`, to a household not on the
+    /// list: the draft then carries a new household id, and the form fills in its `proposal`.
     pub fn start_visit(&self, household_id: Option<HouseholdId>, now: Timestamp) -> Result<Visit> {
         self.write(|tx| {
             let (device, enumerator) = identity(tx)?.ok_or(Error::NotEnrolled)?;
-            let visit = Visit::draft(household_id, enumerator, device, now);
+            let household_id = household_id.unwrap_or_else(HouseholdId::new_v4);
+            let visit = Visit::draft(Some(household_id), enumerator, device, now);
             write_draft(tx, &visit)?;
             Ok(visit)
         })
@@ -175,7 +177,11 @@ impl Store {
                 has_attachment: Some(&has_attachment),
                 ..Context::new(now)
             };
-            let issues = validate_visit(&visit, &ctx);
+            let mut issues = validate_visit(&visit, &ctx);
+            // A household the phone does not hold must be a proposal: its place and head.
+            if merged.is_none() && visit.proposal.is_none() && visit.household_id.is_some() {
+                issues.push(Issue::new(&crate::validate::rules::VIS_09, "proposal"));
+            }
             if issues.iter().any(Issue::blocks_finishing) {
                 return Err(Error::Invalid { issues });
             }

@@ -204,14 +204,17 @@ fn check_times(visit: &Visit, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
     }
 }
 
+/// A visit names a listed household, or proposes a new one (with the id the phone made for it).
 fn check_household_target(visit: &Visit, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
-    if visit.household_id.is_some() {
-        return;
-    }
     let Some(p) = &visit.proposal else {
-        issues.push(Issue::new(&rules::VIS_09, "proposal"));
+        if visit.household_id.is_none() {
+            issues.push(Issue::new(&rules::VIS_09, "proposal"));
+        }
         return;
     };
+    if visit.household_id.is_none() {
+        issues.push(Issue::new(&rules::VIS_09, "household_id"));
+    }
     if let Some(regions) = ctx.regions
         && !regions.contains(&p.region)
     {

@@ -507,6 +507,28 @@ fn member_age_rules() {
 
 #[test]
 fn new_household_proposals_need_place_and_head() {
+    // A complete proposal, with its new id, passes.
+    let mut complete = Visit::draft(
+        Some(HouseholdId::new_v4()),
+        EnumeratorId(Uuid::nil()),
+        DeviceId(Uuid::nil()),
+        now(),
+    );
+    complete.outcome = Some(Outcome::NobodyHome);
+    complete.finished_at = Some(now());
+    complete.proposal = Some(HouseholdProposal {
+        region: sample::village(),
+        rw: Some(Entered::from_input("1")),
+        rt: Some(Entered::from_input("2")),
+        address: "Dusun 3".into(),
+        head_name: "Joko".into(),
+    });
+    assert!(
+        validate_visit(&complete, &Context::new(now()))
+            .iter()
+            .all(|i| !i.blocks_finishing())
+    );
+
     let mut v = Visit::draft(
         None,
         EnumeratorId(Uuid::nil()),
@@ -537,6 +559,10 @@ fn new_household_proposals_need_place_and_head() {
     );
     assert!(has(&issues, "REG-01", "proposal.region"));
     assert!(has(&issues, "REG-02", "proposal.rw"));
+    assert!(
+        has(&issues, "VIS-09", "household_id"),
+        "a proposal carries the id the phone made"
+    );
     assert!(has(&issues, "VIS-09", "proposal.rt"));
     assert!(has(&issues, "VIS-09", "proposal.address"));
 }

@@ -422,3 +422,78 @@ async fn bad_query_strings_and_unknown_paths_answer_with_error_codes() {
     assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
     assert_eq!(nowhere.json::<ErrorBody>().await.unwrap().code, "API-03");
 }
+
+/// A visit to a family not on the list, found in RW `rw` of village A.
+fn proposal(phone: &mut crate::helpers::Phone, rw: u16) -> verivali_core::protocol::PushItem {
+    let mut item = phone.visit(0, 30);
+    let new_id = HouseholdId(uuid::Uuid::now_v7());
+    item.visit.household_id = Some(new_id);
+    item.visit.proposal = Some(HouseholdProposal {
+        region: RegionCode::parse(VILLAGE_A).unwrap(),
+        rw: Some(Entered::from_input(&rw.to_string())),
+        rt: Some(Entered::from_input("3")),
+        address: "Kebun belakang masjid".into(),
+        head_name: "Sumarni".into(),
+    });
+    item.visit.recommendation = Some(Recommendation::ProposeNew);
+    item.visit.photos.push(Photo {
+        sha256: Sha256::of(b"front"),
+        kind: PhotoKind::HouseFront,
+    });
+    item.visit.member_changes = vec![MemberChange::Add {
+        member: Member {
+            member_id: MemberId(uuid::Uuid::now_v7()),
+            source_member_id: None,
+            details: MemberDetails {
+                name: Some("Sumarni".into()),
+                relation: Some(Relation::Head),
+                birth_date: Some(time::macros::date!(1970 - 06 - 01)),
+                sex: Some(Sex::Female),
+                nik_missing_reason: Some(NikMissingReason::DocumentUnavailable),
+                ..MemberDetails::default()
+            },
+            presence: Presence::New,
+            presence_date: None,
+        },
+    }];
+    item
+}
+
+#[tokio::test]
+async fn a_family_not_on_the_list_is_proposed_inside_the_areas_only() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[&format!("{VILLAGE_A}/1")]).await;
+    let inside = proposal(&mut phone, 1);
+    let new_id = inside.visit.household_id.unwrap();
+    let outside = proposal(&mut phone, 2);
+    let answer = app.push(&phone, &[inside, outside]).await;
+    assert_eq!(
+        statuses(&answer),
+        vec![PushStatus::Accepted, PushStatus::Rejected],
+        "{:?}",
+        answer.results
+    );
+    assert_eq!(answer.results[1].issues[0].code, "SYN-05");
+
+    let states = app.pull_all(&phone).await;
+    let proposed = states
+        .iter()
+        .find(|m| m.state.household.household_id == new_id)
+        .expect("the phone pulls the new household");
+    assert_eq!(
+        proposed.state.household.target_status,
+        TargetStatus::Proposed
+    );
+    assert_eq!(proposed.state.household.source, Source::NewProposal);
+    assert_eq!(proposed.state.household.head_name, "Sumarni");
+    assert_eq!(proposed.state.household.members.len(), 1);
+    assert_eq!(
+        proposed.state.recommendation,
+        Some(Recommendation::ProposeNew)
+    );
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let detail = app
+        .get_as(&supervisor, &format!("/api/v1/households/{new_id}"))
+        .await;
+    assert_eq!(detail.status(), StatusCode::OK);
+}
