@@ -139,14 +139,14 @@ pub fn add_enumerator_with_id(
             params![id.to_string(), name, now],
         )?;
         for area in &areas {
-            add_area(tx, id, area, now)?;
+            add_area_row(tx, id, area, now)?;
         }
         Ok::<_, AdminError>(())
     })?;
     Ok(id)
 }
 
-fn add_area(
+fn add_area_row(
     tx: &Transaction<'_>,
     id: EnumeratorId,
     area: &Area,
@@ -165,6 +165,72 @@ fn add_area(
     Ok(())
 }
 
+/// Gives an enumerator one more area.
+pub fn add_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<(), AdminError> {
+    db.write_blocking(move |tx| {
+        require_enumerator(tx, enumerator)?;
+        add_area_row(tx, enumerator, &area, Timestamp::now_utc().unix_millis())?;
+        crate::audit::record(
+            tx,
+            "admin",
+            "area:add",
+            Some(&enumerator.to_string()),
+            Some(&area_text(&area)),
+        )?;
+        Ok(())
+    })
+}
+
+/// Takes an area from an enumerator. The area is kept, marked removed: visits finished there
+/// before the phone heard of it are still accepted (flagged), and the next pull tells the phone
+/// which households left. `false` if the enumerator had no such area.
+pub fn remove_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<bool, AdminError> {
+    db.write_blocking(move |tx| {
+        require_enumerator(tx, enumerator)?;
+        let seq = crate::households::next_change_seq(tx)?;
+        let n = tx.execute(
+            "UPDATE areas SET removed_at = ?5, removed_seq = ?6
+             WHERE enumerator_id = ?1 AND region = ?2 AND rw IS ?3 AND rt IS ?4 AND removed_at IS NULL",
+            params![
+                enumerator.to_string(),
+                area.region.as_str(),
+                area.rw.as_ref().map(Rw::as_str),
+                area.rt.as_ref().map(Rt::as_str),
+                Timestamp::now_utc().unix_millis(),
+                seq
+            ],
+        )?;
+        crate::audit::record(tx, "admin", "area:remove", Some(&enumerator.to_string()), Some(&area_text(&area)))?;
+        Ok(n > 0)
+    })
+}
+
+fn area_text(area: &Area) -> String {
+    let mut text = area.region.to_string();
+    for part in [
+        area.rw.as_ref().map(Rw::as_str),
+        area.rt.as_ref().map(Rt::as_str),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push('/');
+        text.push_str(part);
+    }
+    text
+}
+
+fn require_enumerator(tx: &Transaction<'_>, enumerator: EnumeratorId) -> Result<(), AdminError> {
+    let known: bool = tx
+        .prepare("SELECT 1 FROM enumerators WHERE enumerator_id = ?1")?
+        .exists([enumerator.to_string()])?;
+    if known {
+        Ok(())
+    } else {
+        Err(AdminError::UnknownEnumerator(enumerator))
+    }
+}
+
 /// Issues a one-time enrollment code for an enumerator, valid for `valid_for`.
 pub fn enrollment_code(
     db: &Db,
@@ -175,17 +241,12 @@ pub fn enrollment_code(
     let code_hash = tokens::hash(&tokens::normalise_code(&code));
     let expires_at = Timestamp(Timestamp::now_utc().0 + valid_for).unix_millis();
     db.write_blocking(move |tx| {
-        let known: bool = tx
-            .prepare("SELECT 1 FROM enumerators WHERE enumerator_id = ?1")?
-            .exists([enumerator.to_string()])?;
-        if !known {
-            return Err(AdminError::UnknownEnumerator(enumerator));
-        }
+        require_enumerator(tx, enumerator)?;
         tx.execute(
             "INSERT INTO enrollment_codes (code_hash, enumerator_id, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, enumerator.to_string(), expires_at],
         )?;
-        Ok(())
+        Ok::<_, AdminError>(())
     })?;
     Ok(code)
 }

@@ -108,6 +108,24 @@ enum SupervisorCommand {
 
 #[derive(Debug, Subcommand)]
 enum EnumeratorCommand {
+    /// Give an enumerator one more area.
+    AddArea {
+        #[arg(long)]
+        enumerator: String,
+        #[arg(long)]
+        area: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Take an area from an enumerator: its households leave their phone on the next pull.
+    RemoveArea {
+        #[arg(long)]
+        enumerator: String,
+        #[arg(long)]
+        area: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
     /// Add an enumerator with the areas they work in.
     Add {
         #[arg(long)]
@@ -249,6 +267,39 @@ fn run(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
+        Command::Enumerator(EnumeratorCommand::AddArea {
+            enumerator,
+            area,
+            dir,
+        }) => {
+            let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
+            let area = admin::parse_area(&area).map_err(|e| text(&e))?;
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            admin::add_area(&db, enumerator, area).map_err(|e| text(&e))?;
+            db.close();
+            println!("area added");
+            Ok(())
+        }
+        Command::Enumerator(EnumeratorCommand::RemoveArea {
+            enumerator,
+            area,
+            dir,
+        }) => {
+            let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
+            let area = admin::parse_area(&area).map_err(|e| text(&e))?;
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let removed = admin::remove_area(&db, enumerator, area).map_err(|e| text(&e))?;
+            db.close();
+            println!(
+                "{}",
+                if removed {
+                    "area removed"
+                } else {
+                    "the enumerator has no such area"
+                }
+            );
+            Ok(())
+        }
         Command::Enumerator(EnumeratorCommand::Add { name, areas, dir }) => {
             let areas = areas
                 .iter()
@@ -268,7 +319,9 @@ fn run(command: Command) -> Result<(), String> {
         } => {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
             let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let code = admin::enrollment_code(&db, enumerator, time::Duration::hours(valid_hours))
+            // At most a year: a code is meant for one phone, soon.
+            let hours = valid_hours.clamp(1, 24 * 365);
+            let code = admin::enrollment_code(&db, enumerator, time::Duration::hours(hours))
                 .map_err(|e| text(&e))?;
             db.close();
             println!("{code}");

@@ -96,7 +96,9 @@ CREATE TABLE areas (
     rw TEXT,
     rt TEXT,
     added_at INTEGER NOT NULL,
-    removed_at INTEGER
+    removed_at INTEGER,
+    -- The change number of the removal, so that pulls tell phones which households left.
+    removed_seq INTEGER
 );
 CREATE INDEX areas_by_enumerator ON areas (enumerator_id);
 

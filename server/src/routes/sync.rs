@@ -213,7 +213,51 @@ fn pull_page(
         reviews.push(serde_json::from_str::<Review>(&body)?);
         review_seq = Some(seq);
     }
-    let next = [Some(after), last_seq, review_seq]
+    // Areas taken from this enumerator: their households leave the phone (which keeps any it still
+    // has unsent work on), unless another of its areas still covers them.
+    let mut removed = Vec::new();
+    let mut removed_seq = None;
+    let mut taken = conn.prepare_cached(
+        "SELECT region, rw, rt, removed_seq FROM areas
+         WHERE enumerator_id = ?1 AND removed_seq > ?2 AND removed_seq <= ?3 ORDER BY removed_seq",
+    )?;
+    let mut in_region =
+        conn.prepare_cached("SELECT household_id, rw, rt FROM households WHERE region = ?1")?;
+    let taken_areas: Vec<(String, Option<String>, Option<String>, i64)> = taken
+        .query_map(
+            rusqlite::params![device.enumerator_id.to_string(), after, upto],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    for (region, area_rw, area_rt, seq) in taken_areas {
+        removed_seq = Some(seq);
+        let code = RegionCode::parse(&region).map_err(ApiError::internal)?;
+        let rows: Vec<(String, Option<String>, Option<String>)> = in_region
+            .query_map([&region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, rw, rt) in rows {
+            let in_taken = area_rw.as_ref().is_none_or(|a| Some(a) == rw.as_ref())
+                && area_rt.as_ref().is_none_or(|a| Some(a) == rt.as_ref());
+            let rw = rw
+                .map(|x| Rw::parse(&x))
+                .transpose()
+                .map_err(ApiError::internal)?;
+            let rt = rt
+                .map(|x| Rt::parse(&x))
+                .transpose()
+                .map_err(ApiError::internal)?;
+            let still_covered = device
+                .areas
+                .iter()
+                .any(|a| a.covers(&code, rw.as_ref(), rt.as_ref()));
+            if in_taken && !still_covered {
+                removed.push(id);
+            }
+        }
+    }
+    removed.sort();
+    removed.dedup();
+    let next = [Some(after), last_seq, review_seq, removed_seq]
         .into_iter()
         .flatten()
         .max()
@@ -234,8 +278,8 @@ fn pull_page(
     }
     body.push_str("],\"reviews\":");
     body.push_str(&serde_json::to_string(&reviews)?);
-    body.push_str(&format!(
-        ",\"removed\":[],\"next_cursor\":\"{next}\",\"more\":{more}}}"
-    ));
+    body.push_str(",\"removed\":");
+    body.push_str(&serde_json::to_string(&removed)?);
+    body.push_str(&format!(",\"next_cursor\":\"{next}\",\"more\":{more}}}"));
     Ok(body)
 }

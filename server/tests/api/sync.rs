@@ -497,3 +497,87 @@ async fn a_family_not_on_the_list_is_proposed_inside_the_areas_only() {
         .await;
     assert_eq!(detail.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn households_of_a_removed_area_leave_the_phone_and_its_finished_visits_still_count() {
+    let app = TestApp::spawn().await;
+    let enumerator = EnumeratorId(uuid::Uuid::now_v7());
+    let mut phone = app
+        .phone_with_ids(
+            &[&format!("{VILLAGE_A}/1"), &format!("{VILLAGE_A}/2")],
+            enumerator,
+            DeviceId(uuid::Uuid::now_v7()),
+        )
+        .await;
+    let first: verivali_core::protocol::PullResponse = app
+        .get_as(&phone.token, "/api/v1/sync/pull?limit=1000")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first.households.len(), 20);
+    assert!(first.removed.is_empty());
+
+    let db = app.db.clone();
+    let area = verivali_server::admin::parse_area(&format!("{VILLAGE_A}/2")).unwrap();
+    assert!(
+        tokio::task::spawn_blocking(move || verivali_server::admin::remove_area(
+            &db, enumerator, area
+        )
+        .unwrap())
+        .await
+        .unwrap()
+    );
+
+    let next: verivali_core::protocol::PullResponse = app
+        .get_as(
+            &phone.token,
+            &format!("/api/v1/sync/pull?cursor={}", first.next_cursor),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let expected: Vec<String> = {
+        let mut ids: Vec<String> = (10..20)
+            .map(|i| household(i).household_id.to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        next.removed
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>(),
+        expected
+    );
+    let again: verivali_core::protocol::PullResponse = app
+        .get_as(
+            &phone.token,
+            &format!("/api/v1/sync/pull?cursor={}", next.next_cursor),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(again.removed.is_empty(), "told once");
+
+    // A visit finished there before the phone heard of it is still accepted, and flagged.
+    let late = phone.visit(12, 60);
+    assert_eq!(
+        statuses(&app.push(&phone, &[late]).await),
+        vec![PushStatus::Accepted]
+    );
+    let db = app.db.clone();
+    let flags: String = tokio::task::spawn_blocking(move || {
+        db.read_blocking(|c| {
+            c.query_row("SELECT flags FROM visits", [], |r| r.get(0))
+                .map_err(verivali_server::db::DbError::from)
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(flags.contains("LEFT_AREA"));
+}
