@@ -18,6 +18,8 @@ pub mod merge;
 pub mod model;
 pub mod protocol;
 pub mod sample;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 #[cfg(feature = "store")]
 pub mod store;
 pub mod suggest;

@@ -15,6 +15,7 @@ use time::Duration;
 use verivali_core::canonical::visit_content_hash;
 use verivali_core::model::*;
 use verivali_core::protocol::{PushItem, PushResponse, PushResult, PushStatus};
+use verivali_core::sqlite::RegionTable;
 use verivali_core::validate::{
     Context, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
 };
@@ -124,27 +125,37 @@ pub fn store(
     sent_at: Timestamp,
     received_at: Timestamp,
 ) -> Result<PushResponse, DbError> {
-    let skew = skew(received_at, sent_at);
-    let mut touched = BTreeSet::new();
+    let mut batch = Batch {
+        tx,
+        device,
+        received_at,
+        skew: skew(received_at, sent_at),
+        regions: RegionTable::of(tx)?,
+        touched: BTreeSet::new(),
+    };
     let mut results = Vec::with_capacity(slots.len());
     for slot in slots {
         results.push(match slot {
             Slot::Answered(result) => result,
-            Slot::Pending { item, content_hash } => ingest_item(
-                tx,
-                device,
-                *item,
-                content_hash,
-                received_at,
-                skew,
-                &mut touched,
-            )?,
+            Slot::Pending { item, content_hash } => ingest_item(&mut batch, *item, content_hash)?,
         });
     }
-    for id in touched {
+    for id in std::mem::take(&mut batch.touched) {
         households::remerge(tx, id, received_at)?;
     }
     Ok(PushResponse { results })
+}
+
+/// What the items of one push share.
+struct Batch<'t> {
+    tx: &'t Transaction<'t>,
+    device: &'t DeviceAuth,
+    received_at: Timestamp,
+    skew: Duration,
+    /// The region list, looked up once per push (`None` when there is none).
+    regions: Option<RegionTable<'t>>,
+    /// Households whose merge is due once the push is stored.
+    touched: BTreeSet<HouseholdId>,
 }
 
 /// The phone's clock error: server time minus phone time, zero when within tolerance.
@@ -187,14 +198,12 @@ fn one(rule: &Rule, field: &str) -> Vec<Issue> {
 }
 
 fn ingest_item(
-    tx: &Transaction<'_>,
-    device: &DeviceAuth,
+    batch: &mut Batch<'_>,
     item: PushItem,
     content_hash: Sha256,
-    received_at: Timestamp,
-    skew: Duration,
-    touched: &mut BTreeSet<HouseholdId>,
 ) -> Result<PushResult, DbError> {
+    let (tx, device, received_at, skew) = (batch.tx, batch.device, batch.received_at, batch.skew);
+    let touched = &mut batch.touched;
     let visit = &item.visit;
     // Numbers start at 1, and SQLite keeps signed 64-bit integers.
     if item.device_seq == 0 || i64::try_from(item.device_seq).is_err() {
@@ -288,13 +297,9 @@ fn ingest_item(
     let mut corrected = visit.clone();
     corrected.started_at = Timestamp(started);
     corrected.finished_at = Some(Timestamp(finished));
-    let regions = StoredRegions(tx);
-    let has_regions: bool = tx
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM regions)")?
-        .query_row([], |r| r.get(0))?;
     let niks = StoredNiks(tx);
     let ctx = Context {
-        regions: has_regions.then_some(&regions as &dyn RegionLookup),
+        regions: batch.regions.as_ref().map(|r| r as &dyn RegionLookup),
         household: Some(h),
         niks: Some(&niks),
         earlier_nobody_home: 0,
@@ -370,17 +375,6 @@ fn ingest_item(
         status,
         issues: kept,
     })
-}
-
-struct StoredRegions<'c>(&'c rusqlite::Connection);
-
-impl RegionLookup for StoredRegions<'_> {
-    fn contains(&self, code: &RegionCode) -> bool {
-        self.0
-            .prepare_cached("SELECT 1 FROM regions WHERE code = ?1")
-            .and_then(|mut s| s.exists([code.as_str()]))
-            .unwrap_or(false)
-    }
 }
 
 /// NIKs of the whole district, through the duplicate keys (held as digests).

@@ -188,27 +188,6 @@ pub(super) fn reindex_all_members(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// The regions the phone was given, for validation.
-pub(super) struct StoredRegions<'c>(&'c Connection);
-
-impl<'c> StoredRegions<'c> {
-    /// `None` when the phone holds no region list (the checks are then skipped).
-    pub fn of(conn: &'c Connection) -> Result<Option<Self>> {
-        let any: bool =
-            conn.query_row("SELECT EXISTS (SELECT 1 FROM regions)", [], |r| r.get(0))?;
-        Ok(any.then_some(Self(conn)))
-    }
-}
-
-impl RegionLookup for StoredRegions<'_> {
-    fn contains(&self, code: &RegionCode) -> bool {
-        self.0
-            .prepare_cached("SELECT 1 FROM regions WHERE code = ?1")
-            .and_then(|mut s| s.exists([code.as_str()]))
-            .unwrap_or(false)
-    }
-}
-
 /// The NIKs of the households on the phone, for NIK-09.
 pub(super) struct StoredNiks<'c>(pub &'c Connection);
 

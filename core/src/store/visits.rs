@@ -3,10 +3,11 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::households::{StoredNiks, StoredRegions, household};
+use super::households::{StoredNiks, household};
 use super::{Error, Result, Store, identity, unix_millis_now};
 use crate::canonical::visit_content_hash;
 use crate::model::*;
+use crate::sqlite::RegionTable;
 use crate::validate::{Context, Issue, validate_visit};
 
 /// The answer to finishing a visit.
@@ -161,7 +162,7 @@ impl Store {
                 Some(h) => household(tx, h)?,
                 None => None,
             };
-            let regions = StoredRegions::of(tx)?;
+            let regions = RegionTable::of(tx)?;
             let niks = StoredNiks(tx);
             let has_attachment = |sha: &Sha256| {
                 tx.prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1")
