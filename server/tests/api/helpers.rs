@@ -222,7 +222,8 @@ impl Drop for TestApp {
     }
 }
 
-/// Every household state a phone sees at `base` (pages of 7), sorted by household id.
+/// Every household state a phone sees at `base` (pages of 7), sorted by household id; each must
+/// come exactly once.
 pub async fn pull_all_from(client: &reqwest::Client, base: &str, token: &str) -> Vec<Merged> {
     let mut cursor = String::new();
     let mut states = Vec::new();
@@ -243,7 +244,16 @@ pub async fn pull_all_from(client: &reqwest::Client, base: &str, token: &str) ->
         }
     }
     states.sort_by_key(|m| m.state.household.household_id);
-    states.dedup_by_key(|m| m.state.household.household_id);
+    // Nothing changes while a test pulls: a household on two pages would be a paging bug.
+    let ids: std::collections::BTreeSet<_> = states
+        .iter()
+        .map(|m| m.state.household.household_id)
+        .collect();
+    assert_eq!(
+        ids.len(),
+        states.len(),
+        "a household came back on a later page"
+    );
     states
 }
 

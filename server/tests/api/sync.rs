@@ -119,7 +119,8 @@ async fn households_outside_the_areas_are_refused_and_not_pulled() {
     let mut phone = app.phone(&[&format!("{VILLAGE_A}/1")]).await;
     let inside = phone.visit(2, 30); // A, RW 1
     let other_rw = phone.visit(12, 30); // A, RW 2
-    let other_village = phone.visit(22, 30); // B
+    let other_village = phone.visit(22, 30);
+    assert_eq!(household(22).region.as_str(), VILLAGE_B);
     let answer = app.push(&phone, &[inside, other_rw, other_village]).await;
     assert_eq!(
         statuses(&answer),
@@ -142,7 +143,6 @@ async fn households_outside_the_areas_are_refused_and_not_pulled() {
             .all(|m| m.state.household.region.as_str() == VILLAGE_A
                 && m.state.household.rw.as_ref().map(|r| r.number()) == Some(1))
     );
-    let _ = VILLAGE_B;
 }
 
 #[tokio::test]
