@@ -64,28 +64,36 @@ impl Store {
                 "SELECT household_id, head_name, address, rw, rt, status FROM households
                  WHERE region = ?1 AND rw = ?2 AND rt = ?3 ORDER BY head_name, household_id",
             )?;
+            type Row = (
+                String,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                String,
+            );
             let rows = stmt.query_map([region.as_str(), rw.as_str(), rt.as_str()], |r| {
                 Ok((
-                    r.get::<_, String>(0)?,
-                    HouseholdSummary {
-                        household_id: HouseholdId(uuid::Uuid::nil()),
-                        head_name: r.get(1)?,
-                        address: r.get(2)?,
-                        rw: r.get(3)?,
-                        rt: r.get(4)?,
-                        status: VerificationStatus::NotVisited,
-                    },
-                    r.get::<_, String>(5)?,
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
                 ))
             })?;
             let mut list = Vec::new();
             for row in rows {
-                let (id, mut summary, status) = row?;
-                summary.household_id =
-                    HouseholdId::parse(&id).map_err(|_| corrupt("household id"))?;
-                summary.status = VerificationStatus::from_code(&status)
-                    .unwrap_or(VerificationStatus::NotVisited);
-                list.push(summary);
+                let (id, head_name, address, rw, rt, status): Row = row?;
+                list.push(HouseholdSummary {
+                    household_id: HouseholdId::parse(&id).map_err(|_| corrupt("household id"))?,
+                    head_name,
+                    address,
+                    rw,
+                    rt,
+                    status: VerificationStatus::from_code(&status)
+                        .ok_or_else(|| corrupt("status"))?,
+                });
             }
             Ok(list)
         })

@@ -126,23 +126,24 @@ struct Notes<'a> {
 }
 
 impl Notes<'_> {
-    fn flag(&mut self, line: u64, family: &str, code: &str, reason: impl Into<String>) {
-        self.report.flagged.push(RowNote {
+    fn note(&self, line: u64, family: &str, code: &str, reason: impl Into<String>) -> RowNote {
+        RowNote {
             file: self.file.into(),
             line,
             family_id: family.into(),
             code: code.into(),
             reason: reason.into(),
-        });
+        }
     }
+    /// Imported, with something for the field to correct.
+    fn flag(&mut self, line: u64, family: &str, code: &str, reason: impl Into<String>) {
+        let note = self.note(line, family, code, reason);
+        self.report.flagged.push(note);
+    }
+    /// Left out: the row cannot be placed.
     fn reject(&mut self, line: u64, family: &str, code: &str, reason: impl Into<String>) {
-        self.report.rejected.push(RowNote {
-            file: self.file.into(),
-            line,
-            family_id: family.into(),
-            code: code.into(),
-            reason: reason.into(),
-        });
+        let note = self.note(line, family, code, reason);
+        self.report.rejected.push(note);
     }
 }
 
