@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::merge::Merged;
 use crate::model::{
-    DeviceId, EnumeratorId, HouseholdId, RegionCode, Review, Rt, Rw, Timestamp, Visit, VisitId,
+    DeviceId, EnumeratorId, HouseholdId, RegionCode, Review, Rt, Rw, Sha256, Timestamp, Visit,
+    VisitId,
 };
 use crate::validate::Issue;
 
@@ -112,6 +113,24 @@ pub struct PullResponse {
     /// Another page follows.
     pub more: bool,
 }
+
+/// `POST /api/v1/attachments/missing`: which of these photos the server lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingRequest {
+    pub sha256: Vec<Sha256>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingResponse {
+    /// The hashes the server does not hold complete, in the order asked.
+    pub missing: Vec<Sha256>,
+}
+
+/// `PUT /api/v1/attachments/{sha256}` headers of a resumable upload: the body starts at
+/// `Upload-Offset` of a file of `Upload-Length` bytes. `HEAD` answers the bytes held in
+/// `Upload-Offset`, so an interrupted upload continues where it stopped.
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+pub const UPLOAD_LENGTH: &str = "upload-length";
 
 /// The body of every error answer: a stable code and the message in both languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -104,7 +104,7 @@ impl Store {
     }
 }
 
-fn corrupt(what: &'static str) -> super::Error {
+pub(super) fn corrupt(what: &'static str) -> super::Error {
     super::Error::Unreadable { what }
 }
 
@@ -121,7 +121,7 @@ pub(super) fn household(conn: &Connection, id: HouseholdId) -> Result<Option<Mer
     Ok(Some(Merged { state, state_hash }))
 }
 
-fn save_household(tx: &Transaction<'_>, merged: &Merged) -> Result<()> {
+pub(super) fn save_household(tx: &Transaction<'_>, merged: &Merged) -> Result<()> {
     let h = &merged.state.household;
     let id = h.household_id.to_string();
     tx.prepare_cached(

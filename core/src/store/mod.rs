@@ -9,6 +9,7 @@
 mod attachments;
 mod households;
 mod schema;
+mod sync;
 mod visits;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ use crate::validate::Issue;
 
 pub use households::HouseholdSummary;
 pub use schema::VERSION as SCHEMA_VERSION;
+pub use sync::{Enrollment, InboxItem, OutboxEntry, PageApplied};
 pub use visits::{Finished, OutboxItem, OutboxState, VisitSummary};
 
 #[derive(Debug, thiserror::Error)]

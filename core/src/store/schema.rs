@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use super::Error;
 
 /// The schema version this code writes (`PRAGMA user_version`).
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// The members table (added in version 2): members of the pulled households, for search by name
 /// or NIK. One text for a fresh database and for the upgrade, so the two cannot drift apart.
@@ -23,6 +23,35 @@ CREATE TABLE members (
 CREATE INDEX members_by_household ON members (household_id);
 CREATE INDEX members_by_name ON members (name_key);
 CREATE INDEX members_by_nik ON members (nik) WHERE nik IS NOT NULL;
+"#
+    };
+}
+
+/// What syncing keeps (added in version 3): the supervisors' decisions pulled (the inbox), drafts
+/// reopened from visits the server rejected, and the photos the server confirmed it holds.
+macro_rules! sync_sql {
+    () => {
+        r#"
+CREATE TABLE reviews (
+    review_id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
+    visit_id TEXT,
+    decision TEXT NOT NULL,
+    body TEXT NOT NULL,
+    decided_at INTEGER NOT NULL,
+    read_at INTEGER
+);
+CREATE INDEX reviews_by_decided ON reviews (decided_at);
+
+CREATE TABLE reopened (
+    draft_id TEXT PRIMARY KEY REFERENCES visits (visit_id) ON DELETE CASCADE,
+    rejected_id TEXT NOT NULL UNIQUE REFERENCES visits (visit_id),
+    issues TEXT NOT NULL
+);
+
+CREATE TABLE attachments_sent (
+    sha256 TEXT PRIMARY KEY REFERENCES attachments (sha256)
+) WITHOUT ROWID;
 "#
     };
 }
@@ -96,7 +125,8 @@ CREATE TABLE attachments (
     stored_at INTEGER NOT NULL
 );
 "#,
-    members_sql!()
+    members_sql!(),
+    sync_sql!()
 );
 
 /// Settings of every connection, outside any transaction. `synchronous=FULL`: a finished visit
@@ -125,6 +155,7 @@ pub fn upgrade_from(tx: &Transaction<'_>, version: u32) -> Result<(), Error> {
             super::households::reindex_all_members(tx)?;
             Ok(())
         }
+        2 => Ok(tx.execute_batch(sync_sql!())?),
         _ => Err(Error::IncompatibleVersion {
             found: version,
             supported: VERSION,

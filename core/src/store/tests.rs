@@ -5,7 +5,9 @@ use uuid::Uuid;
 use super::*;
 use crate::merge::merge;
 use crate::model::*;
+use crate::protocol::{Area, PullResponse, PushResult, PushStatus};
 use crate::sample;
+use crate::validate::Issue;
 
 fn now() -> Timestamp {
     Timestamp::now_utc()
@@ -286,24 +288,167 @@ fn visits_need_an_enrolled_phone() {
     ));
 }
 
+fn answer(item: &OutboxItem, status: PushStatus, issues: Vec<Issue>) -> PushResult {
+    PushResult {
+        visit_id: Some(item.visit.visit_id),
+        device_seq: Some(item.device_seq),
+        status,
+        issues,
+    }
+}
+
 #[test]
-fn answers_leave_the_pending_queue() {
-    let (_dir, store) = enrolled_store(2);
-    for i in 0..2 {
+fn answers_leave_the_queue_and_a_rejected_visit_returns_to_the_drafts() {
+    let (_dir, store) = enrolled_store(3);
+    for i in 0..3 {
         let d = filled_draft(&store, i);
         store.finish_visit(d.visit_id, now(), None).unwrap();
     }
-    store.record_answer(1, OutboxState::Accepted, None).unwrap();
-    assert_eq!(
+    let queued = store.pending_outbox(10).unwrap();
+    let why = Issue::new(&crate::validate::rules::VIS_09, "proposal");
+    store
+        .record_answers(&[
+            answer(&queued[0], PushStatus::Accepted, vec![]),
+            answer(&queued[1], PushStatus::Rejected, vec![why.clone()]),
+        ])
+        .unwrap();
+    assert_eq!(store.pending_count().unwrap(), 1);
+    assert_eq!(store.pending_outbox(10).unwrap()[0].device_seq, 3);
+
+    // The rejected visit is a draft again, under a new id, with the server's reason beside it.
+    let outbox = store.outbox(10).unwrap();
+    let rejected = outbox.iter().find(|o| o.device_seq == 2).unwrap();
+    assert_eq!(rejected.state, OutboxState::Rejected);
+    assert_eq!(rejected.issues, vec![why.clone()]);
+    let draft_id = rejected.reopened_as.unwrap();
+    assert_ne!(draft_id, queued[1].visit.visit_id);
+    let draft = store.visit(draft_id).unwrap().unwrap();
+    assert_eq!(draft.finished_at, None);
+    assert_eq!(draft.household_id, queued[1].visit.household_id);
+    assert_eq!(draft.members_reviewed, queued[1].visit.members_reviewed);
+    assert_eq!(store.rejection_of(draft_id).unwrap(), vec![why]);
+    assert!(
         store
-            .pending_outbox(10)
+            .drafts()
             .unwrap()
             .iter()
-            .map(|o| o.device_seq)
-            .collect::<Vec<_>>(),
-        vec![2]
+            .any(|d| d.visit_id == draft_id)
     );
-    assert!(store.record_answer(9, OutboxState::Accepted, None).is_err());
+
+    // A retried push answered again, or an answer that is not this phone's, changes nothing.
+    let mut foreign = answer(&queued[2], PushStatus::Accepted, vec![]);
+    foreign.device_seq = Some(99);
+    store
+        .record_answers(&[
+            answer(&queued[1], PushStatus::Rejected, vec![]),
+            answer(&queued[0], PushStatus::Duplicate, vec![]),
+            foreign,
+        ])
+        .unwrap();
+    assert_eq!(store.drafts().unwrap().len(), 1, "reopened once");
+    assert_eq!(store.pending_count().unwrap(), 1);
+    assert_eq!(store.outbox(10).unwrap(), outbox);
+}
+
+#[test]
+fn a_pulled_page_brings_states_reviews_and_removals_with_its_cursor() {
+    let (_dir, store) = enrolled_store(3);
+    let ids: Vec<HouseholdId> = (0..3)
+        .map(|i| sample::household(i, &sample::village(), 1, 1).household_id)
+        .collect();
+    // Unsent work on household 1 keeps it on the phone when it leaves the areas.
+    let d = filled_draft(&store, 1);
+    let review = |decision: Decision, n: u128| Review {
+        review_id: ReviewId(Uuid::from_u128(n)),
+        household_id: ids[2],
+        visit_id: None,
+        decision,
+        other_household_id: None,
+        comment: Some("Foto rumah kurang jelas".into()),
+        reviewer_id: UserId(Uuid::from_u128(5)),
+        decided_at: now(),
+    };
+    let page = PullResponse {
+        households: vec![],
+        reviews: vec![
+            review(Decision::RequestRevisit, 1),
+            review(Decision::Approve, 2),
+        ],
+        removed: vec![ids[0], ids[1]],
+        next_cursor: "c-9".into(),
+        more: false,
+    };
+    let applied = store.apply_pull(&page).unwrap();
+    assert_eq!(
+        applied,
+        PageApplied {
+            households: 0,
+            reviews: 2,
+            removed: 1,
+            kept: 1
+        }
+    );
+    assert!(store.household(ids[0]).unwrap().is_none());
+    assert!(store.household(ids[1]).unwrap().is_some());
+    assert_eq!(store.visit(d.visit_id).unwrap().unwrap(), d);
+    assert_eq!(store.cursor().unwrap().as_deref(), Some("c-9"));
+
+    // The inbox holds what asks something of the enumerator, not approvals.
+    let inbox = store.inbox().unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].review.decision, Decision::RequestRevisit);
+    assert!(inbox[0].head_name.is_some());
+    assert!(!inbox[0].read);
+    store.mark_read(inbox[0].review.review_id).unwrap();
+    assert!(store.inbox().unwrap()[0].read);
+    assert!(store.mark_read(ReviewId(Uuid::from_u128(77))).is_err());
+
+    // The same page again adds nothing.
+    assert_eq!(store.apply_pull(&page).unwrap().reviews, 0);
+}
+
+#[test]
+fn photos_are_sent_once_confirmed() {
+    let (_dir, store) = enrolled_store(0);
+    let a = store.put_attachment(b"rumah tampak depan").unwrap();
+    let b = store.put_attachment(b"kartu keluarga").unwrap();
+    assert_eq!(
+        store.unsent_attachments().unwrap(),
+        vec![a.clone(), b.clone()]
+    );
+    store
+        .mark_attachments_sent(std::slice::from_ref(&a))
+        .unwrap();
+    store
+        .mark_attachments_sent(std::slice::from_ref(&a))
+        .unwrap();
+    assert_eq!(store.unsent_attachments().unwrap(), vec![b]);
+}
+
+#[test]
+fn an_enrollment_is_kept_whole() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    assert_eq!(store.enrollment().unwrap(), None);
+    let e = Enrollment {
+        server_url: "http://127.0.0.1:8080".into(),
+        device_id: DeviceId(Uuid::from_u128(1)),
+        enumerator_id: EnumeratorId(Uuid::from_u128(2)),
+        enumerator_name: "Siti".into(),
+        token: "rahasia".into(),
+        areas: vec![Area {
+            region: sample::village(),
+            rw: None,
+            rt: None,
+        }],
+    };
+    store.save_enrollment(&e).unwrap();
+    assert_eq!(store.enrollment().unwrap(), Some(e.clone()));
+    assert!(
+        !format!("{e:?}").contains("rahasia"),
+        "the token is never printed"
+    );
+    assert!(store.start_visit(None, now()).is_ok());
 }
 
 #[test]

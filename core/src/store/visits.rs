@@ -39,13 +39,24 @@ pub enum OutboxState {
 }
 
 impl OutboxState {
-    fn code(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Self::Pending => "PENDING",
             Self::Accepted => "ACCEPTED",
             Self::Duplicate => "DUPLICATE",
             Self::Rejected => "REJECTED",
         }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Accepted,
+            Self::Duplicate,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.code() == code)
     }
 }
 
@@ -277,30 +288,10 @@ impl Store {
             )?)
         })
     }
-
-    /// Records the server's answer for one queued visit.
-    pub fn record_answer(
-        &self,
-        device_seq: u64,
-        state: OutboxState,
-        answer: Option<&str>,
-    ) -> Result<()> {
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached("UPDATE outbox SET state = ?2, answer = ?3 WHERE device_seq = ?1")?
-                .execute(params![device_seq, state.code(), answer])?;
-            if n == 0 {
-                return Err(Error::NotFound {
-                    what: "outbox item",
-                });
-            }
-            Ok(())
-        })
-    }
 }
 
 /// Inserts or updates a draft. The `WHERE` keeps a finished visit out of reach even here.
-fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
+pub(super) fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO visits (visit_id, household_id, outcome, body, supersedes, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -324,7 +315,7 @@ fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
 type Seal = (u64, Sha256);
 
 /// A stored visit and, if finished, its seal.
-fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit, Option<Seal>)>> {
+pub(super) fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit, Option<Seal>)>> {
     let row: Option<(String, Option<u64>, Option<String>)> = conn
         .prepare_cached("SELECT body, device_seq, content_hash FROM visits WHERE visit_id = ?1")?
         .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))

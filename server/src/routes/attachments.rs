@@ -7,32 +7,18 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::{post, put};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
 use verivali_core::model::Sha256;
+use verivali_core::protocol::{MissingRequest, MissingResponse, UPLOAD_LENGTH, UPLOAD_OFFSET};
 
 use crate::attachments::{AttachmentError, Attachments, Presence};
 use crate::auth::DeviceAuth;
 use crate::error::{self, ApiError};
 use crate::state::AppState;
 
-pub const UPLOAD_OFFSET: &str = "upload-offset";
-pub const UPLOAD_LENGTH: &str = "upload-length";
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/attachments/missing", post(missing))
         .route("/attachments/{sha256}", put(upload).head(presence))
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct MissingRequest {
-    pub sha256: Vec<Sha256>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct MissingResponse {
-    /// The hashes the server does not hold complete, in the order asked.
-    pub missing: Vec<Sha256>,
 }
 
 fn store(state: &AppState) -> Attachments {

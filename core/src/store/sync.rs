@@ -1,0 +1,347 @@
+//! What syncing keeps on the phone: the enrollment, the server's answer for each queued visit
+//! (a rejected one goes back to the drafts with the server's messages), pulled pages applied
+//! whole with their cursor, the inbox of supervisors' decisions, and which photos the server holds.
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::households::{corrupt, save_household};
+use super::visits::{OutboxState, load_visit, write_draft};
+use super::{Error, Result, Store, get_meta, set_meta, unix_millis_now};
+use crate::model::*;
+use crate::protocol::{Area, PullResponse, PushResult, PushStatus};
+use crate::validate::Issue;
+
+/// What enrollment gave this phone. The token is the phone's only credential: it stays in the
+/// store, never in logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Enrollment {
+    pub server_url: String,
+    pub device_id: DeviceId,
+    pub enumerator_id: EnumeratorId,
+    pub enumerator_name: String,
+    pub token: String,
+    pub areas: Vec<Area>,
+}
+
+impl std::fmt::Debug for Enrollment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrollment")
+            .field("server_url", &self.server_url)
+            .field("device_id", &self.device_id)
+            .field("enumerator_id", &self.enumerator_id)
+            .field("enumerator_name", &self.enumerator_name)
+            .field("token", &"…")
+            .field("areas", &self.areas)
+            .finish()
+    }
+}
+
+/// One line of the outbox view: a finished visit, and what the server said of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub device_seq: u64,
+    pub visit_id: VisitId,
+    pub household_id: Option<HouseholdId>,
+    pub state: OutboxState,
+    /// REJECTED: why; ACCEPTED: the warnings the server kept as flags.
+    pub issues: Vec<Issue>,
+    /// REJECTED: the draft it was reopened as, for the enumerator to fix and finish again.
+    pub reopened_as: Option<VisitId>,
+}
+
+/// A supervisor's decision that asks something of the enumerator: a returned visit or a request
+/// to visit again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxItem {
+    pub review: Review,
+    /// The head of the household, when the phone holds it.
+    pub head_name: Option<String>,
+    pub read: bool,
+}
+
+/// What applying one pulled page changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageApplied {
+    pub households: u64,
+    pub reviews: u64,
+    pub removed: u64,
+    /// Households that left the phone's areas but stay, because unsent work refers to them.
+    pub kept: u64,
+}
+
+impl Store {
+    /// Records the enrollment (and the identity that visits are stamped with).
+    pub fn save_enrollment(&self, e: &Enrollment) -> Result<()> {
+        self.write(|tx| {
+            set_meta(tx, "server_url", &e.server_url)?;
+            set_meta(tx, "device_id", &e.device_id.to_string())?;
+            set_meta(tx, "enumerator_id", &e.enumerator_id.to_string())?;
+            set_meta(tx, "enumerator_name", &e.enumerator_name)?;
+            set_meta(tx, "device_token", &e.token)?;
+            set_meta(tx, "areas", &serde_json::to_string(&e.areas)?)
+        })
+    }
+
+    /// This phone's enrollment, if it has one.
+    pub fn enrollment(&self) -> Result<Option<Enrollment>> {
+        self.read(|c| {
+            let Some((device_id, enumerator_id)) = super::identity(c)? else {
+                return Ok(None);
+            };
+            let (Some(server_url), Some(token)) =
+                (get_meta(c, "server_url")?, get_meta(c, "device_token")?)
+            else {
+                return Ok(None);
+            };
+            let areas = match get_meta(c, "areas")? {
+                Some(json) => serde_json::from_str(&json)?,
+                None => Vec::new(),
+            };
+            Ok(Some(Enrollment {
+                server_url,
+                device_id,
+                enumerator_id,
+                enumerator_name: get_meta(c, "enumerator_name")?.unwrap_or_default(),
+                token,
+                areas,
+            }))
+        })
+    }
+
+    /// Records the server's answers to one push, in one transaction. Each answer is matched to
+    /// its queued visit by `device_seq` and visit id; a REJECTED visit is reopened as a draft.
+    /// An answer for a visit no longer pending (a retry's second answer) changes nothing.
+    pub fn record_answers(&self, results: &[PushResult]) -> Result<()> {
+        self.write(|tx| {
+            for result in results {
+                record_answer(tx, result)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Finished visits and what the server said of them, newest first.
+    pub fn outbox(&self, limit: u32) -> Result<Vec<OutboxEntry>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT o.device_seq, o.visit_id, v.household_id, o.state, o.answer, r.draft_id
+                 FROM outbox o JOIN visits v ON v.visit_id = o.visit_id
+                 LEFT JOIN reopened r ON r.rejected_id = o.visit_id
+                 ORDER BY o.device_seq DESC LIMIT ?1",
+            )?;
+            type Row = (
+                u64,
+                String,
+                Option<String>,
+                String,
+                Option<String>,
+                Option<String>,
+            );
+            let rows = stmt.query_map([limit], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?;
+            let mut list = Vec::new();
+            for row in rows {
+                let (device_seq, visit, household, state, answer, draft): Row = row?;
+                list.push(OutboxEntry {
+                    device_seq,
+                    visit_id: VisitId::parse(&visit).map_err(|_| corrupt("visit id"))?,
+                    household_id: household.and_then(|h| HouseholdId::parse(&h).ok()),
+                    state: OutboxState::from_code(&state).ok_or_else(|| corrupt("outbox state"))?,
+                    issues: match answer {
+                        Some(json) => serde_json::from_str(&json)?,
+                        None => Vec::new(),
+                    },
+                    reopened_as: draft.and_then(|d| VisitId::parse(&d).ok()),
+                });
+            }
+            Ok(list)
+        })
+    }
+
+    /// The server's issues with the visit a reopened draft came from (empty for other drafts).
+    pub fn rejection_of(&self, draft: VisitId) -> Result<Vec<Issue>> {
+        self.read(|c| {
+            let json: Option<String> = c
+                .prepare_cached("SELECT issues FROM reopened WHERE draft_id = ?1")?
+                .query_row([draft.to_string()], |r| r.get(0))
+                .optional()?;
+            Ok(match json {
+                Some(json) => serde_json::from_str(&json)?,
+                None => Vec::new(),
+            })
+        })
+    }
+
+    /// Applies one pulled page in one transaction, with the cursor that follows it: a page is
+    /// applied whole or not at all, so a pull cut half way continues where it stopped.
+    pub fn apply_pull(&self, page: &PullResponse) -> Result<PageApplied> {
+        self.write(|tx| {
+            let mut applied = PageApplied::default();
+            for merged in &page.households {
+                save_household(tx, merged)?;
+                applied.households += 1;
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO reviews
+                     (review_id, household_id, visit_id, decision, body, decided_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in &page.reviews {
+                applied.reviews += insert.execute(params![
+                    r.review_id.to_string(),
+                    r.household_id.to_string(),
+                    r.visit_id.map(|v| v.to_string()),
+                    r.decision.code(),
+                    serde_json::to_string(r)?,
+                    r.decided_at.unix_millis(),
+                ])? as u64;
+            }
+            for id in &page.removed {
+                if has_unsent_work(tx, *id)? {
+                    applied.kept += 1;
+                } else {
+                    applied.removed += tx
+                        .prepare_cached("DELETE FROM households WHERE household_id = ?1")?
+                        .execute([id.to_string()])? as u64;
+                }
+            }
+            set_meta(tx, "pull_cursor", &page.next_cursor)?;
+            Ok(applied)
+        })
+    }
+
+    /// Returned visits and re-visit requests, newest first.
+    pub fn inbox(&self) -> Result<Vec<InboxItem>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.body, r.read_at IS NOT NULL, h.head_name FROM reviews r
+                 LEFT JOIN households h ON h.household_id = r.household_id
+                 WHERE r.decision IN ('RETURN', 'REQUEST_REVISIT')
+                 ORDER BY r.decided_at DESC, r.review_id",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
+            })?;
+            let mut list = Vec::new();
+            for row in rows {
+                let (body, read, head_name) = row?;
+                list.push(InboxItem {
+                    review: serde_json::from_str(&body)?,
+                    head_name,
+                    read,
+                });
+            }
+            Ok(list)
+        })
+    }
+
+    /// Marks an inbox item read.
+    pub fn mark_read(&self, review: ReviewId) -> Result<()> {
+        self.write(|tx| {
+            let n = tx
+                .prepare_cached(
+                    "UPDATE reviews SET read_at = coalesce(read_at, ?2) WHERE review_id = ?1",
+                )?
+                .execute(params![review.to_string(), unix_millis_now()])?;
+            if n == 0 {
+                return Err(Error::NotFound { what: "review" });
+            }
+            Ok(())
+        })
+    }
+
+    /// Photos the server has not confirmed holding whole.
+    pub fn unsent_attachments(&self) -> Result<Vec<Sha256>> {
+        self.read(|c| {
+            let shas: Vec<String> = c
+                .prepare_cached(
+                    "SELECT sha256 FROM attachments
+                     WHERE sha256 NOT IN (SELECT sha256 FROM attachments_sent) ORDER BY stored_at",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            shas.iter()
+                .map(|s| Sha256::parse(s).map_err(|_| corrupt("attachment hash")))
+                .collect()
+        })
+    }
+
+    /// Records that the server holds these photos whole.
+    pub fn mark_attachments_sent(&self, shas: &[Sha256]) -> Result<()> {
+        self.write(|tx| {
+            let mut insert =
+                tx.prepare_cached("INSERT OR IGNORE INTO attachments_sent (sha256) VALUES (?1)")?;
+            for sha in shas {
+                insert.execute([sha.as_str()])?;
+            }
+            Ok(())
+        })
+    }
+}
+
+fn record_answer(tx: &Transaction<'_>, result: &PushResult) -> Result<()> {
+    let (Some(device_seq), Some(visit_id)) = (result.device_seq, result.visit_id) else {
+        // The phone never sends an item without both; an answer without them is not ours.
+        return Ok(());
+    };
+    let state = match result.status {
+        PushStatus::Accepted => OutboxState::Accepted,
+        PushStatus::Duplicate => OutboxState::Duplicate,
+        PushStatus::Rejected => OutboxState::Rejected,
+    };
+    let changed = tx
+        .prepare_cached(
+            "UPDATE outbox SET state = ?3, answer = ?4
+             WHERE device_seq = ?1 AND visit_id = ?2 AND state = 'PENDING'",
+        )?
+        .execute(params![
+            device_seq,
+            visit_id.to_string(),
+            state.code(),
+            (!result.issues.is_empty())
+                .then(|| serde_json::to_string(&result.issues))
+                .transpose()?,
+        ])?;
+    if changed == 1 && state == OutboxState::Rejected {
+        reopen(tx, visit_id, &result.issues)?;
+    }
+    Ok(())
+}
+
+/// A rejected visit goes back to the drafts as a copy under a new id (the finished original stays
+/// frozen, as every finished visit does), with the server's issues beside it.
+fn reopen(tx: &Transaction<'_>, rejected: VisitId, issues: &[Issue]) -> Result<()> {
+    let (mut draft, _) = load_visit(tx, rejected)?.ok_or(Error::NotFound { what: "visit" })?;
+    draft.visit_id = VisitId::new_v7();
+    draft.finished_at = None;
+    write_draft(tx, &draft)?;
+    tx.prepare_cached("INSERT INTO reopened (draft_id, rejected_id, issues) VALUES (?1, ?2, ?3)")?
+        .execute(params![
+            draft.visit_id.to_string(),
+            rejected.to_string(),
+            serde_json::to_string(issues)?,
+        ])?;
+    Ok(())
+}
+
+/// Whether a draft, or a visit the server has not answered for, refers to the household.
+fn has_unsent_work(conn: &Connection, household: HouseholdId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM visits v LEFT JOIN outbox o ON o.visit_id = v.visit_id
+             WHERE v.household_id = ?1 AND (v.finished = 0 OR o.state = 'PENDING')",
+        )?
+        .exists([household.to_string()])?)
+}
