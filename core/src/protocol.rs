@@ -112,6 +112,10 @@ pub struct PullResponse {
     pub next_cursor: String,
     /// Another page follows.
     pub more: bool,
+    /// Household changes after this page, counted on the index, for a progress bar: an upper
+    /// bound, as areas narrowed to an RW or RT are filtered after counting.
+    #[serde(default)]
+    pub remaining: u64,
 }
 
 /// `POST /api/v1/attachments/missing`: which of these photos the server lacks.

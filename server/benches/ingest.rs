@@ -98,6 +98,8 @@ async fn run() {
     );
 
     tokio::spawn(app.serve(std::future::pending()));
+    // With the whole workspace built, reqwest has the phone's rustls and needs a provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
 
     // Enroll one phone per village.

@@ -172,7 +172,7 @@ fn run(command: Command) -> Result<(), String> {
                  Data directory: {}\n\
                  Enrollment codes (one-time, 7 days):\n{}\n\
                  Supervisor of the whole regency (API token): {}\n\
-                 Try: curl -H 'Authorization: Bearer {}' http://{}/api/v1/reports/progress",
+                 Try: curl -H 'Authorization: Bearer {}' http://{{addr}}/api/v1/reports/progress",
                 district.households,
                 data_dir.display(),
                 district
@@ -183,7 +183,6 @@ fn run(command: Command) -> Result<(), String> {
                     .join("\n"),
                 district.supervisor_token,
                 district.supervisor_token,
-                bind,
             );
             let mut config = Config::for_data_dir(data_dir);
             config.bind = bind;
@@ -358,7 +357,8 @@ fn serve(config: Config, intro: Option<String>) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let addr = app.local_addr().map_err(|e| e.to_string())?;
         if let Some(intro) = intro {
-            println!("{intro}");
+            // The address is known only now (with port 0, the system picks it).
+            println!("{}", intro.replace("{addr}", &addr.to_string()));
         }
         println!("Verivali server listening on http://{addr} (health: http://{addr}/healthz)");
         app.serve(shutdown_signal())

@@ -67,6 +67,12 @@ impl MemberId {
     }
 }
 
+impl DeviceId {
+    pub fn new_v4() -> Self {
+        Self(Uuid::new_v4())
+    }
+}
+
 /// A sha256 digest as 64 lower-case hex digits: the name of an attachment and the content hash
 /// of a visit or a household state.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]

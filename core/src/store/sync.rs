@@ -82,6 +82,21 @@ impl Store {
         })
     }
 
+    /// The device id a first enrollment uses: the same on every attempt, so that a code whose
+    /// answer was lost can be sent again.
+    pub fn enrolling_device_id(&self) -> Result<DeviceId> {
+        self.write(|tx| {
+            if let Some(id) =
+                get_meta(tx, "enrolling_device_id")?.and_then(|s| DeviceId::parse(&s).ok())
+            {
+                return Ok(id);
+            }
+            let id = DeviceId::new_v4();
+            set_meta(tx, "enrolling_device_id", &id.to_string())?;
+            Ok(id)
+        })
+    }
+
     /// This phone's enrollment, if it has one.
     pub fn enrollment(&self) -> Result<Option<Enrollment>> {
         self.read(|c| {

@@ -377,6 +377,7 @@ fn a_pulled_page_brings_states_reviews_and_removals_with_its_cursor() {
         removed: vec![ids[0], ids[1]],
         next_cursor: "c-9".into(),
         more: false,
+        remaining: 0,
     };
     let applied = store.apply_pull(&page).unwrap();
     assert_eq!(

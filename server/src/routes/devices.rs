@@ -56,36 +56,75 @@ fn enroll_device(
     now: Timestamp,
 ) -> Result<(EnrollResponse, verivali_core::model::DeviceId), ApiError> {
     let code_hash = tokens::hash(&tokens::normalise_code(&request.code));
-    let row: Option<(String, i64, Option<i64>)> = tx
+    let row: Option<(String, i64, Option<i64>, Option<String>)> = tx
         .prepare_cached(
-            "SELECT enumerator_id, expires_at, used_at FROM enrollment_codes WHERE code_hash = ?1",
+            "SELECT enumerator_id, expires_at, used_at, device_id FROM enrollment_codes
+             WHERE code_hash = ?1",
         )?
-        .query_row([&code_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([&code_hash], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     let bad_code = || ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_ENROLLMENT_CODE);
-    let (enumerator, expires_at, used_at) = row.ok_or_else(bad_code)?;
-    if used_at.is_some() || expires_at < now.unix_millis() {
+    let (enumerator, expires_at, used_at, used_by) = row.ok_or_else(bad_code)?;
+    if expires_at < now.unix_millis() {
         return Err(bad_code());
     }
-    let known: bool = tx
-        .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1")?
-        .exists([request.device_id.to_string()])?;
-    if known {
-        return Err(ApiError::new(StatusCode::CONFLICT, error::DEVICE_EXISTS));
-    }
+    let device = request.device_id.to_string();
     let token = tokens::new_token().map_err(ApiError::internal)?;
-    tx.prepare_cached(
-        "INSERT INTO devices (device_id, enumerator_id, name, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![request.device_id.to_string(), enumerator, request.device_name, tokens::hash(&token), now.unix_millis()])?;
-    tx.prepare_cached(
-        "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-    )?
-    .execute(params![
-        code_hash,
-        now.unix_millis(),
-        request.device_id.to_string()
-    ])?;
+    if used_at.is_some() {
+        // The same phone asking again with its code: the answer to its first attempt was lost
+        // on a weak signal. It gets a new token (the lost one stops working); anyone else is refused.
+        if used_by.as_deref() != Some(device.as_str()) {
+            return Err(bad_code());
+        }
+        let renewed = tx
+            .prepare_cached(
+                "UPDATE devices SET token_hash = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+            )?
+            .execute(params![device, tokens::hash(&token)])?;
+        if renewed == 0 {
+            return Err(bad_code());
+        }
+    } else {
+        let owner: Option<String> = tx
+            .prepare_cached("SELECT enumerator_id FROM devices WHERE device_id = ?1")?
+            .query_row([&device], |r| r.get(0))
+            .optional()?;
+        match owner {
+            // A phone enrolled again by its enumerator's new code (after a revocation, or a reset
+            // token) keeps its device id, so its numbering and its queued visits stay valid.
+            Some(owner) if owner == enumerator => {
+                tx.prepare_cached(
+                    "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL
+                     WHERE device_id = ?1",
+                )?
+                .execute(params![
+                    device,
+                    tokens::hash(&token),
+                    request.device_name
+                ])?;
+            }
+            Some(_) => return Err(ApiError::new(StatusCode::CONFLICT, error::DEVICE_EXISTS)),
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO devices (device_id, enumerator_id, name, token_hash, enrolled_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![
+                    device,
+                    enumerator,
+                    request.device_name,
+                    tokens::hash(&token),
+                    now.unix_millis()
+                ])?;
+            }
+        }
+        tx.prepare_cached(
+            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+        )?
+        .execute(params![code_hash, now.unix_millis(), device])?;
+    }
     let enumerator_id = EnumeratorId::parse(&enumerator).map_err(ApiError::internal)?;
     let enumerator_name: String = tx
         .prepare_cached("SELECT name FROM enumerators WHERE enumerator_id = ?1")?

@@ -142,7 +142,7 @@ pub fn document() -> Value {
                 "PullResponse": {"type": "object", "required": ["households", "reviews", "removed", "next_cursor", "more"], "properties": {
                     "households": {"type": "array", "items": {"type": "object", "properties": {"state": {"type": "object"}, "state_hash": {"type": "string"}}}},
                     "reviews": {"type": "array", "items": {"type": "object"}}, "removed": {"type": "array", "items": {"type": "string"}},
-                    "next_cursor": {"type": "string"}, "more": {"type": "boolean"}}},
+                    "next_cursor": {"type": "string"}, "more": {"type": "boolean"}, "remaining": {"type": "integer", "minimum": 0}}},
                 "MissingRequest": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "array", "items": {"type": "string"}}}},
                 "MissingResponse": {"type": "object", "required": ["missing"], "properties": {"missing": {"type": "array", "items": {"type": "string"}}}},
                 "HouseholdList": {"type": "object", "properties": {"households": {"type": "array", "items": {"type": "object"}}, "next_after": {"type": "string"}}},

@@ -136,6 +136,18 @@ fn pull_page(
     let more = changes.len() > limit as usize;
     changes.truncate(limit as usize);
     let last_seq = changes.last().map(|c| c.0);
+    let mut remaining: u64 = 0;
+    if more {
+        let mut count = conn.prepare_cached(
+            "SELECT count(*) FROM households WHERE region = ?1 AND change_seq > ?2",
+        )?;
+        for region in &regions {
+            remaining += count
+                .query_row(rusqlite::params![region, last_seq.unwrap_or(after)], |r| {
+                    r.get::<_, u64>(0)
+                })?;
+        }
+    }
 
     // Phase 2: read only the rows of this page.
     let mut row_of = conn.prepare_cached(
@@ -280,6 +292,8 @@ fn pull_page(
     body.push_str(&serde_json::to_string(&reviews)?);
     body.push_str(",\"removed\":");
     body.push_str(&serde_json::to_string(&removed)?);
-    body.push_str(&format!(",\"next_cursor\":\"{next}\",\"more\":{more}}}"));
+    body.push_str(&format!(
+        ",\"next_cursor\":\"{next}\",\"more\":{more},\"remaining\":{remaining}}}"
+    ));
     Ok(body)
 }

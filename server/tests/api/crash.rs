@@ -39,7 +39,7 @@ async fn a_killed_server_keeps_every_visit_it_acknowledged() {
     let dir = app.stop_keeping_data().await;
     let data_dir = dir.path().to_path_buf();
 
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let mut acknowledged = Vec::new();
     for round in 0..3 {
         let (mut server, addr) = start_server(&data_dir);

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
-use verivali_core::protocol::ErrorBody;
+use verivali_core::protocol::{EnrollResponse, ErrorBody};
 
 use crate::helpers::{TestApp, VILLAGE_A};
 
@@ -93,4 +93,49 @@ async fn health_answers_when_the_database_does() {
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await.unwrap(), "ok");
+}
+
+/// On a weak signal the answer to an enrollment can be lost after the server used the code. The
+/// same phone asking again gets a new token (the lost one stops working); another phone does not.
+#[tokio::test]
+async fn a_phone_whose_enrollment_answer_was_lost_can_ask_again() {
+    let app = TestApp::spawn().await;
+    let db = app.db.clone();
+    let code = tokio::task::spawn_blocking(move || {
+        let id = verivali_server::admin::add_enumerator(
+            &db,
+            "Ani",
+            vec![verivali_server::admin::parse_area(VILLAGE_A).unwrap()],
+        )
+        .unwrap();
+        verivali_server::admin::enrollment_code(&db, id, time::Duration::hours(1)).unwrap()
+    })
+    .await
+    .unwrap();
+    let device = Uuid::now_v7();
+    let enroll = |device: Uuid| {
+        app.client
+            .post(app.url("/api/v1/devices/enroll"))
+            .json(&json!({"code": code, "device_id": device, "device_name": "HP"}))
+            .send()
+    };
+    let pull = |token: String| {
+        app.client
+            .get(app.url("/api/v1/sync/pull"))
+            .bearer_auth(token)
+            .send()
+    };
+    let lost: EnrollResponse = enroll(device).await.unwrap().json().await.unwrap();
+    let again = enroll(device).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    let again: EnrollResponse = again.json().await.unwrap();
+    assert_ne!(again.token, lost.token);
+    assert_eq!(again.enumerator_id, lost.enumerator_id);
+    assert_eq!(pull(again.token).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        pull(lost.token).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let other = enroll(Uuid::now_v7()).await.unwrap();
+    assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
 }

@@ -14,6 +14,13 @@ use verivali_server::config::Config;
 use verivali_server::db::Db;
 use verivali_server::{Application, households};
 
+/// A reqwest client for the tests. Built with the whole workspace, reqwest has the phone's rustls
+/// without a crypto provider (feature unification), and then needs one installed first.
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A running server with a demo-like district: village A (RW 1 and RW 2) and village B, 10
 /// households in each place.
 pub struct TestApp {
@@ -81,7 +88,7 @@ impl TestApp {
         }));
         Self {
             addr,
-            client: reqwest::Client::new(),
+            client: http_client(),
             db,
             dir,
             stop: Some(stop),
