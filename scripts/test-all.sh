@@ -10,4 +10,6 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== generated bindings against a real server"
+./scripts/test-bindings.sh
 echo "== all tests passed"

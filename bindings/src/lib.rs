@@ -2,8 +2,8 @@
 //!
 //! The uniffi facade over `verivali-core` for Kotlin, Swift and Python (DESIGN §10). It holds no
 //! logic: it converts the core's types into records the foreign languages understand and forwards
-//! calls. The full phone API (store, sync, bundles) arrives with issue 4; today it exposes the
-//! validation rule catalogue, which the phone's help screen lists.
+//! calls: [`phone::Phone`] over the store and the sync client, the records it answers with
+//! ([`records`]), the form's pick lists, and the validation rule catalogue for the help screen.
 //!
 //! Bindings are generated from the built library with the in-crate `uniffi-bindgen` binary:
 //!
@@ -15,6 +15,9 @@
 
 use verivali_core::model::Labelled;
 use verivali_core::validate::rules;
+
+pub mod phone;
+pub mod records;
 
 uniffi::setup_scaffolding!();
 

@@ -64,44 +64,79 @@ impl Store {
                 "SELECT household_id, head_name, address, rw, rt, status FROM households
                  WHERE region = ?1 AND rw = ?2 AND rt = ?3 ORDER BY head_name, household_id",
             )?;
-            type Row = (
-                String,
-                String,
-                String,
-                Option<String>,
-                Option<String>,
-                String,
-            );
-            let rows = stmt.query_map([region.as_str(), rw.as_str(), rt.as_str()], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
-            let mut list = Vec::new();
-            for row in rows {
-                let (id, head_name, address, rw, rt, status): Row = row?;
-                list.push(HouseholdSummary {
-                    household_id: HouseholdId::parse(&id).map_err(|_| corrupt("household id"))?,
-                    head_name,
-                    address,
-                    rw,
-                    rt,
-                    status: VerificationStatus::from_code(&status)
-                        .ok_or_else(|| corrupt("status"))?,
-                });
-            }
-            Ok(list)
+            let rows = stmt.query_map([region.as_str(), rw.as_str(), rt.as_str()], summary_row)?;
+            rows.map(|r| r.map_err(super::Error::from).and_then(summary))
+                .collect()
+        })
+    }
+
+    /// Households whose head or a member has this name (in part, any case), or whose member has
+    /// this NIK (whole): the enumerator's search box. At most 50, by head's name.
+    pub fn search_households(&self, query: &str) -> Result<Vec<HouseholdSummary>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let by_nik = Nik::parse(query).ok();
+        let pattern = format!(
+            "%{}%",
+            name_key(query)
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT household_id, head_name, address, rw, rt, status FROM households
+                 WHERE household_id IN (
+                     SELECT household_id FROM members
+                     WHERE name_key LIKE ?1 ESCAPE '\\' OR nik = ?2)
+                 ORDER BY head_name, household_id LIMIT 50",
+            )?;
+            let rows = stmt.query_map(
+                params![pattern, by_nik.as_ref().map(Nik::as_str)],
+                summary_row,
+            )?;
+            rows.map(|r| r.map_err(super::Error::from).and_then(summary))
+                .collect()
         })
     }
 
     pub fn household_count(&self) -> Result<u64> {
         self.read(|c| Ok(c.query_row("SELECT count(*) FROM households", [], |r| r.get(0))?))
     }
+}
+
+/// The columns of a list line: id, head's name, address, RW, RT, status.
+type SummaryRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SummaryRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn summary((id, head_name, address, rw, rt, status): SummaryRow) -> Result<HouseholdSummary> {
+    Ok(HouseholdSummary {
+        household_id: HouseholdId::parse(&id).map_err(|_| corrupt("household id"))?,
+        head_name,
+        address,
+        rw,
+        rt,
+        status: VerificationStatus::from_code(&status).ok_or_else(|| corrupt("status"))?,
+    })
 }
 
 pub(super) fn corrupt(what: &'static str) -> super::Error {

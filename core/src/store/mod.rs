@@ -46,6 +46,8 @@ pub enum Error {
     Frozen,
     #[error("the visit cannot be finished yet: {} issue(s) to resolve", issues.len())]
     Invalid { issues: Vec<Issue> },
+    #[error("the answer at {path} cannot be stored: {reason}")]
+    BadAnswer { path: String, reason: String },
     #[error("this phone is not enrolled yet")]
     NotEnrolled,
     #[error("the store's lock was poisoned by an earlier panic")]

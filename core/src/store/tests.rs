@@ -483,3 +483,85 @@ fn a_household_the_phone_does_not_hold_needs_a_proposal() {
     store.save_draft(&visit).unwrap();
     store.finish_visit(visit.visit_id, now(), None).unwrap();
 }
+
+#[test]
+fn answers_are_set_by_their_wire_path_and_a_wrong_kind_changes_nothing() {
+    let (_dir, store) = enrolled_store(1);
+    let h = sample::household(0, &sample::village(), 1, 1);
+    let draft = store.start_visit(Some(h.household_id), now()).unwrap();
+    let id = draft.visit_id;
+    store
+        .set_answer(id, "outcome", serde_json::json!("FOUND"))
+        .unwrap();
+    store
+        .set_answer(id, "housing.floor", serde_json::json!("EARTH"))
+        .unwrap();
+    let visit = store
+        .set_answer(
+            id,
+            "welfare.monthly_expenditure_rp",
+            serde_json::json!(850_000),
+        )
+        .unwrap();
+    assert_eq!(visit.outcome, Some(Outcome::Found));
+    assert_eq!(visit.housing.floor, Some(FloorMaterial::Earth));
+    assert_eq!(visit.welfare.monthly_expenditure_rp, Some(850_000));
+    assert_eq!(store.visit(id).unwrap().unwrap(), visit);
+
+    // Typed text that is not a valid KK number is kept as typed, for the form to show.
+    let visit = store
+        .set_answer(id, "kk_number", serde_json::json!("16O4"))
+        .unwrap();
+    assert_eq!(visit.kk_number, Some(Entered::from_input("16O4")));
+
+    for (path, value) in [
+        ("outcome", serde_json::json!("SOMEWHERE")),
+        (
+            "welfare.monthly_expenditure_rp",
+            serde_json::json!("banyak"),
+        ),
+        ("no_such_question", serde_json::json!(1)),
+        ("device_id", serde_json::json!("x")),
+        ("housing.", serde_json::json!(1)),
+    ] {
+        assert!(
+            matches!(
+                store.set_answer(id, path, value),
+                Err(Error::BadAnswer { .. })
+            ),
+            "{path}"
+        );
+    }
+    assert_eq!(store.visit(id).unwrap().unwrap(), visit, "unchanged");
+
+    let cleared = store
+        .set_answer(id, "housing.floor", serde_json::Value::Null)
+        .unwrap();
+    assert_eq!(cleared.housing.floor, None);
+}
+
+#[test]
+fn households_are_found_by_part_of_a_name_or_a_whole_nik() {
+    let (_dir, store) = enrolled_store(5);
+    let h = sample::household(3, &sample::village(), 1, 1);
+    let word = h
+        .head_name
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_uppercase();
+    let found = store.search_households(&word[1..]).unwrap();
+    assert!(found.iter().any(|s| s.household_id == h.household_id));
+    let nik = h.members[0]
+        .details
+        .nik
+        .as_ref()
+        .and_then(Entered::valid)
+        .unwrap()
+        .clone();
+    let by_nik = store.search_households(nik.as_str()).unwrap();
+    assert_eq!(by_nik.len(), 1);
+    assert_eq!(by_nik[0].household_id, h.household_id);
+    assert!(store.search_households("%").unwrap().is_empty());
+    assert!(store.search_households("  ").unwrap().is_empty());
+}

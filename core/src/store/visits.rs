@@ -95,6 +95,35 @@ impl Store {
         })
     }
 
+    /// Sets one answer of a draft by its wire path, such as `outcome`, `housing.floor` or
+    /// `welfare.monthly_expenditure_rp` (the names validation issues give in `field`); `null`
+    /// clears it. The form needs no type of its own for each question. A value of the wrong kind
+    /// (text where a number goes, an unknown code) is refused and the draft stays as it was.
+    pub fn set_answer(&self, id: VisitId, path: &str, value: serde_json::Value) -> Result<Visit> {
+        self.write(|tx| {
+            let (visit, finished) = load_visit(tx, id)?.ok_or(Error::NotFound { what: "draft" })?;
+            if finished.is_some() {
+                return Err(Error::Frozen);
+            }
+            let mut tree = serde_json::to_value(&visit)?;
+            let fixed = ["visit_id", "enumerator_id", "device_id", "finished_at"];
+            let keys: Vec<&str> = path.split('.').collect();
+            if keys.iter().any(|k| k.is_empty()) || fixed.contains(&keys[0]) {
+                return Err(Error::BadAnswer {
+                    path: path.to_owned(),
+                    reason: "not a question of the form".into(),
+                });
+            }
+            set_path(&mut tree, &keys, value);
+            let changed: Visit = serde_json::from_value(tree).map_err(|e| Error::BadAnswer {
+                path: path.to_owned(),
+                reason: e.to_string(),
+            })?;
+            write_draft(tx, &changed)?;
+            Ok(changed)
+        })
+    }
+
     /// A visit (draft or finished) as stored.
     pub fn visit(&self, id: VisitId) -> Result<Option<Visit>> {
         self.read(|c| load_visit(c, id).map(|v| v.map(|(visit, _)| visit)))
@@ -287,6 +316,26 @@ impl Store {
                 |r| r.get(0),
             )?)
         })
+    }
+}
+
+/// Sets `value` at `keys` in a JSON tree, making objects on the way; `null` removes the key.
+fn set_path(tree: &mut serde_json::Value, keys: &[&str], value: serde_json::Value) {
+    let Some((last, parents)) = keys.split_last() else {
+        return;
+    };
+    let mut node = tree;
+    for key in parents {
+        if !node.get(*key).is_some_and(serde_json::Value::is_object) {
+            node[*key] = serde_json::Value::Object(Default::default());
+        }
+        node = &mut node[*key];
+    }
+    match (value, node.as_object_mut()) {
+        (serde_json::Value::Null, Some(object)) => {
+            object.remove(*last);
+        }
+        (value, _) => node[*last] = value,
     }
 }
 
