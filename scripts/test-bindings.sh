@@ -17,3 +17,23 @@ cp "$lib" "$out/python/"
 export VERIVALI_SERVER_BIN="$target/debug/verivali-server"
 echo "== Python bindings"
 VERIVALI_BINDINGS_DIR="$out/python" python3 -m unittest -v bindings/tests/python/test_phone.py
+
+echo "== Kotlin bindings on the JVM"
+# kotlinc from npm's kotlin-compiler and JNA from Debian, installed when missing.
+jna=/usr/share/java/jna.jar
+if [ ! -f "$jna" ]; then
+    apt-get install -y libjna-java >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y libjna-java >/dev/null; }
+fi
+kotlin_home="$HOME/.cache/verivali/kotlin"
+kotlinc="$kotlin_home/node_modules/kotlin-compiler/bin/kotlinc"
+if [ ! -x "$kotlinc" ]; then
+    mkdir -p "$kotlin_home"
+    (cd "$kotlin_home" && npm install --no-audit --no-fund --silent kotlin-compiler@2.4.20)
+fi
+mkdir -p "$out/kotlin"
+cargo run --locked -q -p verivali-ffi --bin uniffi-bindgen -- \
+    generate --library "$lib" --language kotlin --no-format --out-dir "$out/kotlin" >/dev/null
+"$kotlinc" -nowarn -cp "$jna" -d "$out/kotlin/test.jar" \
+    "$out/kotlin/id/verivali/core/verivali_ffi.kt" bindings/tests/kotlin/PhoneTest.kt
+stdlib="$(dirname "$kotlinc")/../lib/kotlin-stdlib.jar"
+java -Djna.library.path="$(dirname "$lib")" -cp "$out/kotlin/test.jar:$jna:$stdlib" PhoneTestKt
