@@ -13,7 +13,7 @@ use verivali_core::model::*;
 use verivali_core::sample;
 use verivali_core::store::{OutboxState, Store};
 use verivali_core::sync::{self, Phase, Progress, SyncConfig, SyncError};
-use verivali_e2e::{ServerProcess, seed};
+use verivali_e2e::{ServerProcess, record_visit, seed};
 
 /// Patience for tests: quick retries.
 fn config(url: &str) -> SyncConfig {
@@ -33,21 +33,6 @@ impl Progress for Recorded {
     fn update(&self, phase: Phase, done: u64, total: u64) {
         self.0.lock().unwrap().push((phase, done, total));
     }
-}
-
-/// Finishes a complete visit to `household` on the phone.
-fn record_visit(store: &Store, household: &Household, n: u64) -> VisitId {
-    let now = Timestamp::now_utc();
-    let draft = store
-        .start_visit(
-            Some(household.household_id),
-            Timestamp(now.0 - time::Duration::minutes(20)),
-        )
-        .unwrap();
-    let visit = sample::fill_draft(&draft, household, now, n);
-    store.save_draft(&visit).unwrap();
-    store.finish_visit(visit.visit_id, now, None).unwrap();
-    visit.visit_id
 }
 
 /// The server's view of a household, through the supervisor API.
