@@ -293,11 +293,16 @@ fn push(
             match r.status {
                 PushStatus::Accepted => summary.accepted += 1,
                 PushStatus::Duplicate => summary.duplicates += 1,
-                PushStatus::Rejected => summary.rejected.push(RejectedVisit {
-                    visit_id: r.visit_id.unwrap_or_else(VisitId::new_v7),
-                    device_seq: r.device_seq.unwrap_or(0),
-                    issues: r.issues.clone(),
-                }),
+                PushStatus::Rejected => {
+                    // Every answer was matched to a visit sent above, so both are present.
+                    if let (Some(visit_id), Some(device_seq)) = (r.visit_id, r.device_seq) {
+                        summary.rejected.push(RejectedVisit {
+                            visit_id,
+                            device_seq,
+                            issues: r.issues.clone(),
+                        });
+                    }
+                }
             }
         }
         done += queued.len() as u64;
