@@ -5,11 +5,10 @@ use verivali_core::protocol::{EnrollResponse, ErrorBody};
 
 use crate::helpers::{TestApp, VILLAGE_A};
 
-#[tokio::test]
-async fn a_code_enrolls_one_device_once() {
-    let app = TestApp::spawn().await;
+/// A one-time code for a new enumerator of village A, valid for an hour.
+async fn code_for_ani(app: &TestApp) -> String {
     let db = app.db.clone();
-    let code = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let id = verivali_server::admin::add_enumerator(
             &db,
             "Ani",
@@ -19,7 +18,13 @@ async fn a_code_enrolls_one_device_once() {
         verivali_server::admin::enrollment_code(&db, id, time::Duration::hours(1)).unwrap()
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_code_enrolls_one_device_once() {
+    let app = TestApp::spawn().await;
+    let code = code_for_ani(&app).await;
     let enroll = |code: String| {
         app.client
             .post(app.url("/api/v1/devices/enroll"))
@@ -100,18 +105,7 @@ async fn health_answers_when_the_database_does() {
 #[tokio::test]
 async fn a_phone_whose_enrollment_answer_was_lost_can_ask_again() {
     let app = TestApp::spawn().await;
-    let db = app.db.clone();
-    let code = tokio::task::spawn_blocking(move || {
-        let id = verivali_server::admin::add_enumerator(
-            &db,
-            "Ani",
-            vec![verivali_server::admin::parse_area(VILLAGE_A).unwrap()],
-        )
-        .unwrap();
-        verivali_server::admin::enrollment_code(&db, id, time::Duration::hours(1)).unwrap()
-    })
-    .await
-    .unwrap();
+    let code = code_for_ani(&app).await;
     let device = Uuid::now_v7();
     let enroll = |device: Uuid| {
         app.client
