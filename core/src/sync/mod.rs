@@ -238,113 +238,147 @@ pub fn sync(
     progress: &dyn Progress,
 ) -> Result<SyncSummary, SyncError> {
     let enrollment = store.enrollment()?.ok_or(SyncError::NotEnrolled)?;
-    let transport = Transport::new(config, Some(enrollment.token))?;
-    let mut summary = SyncSummary::default();
-    push(&transport, config, store, progress, &mut summary)?;
-    send_photos(&transport, config, store, progress, &mut summary)?;
-    pull(&transport, config, store, progress, &mut summary)?;
-    Ok(summary)
+    let mut run = Run {
+        transport: Transport::new(config, Some(enrollment.token))?,
+        config,
+        store,
+        progress,
+        summary: SyncSummary::default(),
+    };
+    run.push()?;
+    run.send_photos()?;
+    run.pull()?;
+    Ok(run.summary)
 }
 
-fn push(
-    transport: &Transport,
-    config: &SyncConfig,
-    store: &Store,
-    progress: &dyn Progress,
-    summary: &mut SyncSummary,
-) -> Result<(), SyncError> {
-    let total = store.pending_count()?;
-    let mut done = 0;
-    progress.update(Phase::Push, done, total);
-    loop {
-        let queued = store.pending_outbox(config.push_batch)?;
-        if queued.is_empty() {
-            return Ok(());
-        }
-        let request = PushRequest {
-            sent_at: Timestamp::now_utc(),
-            items: queued
-                .iter()
-                .map(|o| PushItem {
-                    device_seq: o.device_seq,
-                    visit: o.visit.clone(),
+/// One sync under way: what its three steps share.
+struct Run<'a> {
+    transport: Transport,
+    config: &'a SyncConfig,
+    store: &'a Store,
+    progress: &'a dyn Progress,
+    summary: SyncSummary,
+}
+
+impl Run<'_> {
+    fn push(&mut self) -> Result<(), SyncError> {
+        let total = self.store.pending_count()?;
+        let mut done = 0;
+        self.progress.update(Phase::Push, done, total);
+        loop {
+            let queued = self.store.pending_outbox(self.config.push_batch)?;
+            if queued.is_empty() {
+                return Ok(());
+            }
+            let request = PushRequest {
+                sent_at: Timestamp::now_utc(),
+                items: queued
+                    .iter()
+                    .map(|o| PushItem {
+                        device_seq: o.device_seq,
+                        visit: o.visit.clone(),
+                    })
+                    .collect(),
+            };
+            let body = Transport::gzip_json(&request)?;
+            let answer: PushResponse = self.transport.json(|http| {
+                http.post(self.transport.url("sync/push"))
+                    .header("content-type", "application/json")
+                    .header("content-encoding", "gzip")
+                    .body(body.clone())
+            })?;
+            let answered = |r: &crate::protocol::PushResult| {
+                queued.iter().any(|o| {
+                    Some(o.device_seq) == r.device_seq && Some(o.visit.visit_id) == r.visit_id
                 })
-                .collect(),
-        };
-        let body = Transport::gzip_json(&request)?;
-        let answer: PushResponse = transport.json(|http| {
-            http.post(transport.url("sync/push"))
-                .header("content-type", "application/json")
-                .header("content-encoding", "gzip")
-                .body(body.clone())
-        })?;
-        let answered = |r: &&crate::protocol::PushResult| {
-            queued
-                .iter()
-                .any(|o| Some(o.device_seq) == r.device_seq && Some(o.visit.visit_id) == r.visit_id)
-        };
-        if answer.results.len() != queued.len() || !answer.results.iter().all(|r| answered(&r)) {
-            return Err(SyncError::Protocol(
-                "the push answer does not match the visits sent".into(),
-            ));
-        }
-        store.record_answers(&answer.results)?;
-        for r in &answer.results {
-            match r.status {
-                PushStatus::Accepted => summary.accepted += 1,
-                PushStatus::Duplicate => summary.duplicates += 1,
-                PushStatus::Rejected => {
-                    // Every answer was matched to a visit sent above, so both are present.
-                    if let (Some(visit_id), Some(device_seq)) = (r.visit_id, r.device_seq) {
-                        summary.rejected.push(RejectedVisit {
-                            visit_id,
-                            device_seq,
-                            issues: r.issues.clone(),
-                        });
+            };
+            if answer.results.len() != queued.len() || !answer.results.iter().all(answered) {
+                return Err(SyncError::Protocol(
+                    "the push answer does not match the visits sent".into(),
+                ));
+            }
+            self.store.record_answers(&answer.results)?;
+            for r in &answer.results {
+                match r.status {
+                    PushStatus::Accepted => self.summary.accepted += 1,
+                    PushStatus::Duplicate => self.summary.duplicates += 1,
+                    PushStatus::Rejected => {
+                        // Every answer was matched to a visit sent above, so both are present.
+                        if let (Some(visit_id), Some(device_seq)) = (r.visit_id, r.device_seq) {
+                            self.summary.rejected.push(RejectedVisit {
+                                visit_id,
+                                device_seq,
+                                issues: r.issues.clone(),
+                            });
+                        }
                     }
                 }
             }
+            done += queued.len() as u64;
+            self.progress.update(Phase::Push, done, total.max(done));
         }
-        done += queued.len() as u64;
-        progress.update(Phase::Push, done, total.max(done));
     }
-}
 
-fn send_photos(
-    transport: &Transport,
-    config: &SyncConfig,
-    store: &Store,
-    progress: &dyn Progress,
-    summary: &mut SyncSummary,
-) -> Result<(), SyncError> {
-    let unsent = store.unsent_attachments()?;
-    if unsent.is_empty() {
-        return Ok(());
+    fn send_photos(&mut self) -> Result<(), SyncError> {
+        let unsent = self.store.unsent_attachments()?;
+        if unsent.is_empty() {
+            return Ok(());
+        }
+        let request = MissingRequest {
+            sha256: unsent.clone(),
+        };
+        let answer: MissingResponse = self.transport.json(|http| {
+            http.post(self.transport.url("attachments/missing"))
+                .json(&request)
+        })?;
+        let held: Vec<Sha256> = unsent
+            .into_iter()
+            .filter(|s| !answer.missing.contains(s))
+            .collect();
+        self.store.mark_attachments_sent(&held)?;
+        let total = answer.missing.len() as u64;
+        self.progress.update(Phase::Photos, 0, total);
+        for (n, sha) in answer.missing.iter().enumerate() {
+            let bytes = self
+                .store
+                .attachment(sha)?
+                .ok_or(SyncError::Store(store::Error::NotFound { what: "photo" }))?;
+            upload(&self.transport, self.config, sha, &bytes)?;
+            self.store
+                .mark_attachments_sent(std::slice::from_ref(sha))?;
+            self.summary.photos_sent += 1;
+            self.progress.update(Phase::Photos, n as u64 + 1, total);
+        }
+        Ok(())
     }
-    let request = MissingRequest {
-        sha256: unsent.clone(),
-    };
-    let answer: MissingResponse = transport.json(|http| {
-        http.post(transport.url("attachments/missing"))
-            .json(&request)
-    })?;
-    let held: Vec<Sha256> = unsent
-        .into_iter()
-        .filter(|s| !answer.missing.contains(s))
-        .collect();
-    store.mark_attachments_sent(&held)?;
-    let total = answer.missing.len() as u64;
-    progress.update(Phase::Photos, 0, total);
-    for (n, sha) in answer.missing.iter().enumerate() {
-        let bytes = store
-            .attachment(sha)?
-            .ok_or(SyncError::Store(store::Error::NotFound { what: "photo" }))?;
-        upload(transport, config, sha, &bytes)?;
-        store.mark_attachments_sent(std::slice::from_ref(sha))?;
-        summary.photos_sent += 1;
-        progress.update(Phase::Photos, n as u64 + 1, total);
+
+    fn pull(&mut self) -> Result<(), SyncError> {
+        let mut done = 0;
+        self.progress.update(Phase::Pull, 0, 0);
+        loop {
+            let cursor = self.store.cursor()?.unwrap_or_else(|| "0".into());
+            let page: PullResponse = self.transport.json(|http| {
+                http.get(self.transport.url("sync/pull"))
+                    .query(&[("cursor", cursor.as_str())])
+                    .query(&[("limit", self.config.pull_limit)])
+            })?;
+            let applied = self.store.apply_pull(&page)?;
+            self.summary.households_pulled += applied.households;
+            self.summary.reviews_pulled += applied.reviews;
+            self.summary.households_removed += applied.removed;
+            done += applied.households;
+            self.progress
+                .update(Phase::Pull, done, done + page.remaining);
+            if !page.more {
+                return Ok(());
+            }
+            if page.next_cursor == cursor {
+                return Err(SyncError::Protocol(
+                    "the pull cursor did not advance".into(),
+                ));
+            }
+        }
     }
-    Ok(())
 }
 
 /// Uploads a photo in chunks, each starting where the server's copy ends, so that a cut
@@ -395,37 +429,4 @@ fn header_offset(response: &reqwest::blocking::Response) -> Option<usize> {
         .ok()?
         .parse()
         .ok()
-}
-
-fn pull(
-    transport: &Transport,
-    config: &SyncConfig,
-    store: &Store,
-    progress: &dyn Progress,
-    summary: &mut SyncSummary,
-) -> Result<(), SyncError> {
-    let mut done = 0;
-    progress.update(Phase::Pull, 0, 0);
-    loop {
-        let cursor = store.cursor()?.unwrap_or_else(|| "0".into());
-        let page: PullResponse = transport.json(|http| {
-            http.get(transport.url("sync/pull"))
-                .query(&[("cursor", cursor.as_str())])
-                .query(&[("limit", config.pull_limit)])
-        })?;
-        let applied = store.apply_pull(&page)?;
-        summary.households_pulled += applied.households;
-        summary.reviews_pulled += applied.reviews;
-        summary.households_removed += applied.removed;
-        done += applied.households;
-        progress.update(Phase::Pull, done, done + page.remaining);
-        if !page.more {
-            return Ok(());
-        }
-        if page.next_cursor == cursor {
-            return Err(SyncError::Protocol(
-                "the pull cursor did not advance".into(),
-            ));
-        }
-    }
 }
