@@ -108,6 +108,25 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or_else(ApiError::unauthorized)
 }
 
+/// A place as the database stores it (region, RW and RT as text), read back as an [`Area`]: the
+/// areas of enumerators, and the places of households, which an area covers or not.
+pub fn stored_place(region: &str, rw: Option<&str>, rt: Option<&str>) -> Result<Area, ApiError> {
+    Ok(Area {
+        region: RegionCode::parse(region).map_err(ApiError::internal)?,
+        rw: rw.map(Rw::parse).transpose().map_err(ApiError::internal)?,
+        rt: rt.map(Rt::parse).transpose().map_err(ApiError::internal)?,
+    })
+}
+
+impl DeviceAuth {
+    /// Whether one of the device's areas covers a household at `place`.
+    pub fn covers(&self, place: &Area) -> bool {
+        self.areas
+            .iter()
+            .any(|a| a.covers(&place.region, place.rw.as_ref(), place.rt.as_ref()))
+    }
+}
+
 /// An enumerator's current and former areas.
 pub fn areas_of(
     conn: &rusqlite::Connection,
@@ -128,17 +147,7 @@ pub fn areas_of(
     let (mut current, mut former) = (Vec::new(), Vec::new());
     for row in rows {
         let (region, rw, rt, removed) = row?;
-        let area = Area {
-            region: RegionCode::parse(&region).map_err(ApiError::internal)?,
-            rw: rw
-                .map(|s| Rw::parse(&s))
-                .transpose()
-                .map_err(ApiError::internal)?,
-            rt: rt
-                .map(|s| Rt::parse(&s))
-                .transpose()
-                .map_err(ApiError::internal)?,
-        };
+        let area = stored_place(&region, rw.as_deref(), rt.as_deref())?;
         if removed {
             former.push(area)
         } else {

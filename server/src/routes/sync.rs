@@ -8,10 +8,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use verivali_core::model::{Code, RegionCode, Review, Rt, Rw, Timestamp};
+use verivali_core::model::{Review, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse};
 
-use crate::auth::DeviceAuth;
+use crate::auth::{DeviceAuth, stored_place};
 use crate::error::{self, ApiError};
 use crate::ingest;
 use crate::state::AppState;
@@ -175,20 +175,7 @@ fn pull_page(
         rt,
     } in rows
     {
-        let region = RegionCode::parse(&region).map_err(ApiError::internal)?;
-        let rw = rw
-            .map(|x| Rw::parse(&x))
-            .transpose()
-            .map_err(ApiError::internal)?;
-        let rt = rt
-            .map(|x| Rt::parse(&x))
-            .transpose()
-            .map_err(ApiError::internal)?;
-        if device
-            .areas
-            .iter()
-            .any(|a| a.covers(&region, rw.as_ref(), rt.as_ref()))
-        {
+        if device.covers(&stored_place(&region, rw.as_deref(), rt.as_deref())?) {
             households.push((state, hash));
         }
     }
@@ -243,26 +230,14 @@ fn pull_page(
         .collect::<Result<_, _>>()?;
     for (region, area_rw, area_rt, seq) in taken_areas {
         removed_seq = Some(seq);
-        let code = RegionCode::parse(&region).map_err(ApiError::internal)?;
+        let taken = stored_place(&region, area_rw.as_deref(), area_rt.as_deref())?;
         let rows: Vec<(String, Option<String>, Option<String>)> = in_region
             .query_map([&region], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         for (id, rw, rt) in rows {
-            let in_taken = area_rw.as_ref().is_none_or(|a| Some(a) == rw.as_ref())
-                && area_rt.as_ref().is_none_or(|a| Some(a) == rt.as_ref());
-            let rw = rw
-                .map(|x| Rw::parse(&x))
-                .transpose()
-                .map_err(ApiError::internal)?;
-            let rt = rt
-                .map(|x| Rt::parse(&x))
-                .transpose()
-                .map_err(ApiError::internal)?;
-            let still_covered = device
-                .areas
-                .iter()
-                .any(|a| a.covers(&code, rw.as_ref(), rt.as_ref()));
-            if in_taken && !still_covered {
+            let place = stored_place(&region, rw.as_deref(), rt.as_deref())?;
+            let in_taken = taken.covers(&place.region, place.rw.as_ref(), place.rt.as_ref());
+            if in_taken && !device.covers(&place) {
                 removed.push(id);
             }
         }
