@@ -118,14 +118,7 @@ type SummaryRow = (
 );
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SummaryRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
+    r.try_into()
 }
 
 fn summary((id, head_name, address, rw, rt, status): SummaryRow) -> Result<HouseholdSummary> {

@@ -152,16 +152,7 @@ impl Store {
                 Option<String>,
                 Option<String>,
             );
-            let rows = stmt.query_map([limit], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?;
+            let rows = stmt.query_map([limit], |r| Row::try_from(r))?;
             let mut list = Vec::new();
             for row in rows {
                 let (device_seq, visit, household, state, answer, draft): Row = row?;
