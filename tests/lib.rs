@@ -7,15 +7,15 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use verivali_core::model::{Code, Household, RegionCode, Timestamp, VisitId};
+use verivali_core::model::{Code, Household, Photo, PhotoKind, RegionCode, Timestamp, VisitId};
 use verivali_core::protocol::Area;
 use verivali_core::sample;
 use verivali_core::store::Store;
 use verivali_server::db::Db;
 use verivali_server::{admin, households};
+
+mod proxy;
+pub use proxy::Proxy;
 
 /// What a seeded district offers its tests.
 #[derive(Debug, Clone)]
@@ -94,6 +94,16 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
 /// Finishes a complete visit (the sample's answers) to `household` on the phone, as the form
 /// would: a draft started 20 minutes ago, filled, saved, finished now.
 pub fn record_visit(store: &Store, household: &Household, n: u64) -> VisitId {
+    record_visit_with_photo(store, household, n, None)
+}
+
+/// A visit as [`record_visit`], with a photo of the house front when `photo` has its bytes.
+pub fn record_visit_with_photo(
+    store: &Store,
+    household: &Household,
+    n: u64,
+    photo: Option<&[u8]>,
+) -> VisitId {
     let now = Timestamp::now_utc();
     let draft = store
         .start_visit(
@@ -101,10 +111,31 @@ pub fn record_visit(store: &Store, household: &Household, n: u64) -> VisitId {
             Timestamp(now.0 - time::Duration::minutes(20)),
         )
         .unwrap();
-    let visit = sample::fill_draft(&draft, household, now, n);
+    let mut visit = sample::fill_draft(&draft, household, now, n);
+    if let Some(bytes) = photo {
+        visit.photos.push(Photo {
+            sha256: store.put_attachment(bytes).unwrap(),
+            kind: PhotoKind::HouseFront,
+        });
+    }
     store.save_draft(&visit).unwrap();
     store.finish_visit(visit.visit_id, now, None).unwrap();
     visit.visit_id
+}
+
+/// Copies a directory with everything in it: a data directory or a phone's store, taken while
+/// no process has it open.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
 
 /// A blocking HTTP client for checks beside the phone's own (reqwest needs the TLS provider the
@@ -207,70 +238,5 @@ impl ServerProcess {
 impl Drop for ServerProcess {
     fn drop(&mut self) {
         self.kill();
-    }
-}
-
-/// A TCP proxy on loopback in front of a server that counts the bytes each way: what a phone's
-/// sync costs on the wire, headers included.
-#[derive(Debug)]
-pub struct CountingProxy {
-    pub addr: String,
-    /// Phone to server.
-    pub up: Arc<AtomicU64>,
-    /// Server to phone.
-    pub down: Arc<AtomicU64>,
-}
-
-impl CountingProxy {
-    pub fn start(target: &str) -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = listener.local_addr().unwrap().to_string();
-        let (up, down) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
-        let (up2, down2, target) = (up.clone(), down.clone(), target.to_owned());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                let Ok(server) = std::net::TcpStream::connect(&target) else {
-                    continue;
-                };
-                let pump = |mut from: std::net::TcpStream,
-                            mut to: std::net::TcpStream,
-                            n: Arc<AtomicU64>| {
-                    std::thread::spawn(move || {
-                        let mut buf = [0u8; 16 * 1024];
-                        loop {
-                            match std::io::Read::read(&mut from, &mut buf) {
-                                Ok(0) | Err(_) => break,
-                                Ok(k) => {
-                                    n.fetch_add(k as u64, Ordering::Relaxed);
-                                    if std::io::Write::write_all(&mut to, &buf[..k]).is_err() {
-                                        break;
-                                    }
-                                }
-                            }
-                        }
-                        let _ = to.shutdown(std::net::Shutdown::Both);
-                    });
-                };
-                pump(
-                    client.try_clone().unwrap(),
-                    server.try_clone().unwrap(),
-                    up2.clone(),
-                );
-                pump(server, client, down2.clone());
-            }
-        });
-        Self { addr, up, down }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Bytes both ways since the last call.
-    pub fn take(&self) -> (u64, u64) {
-        (
-            self.up.swap(0, Ordering::Relaxed),
-            self.down.swap(0, Ordering::Relaxed),
-        )
     }
 }

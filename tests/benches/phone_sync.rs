@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use verivali_core::store::Store;
 use verivali_core::sync::{self, Phase, Progress, SyncConfig};
-use verivali_e2e::{CountingProxy, ServerProcess, record_visit, seed};
+use verivali_e2e::{Proxy, ServerProcess, record_visit, seed};
 
 const HOUSEHOLDS: u64 = 5_000;
 const VISITS: u64 = 2_000;
@@ -56,7 +56,7 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
     let server = ServerProcess::start(&data);
-    let proxy = CountingProxy::start(&server.addr);
+    let proxy = Proxy::start(&server.addr);
     let store = Store::open(dir.path().join("phone.db")).unwrap();
     let config = SyncConfig::new(proxy.url());
     sync::enroll(&config, &store, &district.codes[0], "HP bench").unwrap();

@@ -10,10 +10,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tempfile::TempDir;
 use verivali_core::model::*;
-use verivali_core::sample;
 use verivali_core::store::{OutboxState, Store};
 use verivali_core::sync::{self, Phase, Progress, SyncConfig, SyncError};
-use verivali_e2e::{ServerProcess, record_visit, seed};
+use verivali_e2e::{ServerProcess, record_visit, record_visit_with_photo, seed};
 
 /// Patience for tests: quick retries.
 fn config(url: &str) -> SyncConfig {
@@ -88,27 +87,19 @@ fn a_phone_enrolls_pulls_records_and_syncs() {
 
     // Visits, one with a photo of the house.
     let households = &district.households[0];
-    let photo = store.put_attachment(&vec![7u8; 300_000]).unwrap();
     let mut ids = Vec::new();
     for (n, h) in households.iter().take(30).enumerate() {
         ids.push(record_visit(&store, h, n as u64));
     }
-    let mut with_photo = store
-        .start_visit(
-            Some(households[30].household_id),
-            Timestamp(Timestamp::now_utc().0 - time::Duration::minutes(20)),
-        )
-        .unwrap();
-    with_photo = sample::fill_draft(&with_photo, &households[30], Timestamp::now_utc(), 30);
-    with_photo.photos.push(Photo {
-        sha256: photo.clone(),
-        kind: PhotoKind::HouseFront,
-    });
-    store.save_draft(&with_photo).unwrap();
-    store
-        .finish_visit(with_photo.visit_id, Timestamp::now_utc(), None)
-        .unwrap();
-    ids.push(with_photo.visit_id);
+    ids.push(record_visit_with_photo(
+        &store,
+        &households[30],
+        30,
+        Some(&vec![7u8; 300_000]),
+    ));
+    let photo = store.visit(ids[30]).unwrap().unwrap().photos[0]
+        .sha256
+        .clone();
 
     let progress = Recorded::default();
     let summary = sync::sync(&config, &store, &progress).unwrap();
