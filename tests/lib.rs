@@ -4,14 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use verivali_core::model::{Code, Household, Photo, PhotoKind, RegionCode, Timestamp, VisitId};
+use verivali_core::model::{
+    Code, Household, Photo, PhotoKind, RegionCode, Sha256, Timestamp, VisitId,
+};
 use verivali_core::protocol::Area;
 use verivali_core::sample;
 use verivali_core::store::Store;
-use verivali_server::db::Db;
+use verivali_server::db::{Db, DbError};
 use verivali_server::{admin, households};
 
 mod proxy;
@@ -67,7 +70,7 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
         for h in copy.iter().flatten() {
             households::save_baseline(tx, h, Timestamp::now_utc())?;
         }
-        Ok::<_, verivali_server::db::DbError>(())
+        Ok::<_, DbError>(())
     })
     .unwrap();
     let mut enrollment_codes = Vec::new();
@@ -135,6 +138,60 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             std::fs::copy(entry.path(), target).unwrap();
         }
+    }
+}
+
+/// What a stopped server holds: its visits (id → content hash), each household's state hash
+/// and status, and the photos in its attachment store.
+#[derive(Debug)]
+pub struct Held {
+    pub visits: BTreeMap<String, String>,
+    pub distinct_contents: usize,
+    pub states: BTreeMap<String, (String, String)>,
+    pub photos: BTreeSet<String>,
+}
+
+pub fn held(data_dir: &Path) -> Held {
+    let db = Db::open(data_dir).unwrap();
+    let (visits, distinct_contents, states) = db
+        .read_blocking(|c| {
+            let visits = c
+                .prepare("SELECT visit_id, content_hash FROM visits")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<BTreeMap<String, String>, _>>()?;
+            let distinct: usize =
+                c.query_row("SELECT count(DISTINCT content_hash) FROM visits", [], |r| {
+                    r.get(0)
+                })?;
+            let states = c
+                .prepare("SELECT household_id, state_hash, status FROM households")?
+                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+                .collect::<Result<BTreeMap<String, (String, String)>, _>>()?;
+            Ok::<_, DbError>((visits, distinct, states))
+        })
+        .unwrap();
+    db.close();
+    // Complete photos are filed under the first two letters of their hash; `partial/` holds
+    // uploads under way, which a finished sync leaves none of.
+    let mut photos = BTreeSet::new();
+    for shelf in std::fs::read_dir(data_dir.join("attachments")).unwrap() {
+        let shelf = shelf.unwrap();
+        if shelf.file_name() == "partial" {
+            continue;
+        }
+        for photo in std::fs::read_dir(shelf.path()).unwrap() {
+            let photo = photo.unwrap();
+            let name = photo.file_name().to_string_lossy().into_owned();
+            let bytes = std::fs::read(photo.path()).unwrap();
+            assert_eq!(Sha256::of(&bytes).as_str(), name, "a photo not whole");
+            photos.insert(name);
+        }
+    }
+    Held {
+        visits,
+        distinct_contents,
+        states,
+        photos,
     }
 }
 

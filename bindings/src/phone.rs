@@ -2,8 +2,10 @@
 //! them from `Dispatchers.IO`); every failure is one `PhoneException` with a stable code and
 //! messages in Indonesian and English.
 
+use std::path::Path;
 use std::sync::Arc;
 
+use verivali_core::bundle::{self, BundleError};
 use verivali_core::model::*;
 use verivali_core::store::{self, Store};
 use verivali_core::sync::{self, SyncConfig, SyncError};
@@ -85,6 +87,20 @@ impl From<store::Error> for PhoneError {
                 message_id: format!("Penyimpanan HP bermasalah: {other}"),
                 message_en: format!("The phone's storage has a problem: {other}"),
             },
+        }
+    }
+}
+
+impl From<BundleError> for PhoneError {
+    fn from(e: BundleError) -> Self {
+        let (code, id, en) = e.describe();
+        match e {
+            BundleError::Write(_) => PhoneError::Storage {
+                code: code.into(),
+                message_id: id.into(),
+                message_en: en.into(),
+            },
+            _ => input(code, id, en),
         }
     }
 }
@@ -346,6 +362,19 @@ impl Phone {
     /// Returned visits and re-visit requests from supervisors, newest first.
     pub fn inbox(&self) -> Result<Vec<InboxLine>> {
         Ok(self.store.inbox()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Writes the unsent visits and photos to one sealed file at `path`, for when there is no
+    /// signal: share it by USB, Bluetooth or a chat app for a supervisor to import. The outbox
+    /// stays as it is; a later sync is answered "already received".
+    pub fn export_bundle(&self, path: String) -> Result<BundleWritten> {
+        let written = bundle::export(&self.store, Path::new(&path), Timestamp::now_utc())?;
+        Ok(BundleWritten {
+            path,
+            visits: written.visits,
+            photos: written.photos,
+            bytes: written.bytes,
+        })
     }
 
     pub fn mark_read(&self, review_id: String) -> Result<()> {

@@ -60,6 +60,15 @@ impl From<Phase> for SyncPhase {
     }
 }
 
+/// A bundle written for a phone without signal.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct BundleWritten {
+    pub path: String,
+    pub visits: u64,
+    pub photos: u64,
+    pub bytes: u64,
+}
+
 /// What one sync did.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct SyncReport {

@@ -42,8 +42,34 @@ fn device_by_token(conn: &rusqlite::Connection, token_hash: &str) -> Result<Devi
         .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let (device, enumerator) = row.ok_or_else(ApiError::unauthorized)?;
-    let device_id = DeviceId::parse(&device).map_err(ApiError::internal)?;
-    let enumerator_id = EnumeratorId::parse(&enumerator).map_err(ApiError::internal)?;
+    device_auth(conn, &device, &enumerator)
+}
+
+/// A device by its id, revoked or not, with its token's hash: the key its bundles are sealed
+/// with. A bundle of a phone revoked since (lost, broken) is still its enumerator's work.
+pub fn device_by_id(
+    conn: &rusqlite::Connection,
+    device_id: DeviceId,
+) -> Result<Option<(DeviceAuth, String)>, ApiError> {
+    let row: Option<(String, String, String)> = conn
+        .prepare_cached(
+            "SELECT device_id, enumerator_id, token_hash FROM devices WHERE device_id = ?1",
+        )?
+        .query_row([device_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    row.map(|(device, enumerator, key)| Ok((device_auth(conn, &device, &enumerator)?, key)))
+        .transpose()
+}
+
+fn device_auth(
+    conn: &rusqlite::Connection,
+    device: &str,
+    enumerator: &str,
+) -> Result<DeviceAuth, ApiError> {
+    let device_id = DeviceId::parse(device).map_err(ApiError::internal)?;
+    let enumerator_id = EnumeratorId::parse(enumerator).map_err(ApiError::internal)?;
     let (areas, former_areas) = areas_of(conn, enumerator_id)?;
     Ok(DeviceAuth {
         device_id,

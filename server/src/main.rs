@@ -53,6 +53,13 @@ enum Command {
         #[command(flatten)]
         dir: DataDir,
     },
+    /// Import a phone's bundle (its unsent visits and photos in one file, for phones without
+    /// signal): checked whole, then stored as its pushes would be.
+    ImportBundle {
+        file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+    },
     /// Import a target list: a family file and optionally an individual file (CSV or XLSX).
     ImportTargets {
         /// The family file (P3KE "KEPALA-KELUARGA" layout unless --map says otherwise).
@@ -199,6 +206,43 @@ fn run(command: Command) -> Result<(), String> {
             );
             for (line, reason) in &report.rejected {
                 println!("  line {line}: {reason}");
+            }
+            Ok(())
+        }
+        Command::ImportBundle { file, dir } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let attachments = verivali_server::attachments::Attachments::new(&dir.data_dir);
+            let report =
+                verivali_server::bundles::open(&db, &bytes).and_then(|(device, bundle)| {
+                    verivali_server::bundles::import(&db, &attachments, &device, bundle, "admin")
+                });
+            db.close();
+            let report = report.map_err(|e| {
+                format!(
+                    "{}: {} / {}",
+                    e.body.code, e.body.message_id, e.body.message_en
+                )
+            })?;
+            println!(
+                "device {}: {} visits: {} stored, {} already here, {} rejected; {} photos",
+                report.device_id,
+                report.visits,
+                report.accepted,
+                report.duplicates,
+                report.rejected.len(),
+                report.photos
+            );
+            for r in &report.rejected {
+                for issue in &r.issues {
+                    println!(
+                        "  REJECTED  seq {}  {}  {}: {}",
+                        r.device_seq.unwrap_or_default(),
+                        issue.code,
+                        issue.field,
+                        issue.message_id
+                    );
+                }
             }
             Ok(())
         }

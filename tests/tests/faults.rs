@@ -10,7 +10,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -18,10 +18,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
-use verivali_core::model::Sha256;
 use verivali_core::store::{OutboxState, Store};
-use verivali_e2e::{Proxy, ServerProcess, copy_dir, seed};
-use verivali_server::db::{Db, DbError};
+use verivali_e2e::{Proxy, ServerProcess, copy_dir, held, seed};
 
 const PHONES: usize = 20;
 const VISITS: u64 = 500;
@@ -76,59 +74,6 @@ fn phones_sent_everything(phones: &Path) -> (BTreeSet<String>, BTreeSet<String>)
     assert_eq!(visits.len() as u64, PHONES as u64 * VISITS);
     assert_eq!(photos.len(), PHONES * PHOTOS_PER_PHONE);
     (visits, photos)
-}
-
-/// What a stopped server holds: its visits (id → content hash), each household's state hash
-/// and status, and the photos in its attachment store.
-struct Held {
-    visits: BTreeMap<String, String>,
-    distinct_contents: usize,
-    states: BTreeMap<String, (String, String)>,
-    photos: BTreeSet<String>,
-}
-
-fn held(data_dir: &Path) -> Held {
-    let db = Db::open(data_dir).unwrap();
-    let (visits, distinct_contents, states) = db
-        .read_blocking(|c| {
-            let visits = c
-                .prepare("SELECT visit_id, content_hash FROM visits")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<BTreeMap<String, String>, _>>()?;
-            let distinct: usize =
-                c.query_row("SELECT count(DISTINCT content_hash) FROM visits", [], |r| {
-                    r.get(0)
-                })?;
-            let states = c
-                .prepare("SELECT household_id, state_hash, status FROM households")?
-                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-                .collect::<Result<BTreeMap<String, (String, String)>, _>>()?;
-            Ok::<_, DbError>((visits, distinct, states))
-        })
-        .unwrap();
-    db.close();
-    // Complete photos are filed under the first two letters of their hash; `partial/` holds
-    // uploads under way, which a finished sync leaves none of.
-    let mut photos = BTreeSet::new();
-    for shelf in std::fs::read_dir(data_dir.join("attachments")).unwrap() {
-        let shelf = shelf.unwrap();
-        if shelf.file_name() == "partial" {
-            continue;
-        }
-        for photo in std::fs::read_dir(shelf.path()).unwrap() {
-            let photo = photo.unwrap();
-            let name = photo.file_name().to_string_lossy().into_owned();
-            let bytes = std::fs::read(photo.path()).unwrap();
-            assert_eq!(Sha256::of(&bytes).as_str(), name, "a photo not whole");
-            photos.insert(name);
-        }
-    }
-    Held {
-        visits,
-        distinct_contents,
-        states,
-        photos,
-    }
 }
 
 #[test]

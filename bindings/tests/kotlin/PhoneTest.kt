@@ -119,6 +119,12 @@ fun run(server: DemoServer) {
     }
     check(result.finished) { result.issues.toString() }
 
+    // The same visit in a bundle file for a phone without signal; the outbox still waits.
+    val bundle = java.io.File(phoneDir, "hp-budi.bundle")
+    val written = phone.exportBundle(bundle.path)
+    check(written.visits == 1UL && bundle.length().toULong() == written.bytes) { written.toString() }
+    check(phone.pendingCount() == 1UL) { "the bundle emptied the outbox" }
+
     val report = phone.sync(Recorder())
     check(report.accepted == 1UL && report.rejected.isEmpty()) { report.toString() }
     check(phone.pendingCount() == 0UL) { "outbox not empty" }

@@ -155,6 +155,13 @@ class PhoneAgainstServer(unittest.TestCase):
         self.assertTrue(phone.finish_visit(nobody).finished)
         self.assertEqual(phone.pending_count(), 2)
 
+        # No signal for days: the two visits go into a bundle file; the outbox still waits.
+        bundle_path = os.path.join(self.phone_dir, "hp-ani.bundle")
+        written = phone.export_bundle(bundle_path)
+        self.assertEqual((written.visits, written.photos), (2, 0))
+        self.assertEqual(os.path.getsize(bundle_path), written.bytes)
+        self.assertEqual(phone.pending_count(), 2)
+
         progress = Progress()
         report = phone.sync(progress)
         self.assertEqual((report.accepted, report.duplicates, report.rejected), (2, 0, []))

@@ -1,6 +1,7 @@
 //! The HTTP API, one router per resource, merged under `/api/v1`.
 
 mod attachments;
+mod bundles;
 mod devices;
 mod health;
 mod openapi;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1",
             Router::new()
                 .merge(attachments::router())
+                .merge(bundles::router())
                 .merge(devices::router())
                 .merge(openapi::router())
                 .merge(sync::router())

@@ -85,6 +85,14 @@ pub fn document() -> Value {
                 "head": {"summary": "200 if held complete, else 404 with Upload-Offset", "security": device,
                     "responses": {"200": {"description": "Held"}, "404": {"description": "Not held (Upload-Offset: bytes held)"}}}
             },
+            "/bundles": {"post": {
+                "summary": "Import a phone's bundle (its unsent visits and photos, sealed); an altered bundle stores nothing",
+                "security": supervisor,
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"200": {"description": "Imported: visits stored, already held, rejected one by one; photos",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}},
+                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                              "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
             "/households": {"get": {
                 "summary": "Households of a region", "security": supervisor,
                 "parameters": [region_param(),
