@@ -33,7 +33,14 @@ fi
 mkdir -p "$out/kotlin"
 cargo run --locked -q -p verivali-ffi --bin uniffi-bindgen -- \
     generate --library "$lib" --language kotlin --no-format --out-dir "$out/kotlin" >/dev/null
+# One compilation (kotlinc is slow to start): the bindings, their test, and the Android demo's
+# plain-Kotlin logic with its JVM harness.
 "$kotlinc" -nowarn -cp "$jna" -d "$out/kotlin/test.jar" \
-    "$out/kotlin/id/verivali/core/verivali_ffi.kt" bindings/tests/kotlin/PhoneTest.kt
+    "$out/kotlin/id/verivali/core/verivali_ffi.kt" bindings/tests/kotlin/*.kt \
+    android-demo/shared/src/main/kotlin/id/verivali/demo/*.kt android-demo/harness/src/main/kotlin/*.kt
 stdlib="$(dirname "$kotlinc")/../lib/kotlin-stdlib.jar"
-java -Djna.library.path="$(dirname "$lib")" -cp "$out/kotlin/test.jar:$jna:$stdlib" PhoneTestKt
+jvm=(java -Djna.library.path="$(dirname "$lib")" -cp "$out/kotlin/test.jar:$jna:$stdlib")
+"${jvm[@]}" PhoneTestKt
+
+echo "== Android demo logic on the JVM (android-demo/shared, android-demo/harness)"
+"${jvm[@]}" HarnessKt "$VERIVALI_SERVER_BIN"

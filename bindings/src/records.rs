@@ -336,9 +336,12 @@ pub fn choices(path: String) -> Vec<Choice> {
         "housing.wall" => all::<WallMaterial>(),
         "housing.roof" => all::<RoofMaterial>(),
         "housing.lighting" => all::<Lighting>(),
+        "housing.power_rating" => all::<PowerRating>(),
         "housing.cooking_fuel" => all::<CookingFuel>(),
         "housing.drinking_water" => all::<DrinkingWater>(),
         "housing.sanitation" => all::<Sanitation>(),
+        "welfare.assets" => all::<Asset>(),
+        "welfare.programs_received" => all::<ProgramReceived>(),
         _ => Vec::new(),
     }
 }

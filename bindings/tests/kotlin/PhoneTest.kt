@@ -1,53 +1,12 @@
 // The generated Kotlin bindings on the desktop JVM (JNA), against a real server process: enroll,
 // pull, record visits (one with validation errors, which come back as data), sync, and check the
-// merged state on the server. Run by scripts/test-bindings.sh with the server binary's path.
+// merged state on the server. Run by scripts/test-bindings.sh with the server binary's path;
+// DemoServer.kt starts the server.
 
 import id.verivali.core.*
 import java.io.File
-import java.net.HttpURLConnection
-import java.net.URI
 import java.nio.file.Files
 import kotlin.system.exitProcess
-
-fun check(condition: Boolean, message: () -> String) {
-    if (!condition) throw AssertionError(message())
-}
-
-class DemoServer(binary: String) {
-    private val dataDir: File = Files.createTempDirectory("verivali-kt-server-").toFile()
-    private val process: Process = ProcessBuilder(binary, "demo", "--bind", "127.0.0.1:0", "--data-dir", dataDir.path)
-        .redirectError(ProcessBuilder.Redirect.DISCARD)
-        .start()
-    val url: String
-    val codes: List<String>
-    private val supervisorToken: String
-
-    init {
-        val lines = mutableListOf<String>()
-        val reader = process.inputStream.bufferedReader()
-        while (true) {
-            val line = reader.readLine() ?: error("the demo server stopped: $lines")
-            lines += line
-            if (line.contains("listening on")) break
-        }
-        val text = lines.joinToString("\n")
-        url = Regex("listening on (http://\\S+)").find(text)!!.groupValues[1]
-        codes = Regex("^  (\\S+)  .+, area (\\S+)$", RegexOption.MULTILINE).findAll(text).map { it.groupValues[1] }.toList()
-        supervisorToken = Regex("\\(API token\\): (\\S+)").find(text)!!.groupValues[1]
-    }
-
-    /** The household as the supervisor API answers it (JSON text). */
-    fun household(id: String): String {
-        val connection = URI("$url/api/v1/households/$id").toURL().openConnection() as HttpURLConnection
-        connection.setRequestProperty("Authorization", "Bearer $supervisorToken")
-        return connection.inputStream.bufferedReader().readText()
-    }
-
-    fun stop() {
-        process.destroyForcibly().waitFor()
-        dataDir.deleteRecursively()
-    }
-}
 
 class Recorder : SyncProgress {
     val seen = mutableListOf<Triple<SyncPhase, ULong, ULong>>()

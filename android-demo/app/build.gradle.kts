@@ -1,0 +1,36 @@
+plugins {
+    id("com.android.application")
+    id("org.jetbrains.kotlin.android")
+}
+
+android {
+    namespace = "id.verivali.demo.app"
+    compileSdk = 35
+
+    defaultConfig {
+        applicationId = "id.verivali.demo"
+        // Android 7: the cheap phones enumerators carry.
+        minSdk = 24
+        targetSdk = 35
+        versionCode = 1
+        versionName = "0.1.0"
+        ndk {
+            // What cargo-ndk builds into src/main/jniLibs (README.md).
+            abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")
+        }
+    }
+
+    compileOptions {
+        sourceCompatibility = JavaVersion.VERSION_17
+        targetCompatibility = JavaVersion.VERSION_17
+    }
+}
+
+kotlin {
+    jvmToolchain(17)
+}
+
+dependencies {
+    implementation(project(":shared"))
+    implementation("net.java.dev.jna:jna:5.15.0@aar")
+}
