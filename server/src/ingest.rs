@@ -135,15 +135,49 @@ pub fn store(
     };
     let mut results = Vec::with_capacity(slots.len());
     for slot in slots {
-        results.push(match slot {
+        let result = match slot {
             Slot::Answered(result) => result,
             Slot::Pending { item, content_hash } => ingest_item(&mut batch, *item, content_hash)?,
-        });
+        };
+        if result.status == PushStatus::Rejected {
+            record_rejection(tx, device, &result, received_at)?;
+        }
+        results.push(result);
     }
     for id in std::mem::take(&mut batch.touched) {
         households::remerge(tx, id, received_at)?;
     }
     Ok(PushResponse { results })
+}
+
+/// Remembers a rejected number of the pushing device, so that completeness does not count it
+/// missing. The latest rejection of a number wins (a phone may push it again before it hears).
+fn record_rejection(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    result: &PushResult,
+    at: Timestamp,
+) -> Result<(), DbError> {
+    let Some(seq) = result
+        .device_seq
+        .filter(|&s| s > 0)
+        .and_then(|s| i64::try_from(s).ok())
+    else {
+        return Ok(());
+    };
+    let codes: Vec<&str> = result.issues.iter().map(|i| i.code.as_str()).collect();
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO rejected_seqs (device_id, device_seq, visit_id, codes, rejected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        device.device_id.to_string(),
+        seq,
+        result.visit_id.map(|v| v.to_string()),
+        codes.join(","),
+        at.unix_millis()
+    ])?;
+    Ok(())
 }
 
 /// What the items of one push share.

@@ -120,6 +120,10 @@ pub struct DeviceCompleteness {
     pub missing_count: u64,
     /// The first missing numbers (at most 100).
     pub missing: Vec<u64>,
+    /// Numbers the server rejected (the phone reopened each visit as a draft, which gets a new
+    /// number): accounted for, not missing. The first 100.
+    pub rejected: Vec<u64>,
+    pub rejected_count: u64,
 }
 
 /// Completeness of every device whose enumerator works inside `region`.
@@ -137,6 +141,12 @@ pub fn completeness(
     let mut seqs = conn.prepare_cached(
         "SELECT DISTINCT device_seq FROM visits WHERE device_id = ?1 ORDER BY device_seq",
     )?;
+    // Rejected numbers that never arrived after all.
+    let mut rejected_seqs = conn.prepare_cached(
+        "SELECT device_seq FROM rejected_seqs r WHERE device_id = ?1 AND NOT EXISTS
+         (SELECT 1 FROM visits v WHERE v.device_id = r.device_id AND v.device_seq = r.device_seq)
+         ORDER BY device_seq",
+    )?;
     let found: Vec<(String, String, String, String, bool)> = devices
         .query_map([&from, &to], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
@@ -147,16 +157,18 @@ pub fn completeness(
         let numbers: Vec<u64> = seqs
             .query_map([&device_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        let rejected: Vec<u64> = rejected_seqs
+            .query_map([&device_id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
         let highest = numbers.last().copied().unwrap_or(0);
-        let mut missing = Vec::new();
-        let mut expected = 1;
-        for n in &numbers {
-            while expected < *n && missing.len() < 100 {
-                missing.push(expected);
-                expected += 1;
-            }
-            expected = n.saturating_add(1);
-        }
+        // Below the highest received: neither received nor rejected.
+        let accounted: std::collections::BTreeSet<u64> =
+            numbers.iter().chain(&rejected).copied().collect();
+        let rejected_below = rejected.iter().filter(|&&n| n < highest).count() as u64;
+        let missing: Vec<u64> = (1..highest)
+            .filter(|n| !accounted.contains(n))
+            .take(100)
+            .collect();
         report.push(DeviceCompleteness {
             device_id,
             device_name,
@@ -165,8 +177,10 @@ pub fn completeness(
             revoked,
             received: numbers.len() as u64,
             highest_seq: highest,
-            missing_count: highest.saturating_sub(numbers.len() as u64),
+            missing_count: highest.saturating_sub(numbers.len() as u64 + rejected_below),
             missing,
+            rejected_count: rejected.len() as u64,
+            rejected: rejected.into_iter().take(100).collect(),
         });
     }
     Ok(report)

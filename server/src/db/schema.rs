@@ -157,6 +157,18 @@ BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
 END;
 
+-- Numbers of a device's visits that were rejected: the phone reopened each as a draft, which gets a
+-- new number when finished again, so the old number never arrives. Completeness shows them apart
+-- from the numbers that are missing.
+CREATE TABLE rejected_seqs (
+    device_id TEXT NOT NULL,
+    device_seq INTEGER NOT NULL,
+    visit_id TEXT,
+    codes TEXT NOT NULL,
+    rejected_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, device_seq)
+) WITHOUT ROWID;
+
 CREATE TABLE duplicates (
     household_a TEXT NOT NULL,
     household_b TEXT NOT NULL,

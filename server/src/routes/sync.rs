@@ -42,7 +42,12 @@ async fn push(
             Ok::<_, ApiError>(slots)
         })
         .await?;
-    let response = if slots.iter().all(|s| matches!(s, ingest::Slot::Answered(_))) {
+    // A retried push (every item already here) is answered without the writer; a rejection goes
+    // through it, to be remembered for completeness.
+    let nothing_to_write = slots.iter().all(|s| {
+        matches!(s, ingest::Slot::Answered(r) if r.status != verivali_core::protocol::PushStatus::Rejected)
+    });
+    let response = if nothing_to_write {
         PushResponse {
             results: slots
                 .into_iter()

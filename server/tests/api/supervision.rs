@@ -150,21 +150,34 @@ async fn a_revisit_request_reaches_every_phone_of_the_area() {
 async fn completeness_shows_the_visits_that_never_arrived() {
     let app = TestApp::spawn().await;
     let mut phone = app.phone(&[VILLAGE_A]).await;
-    let items: Vec<_> = (0..6).map(|i| phone.visit(i, 40)).collect();
-    // Numbers 3 and 4 never arrive.
+    let mut items: Vec<_> = (0..6).map(|i| phone.visit(i, 40)).collect();
+    // Number 2 is rejected (the phone reopens it as a draft, which gets a new number); numbers 3
+    // and 4 never arrive.
+    items[1].visit.finished_at = None;
     let sent = [
         items[0].clone(),
         items[1].clone(),
         items[4].clone(),
         items[5].clone(),
     ];
-    assert!(
-        app.push(&phone, &sent)
-            .await
-            .results
-            .iter()
-            .all(|r| r.status == PushStatus::Accepted)
+    let statuses: Vec<PushStatus> = app
+        .push(&phone, &sent)
+        .await
+        .results
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            PushStatus::Accepted,
+            PushStatus::Rejected,
+            PushStatus::Accepted,
+            PushStatus::Accepted
+        ]
     );
+    // Sent again, as a phone does before it hears: still one rejection, found by the retry path.
+    app.push(&phone, &sent[1..2]).await;
     let supervisor = app.supervisor(VILLAGE_A).await;
     let report: Value = app
         .get_as(&supervisor, "/api/v1/reports/completeness")
@@ -179,8 +192,11 @@ async fn completeness_shows_the_visits_that_never_arrived() {
         .find(|d| d["device_id"] == phone.device_id.to_string())
         .unwrap();
     assert_eq!(device["highest_seq"], 6);
-    assert_eq!(device["received"], 4);
+    assert_eq!(device["received"], 3);
     assert_eq!(device["missing"], json!([3, 4]));
+    assert_eq!(device["missing_count"], 2);
+    assert_eq!(device["rejected"], json!([2]));
+    assert_eq!(device["rejected_count"], 1);
 }
 
 #[tokio::test]
