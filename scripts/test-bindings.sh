@@ -43,4 +43,4 @@ jvm=(java -Djna.library.path="$(dirname "$lib")" -cp "$out/kotlin/test.jar:$jna:
 "${jvm[@]}" PhoneTestKt
 
 echo "== Android demo logic on the JVM (android-demo/shared, android-demo/harness)"
-"${jvm[@]}" HarnessKt "$VERIVALI_SERVER_BIN"
+"${jvm[@]}" HarnessKt

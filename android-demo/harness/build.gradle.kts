@@ -1,6 +1,6 @@
 // The shared logic against a real server on the desktop JVM. scripts/test-bindings.sh compiles
 // the same sources with kotlinc; this module is for running it from Gradle:
-//   VERIVALI_SERVER_BIN=../target/debug/verivali-server ./gradlew :harness:run --args=$VERIVALI_SERVER_BIN
+//   VERIVALI_SERVER_BIN=$PWD/../target/debug/verivali-server gradle :harness:run
 plugins {
     id("org.jetbrains.kotlin.jvm")
     application

@@ -6,6 +6,7 @@ import java.io.File
 import java.net.HttpURLConnection
 import java.net.URI
 import java.nio.file.Files
+import kotlin.system.exitProcess
 
 fun check(condition: Boolean, message: () -> String) {
     if (!condition) throw AssertionError(message())
@@ -56,5 +57,22 @@ class DemoServer(binary: String) {
     fun stop() {
         process.destroyForcibly().waitFor()
         dataDir.deleteRecursively()
+    }
+}
+
+/**
+ * Runs `checks` against a fresh demo server (the binary `VERIVALI_SERVER_BIN` names) and stops
+ * it; a failed check prints its trace and exits 1.
+ */
+fun withDemoServer(title: String, checks: (DemoServer) -> Unit) {
+    val server = DemoServer(System.getenv("VERIVALI_SERVER_BIN") ?: error("VERIVALI_SERVER_BIN is not set"))
+    try {
+        checks(server)
+        println("$title: all checks passed")
+    } catch (e: Throwable) {
+        e.printStackTrace()
+        exitProcess(1)
+    } finally {
+        server.stop()
     }
 }

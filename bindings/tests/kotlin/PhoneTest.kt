@@ -6,7 +6,6 @@
 import id.verivali.core.*
 import java.io.File
 import java.nio.file.Files
-import kotlin.system.exitProcess
 
 class Recorder : SyncProgress {
     val seen = mutableListOf<Triple<SyncPhase, ULong, ULong>>()
@@ -79,7 +78,7 @@ fun run(server: DemoServer) {
     check(result.finished) { result.issues.toString() }
 
     // The same visit in a bundle file for a phone without signal; the outbox still waits.
-    val bundle = java.io.File(phoneDir, "hp-budi.bundle")
+    val bundle = File(phoneDir, "hp-budi.bundle")
     val written = phone.exportBundle(bundle.path)
     check(written.visits == 1UL && bundle.length().toULong() == written.bytes) { written.toString() }
     check(phone.pendingCount() == 1UL) { "the bundle emptied the outbox" }
@@ -95,15 +94,4 @@ fun run(server: DemoServer) {
     phoneDir.deleteRecursively()
 }
 
-fun main() {
-    val server = DemoServer(System.getenv("VERIVALI_SERVER_BIN") ?: error("VERIVALI_SERVER_BIN is not set"))
-    try {
-        run(server)
-        println("Kotlin bindings: all checks passed")
-    } catch (e: Throwable) {
-        e.printStackTrace()
-        exitProcess(1)
-    } finally {
-        server.stop()
-    }
-}
+fun main() = withDemoServer("Kotlin bindings", ::run)

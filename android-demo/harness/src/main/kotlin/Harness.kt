@@ -16,7 +16,6 @@ import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
-import kotlin.system.exitProcess
 
 /** The answers an enumerator gives at a found household, as typed or picked on the form. */
 val typed = listOf(
@@ -110,15 +109,5 @@ fun runDemoApp(server: DemoServer) {
     dir.deleteRecursively()
 }
 
-fun main(args: Array<String>) {
-    val server = DemoServer(args.firstOrNull() ?: error("usage: HarnessKt SERVER_BINARY"))
-    try {
-        runDemoApp(server)
-        println("Android demo logic on the JVM: all checks passed")
-    } catch (e: Throwable) {
-        e.printStackTrace()
-        exitProcess(1)
-    } finally {
-        server.stop()
-    }
-}
+// Takes `args` only to differ from PhoneTest.kt's `main()`: the two are compiled together.
+fun main(@Suppress("UNUSED_PARAMETER") args: Array<String>) = withDemoServer("Android demo logic on the JVM", ::runDemoApp)
