@@ -6,7 +6,8 @@
 //! the same decode / answer / store path as a push (validated, deduplicated, merged), then:
 //! - the progress report for the kabupaten and for one kecamatan at 500,000 visits (budget
 //!   < 500 ms);
-//! - the server's resident memory at 500,000 and at 1,000,000 visits (budget < 300 MB).
+//! - the server's resident memory at 500,000 and at 1,000,000 visits (budget < 300 MB);
+//! - exporting the kabupaten as CSV, XLSX and GeoJSON (no budget; a district office waits for it).
 
 #![allow(clippy::unwrap_used)]
 
@@ -18,7 +19,7 @@ use verivali_core::protocol::{Area, PushItem, PushRequest, PushStatus};
 use verivali_core::sample;
 use verivali_server::auth::DeviceAuth;
 use verivali_server::db::{Db, DbError};
-use verivali_server::{households, ingest, reports};
+use verivali_server::{exports, households, ingest, reports};
 
 /// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
 #[global_allocator]
@@ -184,6 +185,25 @@ fn main() {
                     assert!(progress.total.visited > 0);
                 }
                 report(label, samples);
+            }
+            // The exports a district office downloads: the whole kabupaten, once each.
+            for format in [
+                exports::Format::Csv,
+                exports::Format::Xlsx,
+                exports::Format::GeoJson,
+            ] {
+                let t = Instant::now();
+                let rows = db
+                    .read_blocking(|c| exports::rows(c, &regency, None, false))
+                    .unwrap();
+                let bytes = exports::write(format, &rows).unwrap();
+                println!(
+                    "export of the kabupaten as {}: {} households in {:.2} s, {:.1} MiB",
+                    format.extension(),
+                    rows.len(),
+                    t.elapsed().as_secs_f64(),
+                    bytes.len() as f64 / 1048576.0
+                );
             }
         }
     }

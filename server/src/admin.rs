@@ -272,6 +272,25 @@ pub fn add_supervisor(
     Ok((id, token))
 }
 
+/// Allows a supervisor whole NIK and KK numbers in exports (a data officer who reports the list
+/// upward). `false` if no such supervisor.
+pub fn allow_nik(db: &Db, supervisor: UserId) -> Result<bool, AdminError> {
+    db.write_blocking(move |tx| {
+        let n = tx.execute(
+            "UPDATE supervisors SET sees_nik = 1 WHERE user_id = ?1",
+            [supervisor.to_string()],
+        )?;
+        crate::audit::record(
+            tx,
+            "admin",
+            "supervisor:allow-nik",
+            Some(&supervisor.to_string()),
+            None,
+        )?;
+        Ok::<_, AdminError>(n == 1)
+    })
+}
+
 /// Revokes a device: its token stops working at once. `false` if no such active device.
 pub fn revoke_device(db: &Db, device: DeviceId) -> Result<bool, AdminError> {
     db.write_blocking(move |tx| {

@@ -85,6 +85,8 @@ pub struct SupervisorAuth {
     pub user_id: UserId,
     pub name: String,
     pub scope: RegionCode,
+    /// May receive whole NIK and KK numbers in exports.
+    pub sees_nik: bool,
 }
 
 impl SupervisorAuth {
@@ -106,17 +108,21 @@ impl FromRequestParts<AppState> for SupervisorAuth {
         state
             .db
             .read(move |conn| {
-                let row: Option<(String, String, String)> = conn
+                let row: Option<(String, String, String, bool)> = conn
                     .prepare_cached(
-                        "SELECT user_id, name, region FROM supervisors WHERE token_hash = ?1 AND revoked_at IS NULL",
+                        "SELECT user_id, name, region, sees_nik FROM supervisors
+                         WHERE token_hash = ?1 AND revoked_at IS NULL",
                     )?
-                    .query_row([&token_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .query_row([&token_hash], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })
                     .optional()?;
-                let (user, name, region) = row.ok_or_else(ApiError::unauthorized)?;
+                let (user, name, region, sees_nik) = row.ok_or_else(ApiError::unauthorized)?;
                 Ok(SupervisorAuth {
                     user_id: UserId::parse(&user).map_err(ApiError::internal)?,
                     name,
                     scope: RegionCode::parse(&region).map_err(ApiError::internal)?,
+                    sees_nik,
                 })
             })
             .await

@@ -15,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod exports;
 pub mod households;
 pub mod import;
 pub mod ingest;

@@ -108,6 +108,9 @@ enum SupervisorCommand {
         /// A province, regency, district or village code, e.g. 16.04 for a kabupaten.
         #[arg(long)]
         region: String,
+        /// A data officer who may export whole NIK and KK numbers (others get them masked).
+        #[arg(long)]
+        sees_nik: bool,
         #[command(flatten)]
         dir: DataDir,
     },
@@ -370,10 +373,18 @@ fn run(command: Command) -> Result<(), String> {
             println!("{code}");
             Ok(())
         }
-        Command::Supervisor(SupervisorCommand::Add { name, region, dir }) => {
+        Command::Supervisor(SupervisorCommand::Add {
+            name,
+            region,
+            sees_nik,
+            dir,
+        }) => {
             let region = verivali_core::model::RegionCode::parse(&region).map_err(|e| text(&e))?;
             let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
             let (id, token) = admin::add_supervisor(&db, &name, region).map_err(|e| text(&e))?;
+            if sees_nik {
+                admin::allow_nik(&db, id).map_err(|e| text(&e))?;
+            }
             db.close();
             println!("supervisor {id}\ntoken (shown once): {token}");
             Ok(())

@@ -135,6 +135,9 @@ CREATE TABLE supervisors (
     -- Sees and decides on this region and everything inside it.
     region TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
+    -- A role allowed whole NIK and KK numbers in exports (a data officer reporting upward);
+    -- everyone else gets them masked.
+    sees_nik INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
 );

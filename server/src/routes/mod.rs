@@ -3,6 +3,7 @@
 mod attachments;
 mod bundles;
 mod devices;
+mod exports;
 mod health;
 mod openapi;
 mod supervision;
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
                 .merge(attachments::router())
                 .merge(bundles::router())
                 .merge(devices::router())
+                .merge(exports::router())
                 .merge(openapi::router())
                 .merge(sync::router())
                 .merge(supervision::router()),

@@ -93,6 +93,15 @@ pub fn document() -> Value {
                                       "content": {"application/json": {"schema": {"type": "object"}}}},
                               "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                               "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
+            "/exports/households": {"get": {
+                "summary": "A region's households as CSV, XLSX or GeoJSON; NIK and KK masked unless nik=full by a role allowed whole numbers",
+                "security": supervisor,
+                "parameters": [region_param(),
+                    {"name": "status", "in": "query", "required": false, "schema": {"type": "string"}},
+                    {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "xlsx", "geojson"]}},
+                    {"name": "nik", "in": "query", "required": false, "schema": {"type": "string", "enum": ["masked", "full"]}}],
+                "responses": {"200": {"description": "The file (Content-Disposition: attachment)"},
+                              "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/households": {"get": {
                 "summary": "Households of a region", "security": supervisor,
                 "parameters": [region_param(),

@@ -39,7 +39,10 @@ struct RegionQuery {
 }
 
 /// The region asked for, checked against the scope.
-fn region_in_scope(who: &SupervisorAuth, asked: Option<&str>) -> Result<RegionCode, ApiError> {
+pub(super) fn region_in_scope(
+    who: &SupervisorAuth,
+    asked: Option<&str>,
+) -> Result<RegionCode, ApiError> {
     let region = match asked {
         None | Some("") => who.scope.clone(),
         Some(code) => {
@@ -48,6 +51,16 @@ fn region_in_scope(who: &SupervisorAuth, asked: Option<&str>) -> Result<RegionCo
     };
     who.check(&region)?;
     Ok(region)
+}
+
+/// A status filter as asked (`?status=VISITED`), none when absent.
+pub(super) fn status_filter(asked: Option<&str>) -> Result<Option<VerificationStatus>, ApiError> {
+    match asked {
+        None | Some("") => Ok(None),
+        Some(s) => VerificationStatus::from_code(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -90,13 +103,7 @@ async fn list_households(
 ) -> Result<Json<HouseholdList>, ApiError> {
     let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
-    let status = match q.status.as_deref() {
-        None | Some("") => None,
-        Some(s) => Some(
-            VerificationStatus::from_code(s)
-                .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER))?,
-        ),
-    };
+    let status = status_filter(q.status.as_deref())?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let after = q.after.unwrap_or_default();
     let list = state

@@ -7,6 +7,7 @@ mod admin;
 mod attachments;
 mod crash;
 mod enroll;
+mod exports;
 mod helpers;
 mod import;
 mod openapi;
