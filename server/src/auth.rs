@@ -9,7 +9,7 @@ use verivali_core::protocol::Area;
 
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::tokens;
+use crate::{sessions, tokens};
 
 /// An enrolled, unrevoked device and the enumerator it belongs to.
 #[derive(Debug, Clone)]
@@ -100,20 +100,24 @@ impl SupervisorAuth {
     }
 }
 
+/// A supervisor calls with a bearer token (the API), or with the session cookie of a browser
+/// signed in with a password (`sessions`).
 impl FromRequestParts<AppState> for SupervisorAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let token_hash = tokens::hash(bearer(parts)?);
+        let (sql, key) = match (bearer(parts), sessions::token_in(&parts.headers)) {
+            (Ok(token), _) => (SUPERVISOR_BY_TOKEN, tokens::hash(token)),
+            (Err(_), Some(cookie)) => (SUPERVISOR_BY_SESSION, tokens::hash(cookie)),
+            (Err(e), None) => return Err(e),
+        };
         state
             .db
             .read(move |conn| {
+                let now = verivali_core::model::Timestamp::now_utc().unix_millis();
                 let row: Option<(String, String, String, bool)> = conn
-                    .prepare_cached(
-                        "SELECT user_id, name, region, sees_nik FROM supervisors
-                         WHERE token_hash = ?1 AND revoked_at IS NULL",
-                    )?
-                    .query_row([&token_hash], |r| {
+                    .prepare_cached(sql)?
+                    .query_row(rusqlite::params![key, now], |r| {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     })
                     .optional()?;
@@ -128,6 +132,13 @@ impl FromRequestParts<AppState> for SupervisorAuth {
             .await
     }
 }
+
+// Both lookups take (key, now); the bearer token has no expiry, so `now` is only checked present.
+const SUPERVISOR_BY_TOKEN: &str = "SELECT user_id, name, region, sees_nik FROM supervisors
+     WHERE token_hash = ?1 AND revoked_at IS NULL AND ?2 IS NOT NULL";
+const SUPERVISOR_BY_SESSION: &str = "SELECT s.user_id, s.name, s.region, s.sees_nik
+     FROM sessions x JOIN supervisors s ON s.user_id = x.user_id
+     WHERE x.token_hash = ?1 AND x.ended_at IS NULL AND x.expires_at > ?2 AND s.revoked_at IS NULL";
 
 /// The bearer token of a request.
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {

@@ -14,7 +14,7 @@ pub struct Config {
     /// Seconds a request may take before it is cut off.
     #[arg(long, env = "VERIVALI_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
-    /// Failed enrollment attempts allowed per client address per minute.
+    /// Failed enrollment attempts, and failed sign-ins, allowed per client address per minute.
     #[arg(
         long,
         env = "VERIVALI_ENROLL_ATTEMPTS_PER_MINUTE",

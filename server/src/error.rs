@@ -34,6 +34,7 @@ codes! {
     MALFORMED = "API-01", "Permintaan tidak dapat dibaca.", "The request could not be read.";
     TOO_LARGE = "API-02", "Permintaan terlalu besar.", "The request is too large.";
     UNAUTHORIZED = "AUTH-01", "Perangkat atau pengguna tidak dikenal, atau sudah dicabut.", "Unknown or revoked device or user.";
+    BAD_LOGIN = "AUTH-03", "Nama pengguna atau kata sandi salah.", "Wrong login name or password.";
     FORBIDDEN = "AUTH-02", "Anda tidak berwenang atas data ini.", "You are not allowed to access this data.";
     BAD_ENROLLMENT_CODE = "ENR-01", "Kode pendaftaran tidak berlaku, kedaluwarsa, atau sudah dipakai.", "The enrollment code is invalid, expired or already used.";
     DEVICE_EXISTS = "ENR-02", "Perangkat ini sudah terdaftar.", "This device is already enrolled.";

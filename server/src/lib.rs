@@ -23,6 +23,7 @@ pub mod privacy;
 pub mod reports;
 pub mod review;
 pub mod routes;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 /// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use verivali_core::model::{Code, DeviceId, EnumeratorId};
+use verivali_core::model::{Code, DeviceId, EnumeratorId, UserId};
 use verivali_server::config::Config;
 use verivali_server::db::Db;
 use verivali_server::startup::shutdown_signal;
@@ -111,6 +111,16 @@ enum SupervisorCommand {
         /// A data officer who may export whole NIK and KK numbers (others get them masked).
         #[arg(long)]
         sees_nik: bool,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Let a supervisor sign in from the browser: a login name, and the password read from
+    /// standard input (never a flag, which shell history would keep).
+    SetPassword {
+        #[arg(long)]
+        supervisor: String,
+        #[arg(long)]
+        login: String,
         #[command(flatten)]
         dir: DataDir,
     },
@@ -387,6 +397,27 @@ fn run(command: Command) -> Result<(), String> {
             }
             db.close();
             println!("supervisor {id}\ntoken (shown once): {token}");
+            Ok(())
+        }
+        Command::Supervisor(SupervisorCommand::SetPassword {
+            supervisor,
+            login,
+            dir,
+        }) => {
+            let supervisor = UserId::parse(&supervisor).map_err(|e| text(&e))?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| text(&e))?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
+            let result = verivali_server::sessions::set_password(&db, supervisor, &login, password);
+            db.close();
+            result.map_err(|e| text(&e))?;
+            println!(
+                "supervisor {supervisor} signs in as {}",
+                login.trim().to_lowercase()
+            );
             Ok(())
         }
         Command::Device(DeviceCommand::Revoke { device_id, dir }) => {

@@ -39,6 +39,10 @@ impl Application {
                 config.enroll_attempts_per_minute,
                 Duration::from_secs(60),
             )),
+            login_limiter: Arc::new(RateLimiter::new(
+                config.enroll_attempts_per_minute,
+                Duration::from_secs(60),
+            )),
             config: Arc::new(config),
         };
         Ok(Self {

@@ -13,6 +13,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub enroll_limiter: Arc<RateLimiter>,
+    pub login_limiter: Arc<RateLimiter>,
 }
 
 /// Counts failed attempts per client address in a fixed window: enrollment codes are short, so

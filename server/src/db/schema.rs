@@ -138,9 +138,21 @@ CREATE TABLE supervisors (
     -- A role allowed whole NIK and KK numbers in exports (a data officer reporting upward);
     -- everyone else gets them masked.
     sees_nik INTEGER NOT NULL DEFAULT 0,
+    -- Signing in from the browser: a login name and an argon2 hash (PHC string), once set.
+    login TEXT UNIQUE,
+    password_hash TEXT,
     created_at INTEGER NOT NULL,
     revoked_at INTEGER
 );
+
+-- Supervisors signed in from the browser: the cookie's token, stored only as its sha256.
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES supervisors (user_id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    ended_at INTEGER
+) WITHOUT ROWID;
 
 -- Every review, export and admin action (UU 27/2022 processing record). Append-only.
 CREATE TABLE audit_log (

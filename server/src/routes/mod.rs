@@ -6,6 +6,7 @@ mod devices;
 mod exports;
 mod health;
 mod openapi;
+mod session;
 mod supervision;
 mod sync;
 
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
                 .merge(devices::router())
                 .merge(exports::router())
                 .merge(openapi::router())
+                .merge(session::router())
                 .merge(sync::router())
                 .merge(supervision::router()),
         )

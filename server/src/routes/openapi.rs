@@ -102,6 +102,15 @@ pub fn document() -> Value {
                     {"name": "nik", "in": "query", "required": false, "schema": {"type": "string", "enum": ["masked", "full"]}}],
                 "responses": {"200": {"description": "The file (Content-Disposition: attachment)"},
                               "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+            "/session": {
+                "post": {"summary": "Sign in from the browser: login name and password → session cookie (HttpOnly, Secure, SameSite=Strict)",
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                        "required": ["login", "password"], "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
+                    "responses": {"200": {"description": "Signed in; Set-Cookie carries the session"},
+                                  "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}},
+                "delete": {"summary": "Sign out: the session cookie stops working",
+                    "responses": {"204": {"description": "Signed out"}}}
+            },
             "/households": {"get": {
                 "summary": "Households of a region", "security": supervisor,
                 "parameters": [region_param(),

@@ -11,5 +11,6 @@ mod exports;
 mod helpers;
 mod import;
 mod openapi;
+mod session;
 mod supervision;
 mod sync;

@@ -1,0 +1,103 @@
+//! Signing in from the browser: `POST /api/v1/session` with a login name and password sets the
+//! session cookie; `DELETE /api/v1/session` ends it. Failed sign-ins are rate-limited per address.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{self, ApiError};
+use crate::sessions;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/session", post(sign_in).delete(sign_out))
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    login: String,
+    password: String,
+}
+
+/// The password never reaches a log, even in a debug print.
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct SignedIn {
+    user_id: String,
+    name: String,
+    region: String,
+    expires_in_secs: i64,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Result<Json<SignIn>, JsonRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    if state.login_limiter.blocked(peer.ip()) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            error::TOO_MANY_ATTEMPTS,
+        ));
+    }
+    let Json(request) = body?;
+    // argon2 is slow on purpose: a reader thread, not the async runtime.
+    let user = state
+        .db
+        .read(move |conn| sessions::check_password(conn, &request.login, &request.password))
+        .await?;
+    let Some(user) = user else {
+        state.login_limiter.record_failure(peer.ip());
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
+    };
+    let (token, name, region) = state
+        .db
+        .write(move |tx| {
+            let token = sessions::start(tx, user).map_err(ApiError::internal)?;
+            let (name, region): (String, String) = tx.query_row(
+                "SELECT name, region FROM supervisors WHERE user_id = ?1",
+                [user.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            Ok::<_, ApiError>((token, name, region))
+        })
+        .await?;
+    Ok((
+        [(header::SET_COOKIE, sessions::cookie(&token))],
+        Json(SignedIn {
+            user_id: user.to_string(),
+            name,
+            region,
+            expires_in_secs: sessions::SESSION_HOURS * 3600,
+        }),
+    ))
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(token) = sessions::token_in(&headers).map(str::to_owned) {
+        state
+            .db
+            .write(move |tx| sessions::end(tx, &token).map_err(ApiError::from))
+            .await?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, sessions::removed_cookie())],
+    ))
+}

@@ -1,0 +1,227 @@
+//! Supervisors in the browser (DESIGN §9): a login name and a password, stored as an argon2 hash,
+//! and a session cookie. The cookie holds a random token the server keeps only as its sha256; it is
+//! `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page can send it, which is
+//! the defence against cross-site requests) and `Secure`. The API keeps its bearer tokens.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use rusqlite::{OptionalExtension, Transaction, params};
+use verivali_core::model::{Timestamp, UserId};
+
+use crate::db::{Db, DbError};
+use crate::tokens;
+
+pub const COOKIE: &str = "verivali_session";
+/// A working day in the office, and a bit.
+pub const SESSION_HOURS: i64 = 12;
+/// Long enough that guessing is hopeless with sign-ins rate-limited; no rules on character kinds.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("a password has at least {MIN_PASSWORD_CHARS} characters")]
+    WeakPassword,
+    #[error("no such supervisor")]
+    UnknownSupervisor,
+    #[error("the login name is taken")]
+    LoginTaken,
+    #[error("random numbers: {0}")]
+    Random(String),
+    #[error("password hash: {0}")]
+    Hash(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for SessionError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(DbError::from(e))
+    }
+}
+
+fn hash_password(password: &str) -> Result<String, SessionError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| SessionError::Random(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| SessionError::Hash(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| SessionError::Hash(e.to_string()))
+}
+
+/// Gives a supervisor a login name and a password (admin CLI). Their sessions end.
+pub fn set_password(
+    db: &Db,
+    supervisor: UserId,
+    login: &str,
+    password: &str,
+) -> Result<(), SessionError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(SessionError::WeakPassword);
+    }
+    let (hash, login) = (hash_password(password)?, login.trim().to_lowercase());
+    db.write_blocking(move |tx| {
+        let taken: Option<String> = tx
+            .query_row(
+                "SELECT user_id FROM supervisors WHERE login = ?1",
+                [&login],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some_and(|id| id != supervisor.to_string()) {
+            return Err(SessionError::LoginTaken);
+        }
+        let n = tx.execute(
+            "UPDATE supervisors SET login = ?2, password_hash = ?3 WHERE user_id = ?1",
+            params![supervisor.to_string(), login, hash],
+        )?;
+        if n == 0 {
+            return Err(SessionError::UnknownSupervisor);
+        }
+        end_all(tx, supervisor)?;
+        crate::audit::record(
+            tx,
+            "admin",
+            "supervisor:set-password",
+            Some(&supervisor.to_string()),
+            None,
+        )?;
+        Ok(())
+    })
+}
+
+/// The supervisor a login name and password belong to, if they match and the supervisor is not
+/// revoked. Blocking: argon2 takes tens of milliseconds on purpose.
+pub fn check_password(
+    conn: &rusqlite::Connection,
+    login: &str,
+    password: &str,
+) -> Result<Option<UserId>, DbError> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT user_id, password_hash FROM supervisors
+             WHERE login = ?1 AND password_hash IS NOT NULL AND revoked_at IS NULL",
+        )?
+        .query_row([login.trim().to_lowercase()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    // An unknown name costs the same time as a wrong password, so that names cannot be probed.
+    let stored = row
+        .as_ref()
+        .map_or(UNKNOWN_LOGIN_HASH, |(_, hash)| hash.as_str());
+    let matches = PasswordHash::new(stored).is_ok_and(|hash| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    });
+    Ok(match row {
+        Some((id, _)) if matches => UserId::parse(&id).ok(),
+        _ => None,
+    })
+}
+
+/// A valid argon2 hash of a password no one knows, checked against for unknown names.
+const UNKNOWN_LOGIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$UCtKwC3a6E8rfT4NNeYkE4e5ThGvJ4NsoF0YqZRYa3c";
+
+/// Starts a session; gives the cookie's token (shown once, stored as a hash).
+pub fn start(tx: &Transaction<'_>, supervisor: UserId) -> Result<String, SessionError> {
+    let token = tokens::new_token().map_err(|e| SessionError::Random(e.to_string()))?;
+    let now = Timestamp::now_utc().unix_millis();
+    tx.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            tokens::hash(&token),
+            supervisor.to_string(),
+            now,
+            now + SESSION_HOURS * 3_600_000
+        ],
+    )?;
+    crate::audit::record(
+        tx,
+        &format!("supervisor:{supervisor}"),
+        "session:start",
+        None,
+        None,
+    )?;
+    Ok(token)
+}
+
+/// Ends the session of a cookie's token.
+pub fn end(tx: &Transaction<'_>, token: &str) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE sessions SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL",
+        params![tokens::hash(token), Timestamp::now_utc().unix_millis()],
+    )?;
+    Ok(())
+}
+
+fn end_all(tx: &Transaction<'_>, supervisor: UserId) -> Result<(), DbError> {
+    tx.execute(
+        "UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
+        params![supervisor.to_string(), Timestamp::now_utc().unix_millis()],
+    )?;
+    Ok(())
+}
+
+/// The `Set-Cookie` value that carries a session.
+pub fn cookie(token: &str) -> String {
+    format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        SESSION_HOURS * 3600
+    )
+}
+
+/// The `Set-Cookie` value that removes it.
+pub fn removed_cookie() -> String {
+    format!("{COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0")
+}
+
+/// The session token a request's `Cookie` headers carry, if any.
+pub fn token_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_unknown_login_hash_is_a_valid_hash_of_an_unknown_password() {
+        let hash = PasswordHash::new(UNKNOWN_LOGIN_HASH).unwrap();
+        assert!(Argon2::default().verify_password(b"", &hash).is_err());
+        let made = hash_password("kata sandi panjang").unwrap();
+        let made = PasswordHash::new(&made).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"kata sandi panjang", &made)
+                .is_ok()
+        );
+        assert!(
+            Argon2::default()
+                .verify_password(b"kata sandi salah", &made)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::COOKIE,
+            "tema=gelap; verivali_session=abc123; bahasa=id"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(token_in(&headers), Some("abc123"));
+        assert_eq!(token_in(&axum::http::HeaderMap::new()), None);
+    }
+}
