@@ -139,14 +139,10 @@ async fn exports_list_the_region_with_numbers_masked_unless_the_role_allows() {
 
     // Every export was recorded, with whether numbers went out whole.
     let audited: Vec<String> = app
-        .db
-        .read_blocking(|c| {
-            c.prepare("SELECT action || ' ' || detail FROM audit_log WHERE action LIKE 'export:%'")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(verivali_server::db::DbError::from)
-        })
-        .unwrap();
+        .audit()
+        .into_iter()
+        .filter(|a| a.starts_with("export:"))
+        .collect();
     assert_eq!(audited.len(), 4, "{audited:?}");
     assert_eq!(audited.iter().filter(|a| a.contains("whole")).count(), 1);
 }

@@ -128,6 +128,20 @@ impl TestApp {
         std::mem::replace(&mut self.dir, TempDir::new().unwrap())
     }
 
+    /// The audit log, one `action detail` line per entry, oldest first.
+    pub fn audit(&self) -> Vec<String> {
+        self.db
+            .read_blocking(|c| {
+                c.prepare(
+                    "SELECT action || ' ' || coalesce(detail, '') FROM audit_log ORDER BY rowid",
+                )?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(verivali_server::db::DbError::from)
+            })
+            .unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

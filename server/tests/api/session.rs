@@ -136,15 +136,7 @@ async fn a_supervisor_signs_in_with_a_password_and_the_cookie_works_until_signed
         "{statuses:?}"
     );
     // No password in the audit log.
-    let audit: Vec<String> = app
-        .db
-        .read_blocking(|c| {
-            c.prepare("SELECT action || coalesce(detail, '') FROM audit_log")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(verivali_server::db::DbError::from)
-        })
-        .unwrap();
+    let audit = app.audit();
     assert!(audit.iter().any(|a| a.starts_with("session:start")));
     assert!(audit.iter().all(|a| !a.contains(PASSWORD)));
 }
