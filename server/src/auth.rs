@@ -106,22 +106,37 @@ impl FromRequestParts<AppState> for SupervisorAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (sql, key) = match (bearer(parts), sessions::token_in(&parts.headers)) {
-            (Ok(token), _) => (SUPERVISOR_BY_TOKEN, tokens::hash(token)),
-            (Err(_), Some(cookie)) => (SUPERVISOR_BY_SESSION, tokens::hash(cookie)),
+        // The bearer token wins when both are sent.
+        let (by_session, key) = match (bearer(parts), sessions::token_in(&parts.headers)) {
+            (Ok(token), _) => (false, tokens::hash(token)),
+            (Err(_), Some(cookie)) => (true, tokens::hash(cookie)),
             (Err(e), None) => return Err(e),
         };
         state
             .db
             .read(move |conn| {
-                let now = verivali_core::model::Timestamp::now_utc().unix_millis();
-                let row: Option<(String, String, String, bool)> = conn
-                    .prepare_cached(sql)?
-                    .query_row(rusqlite::params![key, now], |r| {
+                let row =
+                    |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, String, bool)> {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    })
-                    .optional()?;
-                let (user, name, region, sees_nik) = row.ok_or_else(ApiError::unauthorized)?;
+                    };
+                let found = if by_session {
+                    let now = verivali_core::model::Timestamp::now_utc().unix_millis();
+                    conn.prepare_cached(
+                        "SELECT s.user_id, s.name, s.region, s.sees_nik
+                         FROM sessions x JOIN supervisors s ON s.user_id = x.user_id
+                         WHERE x.token_hash = ?1 AND x.ended_at IS NULL AND x.expires_at > ?2
+                           AND s.revoked_at IS NULL",
+                    )?
+                    .query_row(rusqlite::params![key, now], row)
+                } else {
+                    conn.prepare_cached(
+                        "SELECT user_id, name, region, sees_nik FROM supervisors
+                         WHERE token_hash = ?1 AND revoked_at IS NULL",
+                    )?
+                    .query_row([key], row)
+                };
+                let (user, name, region, sees_nik) =
+                    found.optional()?.ok_or_else(ApiError::unauthorized)?;
                 Ok(SupervisorAuth {
                     user_id: UserId::parse(&user).map_err(ApiError::internal)?,
                     name,
@@ -132,13 +147,6 @@ impl FromRequestParts<AppState> for SupervisorAuth {
             .await
     }
 }
-
-// Both lookups take (key, now); the bearer token has no expiry, so `now` is only checked present.
-const SUPERVISOR_BY_TOKEN: &str = "SELECT user_id, name, region, sees_nik FROM supervisors
-     WHERE token_hash = ?1 AND revoked_at IS NULL AND ?2 IS NOT NULL";
-const SUPERVISOR_BY_SESSION: &str = "SELECT s.user_id, s.name, s.region, s.sees_nik
-     FROM sessions x JOIN supervisors s ON s.user_id = x.user_id
-     WHERE x.token_hash = ?1 AND x.ended_at IS NULL AND x.expires_at > ?2 AND s.revoked_at IS NULL";
 
 /// The bearer token of a request.
 fn bearer(parts: &Parts) -> Result<&str, ApiError> {

@@ -8,7 +8,7 @@ use verivali_core::bundle::{Bundle, BundleError, Unchecked};
 use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushResult, PushStatus};
 
-use crate::attachments::{Attachments, Presence};
+use crate::attachments::{AttachmentError, Attachments, Presence};
 use crate::auth::{self, DeviceAuth};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -68,7 +68,13 @@ pub fn import(
             .unwrap_or_default();
         attachments
             .put(sha, held, bytes.len() as u64, rest)
-            .map_err(ApiError::internal)?;
+            .map_err(|e| match e {
+                AttachmentError::TooLarge => ApiError::new(
+                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                    crate::error::TOO_LARGE,
+                ),
+                other => ApiError::internal(other),
+            })?;
     }
     let mut visits = bundle.visits.into_iter().peekable();
     while visits.peek().is_some() {
