@@ -141,9 +141,11 @@ pub struct Bundle {
 /// A bundle unpacked but not yet checked: the importer looks up its device's key first.
 #[derive(Debug)]
 pub struct Unchecked {
-    pub device_id: DeviceId,
+    manifest: Manifest,
     /// Every byte before the seal line.
     sealed: Vec<u8>,
+    /// Where the photos start in `sealed`: after the heading and the manifest.
+    photos_at: usize,
     seal: Vec<u8>,
 }
 
@@ -173,21 +175,25 @@ impl Unchecked {
             .and_then(from_hex)
             .ok_or_else(|| unreadable("no seal: cut short"))?;
         unpacked.truncate(start);
-        let manifest_line = unpacked[FORMAT_LINE.len() + 1..]
-            .split(|&b| b == b'\n')
-            .next()
-            .unwrap_or_default();
-        #[derive(Deserialize)]
-        struct Device {
-            device_id: DeviceId,
-        }
-        let device: Device = serde_json::from_slice(manifest_line)
+        let manifest_at = FORMAT_LINE.len() + 1;
+        let manifest_end = unpacked[manifest_at..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map(|i| manifest_at + i)
+            .ok_or_else(|| unreadable("no manifest"))?;
+        let manifest: Manifest = serde_json::from_slice(&unpacked[manifest_at..manifest_end])
             .map_err(|e| BundleError::Unreadable(e.to_string()))?;
         Ok(Self {
-            device_id: device.device_id,
+            manifest,
             sealed: unpacked,
+            photos_at: manifest_end + 1,
             seal,
         })
+    }
+
+    /// The device the bundle says it comes from, whose key checks it.
+    pub fn device_id(&self) -> DeviceId {
+        self.manifest.device_id
     }
 
     /// Checks the seal with the device's key ([`seal_key`]) and every item's hash.
@@ -199,12 +205,7 @@ impl Unchecked {
         mac.verify_slice(&self.seal)
             .map_err(|_| altered("the seal does not match".into()))?;
 
-        let mut rest = &self.sealed[FORMAT_LINE.len() + 1..];
-        let mut manifest_line = Vec::new();
-        rest.read_until(b'\n', &mut manifest_line)
-            .map_err(|e| BundleError::Unreadable(e.to_string()))?;
-        let manifest: Manifest = serde_json::from_slice(&manifest_line)
-            .map_err(|e| BundleError::Unreadable(e.to_string()))?;
+        let manifest = self.manifest;
         for v in &manifest.visits {
             let hash =
                 visit_content_hash(&v.visit).map_err(|e| BundleError::Unreadable(e.to_string()))?;
@@ -218,6 +219,7 @@ impl Unchecked {
                 )));
             }
         }
+        let mut rest = &self.sealed[self.photos_at..];
         let mut photos = Vec::new();
         while !rest.is_empty() {
             let mut line = String::new();
@@ -446,7 +448,7 @@ mod tests {
         assert_eq!((written.visits, written.photos), (3, 1));
         assert_eq!(written.bytes, file.len() as u64);
         let unchecked = Unchecked::read(&file).unwrap();
-        assert_eq!(unchecked.device_id, DeviceId(Uuid::from_u128(1)));
+        assert_eq!(unchecked.device_id(), DeviceId(Uuid::from_u128(1)));
         let bundle = unchecked.check(&seal_key(TOKEN)).unwrap();
         let outbox = store.pending_outbox(10).unwrap();
         assert_eq!(bundle.visits.len(), 3);

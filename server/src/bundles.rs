@@ -30,7 +30,7 @@ pub struct ImportReport {
 /// Reads a bundle file and checks it whole against its device's key.
 pub fn open(db: &Db, file: &[u8]) -> Result<(DeviceAuth, Bundle), ApiError> {
     let unchecked = Unchecked::read(file).map_err(refused)?;
-    let device_id = unchecked.device_id;
+    let device_id = unchecked.device_id();
     let (device, key) = db
         .read_blocking(|conn| auth::device_by_id(conn, device_id))?
         .ok_or_else(|| refused(BundleError::UnknownDevice))?;
