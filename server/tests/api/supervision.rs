@@ -176,7 +176,7 @@ async fn completeness_shows_the_visits_that_never_arrived() {
             PushStatus::Accepted
         ]
     );
-    // Sent again, as a phone does before it hears: still one rejection, found by the retry path.
+    // Sent again, as a phone does before it hears: the number is still counted once.
     app.push(&phone, &sent[1..2]).await;
     let supervisor = app.supervisor(VILLAGE_A).await;
     let report: Value = app
