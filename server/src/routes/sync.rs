@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use verivali_core::model::{Review, Timestamp};
-use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse};
+use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse, PushStatus};
 
 use crate::auth::{DeviceAuth, stored_place};
 use crate::error::{self, ApiError};
@@ -44,9 +44,9 @@ async fn push(
         .await?;
     // A retried push (every item already here) is answered without the writer; a rejection goes
     // through it, to be remembered for completeness.
-    let nothing_to_write = slots.iter().all(|s| {
-        matches!(s, ingest::Slot::Answered(r) if r.status != verivali_core::protocol::PushStatus::Rejected)
-    });
+    let nothing_to_write = slots
+        .iter()
+        .all(|s| matches!(s, ingest::Slot::Answered(r) if r.status != PushStatus::Rejected));
     let response = if nothing_to_write {
         PushResponse {
             results: slots
