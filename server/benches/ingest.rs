@@ -182,6 +182,7 @@ async fn run() {
         ),
     ] {
         let started = Instant::now();
+        let cpu_before = CpuTimes::now();
         let mut tasks = Vec::new();
         for pushes in bodies.clone() {
             let client = client.clone();
@@ -210,9 +211,16 @@ async fn run() {
             t.await.unwrap();
         }
         let secs = started.elapsed().as_secs_f64();
+        let cpu = CpuTimes::now().since(&cpu_before);
         println!(
             "{label}: {total} visits in {secs:.2} s = {:.0} visits/s",
             total as f64 / secs
+        );
+        println!(
+            "    CPU per visit: writer thread {:.1} µs ({:.0}% of the wall time), whole process {:.1} µs",
+            cpu.writer * 1e6 / total as f64,
+            cpu.writer * 100.0 / secs,
+            cpu.process * 1e6 / total as f64,
         );
     }
 
@@ -273,4 +281,56 @@ async fn run() {
     );
     let size = std::fs::metadata(db.path()).map(|m| m.len()).unwrap_or(0);
     println!("database file: {:.0} MiB", size as f64 / 1048576.0);
+}
+
+/// CPU seconds used so far by the database writer thread and by the whole process, read from
+/// `/proc` (Linux; zero elsewhere). The writer is the one serial part of ingest, so its CPU per
+/// visit is the figure to lower, and it is steadier than the wall-clock rate on a shared machine.
+struct CpuTimes {
+    writer: f64,
+    process: f64,
+}
+
+impl CpuTimes {
+    fn now() -> Self {
+        let writer = std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|t| {
+                std::fs::read_to_string(t.path().join("comm"))
+                    .is_ok_and(|c| c.trim() == "db-writer")
+            })
+            .map(|t| cpu_seconds(&t.path().join("stat")))
+            .sum();
+        Self {
+            writer,
+            process: cpu_seconds(std::path::Path::new("/proc/self/stat")),
+        }
+    }
+
+    fn since(&self, before: &Self) -> Self {
+        Self {
+            writer: self.writer - before.writer,
+            process: self.process - before.process,
+        }
+    }
+}
+
+/// User and system time from a `stat` file of `/proc`, in seconds (clock ticks of 1/100 s).
+fn cpu_seconds(stat: &std::path::Path) -> f64 {
+    let text = std::fs::read_to_string(stat).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }
