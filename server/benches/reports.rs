@@ -147,7 +147,14 @@ fn main() {
             let device = phone.clone();
             let answer = db
                 .write_blocking(move |tx| {
-                    ingest::store(tx, &device, slots, request.sent_at, Timestamp::now_utc())
+                    ingest::store(
+                        tx,
+                        &device,
+                        &slots,
+                        None,
+                        request.sent_at,
+                        Timestamp::now_utc(),
+                    )
                 })
                 .unwrap();
             assert!(

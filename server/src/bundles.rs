@@ -92,7 +92,7 @@ pub fn import(
         let device = device.clone();
         let answers = db.write_blocking(move |tx| {
             ingest::answer_known(tx, &mut slots)?;
-            ingest::store(tx, &device, slots, now, now)
+            ingest::store(tx, &device, &slots, None, now, now)
         })?;
         for result in answers.results {
             match result.status {

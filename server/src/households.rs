@@ -9,14 +9,17 @@ use verivali_core::model::*;
 
 use crate::db::DbError;
 
-/// Takes the next number of the change sequence.
+/// Takes the next number of the change sequence (its row is made with the schema).
+///
+/// A plain update and a read: an upsert or `RETURNING` makes SQLite open a statement journal,
+/// copying the page at every call, which was a tenth of the writer's time at ingest.
 pub fn next_change_seq(tx: &Transaction<'_>) -> Result<i64, DbError> {
+    tx.prepare_cached(
+        "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq'",
+    )?
+    .execute([])?;
     let seq: i64 = tx
-        .prepare_cached(
-            "INSERT INTO meta (key, value) VALUES ('change_seq', '1')
-             ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1
-             RETURNING CAST(value AS INTEGER)",
-        )?
+        .prepare_cached("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'")?
         .query_row([], |r| r.get(0))?;
     Ok(seq)
 }
@@ -27,6 +30,13 @@ pub fn save_baseline(
     household: &Household,
     now: Timestamp,
 ) -> Result<Merged, DbError> {
+    write_baseline(tx, household)?;
+    remerge(tx, household.household_id, now)
+}
+
+/// Adds a household, or replaces its baseline, leaving its merged state as it was: the caller
+/// merges it next.
+pub fn write_baseline(tx: &Transaction<'_>, household: &Household) -> Result<(), DbError> {
     let baseline = serde_json::to_string(household)?;
     tx.prepare_cached(
         "INSERT INTO households (household_id, region, rw, rt, source, source_id, baseline, state,
@@ -45,7 +55,7 @@ pub fn save_baseline(
         household.source_id,
         baseline,
     ])?;
-    remerge(tx, household.household_id, now)
+    Ok(())
 }
 
 /// The baseline of a household an enumerator found that is not on the list: PROPOSED, with no
@@ -69,58 +79,116 @@ pub fn proposed(id: HouseholdId, proposal: &HouseholdProposal) -> Household {
     }
 }
 
-/// The merged state of a household as stored.
-pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<Merged>, DbError> {
-    let row: Option<(String, String)> = conn
-        .prepare_cached("SELECT state, state_hash FROM households WHERE household_id = ?1")?
-        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+/// The merged state of a household as stored, with the change number it was stored under: a
+/// work planned on it is still valid while that number has not moved.
+pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<(Merged, i64)>, DbError> {
+    let row: Option<(String, String, i64)> = conn
+        .prepare_cached(
+            "SELECT state, state_hash, change_seq FROM households WHERE household_id = ?1",
+        )?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let Some((state, hash)) = row else {
+    let Some((state, hash, change_seq)) = row else {
         return Ok(None);
     };
-    Ok(Some(Merged {
+    let merged = Merged {
         state: serde_json::from_str(&state)?,
         state_hash: Sha256::parse(&hash).map_err(|e| DbError::Inconsistent(e.to_string()))?,
-    }))
+    };
+    Ok(Some((merged, change_seq)))
+}
+
+/// The change number a household is stored under; `None` when it is not stored.
+pub fn change_seq(conn: &Connection, id: HouseholdId) -> Result<Option<i64>, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT change_seq FROM households WHERE household_id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?)
+}
+
+/// What a household's merged state is computed from, as stored.
+#[derive(Debug, Clone)]
+pub struct MergeInputs {
+    pub baseline: Household,
+    /// Accepted visits, without the duplicates of earlier ones.
+    pub visits: Vec<AcceptedVisit>,
+    pub reviews: Vec<Review>,
+    /// The digest of the duplicate keys last recorded (see [`record_duplicate_keys`]).
+    pub keys_digest: String,
+}
+
+impl MergeInputs {
+    pub fn read(conn: &Connection, id: HouseholdId) -> Result<Self, DbError> {
+        let key = id.to_string();
+        let (baseline, keys_digest): (String, String) = conn
+            .prepare_cached("SELECT baseline, keys_digest FROM households WHERE household_id = ?1")?
+            .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let mut inputs = Self::new(serde_json::from_str(&baseline)?);
+        inputs.keys_digest = keys_digest;
+        let mut stmt = conn.prepare_cached(
+            "SELECT body, content_hash, order_time FROM visits
+             WHERE household_id = ?1 AND duplicate_of IS NULL",
+        )?;
+        let rows = stmt.query_map([&key], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (body, hash, order_time) = row?;
+            inputs.visits.push(AcceptedVisit {
+                visit: serde_json::from_str(&body)?,
+                content_hash: Sha256::parse(&hash)
+                    .map_err(|e| DbError::Inconsistent(e.to_string()))?,
+                order_time: Timestamp::from_unix_millis(order_time),
+            });
+        }
+        let mut stmt = conn.prepare_cached("SELECT body FROM reviews WHERE household_id = ?1")?;
+        for body in stmt.query_map([&key], |r| r.get::<_, String>(0))? {
+            inputs.reviews.push(serde_json::from_str::<Review>(&body?)?);
+        }
+        Ok(inputs)
+    }
+
+    /// A household not stored yet: its baseline alone.
+    pub fn new(baseline: Household) -> Self {
+        Self {
+            baseline,
+            visits: Vec::new(),
+            reviews: Vec::new(),
+            keys_digest: String::new(),
+        }
+    }
+
+    /// The core's merge, with the canonical text of the state: the text is what is stored, so
+    /// there is no second serialisation, and what pulls send is exactly what was hashed.
+    pub fn merge(&self) -> Result<(Merged, String), DbError> {
+        merge_with_text(&self.baseline, &self.visits, &self.reviews)
+            .map_err(|e| DbError::Inconsistent(e.to_string()))
+    }
 }
 
 /// Recomputes a household's state from its baseline and every accepted visit and review, stores it
 /// under a new change number, and records the keys that find suspected duplicates.
 pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<Merged, DbError> {
-    let key = id.to_string();
-    let (baseline, keys_digest): (String, String) = tx
-        .prepare_cached("SELECT baseline, keys_digest FROM households WHERE household_id = ?1")?
-        .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let baseline: Household = serde_json::from_str(&baseline)?;
-    let mut visits = Vec::new();
-    let mut stmt = tx.prepare_cached(
-        "SELECT body, content_hash, order_time FROM visits
-         WHERE household_id = ?1 AND duplicate_of IS NULL",
-    )?;
-    let rows = stmt.query_map([&key], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (body, hash, order_time) = row?;
-        visits.push(AcceptedVisit {
-            visit: serde_json::from_str(&body)?,
-            content_hash: Sha256::parse(&hash).map_err(|e| DbError::Inconsistent(e.to_string()))?,
-            order_time: Timestamp::from_unix_millis(order_time),
-        });
-    }
-    let mut reviews = Vec::new();
-    let mut stmt = tx.prepare_cached("SELECT body FROM reviews WHERE household_id = ?1")?;
-    for body in stmt.query_map([&key], |r| r.get::<_, String>(0))? {
-        reviews.push(serde_json::from_str::<Review>(&body?)?);
-    }
-    // The canonical text is the stored state: no second serialisation, and what pulls send is
-    // exactly what was hashed.
-    let (merged, text) = merge_with_text(&baseline, &visits, &reviews)
-        .map_err(|e| DbError::Inconsistent(e.to_string()))?;
+    let inputs = MergeInputs::read(tx, id)?;
+    let (merged, text) = inputs.merge()?;
+    write_merged(tx, id, &merged, &text, &inputs.keys_digest, now)?;
+    Ok(merged)
+}
+
+/// Stores a merged state (its canonical `text`) under a new change number, and records its keys.
+/// `keys_digest`: the digest of the keys recorded before.
+pub fn write_merged(
+    tx: &Transaction<'_>,
+    id: HouseholdId,
+    merged: &Merged,
+    text: &str,
+    keys_digest: &str,
+    now: Timestamp,
+) -> Result<(), DbError> {
     let seq = next_change_seq(tx)?;
     tx.prepare_cached(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
@@ -128,7 +196,7 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
          WHERE household_id = ?1",
     )?
     .execute(params![
-        key,
+        id.to_string(),
         text,
         merged.state_hash.as_str(),
         merged.state.status.code(),
@@ -139,8 +207,7 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
         merged.state.household.head_name,
         merged.state.household.address,
     ])?;
-    record_duplicate_keys(tx, &merged.state.household, &keys_digest, now)?;
-    Ok(merged)
+    record_duplicate_keys(tx, &merged.state.household, keys_digest, now)
 }
 
 /// The kinds of suspected duplicate (data ganda).

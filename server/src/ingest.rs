@@ -6,13 +6,14 @@
 //! other content it is rejected (SYN-02, ID_REUSED). A new id with the content of a visit already
 //! accepted for the household is stored for audit as a duplicate of it and not merged twice.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, HashMap, btree_map};
 
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use time::Duration;
 use verivali_core::canonical::visit_content_hash;
+use verivali_core::merge::{AcceptedVisit, Merged};
 use verivali_core::model::*;
 use verivali_core::protocol::{PushItem, PushResponse, PushResult, PushStatus};
 use verivali_core::sqlite::RegionTable;
@@ -22,7 +23,7 @@ use verivali_core::validate::{
 
 use crate::auth::DeviceAuth;
 use crate::db::DbError;
-use crate::households;
+use crate::households::{self, MergeInputs};
 
 /// A skew under this counts as none, so that with sane clocks the order depends on the visits
 /// alone and two servers agree.
@@ -87,7 +88,7 @@ pub fn decode(items: Vec<Box<RawValue>>) -> Vec<Slot> {
 /// Answers, from a read connection, the items already stored: a retry is a DUPLICATE and a reused
 /// id with other content is rejected, without queueing for the writer. The writer checks again,
 /// so a race between two pushes of one new visit stays safe.
-pub fn answer_known(conn: &rusqlite::Connection, slots: &mut [Slot]) -> Result<(), DbError> {
+pub fn answer_known(conn: &Connection, slots: &mut [Slot]) -> Result<(), DbError> {
     let mut stmt = conn.prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?;
     for slot in slots.iter_mut() {
         let Slot::Pending { item, content_hash } = slot else {
@@ -116,38 +117,177 @@ fn known(item: &PushItem, content_hash: &Sha256, stored: &str) -> PushResult {
     }
 }
 
-/// Stores the pending items of one push. Runs on the writer, inside one transaction with the
-/// batch's other jobs; answers every slot, in order.
-pub fn store(
-    tx: &Transaction<'_>,
+/// What one push will write, worked out against a snapshot of the database: every item's answer,
+/// the visit rows, and the new merged state of each household it touches.
+///
+/// Checks, validation and merges are most of ingest's work. Planned on a read connection, off the
+/// writer, they leave the one writer thread only the writes and a check that nothing the plan read
+/// has moved since ([`store`]); if something has, the push is planned again on the writer.
+#[derive(Debug)]
+pub struct Plan {
+    results: Vec<PushResult>,
+    visits: Vec<VisitRow>,
+    /// Every household the plan read, with the change number it had (`None`: not stored).
+    read: BTreeMap<HouseholdId, Option<i64>>,
+    /// Households proposed by a visit of this push: their baseline is stored first.
+    proposed: Vec<Household>,
+    merged: Vec<MergedRow>,
+}
+
+/// A visit row to insert.
+#[derive(Debug)]
+struct VisitRow {
+    visit_id: String,
+    household_id: String,
+    enumerator_id: String,
+    device_id: String,
+    device_seq: u64,
+    content_hash: String,
+    body: String,
+    skew_ms: i64,
+    order_time: i64,
+    duplicate_of: Option<String>,
+    flags: String,
+}
+
+/// A household's new merged state, with the digest of its keys as read.
+#[derive(Debug)]
+struct MergedRow {
+    id: HouseholdId,
+    merged: Merged,
+    text: String,
+    keys_digest: String,
+}
+
+/// Plans the pending items of one push on `conn`, which should hold one read transaction, so that
+/// everything is read from one snapshot.
+pub fn plan(
+    conn: &Connection,
     device: &DeviceAuth,
-    slots: Vec<Slot>,
+    slots: &[Slot],
     sent_at: Timestamp,
     received_at: Timestamp,
-) -> Result<PushResponse, DbError> {
-    let mut batch = Batch {
-        tx,
+) -> Result<Plan, DbError> {
+    let mut planner = Planner {
+        conn,
         device,
         received_at,
         skew: skew(received_at, sent_at),
-        regions: RegionTable::of(tx)?,
-        touched: BTreeSet::new(),
+        regions: RegionTable::of(conn)?,
+        drafts: BTreeMap::new(),
+        read: BTreeMap::new(),
+        taken: HashMap::new(),
+        visits: Vec::new(),
+        proposed: Vec::new(),
     };
     let mut results = Vec::with_capacity(slots.len());
     for slot in slots {
-        let result = match slot {
-            Slot::Answered(result) => result,
-            Slot::Pending { item, content_hash } => ingest_item(&mut batch, *item, content_hash)?,
-        };
-        if result.status == PushStatus::Rejected {
-            record_rejection(tx, device, &result, received_at)?;
+        results.push(match slot {
+            Slot::Answered(result) => result.clone(),
+            Slot::Pending { item, content_hash } => planner.item(item, content_hash)?,
+        });
+    }
+    let mut merged = Vec::new();
+    for (id, draft) in planner.drafts {
+        if let (true, Some(inputs)) = (draft.gained_visits, draft.inputs) {
+            let (state, text) = inputs.merge()?;
+            merged.push(MergedRow {
+                id,
+                merged: state,
+                text,
+                keys_digest: inputs.keys_digest,
+            });
         }
-        results.push(result);
     }
-    for id in std::mem::take(&mut batch.touched) {
-        households::remerge(tx, id, received_at)?;
+    Ok(Plan {
+        results,
+        visits: planner.visits,
+        read: planner.read,
+        proposed: planner.proposed,
+        merged,
+    })
+}
+
+/// Stores one push on the writer, inside one transaction with the batch's other jobs, and answers
+/// every slot in order. `planned`: its plan from a read connection, used if still current; without
+/// one, or if it is stale, the push is planned here.
+pub fn store(
+    tx: &Transaction<'_>,
+    device: &DeviceAuth,
+    slots: &[Slot],
+    planned: Option<Plan>,
+    sent_at: Timestamp,
+    received_at: Timestamp,
+) -> Result<PushResponse, DbError> {
+    let plan = match planned {
+        Some(plan) if plan.is_current(tx)? => plan,
+        _ => plan(tx, device, slots, sent_at, received_at)?,
+    };
+    plan.write(tx, device, received_at)
+}
+
+impl Plan {
+    /// Whether what the plan read is as it was: every household at the same change number (each
+    /// write to a household takes a new one) and none of its visit ids taken since. Another
+    /// household's NIK, read for a warning, may have changed: warnings are advice, so a
+    /// push racing another one is not planned again for that.
+    fn is_current(&self, tx: &Transaction<'_>) -> Result<bool, DbError> {
+        for (id, seq) in &self.read {
+            if households::change_seq(tx, *id)? != *seq {
+                return Ok(false);
+            }
+        }
+        let mut stored = tx.prepare_cached("SELECT 1 FROM visits WHERE visit_id = ?1")?;
+        for visit in &self.visits {
+            if stored.exists([&visit.visit_id])? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
-    Ok(PushResponse { results })
+
+    fn write(
+        self,
+        tx: &Transaction<'_>,
+        device: &DeviceAuth,
+        received_at: Timestamp,
+    ) -> Result<PushResponse, DbError> {
+        for household in &self.proposed {
+            households::write_baseline(tx, household)?;
+        }
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
+                 content_hash, body, received_at, skew_ms, order_time, duplicate_of, flags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        for v in &self.visits {
+            insert.execute(params![
+                v.visit_id,
+                v.household_id,
+                v.enumerator_id,
+                v.device_id,
+                v.device_seq,
+                v.content_hash,
+                v.body,
+                received_at.unix_millis(),
+                v.skew_ms,
+                v.order_time,
+                v.duplicate_of,
+                v.flags,
+            ])?;
+        }
+        for result in &self.results {
+            if result.status == PushStatus::Rejected {
+                record_rejection(tx, device, result, received_at)?;
+            }
+        }
+        for m in &self.merged {
+            households::write_merged(tx, m.id, &m.merged, &m.text, &m.keys_digest, received_at)?;
+        }
+        Ok(PushResponse {
+            results: self.results,
+        })
+    }
 }
 
 /// Remembers a rejected number of the pushing device, so that completeness does not count it
@@ -178,18 +318,6 @@ fn record_rejection(
         at.unix_millis()
     ])?;
     Ok(())
-}
-
-/// What the items of one push share.
-struct Batch<'t> {
-    tx: &'t Transaction<'t>,
-    device: &'t DeviceAuth,
-    received_at: Timestamp,
-    skew: Duration,
-    /// The region list, looked up once per push (`None` when there is none).
-    regions: Option<RegionTable<'t>>,
-    /// Households whose merge is due once the push is stored.
-    touched: BTreeSet<HouseholdId>,
 }
 
 /// The phone's clock error: server time minus phone time, zero when within tolerance.
@@ -231,188 +359,289 @@ fn one(rule: &Rule, field: &str) -> Vec<Issue> {
     vec![Issue::new(rule, field)]
 }
 
-fn ingest_item(
-    batch: &mut Batch<'_>,
-    item: PushItem,
-    content_hash: Sha256,
-) -> Result<PushResult, DbError> {
-    let (tx, device, received_at, skew) = (batch.tx, batch.device, batch.received_at, batch.skew);
-    let touched = &mut batch.touched;
-    let visit = &item.visit;
-    // Numbers start at 1, and SQLite keeps signed 64-bit integers.
-    if item.device_seq == 0 || i64::try_from(item.device_seq).is_err() {
-        return Ok(rejected(Some(&item), one(&reject::MALFORMED, "device_seq")));
-    }
-    let Some(finished_at) = visit.finished_at else {
-        return Ok(rejected(
-            Some(&item),
-            one(&reject::NOT_FINISHED, "finished_at"),
-        ));
-    };
-    if visit.device_id != device.device_id || visit.enumerator_id != device.enumerator_id {
-        return Ok(rejected(
-            Some(&item),
-            one(&reject::WRONG_DEVICE, "device_id"),
-        ));
-    }
-    // Retries and reused ids that raced past `answer_known`.
-    let existing: Option<String> = tx
-        .prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?
-        .query_row([visit.visit_id.to_string()], |r| r.get(0))
-        .optional()?;
-    if let Some(stored) = existing {
-        return Ok(known(&item, &content_hash, &stored));
-    }
+/// Works out a push item by item, keeping the households it touches in memory so that each visit
+/// is checked against its household with the earlier visits of the push merged in.
+struct Planner<'c> {
+    conn: &'c Connection,
+    device: &'c DeviceAuth,
+    received_at: Timestamp,
+    skew: Duration,
+    /// The region list, looked up once per push (`None` when there is none).
+    regions: Option<RegionTable<'c>>,
+    drafts: BTreeMap<HouseholdId, Draft>,
+    read: BTreeMap<HouseholdId, Option<i64>>,
+    /// Visit ids of earlier items of the push, with their content.
+    taken: HashMap<VisitId, Sha256>,
+    visits: Vec<VisitRow>,
+    proposed: Vec<Household>,
+}
 
-    // The household, and whether it is (or was) the enumerator's.
-    let Some(household_id) = visit.household_id else {
-        // New-household proposals are received with the supervisor queue (later issue).
-        return Ok(rejected(
-            Some(&item),
-            one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
-        ));
-    };
-    // A visit is checked against the household with the earlier visits of its batch merged in.
-    if touched.remove(&household_id) {
-        households::remerge(tx, household_id, received_at)?;
+/// A household as the push has left it so far.
+struct Draft {
+    /// What the next visit is checked against.
+    household: Household,
+    /// Stored, or proposed by a visit of this push that was accepted.
+    listed: bool,
+    /// Read once the household gains a visit: the stored inputs, then the push's visits.
+    inputs: Option<MergeInputs>,
+    gained_visits: bool,
+    /// `household` predates the last visit added to `inputs`.
+    behind: bool,
+}
+
+/// The household `id` as the push has left it, or one `proposal` adds; `None` if neither. The
+/// household's stored change number goes into `read`.
+fn draft<'d>(
+    conn: &Connection,
+    drafts: &'d mut BTreeMap<HouseholdId, Draft>,
+    read: &mut BTreeMap<HouseholdId, Option<i64>>,
+    id: HouseholdId,
+    proposal: Option<&HouseholdProposal>,
+) -> Result<Option<&'d mut Draft>, DbError> {
+    if let btree_map::Entry::Vacant(entry) = drafts.entry(id) {
+        let stored = households::state(conn, id)?;
+        read.insert(id, stored.as_ref().map(|(_, seq)| *seq));
+        if let Some((merged, _)) = stored {
+            entry.insert(Draft::new(merged.state.household, true));
+        }
     }
-    // A listed household, or a new one proposed by this visit (added once the visit is accepted).
-    let (household, proposed) = match (households::state(tx, household_id)?, &visit.proposal) {
-        (Some(merged), _) => (merged.state.household, false),
-        (None, Some(proposal)) => (households::proposed(household_id, proposal), true),
-        (None, None) => {
+    if drafts.get(&id).is_none_or(|d| !d.listed) {
+        // A new household proposed by this visit (listed once the visit is accepted).
+        match proposal {
+            Some(p) => {
+                drafts.insert(id, Draft::new(households::proposed(id, p), false));
+            }
+            None => return Ok(None),
+        }
+    }
+    let Some(draft) = drafts.get_mut(&id) else {
+        return Ok(None);
+    };
+    if draft.behind {
+        if let Some(inputs) = &draft.inputs {
+            draft.household = inputs.merge()?.0.state.household;
+        }
+        draft.behind = false;
+    }
+    Ok(Some(draft))
+}
+
+impl Planner<'_> {
+    fn item(&mut self, item: &PushItem, content_hash: &Sha256) -> Result<PushResult, DbError> {
+        let (device, received_at, skew) = (self.device, self.received_at, self.skew);
+        let visit = &item.visit;
+        // Numbers start at 1, and SQLite keeps signed 64-bit integers.
+        if item.device_seq == 0 || i64::try_from(item.device_seq).is_err() {
+            return Ok(rejected(Some(item), one(&reject::MALFORMED, "device_seq")));
+        }
+        let Some(finished_at) = visit.finished_at else {
             return Ok(rejected(
-                Some(&item),
+                Some(item),
+                one(&reject::NOT_FINISHED, "finished_at"),
+            ));
+        };
+        if visit.device_id != device.device_id || visit.enumerator_id != device.enumerator_id {
+            return Ok(rejected(
+                Some(item),
+                one(&reject::WRONG_DEVICE, "device_id"),
+            ));
+        }
+        // Retries and reused ids that raced past `answer_known`, or came twice in this push.
+        let visit_id = visit.visit_id.to_string();
+        let stored: Option<String> = match self.taken.get(&visit.visit_id) {
+            Some(hash) => Some(hash.to_string()),
+            None => self
+                .conn
+                .prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?
+                .query_row([&visit_id], |r| r.get(0))
+                .optional()?,
+        };
+        if let Some(stored) = stored {
+            return Ok(known(item, content_hash, &stored));
+        }
+
+        // The household, and whether it is (or was) the enumerator's.
+        let Some(household_id) = visit.household_id else {
+            // New-household proposals are received with the supervisor queue (later issue).
+            return Ok(rejected(
+                Some(item),
                 one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
             ));
+        };
+        let conn = self.conn;
+        let regions = self.regions.as_ref().map(|r| r as &dyn RegionLookup);
+        let found = draft(
+            conn,
+            &mut self.drafts,
+            &mut self.read,
+            household_id,
+            visit.proposal.as_ref(),
+        )?;
+        let Some(draft) = found else {
+            return Ok(rejected(
+                Some(item),
+                one(&reject::UNKNOWN_HOUSEHOLD, "household_id"),
+            ));
+        };
+        let h = &draft.household;
+        let covers = |areas: &[verivali_core::protocol::Area]| {
+            areas
+                .iter()
+                .any(|a| a.covers(&h.region, h.rw.as_ref(), h.rt.as_ref()))
+        };
+        let mut flags: Vec<String> = Vec::new();
+        if !covers(&device.areas) {
+            if covers(&device.former_areas) {
+                flags.push(FLAG_LEFT_AREA.into());
+            } else {
+                return Ok(rejected(
+                    Some(item),
+                    one(&reject::OUT_OF_AREA, "household_id"),
+                ));
+            }
         }
-    };
-    let h = &household;
-    let covers = |areas: &[verivali_core::protocol::Area]| {
-        areas
+        if let Some(old) = visit.supersedes {
+            let old_device: Option<String> = conn
+                .prepare_cached("SELECT device_id FROM visits WHERE visit_id = ?1")?
+                .query_row([old.to_string()], |r| r.get(0))
+                .optional()?;
+            if old_device.is_some_and(|d| d != visit.device_id.to_string()) {
+                return Ok(rejected(
+                    Some(item),
+                    one(&reject::BAD_CORRECTION, "supersedes"),
+                ));
+            }
+        }
+
+        // The core's rules again, on the skew-corrected times: the server never trusts the phone.
+        // A correction that leaves the calendar (a phone claiming year 0 and year 9999) is no time.
+        let (Some(started), Some(finished)) = (
+            visit.started_at.0.checked_add(skew),
+            finished_at.0.checked_add(skew),
+        ) else {
+            return Ok(rejected(
+                Some(item),
+                one(&rules::VIS_05_TIME, "finished_at"),
+            ));
+        };
+        let mut corrected = visit.clone();
+        corrected.started_at = Timestamp(started);
+        corrected.finished_at = Some(Timestamp(finished));
+        let niks = StoredNiks(conn);
+        let ctx = Context {
+            regions,
+            household: Some(h),
+            niks: Some(&niks),
+            earlier_nobody_home: 0,
+            ..Context::new(received_at)
+        };
+        let issues = validate_visit(&corrected, &ctx);
+        let errors: Vec<Issue> = issues
             .iter()
-            .any(|a| a.covers(&h.region, h.rw.as_ref(), h.rt.as_ref()))
-    };
-    let mut flags: Vec<String> = Vec::new();
-    if !covers(&device.areas) {
-        if covers(&device.former_areas) {
-            flags.push(FLAG_LEFT_AREA.into());
-        } else {
-            return Ok(rejected(
-                Some(&item),
-                one(&reject::OUT_OF_AREA, "household_id"),
-            ));
+            .filter(|i| i.severity == Severity::Error && i.code != rules::VIS_05_TIME.code)
+            .cloned()
+            .collect();
+        if !errors.is_empty() {
+            return Ok(rejected(Some(item), errors));
         }
-    }
-    if let Some(old) = visit.supersedes {
-        let old_device: Option<String> = tx
-            .prepare_cached("SELECT device_id FROM visits WHERE visit_id = ?1")?
-            .query_row([old.to_string()], |r| r.get(0))
-            .optional()?;
-        if old_device.is_some_and(|d| d != visit.device_id.to_string()) {
-            return Ok(rejected(
-                Some(&item),
-                one(&reject::BAD_CORRECTION, "supersedes"),
-            ));
+        // A visit still in the future after correction is flagged, not dropped; warnings the phone
+        // could not see (another household's NIK) are kept as flags for the supervisor.
+        if issues.iter().any(|i| i.code == rules::VIS_05_TIME.code) {
+            flags.push(FLAG_FUTURE.into());
         }
-    }
+        if skew != Duration::ZERO {
+            flags.push(FLAG_SKEW.into());
+        }
+        let kept: Vec<Issue> = issues
+            .into_iter()
+            .filter(|i| i.severity != Severity::Error)
+            .collect();
+        flags.extend(
+            kept.iter()
+                .filter(|i| i.blocks_finishing())
+                .map(|i| i.key()),
+        );
 
-    // The core's rules again, on the skew-corrected times: the server never trusts the phone. A
-    // correction that leaves the calendar (a phone claiming year 0 and year 9999) is no time.
-    let (Some(started), Some(finished)) = (
-        visit.started_at.0.checked_add(skew),
-        finished_at.0.checked_add(skew),
-    ) else {
-        return Ok(rejected(
-            Some(&item),
-            one(&rules::VIS_05_TIME, "finished_at"),
-        ));
-    };
-    let mut corrected = visit.clone();
-    corrected.started_at = Timestamp(started);
-    corrected.finished_at = Some(Timestamp(finished));
-    let niks = StoredNiks(tx);
-    let ctx = Context {
-        regions: batch.regions.as_ref().map(|r| r as &dyn RegionLookup),
-        household: Some(h),
-        niks: Some(&niks),
-        earlier_nobody_home: 0,
-        ..Context::new(received_at)
-    };
-    let issues = validate_visit(&corrected, &ctx);
-    let errors: Vec<Issue> = issues
-        .iter()
-        .filter(|i| i.severity == Severity::Error && i.code != rules::VIS_05_TIME.code)
-        .cloned()
-        .collect();
-    if !errors.is_empty() {
-        return Ok(rejected(Some(&item), errors));
-    }
-    // A visit still in the future after correction is flagged, not dropped; warnings the phone
-    // could not see (another household's NIK) are kept as flags for the supervisor.
-    if issues.iter().any(|i| i.code == rules::VIS_05_TIME.code) {
-        flags.push(FLAG_FUTURE.into());
-    }
-    if skew != Duration::ZERO {
-        flags.push(FLAG_SKEW.into());
-    }
-    let kept: Vec<Issue> = issues
-        .into_iter()
-        .filter(|i| i.severity != Severity::Error)
-        .collect();
-    flags.extend(
-        kept.iter()
-            .filter(|i| i.blocks_finishing())
-            .map(|i| i.key()),
-    );
-
-    let duplicate_of: Option<String> = tx
-        .prepare_cached(
-            "SELECT visit_id FROM visits WHERE household_id = ?1 AND content_hash = ?2
-             AND duplicate_of IS NULL ORDER BY visit_id LIMIT 1",
-        )?
-        .query_row([household_id.to_string(), content_hash.to_string()], |r| {
-            r.get(0)
+        // Accepted. A new household is listed with its first accepted visit.
+        if !draft.listed {
+            draft.listed = true;
+            draft.inputs = Some(MergeInputs::new(draft.household.clone()));
+            self.proposed.push(draft.household.clone());
+        }
+        let duplicate_of = match &draft.inputs {
+            // The household's visits are in memory already, this push's among them.
+            Some(inputs) => inputs
+                .visits
+                .iter()
+                .filter(|v| v.content_hash == *content_hash)
+                .map(|v| v.visit.visit_id.to_string())
+                .min(),
+            None => conn
+                .prepare_cached(
+                    "SELECT visit_id FROM visits WHERE household_id = ?1 AND content_hash = ?2
+                     AND duplicate_of IS NULL ORDER BY visit_id LIMIT 1",
+                )?
+                .query_row([household_id.to_string(), content_hash.to_string()], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+        };
+        let order_time = Timestamp(finished);
+        if duplicate_of.is_none() {
+            let inputs = match draft.inputs.take() {
+                Some(inputs) => inputs,
+                None => MergeInputs::read(conn, household_id)?,
+            };
+            let inputs = draft.inputs.insert(inputs);
+            inputs.visits.push(AcceptedVisit {
+                visit: visit.clone(),
+                content_hash: content_hash.clone(),
+                order_time,
+            });
+            draft.gained_visits = true;
+            draft.behind = true;
+        }
+        self.taken.insert(visit.visit_id, content_hash.clone());
+        self.visits.push(VisitRow {
+            visit_id,
+            household_id: household_id.to_string(),
+            enumerator_id: visit.enumerator_id.to_string(),
+            device_id: visit.device_id.to_string(),
+            device_seq: item.device_seq,
+            content_hash: content_hash.to_string(),
+            body: serde_json::to_string(visit)?,
+            skew_ms: i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
+            order_time: order_time.unix_millis(),
+            duplicate_of: duplicate_of.clone(),
+            flags: serde_json::to_string(&flags)?,
+        });
+        Ok(PushResult {
+            visit_id: Some(visit.visit_id),
+            device_seq: Some(item.device_seq),
+            status: if duplicate_of.is_some() {
+                PushStatus::Duplicate
+            } else {
+                PushStatus::Accepted
+            },
+            issues: kept,
         })
-        .optional()?;
-    if proposed {
-        households::save_baseline(tx, h, received_at)?;
     }
-    tx.prepare_cached(
-        "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
-             content_hash, body, received_at, skew_ms, order_time, duplicate_of, flags)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        visit.visit_id.to_string(),
-        household_id.to_string(),
-        visit.enumerator_id.to_string(),
-        visit.device_id.to_string(),
-        item.device_seq,
-        content_hash.as_str(),
-        serde_json::to_string(visit)?,
-        received_at.unix_millis(),
-        i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
-        Timestamp(finished).unix_millis(),
-        duplicate_of,
-        serde_json::to_string(&flags)?,
-    ])?;
-    let status = if duplicate_of.is_some() {
-        PushStatus::Duplicate
-    } else {
-        touched.insert(household_id);
-        PushStatus::Accepted
-    };
-    Ok(PushResult {
-        visit_id: Some(visit.visit_id),
-        device_seq: Some(item.device_seq),
-        status,
-        issues: kept,
-    })
+}
+
+impl Draft {
+    fn new(household: Household, listed: bool) -> Self {
+        Self {
+            household,
+            listed,
+            inputs: None,
+            gained_visits: false,
+            behind: false,
+        }
+    }
 }
 
 /// NIKs of the whole district, through the duplicate keys (held as digests).
-struct StoredNiks<'c>(&'c rusqlite::Connection);
+struct StoredNiks<'c>(&'c Connection);
 
 impl NikDirectory for StoredNiks<'_> {
     fn household_with_nik(&self, nik: &Nik, except: Option<HouseholdId>) -> Option<HouseholdId> {

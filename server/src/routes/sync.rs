@@ -34,21 +34,28 @@ async fn push(
     let received_at = Timestamp::now_utc();
     let items = request.items.len();
     let sent_at = request.sent_at;
-    let slots = state
+    let read_device = device.clone();
+    let (slots, plan) = state
         .db
         .read(move |conn| {
             let mut slots = ingest::decode(request.items);
             ingest::answer_known(conn, &mut slots)?;
-            Ok::<_, ApiError>(slots)
+            // A retried push (every item already here) is answered without the writer; a
+            // rejection goes through it, to be remembered for completeness.
+            let nothing_to_write = slots.iter().all(
+                |s| matches!(s, ingest::Slot::Answered(r) if r.status != PushStatus::Rejected),
+            );
+            if nothing_to_write {
+                return Ok::<_, ApiError>((slots, None));
+            }
+            // Planned here, off the writer, against one snapshot.
+            let snapshot = conn.unchecked_transaction()?;
+            let plan = ingest::plan(&snapshot, &read_device, &slots, sent_at, received_at)?;
+            Ok((slots, Some(plan)))
         })
         .await?;
-    // A retried push (every item already here) is answered without the writer; a rejection goes
-    // through it, to be remembered for completeness.
-    let nothing_to_write = slots
-        .iter()
-        .all(|s| matches!(s, ingest::Slot::Answered(r) if r.status != PushStatus::Rejected));
-    let response = if nothing_to_write {
-        PushResponse {
+    let response = match plan {
+        None => PushResponse {
             results: slots
                 .into_iter()
                 .filter_map(|s| match s {
@@ -56,14 +63,16 @@ async fn push(
                     ingest::Slot::Pending { .. } => None,
                 })
                 .collect(),
+        },
+        Some(plan) => {
+            state
+                .db
+                .write(move |tx| {
+                    ingest::store(tx, &device, &slots, Some(plan), sent_at, received_at)
+                        .map_err(ApiError::from)
+                })
+                .await?
         }
-    } else {
-        state
-            .db
-            .write(move |tx| {
-                ingest::store(tx, &device, slots, sent_at, received_at).map_err(ApiError::from)
-            })
-            .await?
     };
     tracing::debug!(items, "push ingested");
     Ok(Json(response))

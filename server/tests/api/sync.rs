@@ -62,6 +62,62 @@ async fn the_same_content_under_a_new_id_is_not_counted_twice() {
     assert_eq!(h.state.visits_used.len(), 1);
 }
 
+/// A push is planned against a snapshot, off the writer (`ingest::plan`). When another push changes
+/// its household before it is written, the plan is stale and is made again on the writer: the
+/// visit of the same content that arrived in between makes it a duplicate, merged once.
+#[tokio::test]
+async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
+    use verivali_server::auth::DeviceAuth;
+    use verivali_server::{admin, ingest};
+
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let stale = phone.visit(3, 30);
+    let mut overtaking = stale.clone();
+    overtaking.visit.visit_id = VisitId::new_v7();
+    overtaking.device_seq = stale.device_seq + 1;
+    let device = DeviceAuth {
+        device_id: phone.device_id,
+        enumerator_id: phone.enumerator_id,
+        areas: vec![admin::parse_area(VILLAGE_A).unwrap()],
+        former_areas: Vec::new(),
+    };
+    let now = Timestamp::now_utc();
+    let slots = ingest::decode(vec![serde_json::value::to_raw_value(&stale).unwrap()]);
+    let (db, planner) = (app.db.clone(), device.clone());
+    let (slots, plan) = tokio::task::spawn_blocking(move || {
+        let plan = db
+            .read_blocking(|c| {
+                let snapshot = c.unchecked_transaction()?;
+                ingest::plan(&snapshot, &planner, &slots, now, now)
+            })
+            .unwrap();
+        (slots, plan)
+    })
+    .await
+    .unwrap();
+
+    let answer = app.push(&phone, &[overtaking]).await;
+    assert_eq!(statuses(&answer), vec![PushStatus::Accepted]);
+    let answer = app
+        .db
+        .write(move |tx| ingest::store(tx, &device, &slots, Some(plan), now, now))
+        .await
+        .unwrap();
+    assert_eq!(
+        statuses(&answer),
+        vec![PushStatus::Duplicate],
+        "written as planned, it would have been accepted and merged twice"
+    );
+    assert_eq!(app.visit_count().await, 2, "kept for audit");
+    let states = app.pull_all(&phone).await;
+    let h = states
+        .iter()
+        .find(|m| m.state.household.household_id == household(3).household_id)
+        .unwrap();
+    assert_eq!(h.state.visits_used.len(), 1);
+}
+
 #[tokio::test]
 async fn arrival_order_does_not_change_any_merged_state() {
     let (one, two) = (TestApp::spawn().await, TestApp::spawn().await);
