@@ -45,21 +45,32 @@ async fn the_same_content_under_a_new_id_is_not_counted_twice() {
     let app = TestApp::spawn().await;
     let mut phone = app.phone(&[VILLAGE_A]).await;
     let first = phone.visit(3, 30);
-    let mut twin = first.clone();
-    twin.visit.visit_id = VisitId::new_v7();
-    twin.device_seq = first.device_seq + 1;
+    let twin = twin_of(&first);
     let answer = app.push(&phone, &[first, twin]).await;
     assert_eq!(
         statuses(&answer),
         vec![PushStatus::Accepted, PushStatus::Duplicate]
     );
     assert_eq!(app.visit_count().await, 2, "kept for audit");
-    let states = app.pull_all(&phone).await;
+    assert_eq!(visits_merged(&app, &phone, 3).await, 1);
+}
+
+/// The same visit content under a new id, numbered after it.
+fn twin_of(item: &verivali_core::protocol::PushItem) -> verivali_core::protocol::PushItem {
+    let mut twin = item.clone();
+    twin.visit.visit_id = VisitId::new_v7();
+    twin.device_seq = item.device_seq + 1;
+    twin
+}
+
+/// How many visits household `i`'s merged state, as the phone pulls it, is made of.
+async fn visits_merged(app: &TestApp, phone: &crate::helpers::Phone, i: u64) -> usize {
+    let states = app.pull_all(phone).await;
     let h = states
         .iter()
-        .find(|m| m.state.household.household_id == household(3).household_id)
+        .find(|m| m.state.household.household_id == household(i).household_id)
         .unwrap();
-    assert_eq!(h.state.visits_used.len(), 1);
+    h.state.visits_used.len()
 }
 
 /// A push is planned against a snapshot, off the writer (`ingest::plan`). When another push changes
@@ -73,9 +84,7 @@ async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
     let app = TestApp::spawn().await;
     let mut phone = app.phone(&[VILLAGE_A]).await;
     let stale = phone.visit(3, 30);
-    let mut overtaking = stale.clone();
-    overtaking.visit.visit_id = VisitId::new_v7();
-    overtaking.device_seq = stale.device_seq + 1;
+    let overtaking = twin_of(&stale);
     let device = DeviceAuth {
         device_id: phone.device_id,
         enumerator_id: phone.enumerator_id,
@@ -110,12 +119,7 @@ async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
         "written as planned, it would have been accepted and merged twice"
     );
     assert_eq!(app.visit_count().await, 2, "kept for audit");
-    let states = app.pull_all(&phone).await;
-    let h = states
-        .iter()
-        .find(|m| m.state.household.household_id == household(3).household_id)
-        .unwrap();
-    assert_eq!(h.state.visits_used.len(), 1);
+    assert_eq!(visits_merged(&app, &phone, 3).await, 1);
 }
 
 #[tokio::test]
