@@ -5,8 +5,8 @@
 //!   savepoint inside one transaction and commits once: with `synchronous=FULL`, fifty phones
 //!   pushing at once share one fsync. A job's answer is sent only after the commit, so an
 //!   acknowledged visit is on disk.
-//! - **Readers** in a small pool, used from `spawn_blocking`, at most [`MAX_CONCURRENT_READS`] at once.
-//! - **Checkpoints** on a thread and connection of their own ([`checkpoint_loop`]).
+//! - **Readers** in a small pool, used from `spawn_blocking`, at most `MAX_CONCURRENT_READS` at once.
+//! - **Checkpoints** on a thread and connection of their own (`checkpoint_loop`).
 
 pub mod schema;
 
