@@ -113,7 +113,7 @@ pub struct MergeInputs {
     /// Accepted visits, without the duplicates of earlier ones.
     pub visits: Vec<AcceptedVisit>,
     pub reviews: Vec<Review>,
-    /// The digest of the duplicate keys last recorded (see [`record_duplicate_keys`]).
+    /// The digest of the duplicate keys last recorded (see `record_duplicate_keys`).
     pub keys_digest: String,
 }
 
