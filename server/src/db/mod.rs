@@ -2,17 +2,19 @@
 //!
 //! - **One writer**, a dedicated thread owning the only write connection. Jobs queue on a channel;
 //!   the thread takes every job waiting (up to [`MAX_JOBS_PER_COMMIT`]), runs each in its own
-//!   savepoint inside one transaction and commits once: with `synchronous=FULL`, fifty phones
-//!   pushing at once share one fsync. A job's answer is sent only after the commit, so an
-//!   acknowledged visit is on disk.
+//!   savepoint inside one transaction and commits once, so fifty phones pushing at once share one
+//!   fsync. A job's answer is sent only once its commit is fsynced, so an acknowledged visit is on
+//!   disk; the fsync runs on a thread of its own while the writer goes on (`durability`).
 //! - **Readers** in a small pool, used from `spawn_blocking`, at most `MAX_CONCURRENT_READS` at once.
 //! - **Checkpoints** on a thread and connection of their own (`checkpoint_loop`).
 
+mod durability;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 
+use durability::{Committed, Durability};
 use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::oneshot;
 
@@ -75,6 +77,8 @@ struct Inner {
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Mutex<Vec<Connection>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    syncer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    durability: Arc<Durability>,
     read_permits: tokio::sync::Semaphore,
 }
 
@@ -86,6 +90,8 @@ impl Db {
         let mut conn = Connection::open(&path)?;
         schema::prepare(&conn)?;
         schema::migrate(&mut conn)?;
+        // The sync thread fsyncs the WAL after each commit instead (`durability`).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
         let checkpointer = Connection::open(&path)?;
         schema::prepare(&checkpointer)?;
         // It copies frames from the WAL to the file, reading little through its own cache.
@@ -102,16 +108,27 @@ impl Db {
         std::thread::Builder::new()
             .name("db-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, woken))?;
+        let durability = Arc::new(Durability::new());
+        let (commits, committed) = mpsc::channel::<Committed>();
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let syncing = durability.clone();
+        let syncer = std::thread::Builder::new()
+            .name("db-sync".into())
+            .spawn(move || durability::sync_loop(wal.into(), committed, syncing))?;
         let (sender, receiver) = mpsc::channel::<Job>();
+        let numbering = durability.clone();
         let writer = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || write_loop(conn, receiver))?;
+            .spawn(move || write_loop(conn, receiver, &numbering, &commits))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
                 jobs: Mutex::new(Some(sender)),
                 readers: Mutex::new(Vec::new()),
                 writer: Mutex::new(Some(writer)),
+                syncer: Mutex::new(Some(syncer)),
+                durability,
                 read_permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_READS),
             }),
         })
@@ -200,32 +217,53 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let _permit = self
+        let permit = self
             .inner
             .read_permits
             .acquire()
             .await
             .map_err(|_| E::from(DbError::WriterGone))?;
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.read_blocking(op))
+        let (result, seen) = tokio::task::spawn_blocking(move || db.read_undurable(op))
             .await
-            .map_err(|_| E::from(DbError::WriterGone))?
+            .map_err(|_| E::from(DbError::WriterGone))?;
+        drop(permit);
+        self.inner.durability.wait(seen).await;
+        result
     }
 
     pub fn read_blocking<T, E>(&self, op: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<DbError>,
     {
+        let (result, seen) = self.read_undurable(op);
+        self.inner.durability.wait_blocking(seen);
+        result
+    }
+
+    /// Runs a read, and tells which commits it may have seen: the caller waits for them to be
+    /// durable before it answers.
+    fn read_undurable<T, E>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> (Result<T, E>, u64)
+    where
+        E: From<DbError>,
+    {
         let pooled = self.inner.readers.lock().ok().and_then(|mut r| r.pop());
         let conn = match pooled {
             Some(c) => c,
-            None => open_reader(&self.inner.path).map_err(E::from)?,
+            None => match open_reader(&self.inner.path) {
+                Ok(c) => c,
+                Err(e) => return (Err(E::from(e)), 0),
+            },
         };
         let result = op(&conn);
+        let seen = self.inner.durability.seen();
         if let Ok(mut readers) = self.inner.readers.lock() {
             readers.push(conn);
         }
-        result
+        (result, seen)
     }
 
     /// Stops the writer after the jobs already queued, and waits for it.
@@ -233,9 +271,12 @@ impl Db {
         if let Ok(mut jobs) = self.inner.jobs.lock() {
             jobs.take();
         }
-        let handle = self.inner.writer.lock().ok().and_then(|mut w| w.take());
-        if let Some(handle) = handle {
-            let _ = handle.join();
+        // The writer first: it ends after the jobs queued, and the sync thread after their commits.
+        for thread in [&self.inner.writer, &self.inner.syncer] {
+            let handle = thread.lock().ok().and_then(|mut t| t.take());
+            if let Some(handle) = handle {
+                let _ = handle.join();
+            }
         }
     }
 
@@ -297,7 +338,12 @@ fn checkpoint_loop(conn: Connection, woken: mpsc::Receiver<()>) {
     }
 }
 
-fn write_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn write_loop(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    durability: &Durability,
+    commits: &mpsc::Sender<Committed>,
+) {
     while let Ok(first) = jobs.recv() {
         let mut batch = std::collections::VecDeque::from([first]);
         while batch.len() < MAX_JOBS_PER_COMMIT {
@@ -326,12 +372,20 @@ fn write_loop(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
             }
             let mut finishers = vec![finish];
             finishers.extend(batch.drain(..).map(|job| job(&tx, Guard::Savepoint).1));
-            let commit = tx.commit().err().map(|e| e.to_string());
-            if let Some(e) = &commit {
+            let number = durability.begin();
+            let error = tx.commit().err().map(|e| e.to_string());
+            if let Some(e) = &error {
                 tracing::error!(error = %e, "commit failed");
             }
-            for finish in finishers {
-                finish(commit.as_deref());
+            let committed = Committed {
+                number,
+                finishers,
+                error,
+            };
+            if let Err(mpsc::SendError(lost)) = commits.send(committed) {
+                for finish in lost.finishers {
+                    finish(Some("the sync thread has stopped"));
+                }
             }
         }
     }
