@@ -79,23 +79,70 @@ pub fn proposed(id: HouseholdId, proposal: &HouseholdProposal) -> Household {
     }
 }
 
-/// The merged state of a household as stored, with the change number it was stored under: a
-/// work planned on it is still valid while that number has not moved.
-pub fn state(conn: &Connection, id: HouseholdId) -> Result<Option<(Merged, i64)>, DbError> {
-    let row: Option<(String, String, i64)> = conn
-        .prepare_cached(
-            "SELECT state, state_hash, change_seq FROM households WHERE household_id = ?1",
-        )?
-        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let Some((state, hash, change_seq)) = row else {
-        return Ok(None);
-    };
-    let merged = Merged {
-        state: serde_json::from_str(&state)?,
-        state_hash: Sha256::parse(&hash).map_err(|e| DbError::Inconsistent(e.to_string()))?,
-    };
-    Ok(Some((merged, change_seq)))
+/// A household row as a push finds it: the household of its merged state, what it is merged from,
+/// and the change number it is stored under (work planned on the row holds while that number has
+/// not moved). Read in one go, so that the row is read once.
+#[derive(Debug)]
+pub struct Stored {
+    pub household: Household,
+    pub change_seq: i64,
+    pub merged_from: MergedFrom,
+}
+
+/// The stored texts a household's state is merged from, read with its row.
+pub struct MergedFrom {
+    id: HouseholdId,
+    baseline: String,
+    keys_digest: String,
+}
+
+/// Only the household of a stored state: the rest of the state is skipped, not built.
+#[derive(serde::Deserialize)]
+struct StateHousehold {
+    household: Household,
+}
+
+impl Stored {
+    pub fn read(conn: &Connection, id: HouseholdId) -> Result<Option<Self>, DbError> {
+        let row: Option<(String, i64, String, String)> = conn
+            .prepare_cached(
+                "SELECT state, change_seq, baseline, keys_digest FROM households
+                 WHERE household_id = ?1",
+            )?
+            .query_row([id.to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        let Some((state, change_seq, baseline, keys_digest)) = row else {
+            return Ok(None);
+        };
+        let StateHousehold { household } = serde_json::from_str(&state)?;
+        Ok(Some(Self {
+            household,
+            change_seq,
+            merged_from: MergedFrom {
+                id,
+                baseline,
+                keys_digest,
+            },
+        }))
+    }
+}
+
+/// Without the texts, which hold NIKs.
+impl std::fmt::Debug for MergedFrom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MergedFrom")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MergedFrom {
+    /// The merge inputs: the baseline, with the household's visits and reviews read now.
+    pub fn inputs(self, conn: &Connection) -> Result<MergeInputs, DbError> {
+        MergeInputs::with_stored(conn, self.id, &self.baseline, self.keys_digest)
+    }
 }
 
 /// The change number a household is stored under; `None` when it is not stored.
@@ -119,11 +166,21 @@ pub struct MergeInputs {
 
 impl MergeInputs {
     pub fn read(conn: &Connection, id: HouseholdId) -> Result<Self, DbError> {
-        let key = id.to_string();
         let (baseline, keys_digest): (String, String) = conn
             .prepare_cached("SELECT baseline, keys_digest FROM households WHERE household_id = ?1")?
-            .query_row([&key], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let mut inputs = Self::new(serde_json::from_str(&baseline)?);
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Self::with_stored(conn, id, &baseline, keys_digest)
+    }
+
+    /// The inputs of a household whose row is read already: its visits and reviews read now.
+    fn with_stored(
+        conn: &Connection,
+        id: HouseholdId,
+        baseline: &str,
+        keys_digest: String,
+    ) -> Result<Self, DbError> {
+        let key = id.to_string();
+        let mut inputs = Self::new(serde_json::from_str(baseline)?);
         inputs.keys_digest = keys_digest;
         let mut stmt = conn.prepare_cached(
             "SELECT body, content_hash, order_time FROM visits

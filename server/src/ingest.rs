@@ -382,6 +382,8 @@ struct Draft {
     household: Household,
     /// Stored, or proposed by a visit of this push that was accepted.
     listed: bool,
+    /// The stored texts it is merged from, read with its row.
+    merged_from: Option<households::MergedFrom>,
     /// Read once the household gains a visit: the stored inputs, then the push's visits.
     inputs: Option<MergeInputs>,
     gained_visits: bool,
@@ -399,10 +401,12 @@ fn draft<'d>(
     proposal: Option<&HouseholdProposal>,
 ) -> Result<Option<&'d mut Draft>, DbError> {
     if let btree_map::Entry::Vacant(entry) = drafts.entry(id) {
-        let stored = households::state(conn, id)?;
-        read.insert(id, stored.as_ref().map(|(_, seq)| *seq));
-        if let Some((merged, _)) = stored {
-            entry.insert(Draft::new(merged.state.household, true));
+        let stored = households::Stored::read(conn, id)?;
+        read.insert(id, stored.as_ref().map(|s| s.change_seq));
+        if let Some(stored) = stored {
+            let mut draft = Draft::new(stored.household, true);
+            draft.merged_from = Some(stored.merged_from);
+            entry.insert(draft);
         }
     }
     if drafts.get(&id).is_none_or(|d| !d.listed) {
@@ -588,9 +592,10 @@ impl Planner<'_> {
         };
         let order_time = Timestamp(finished);
         if duplicate_of.is_none() {
-            let inputs = match draft.inputs.take() {
-                Some(inputs) => inputs,
-                None => MergeInputs::read(conn, household_id)?,
+            let inputs = match (draft.inputs.take(), draft.merged_from.take()) {
+                (Some(inputs), _) => inputs,
+                (None, Some(stored)) => stored.inputs(conn)?,
+                (None, None) => MergeInputs::read(conn, household_id)?,
             };
             let inputs = draft.inputs.insert(inputs);
             inputs.visits.push(AcceptedVisit {
@@ -633,6 +638,7 @@ impl Draft {
         Self {
             household,
             listed,
+            merged_from: None,
             inputs: None,
             gained_visits: false,
             behind: false,
