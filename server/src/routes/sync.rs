@@ -38,8 +38,10 @@ async fn push(
     let (slots, plan) = state
         .db
         .read(move |conn| {
+            // One snapshot for all that is read here; its pages stay cached in between.
+            let snapshot = conn.unchecked_transaction()?;
             let mut slots = ingest::decode(request.items);
-            ingest::answer_known(conn, &mut slots)?;
+            ingest::answer_known(&snapshot, &mut slots)?;
             // A retried push (every item already here) is answered without the writer; a
             // rejection goes through it, to be remembered for completeness.
             let nothing_to_write = slots.iter().all(
@@ -48,8 +50,7 @@ async fn push(
             if nothing_to_write {
                 return Ok::<_, ApiError>((slots, None));
             }
-            // Planned here, off the writer, against one snapshot.
-            let snapshot = conn.unchecked_transaction()?;
+            // Planned here, off the writer.
             let plan = ingest::plan(&snapshot, &read_device, &slots, sent_at, received_at)?;
             Ok((slots, Some(plan)))
         })
