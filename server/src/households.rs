@@ -38,24 +38,36 @@ pub fn save_baseline(
 /// merges it next.
 pub fn write_baseline(tx: &Transaction<'_>, household: &Household) -> Result<(), DbError> {
     let baseline = serde_json::to_string(household)?;
+    let id = household.household_id.to_string();
     tx.prepare_cached(
-        "INSERT INTO households (household_id, region, rw, rt, source, source_id, baseline, state,
+        "INSERT INTO households (household_id, region, rw, rt, source, source_id, state,
              state_hash, status, change_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '{}', '', 'NOT_VISITED', 0)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', '', 'NOT_VISITED', 0)
          ON CONFLICT (household_id) DO UPDATE SET region = excluded.region, rw = excluded.rw,
-             rt = excluded.rt, source = excluded.source, source_id = excluded.source_id,
-             baseline = excluded.baseline",
+             rt = excluded.rt, source = excluded.source, source_id = excluded.source_id",
     )?
     .execute(params![
-        household.household_id.to_string(),
+        id,
         household.region.as_str(),
         household.rw.as_ref().map(Rw::as_str),
         household.rt.as_ref().map(Rt::as_str),
         household.source.code(),
         household.source_id,
-        baseline,
     ])?;
+    tx.prepare_cached(
+        "INSERT INTO baselines (household_id, baseline) VALUES (?1, ?2)
+         ON CONFLICT (household_id) DO UPDATE SET baseline = excluded.baseline",
+    )?
+    .execute(params![id, baseline])?;
     Ok(())
+}
+
+/// A household's baseline as stored, as JSON text; `None` when it is not stored.
+pub fn baseline_text(conn: &Connection, id: HouseholdId) -> Result<Option<String>, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT baseline FROM baselines WHERE household_id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?)
 }
 
 /// The baseline of a household an enumerator found that is not on the list: PROPOSED, with no
@@ -92,7 +104,6 @@ pub struct Stored {
 /// The stored texts a household's state is merged from, read with its row.
 pub struct MergedFrom {
     id: HouseholdId,
-    baseline: String,
     keys_digest: String,
 }
 
@@ -104,27 +115,20 @@ struct StateHousehold {
 
 impl Stored {
     pub fn read(conn: &Connection, id: HouseholdId) -> Result<Option<Self>, DbError> {
-        let row: Option<(String, i64, String, String)> = conn
+        let row: Option<(String, i64, String)> = conn
             .prepare_cached(
-                "SELECT state, change_seq, baseline, keys_digest FROM households
-                 WHERE household_id = ?1",
+                "SELECT state, change_seq, keys_digest FROM households WHERE household_id = ?1",
             )?
-            .query_row([id.to_string()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some((state, change_seq, baseline, keys_digest)) = row else {
+        let Some((state, change_seq, keys_digest)) = row else {
             return Ok(None);
         };
         let StateHousehold { household } = serde_json::from_str(&state)?;
         Ok(Some(Self {
             household,
             change_seq,
-            merged_from: MergedFrom {
-                id,
-                baseline,
-                keys_digest,
-            },
+            merged_from: MergedFrom { id, keys_digest },
         }))
     }
 }
@@ -139,9 +143,9 @@ impl std::fmt::Debug for MergedFrom {
 }
 
 impl MergedFrom {
-    /// The merge inputs: the baseline, with the household's visits and reviews read now.
+    /// The merge inputs: the baseline, visits and reviews, read now.
     pub fn inputs(self, conn: &Connection) -> Result<MergeInputs, DbError> {
-        MergeInputs::with_stored(conn, self.id, &self.baseline, self.keys_digest)
+        MergeInputs::with_keys_digest(conn, self.id, self.keys_digest)
     }
 }
 
@@ -166,21 +170,22 @@ pub struct MergeInputs {
 
 impl MergeInputs {
     pub fn read(conn: &Connection, id: HouseholdId) -> Result<Self, DbError> {
-        let (baseline, keys_digest): (String, String) = conn
-            .prepare_cached("SELECT baseline, keys_digest FROM households WHERE household_id = ?1")?
-            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Self::with_stored(conn, id, &baseline, keys_digest)
+        let keys_digest: String = conn
+            .prepare_cached("SELECT keys_digest FROM households WHERE household_id = ?1")?
+            .query_row([id.to_string()], |r| r.get(0))?;
+        Self::with_keys_digest(conn, id, keys_digest)
     }
 
-    /// The inputs of a household whose row is read already: its visits and reviews read now.
-    fn with_stored(
+    /// The inputs of a household whose row is read already.
+    fn with_keys_digest(
         conn: &Connection,
         id: HouseholdId,
-        baseline: &str,
         keys_digest: String,
     ) -> Result<Self, DbError> {
         let key = id.to_string();
-        let mut inputs = Self::new(serde_json::from_str(baseline)?);
+        let baseline = baseline_text(conn, id)?
+            .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
+        let mut inputs = Self::new(serde_json::from_str(&baseline)?);
         inputs.keys_digest = keys_digest;
         let mut stmt = conn.prepare_cached(
             "SELECT body, content_hash, order_time FROM visits

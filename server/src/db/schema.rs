@@ -19,7 +19,9 @@ CREATE TABLE regions (
     name TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- Target households: the baseline as imported, and the merged state that pulls serve.
+-- Target households: the merged state that pulls serve, with what reports and pages need
+-- beside it. The baseline is in its own table: a merge rewrites this row, which then fits in a
+-- page instead of a chain of overflow pages.
 CREATE TABLE households (
     household_id TEXT PRIMARY KEY,
     region TEXT NOT NULL,
@@ -29,7 +31,6 @@ CREATE TABLE households (
     source_id TEXT,
     head_name TEXT NOT NULL DEFAULT '',
     address TEXT NOT NULL DEFAULT '',
-    baseline TEXT NOT NULL,
     state TEXT NOT NULL,
     state_hash TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -42,6 +43,12 @@ CREATE TABLE households (
     keys_digest TEXT NOT NULL DEFAULT '',
     change_seq INTEGER NOT NULL
 );
+-- Each household as imported from its target list (or proposed by a visit): what merges start from.
+CREATE TABLE baselines (
+    household_id TEXT PRIMARY KEY REFERENCES households (household_id),
+    baseline TEXT NOT NULL
+);
+
 CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX households_by_place ON households (region, rw, rt);
 CREATE INDEX households_by_change ON households (region, change_seq);

@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
-use rusqlite::OptionalExtension;
 use uuid::Uuid;
 use verivali_core::model::*;
 use verivali_core::validate::{Context, Severity, rules, validate_household};
@@ -380,13 +379,9 @@ pub fn import_targets(
     let households: Vec<Household> = families.into_values().map(|(_, h)| h).collect();
     let (added, updated, unchanged) = db.write_blocking(move |tx| {
         let (mut added, mut updated, mut unchanged) = (0, 0, 0);
-        let mut existing =
-            tx.prepare_cached("SELECT baseline FROM households WHERE household_id = ?1")?;
         for household in &households {
             let json = serde_json::to_string(household).map_err(DbError::from)?;
-            let before: Option<String> = existing
-                .query_row([household.household_id.to_string()], |r| r.get(0))
-                .optional()?;
+            let before = households::baseline_text(tx, household.household_id)?;
             match before {
                 Some(b) if b == json => unchanged += 1,
                 Some(_) => {

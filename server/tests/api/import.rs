@@ -176,7 +176,8 @@ async fn households_by_source(app: &TestApp, source_id: &'static str) -> Househo
     tokio::task::spawn_blocking(move || {
         db.read_blocking(|c| {
             let json: String = c.query_row(
-                "SELECT baseline FROM households WHERE source_id = ?1",
+                "SELECT baseline FROM baselines JOIN households USING (household_id)
+                 WHERE source_id = ?1",
                 [source_id],
                 |r| r.get(0),
             )?;
