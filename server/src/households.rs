@@ -91,20 +91,14 @@ pub fn proposed(id: HouseholdId, proposal: &HouseholdProposal) -> Household {
     }
 }
 
-/// A household row as a push finds it: the household of its merged state, what it is merged from,
-/// and the change number it is stored under (work planned on the row holds while that number has
-/// not moved). Read in one go, so that the row is read once.
+/// A household row as a push finds it, read once: the household of its merged state, the change
+/// number it is stored under (work planned on the row holds while that number has not moved) and
+/// the digest of its duplicate keys (for [`MergeInputs::with_keys_digest`]).
 #[derive(Debug)]
 pub struct Stored {
     pub household: Household,
     pub change_seq: i64,
-    pub merged_from: MergedFrom,
-}
-
-/// The stored texts a household's state is merged from, read with its row.
-pub struct MergedFrom {
-    id: HouseholdId,
-    keys_digest: String,
+    pub keys_digest: String,
 }
 
 /// Only the household of a stored state: the rest of the state is skipped, not built.
@@ -128,24 +122,8 @@ impl Stored {
         Ok(Some(Self {
             household,
             change_seq,
-            merged_from: MergedFrom { id, keys_digest },
+            keys_digest,
         }))
-    }
-}
-
-/// Without the texts, which hold NIKs.
-impl std::fmt::Debug for MergedFrom {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MergedFrom")
-            .field("id", &self.id)
-            .finish_non_exhaustive()
-    }
-}
-
-impl MergedFrom {
-    /// The merge inputs: the baseline, visits and reviews, read now.
-    pub fn inputs(self, conn: &Connection) -> Result<MergeInputs, DbError> {
-        MergeInputs::with_keys_digest(conn, self.id, self.keys_digest)
     }
 }
 
@@ -176,8 +154,8 @@ impl MergeInputs {
         Self::with_keys_digest(conn, id, keys_digest)
     }
 
-    /// The inputs of a household whose row is read already.
-    fn with_keys_digest(
+    /// The inputs of a household whose row is read already, with its keys digest.
+    pub fn with_keys_digest(
         conn: &Connection,
         id: HouseholdId,
         keys_digest: String,

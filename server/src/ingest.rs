@@ -382,8 +382,8 @@ struct Draft {
     household: Household,
     /// Stored, or proposed by a visit of this push that was accepted.
     listed: bool,
-    /// The stored texts it is merged from, read with its row.
-    merged_from: Option<households::MergedFrom>,
+    /// The digest of its duplicate keys, read with its row.
+    keys_digest: Option<String>,
     /// Read once the household gains a visit: the stored inputs, then the push's visits.
     inputs: Option<MergeInputs>,
     gained_visits: bool,
@@ -405,7 +405,7 @@ fn draft<'d>(
         read.insert(id, stored.as_ref().map(|s| s.change_seq));
         if let Some(stored) = stored {
             let mut draft = Draft::new(stored.household, true);
-            draft.merged_from = Some(stored.merged_from);
+            draft.keys_digest = Some(stored.keys_digest);
             entry.insert(draft);
         }
     }
@@ -592,9 +592,9 @@ impl Planner<'_> {
         };
         let order_time = Timestamp(finished);
         if duplicate_of.is_none() {
-            let inputs = match (draft.inputs.take(), draft.merged_from.take()) {
+            let inputs = match (draft.inputs.take(), draft.keys_digest.take()) {
                 (Some(inputs), _) => inputs,
-                (None, Some(stored)) => stored.inputs(conn)?,
+                (None, Some(digest)) => MergeInputs::with_keys_digest(conn, household_id, digest)?,
                 (None, None) => MergeInputs::read(conn, household_id)?,
             };
             let inputs = draft.inputs.insert(inputs);
@@ -638,7 +638,7 @@ impl Draft {
         Self {
             household,
             listed,
-            merged_from: None,
+            keys_digest: None,
             inputs: None,
             gained_visits: false,
             behind: false,
