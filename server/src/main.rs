@@ -184,9 +184,7 @@ fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve(config) => serve(config, None),
         Command::Demo { data_dir, bind } => {
-            let db = Db::open(&data_dir).map_err(|e| text(&e))?;
-            let district = demo::seed(&db).map_err(|e| text(&e))?;
-            db.close();
+            let district = with_db(&data_dir, |db| demo::seed(db).map_err(|e| text(&e)))?;
             let intro = format!(
                 "Demo district: Kabupaten Lahat (demo), {} households in 6 villages.\n\
                  Data directory: {}\n\
@@ -209,9 +207,9 @@ fn run(command: Command) -> Result<(), String> {
             serve(config, Some(intro))
         }
         Command::ImportRegions { file, dir } => {
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let report = admin::import_regions(&db, &file).map_err(|e| text(&e))?;
-            db.close();
+            let report = with_db(&dir.data_dir, |db| {
+                admin::import_regions(db, &file).map_err(|e| text(&e))
+            })?;
             println!(
                 "regions stored: {}; rows left out: {}",
                 report.stored,
@@ -224,18 +222,18 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::ImportBundle { file, dir } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
             let attachments = verivali_server::attachments::Attachments::new(&dir.data_dir);
-            let report =
-                verivali_server::bundles::open(&db, &bytes).and_then(|(device, bundle)| {
-                    verivali_server::bundles::import(&db, &attachments, &device, bundle, "admin")
-                });
-            db.close();
-            let report = report.map_err(|e| {
-                format!(
-                    "{}: {} / {}",
-                    e.body.code, e.body.message_id, e.body.message_en
-                )
+            let report = with_db(&dir.data_dir, |db| {
+                verivali_server::bundles::open(db, &bytes)
+                    .and_then(|(device, bundle)| {
+                        verivali_server::bundles::import(db, &attachments, &device, bundle, "admin")
+                    })
+                    .map_err(|e| {
+                        format!(
+                            "{}: {} / {}",
+                            e.body.code, e.body.message_id, e.body.message_en
+                        )
+                    })
             })?;
             println!(
                 "device {}: {} visits: {} stored, {} already here, {} rejected; {} photos",
@@ -297,14 +295,13 @@ fn run(command: Command) -> Result<(), String> {
                 source,
                 columns: mapping,
             };
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = verivali_server::import::import_targets(&db, &options, &bar)
-                .map_err(|e| text(&e))?;
-            db.close();
+            let report = with_db(&dir.data_dir, |db| {
+                verivali_server::import::import_targets(db, &options, &bar).map_err(|e| text(&e))
+            })?;
             println!(
                 "households: {} added, {} updated, {} unchanged; rows flagged: {}; rows left out: {}",
                 report.added,
@@ -330,9 +327,9 @@ fn run(command: Command) -> Result<(), String> {
         }) => {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
             let area = admin::parse_area(&area).map_err(|e| text(&e))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            admin::add_area(&db, enumerator, area).map_err(|e| text(&e))?;
-            db.close();
+            with_db(&dir.data_dir, |db| {
+                admin::add_area(db, enumerator, area).map_err(|e| text(&e))
+            })?;
             println!("area added");
             Ok(())
         }
@@ -343,9 +340,9 @@ fn run(command: Command) -> Result<(), String> {
         }) => {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
             let area = admin::parse_area(&area).map_err(|e| text(&e))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let removed = admin::remove_area(&db, enumerator, area).map_err(|e| text(&e))?;
-            db.close();
+            let removed = with_db(&dir.data_dir, |db| {
+                admin::remove_area(db, enumerator, area).map_err(|e| text(&e))
+            })?;
             println!(
                 "{}",
                 if removed {
@@ -362,9 +359,9 @@ fn run(command: Command) -> Result<(), String> {
                 .map(|a| admin::parse_area(a))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| text(&e))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let id = admin::add_enumerator(&db, &name, areas).map_err(|e| text(&e))?;
-            db.close();
+            let id = with_db(&dir.data_dir, |db| {
+                admin::add_enumerator(db, &name, areas).map_err(|e| text(&e))
+            })?;
             println!("{id}");
             Ok(())
         }
@@ -374,12 +371,12 @@ fn run(command: Command) -> Result<(), String> {
             dir,
         } => {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
             // At most a year: a code is meant for one phone, soon.
             let hours = valid_hours.clamp(1, 24 * 365);
-            let code = admin::enrollment_code(&db, enumerator, time::Duration::hours(hours))
-                .map_err(|e| text(&e))?;
-            db.close();
+            let code = with_db(&dir.data_dir, |db| {
+                admin::enrollment_code(db, enumerator, time::Duration::hours(hours))
+                    .map_err(|e| text(&e))
+            })?;
             println!("{code}");
             Ok(())
         }
@@ -390,12 +387,13 @@ fn run(command: Command) -> Result<(), String> {
             dir,
         }) => {
             let region = verivali_core::model::RegionCode::parse(&region).map_err(|e| text(&e))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let (id, token) = admin::add_supervisor(&db, &name, region).map_err(|e| text(&e))?;
-            if sees_nik {
-                admin::allow_nik(&db, id).map_err(|e| text(&e))?;
-            }
-            db.close();
+            let (id, token) = with_db(&dir.data_dir, |db| {
+                let (id, token) = admin::add_supervisor(db, &name, region).map_err(|e| text(&e))?;
+                if sees_nik {
+                    admin::allow_nik(db, id).map_err(|e| text(&e))?;
+                }
+                Ok((id, token))
+            })?;
             println!("supervisor {id}\ntoken (shown once): {token}");
             Ok(())
         }
@@ -410,10 +408,10 @@ fn run(command: Command) -> Result<(), String> {
                 .read_line(&mut password)
                 .map_err(|e| text(&e))?;
             let password = password.trim_end_matches(['\r', '\n']);
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let result = verivali_server::sessions::set_password(&db, supervisor, &login, password);
-            db.close();
-            result.map_err(|e| text(&e))?;
+            with_db(&dir.data_dir, |db| {
+                verivali_server::sessions::set_password(db, supervisor, &login, password)
+                    .map_err(|e| text(&e))
+            })?;
             println!(
                 "supervisor {supervisor} signs in as {}",
                 login.trim().to_lowercase()
@@ -422,9 +420,9 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Revoke { device_id, dir }) => {
             let device = DeviceId::parse(&device_id).map_err(|e| text(&e))?;
-            let db = Db::open(&dir.data_dir).map_err(|e| text(&e))?;
-            let revoked = admin::revoke_device(&db, device).map_err(|e| text(&e))?;
-            db.close();
+            let revoked = with_db(&dir.data_dir, |db| {
+                admin::revoke_device(db, device).map_err(|e| text(&e))
+            })?;
             if revoked {
                 println!("revoked {device}")
             } else {
@@ -433,6 +431,18 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// Opens the data directory, runs `op` on it and closes it, whether `op` succeeded or not: the
+/// writer and its threads end before the command prints.
+fn with_db<T>(
+    data_dir: &std::path::Path,
+    op: impl FnOnce(&Db) -> Result<T, String>,
+) -> Result<T, String> {
+    let db = Db::open(data_dir).map_err(|e| e.to_string())?;
+    let result = op(&db);
+    db.close();
+    result
 }
 
 fn serve(config: Config, intro: Option<String>) -> Result<(), String> {
