@@ -272,13 +272,16 @@ pub struct InboxLine {
     pub household_id: String,
     pub head_name: Option<String>,
     pub visit_id: Option<String>,
-    /// `RETURN` or `REQUEST_REVISIT`.
+    /// `RETURN`, `REQUEST_REVISIT` or `RESOLVE_CONFLICT`.
     pub decision: String,
     pub decision_label_id: String,
     pub decision_label_en: String,
     pub comment: Option<String>,
     pub decided_at: String,
     pub read: bool,
+    /// `RESOLVE_CONFLICT`: whether the supervisor chose this phone's visit (false: another
+    /// enumerator's answer stands).
+    pub chosen_visit_is_mine: Option<bool>,
 }
 
 impl From<InboxItem> for InboxLine {
@@ -299,6 +302,7 @@ impl From<InboxItem> for InboxLine {
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
             read: i.read,
+            chosen_visit_is_mine: i.chosen_visit_is_mine,
         }
     }
 }

@@ -42,13 +42,16 @@ pub fn hash_of<T: Serialize + ?Sized>(value: &T) -> Result<Sha256, CanonicalErro
     Ok(Sha256::of(to_canonical_json(value)?.as_bytes()))
 }
 
-/// A visit's content hash: its canonical JSON without `visit_id`. Transport fields such as
-/// `device_seq` are not part of [`Visit`] at all, so a double-tapped "finish" of one draft hashes
-/// the same whatever number it was given.
+/// A visit's content hash: what the enumerator recorded, in canonical JSON, without the ids the
+/// software gave it (`visit_id`, `device_id`). Two visits with one content hash are the same
+/// visit (`docs/merge.md`): a double-tapped "finish", or a phone reinstalled or restored that
+/// sends its visits again under new ids. Transport fields such as `device_seq` are not part of
+/// [`Visit`] at all.
 pub fn visit_content_hash(visit: &Visit) -> Result<Sha256, CanonicalError> {
     let mut value = serde_json::to_value(visit)?;
     if let Value::Object(map) = &mut value {
         map.remove("visit_id");
+        map.remove("device_id");
     }
     let mut out = String::new();
     write_value(&value, &mut out)?;

@@ -22,7 +22,8 @@ use crate::canonical::{self, CanonicalError};
 use crate::model::*;
 
 /// A visit as the merge sees it: accepted, with its content hash and the time it is ordered by
-/// (the server's skew-corrected `finished_at`; on the phone, `finished_at` itself).
+/// (the server's skew-corrected `finished_at`; on the phone, `finished_at` itself). The merge
+/// takes that time in UTC to the millisecond, whatever offset or precision it is given in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AcceptedVisit {
     pub visit: Visit,
@@ -162,7 +163,7 @@ pub fn merge_with_text(
     let mut used: Vec<(Timestamp, &AcceptedVisit)> = visits
         .values()
         .filter(|v| !excluded.contains_key(&v.visit.visit_id))
-        .map(|v| (chain_time(v, &visits), *v))
+        .map(|v| (chain_time(v, &visits).normalized(), *v))
         .collect();
     used.sort_by(|(ta, a), (tb, b)| {
         (ta, a.visit.device_id, a.visit.visit_id).cmp(&(tb, b.visit.device_id, b.visit.visit_id))

@@ -165,11 +165,12 @@ fn add_area_row(
     Ok(())
 }
 
-/// Gives an enumerator one more area.
+/// Gives an enumerator one more area; its phones pull all of the area's households next.
 pub fn add_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<(), AdminError> {
     db.write_blocking(move |tx| {
         require_enumerator(tx, enumerator)?;
         add_area_row(tx, enumerator, &area, Timestamp::now_utc().unix_millis())?;
+        crate::households::touch_area(tx, &area.region, area.rw.as_ref(), area.rt.as_ref())?;
         crate::audit::record(
             tx,
             "admin",

@@ -24,6 +24,34 @@ pub fn next_change_seq(tx: &Transaction<'_>) -> Result<i64, DbError> {
     Ok(seq)
 }
 
+/// Gives every household of an area a new change number, so that a phone whose enumerator just
+/// got the area pulls all of it: its pull cursor is past the households' last changes. Other
+/// phones of the area pull them again unchanged, which costs bytes and nothing else.
+pub fn touch_area(
+    tx: &Transaction<'_>,
+    region: &RegionCode,
+    rw: Option<&Rw>,
+    rt: Option<&Rt>,
+) -> Result<usize, DbError> {
+    let ids: Vec<String> = tx
+        .prepare_cached(
+            "SELECT household_id FROM households
+             WHERE region = ?1 AND (?2 IS NULL OR rw = ?2) AND (?3 IS NULL OR rt = ?3)",
+        )?
+        .query_map(
+            params![region.as_str(), rw.map(Rw::as_str), rt.map(Rt::as_str)],
+            |r| r.get(0),
+        )?
+        .collect::<Result<_, _>>()?;
+    // One number each: a pull page may end between any two.
+    let mut touch =
+        tx.prepare_cached("UPDATE households SET change_seq = ?2 WHERE household_id = ?1")?;
+    for id in &ids {
+        touch.execute(params![id, next_change_seq(tx)?])?;
+    }
+    Ok(ids.len())
+}
+
 /// Adds a household from a target list, or replaces its baseline, and merges it.
 pub fn save_baseline(
     tx: &Transaction<'_>,
@@ -139,7 +167,7 @@ pub fn change_seq(conn: &Connection, id: HouseholdId) -> Result<Option<i64>, DbE
 #[derive(Debug, Clone)]
 pub struct MergeInputs {
     pub baseline: Household,
-    /// Accepted visits, without the duplicates of earlier ones.
+    /// Every accepted visit; the merge counts one of each content.
     pub visits: Vec<AcceptedVisit>,
     pub reviews: Vec<Review>,
     /// The digest of the duplicate keys last recorded (see `record_duplicate_keys`).
@@ -166,8 +194,7 @@ impl MergeInputs {
         let mut inputs = Self::new(serde_json::from_str(&baseline)?);
         inputs.keys_digest = keys_digest;
         let mut stmt = conn.prepare_cached(
-            "SELECT body, content_hash, order_time FROM visits
-             WHERE household_id = ?1 AND duplicate_of IS NULL",
+            "SELECT body, content_hash, order_time FROM visits WHERE household_id = ?1",
         )?;
         let rows = stmt.query_map([&key], |r| {
             Ok((

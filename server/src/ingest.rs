@@ -4,7 +4,14 @@
 //!
 //! Dedup: the same `visit_id` with the same content is a DUPLICATE (a retry costs nothing); with
 //! other content it is rejected (SYN-02, ID_REUSED). A new id with the content of a visit already
-//! accepted for the household is stored for audit as a duplicate of it and not merged twice.
+//! held for the household (a double tap, a reinstalled phone sending again) is answered DUPLICATE
+//! and stored for audit; the merge counts one visit of each content, the one with the smaller id,
+//! whichever arrived first.
+//!
+//! What is accepted depends on the visit, its device and areas, never on which other visits came
+//! before it: a rule that reads the household as merged so far (an unknown member, the family's
+//! shape) is kept as a flag, not a rejection, because on another server, or later, the same
+//! household may hold visits this one's phone had seen.
 
 use std::collections::{BTreeMap, HashMap, btree_map};
 
@@ -25,9 +32,11 @@ use crate::auth::DeviceAuth;
 use crate::db::DbError;
 use crate::households::{self, MergeInputs};
 
-/// A skew under this counts as none, so that with sane clocks the order depends on the visits
-/// alone and two servers agree.
-const SKEW_TOLERANCE: Duration = Duration::minutes(10);
+/// Measured skews are rounded to this: a phone's clock is wrong by a time zone (hours, half and
+/// quarter hours) or a date, so the rounding keeps the error the phone made and drops what the
+/// network added, and two servers that measured one push a few seconds apart correct it alike.
+/// A skew under half of it counts as none.
+const SKEW_STEP: Duration = Duration::minutes(15);
 
 /// Reasons a pushed item is refused, beyond the validation rules.
 pub mod reject {
@@ -54,6 +63,15 @@ pub mod reject {
 const FLAG_LEFT_AREA: &str = "LEFT_AREA";
 const FLAG_FUTURE: &str = "FUTURE_TIME";
 const FLAG_SKEW: &str = "CLOCK_SKEW";
+
+/// Errors of rules that read the household as merged before the visit: on the server they are
+/// flags (see the module comment).
+const HOUSEHOLD_RULES: [&str; 4] = [
+    rules::MEM_07.code,
+    rules::NIK_08.code,
+    rules::HH_01.code,
+    rules::HH_04.code,
+];
 
 /// An item of a push on its way through: answered already, or decoded and waiting for the writer.
 #[derive(Debug)]
@@ -126,6 +144,8 @@ fn known(item: &PushItem, content_hash: &Sha256, stored: &str) -> PushResult {
 #[derive(Debug)]
 pub struct Plan {
     results: Vec<PushResult>,
+    /// For each rejected item with a number, the device the number belongs to.
+    rejections: Vec<(DeviceId, usize)>,
     visits: Vec<VisitRow>,
     /// Every household the plan read, with the change number it had (`None`: not stored).
     read: BTreeMap<HouseholdId, Option<i64>>,
@@ -146,7 +166,6 @@ struct VisitRow {
     body: String,
     skew_ms: i64,
     order_time: i64,
-    duplicate_of: Option<String>,
     flags: String,
 }
 
@@ -181,11 +200,27 @@ pub fn plan(
         proposed: Vec::new(),
     };
     let mut results = Vec::with_capacity(slots.len());
-    for slot in slots {
-        results.push(match slot {
+    let mut rejections = Vec::new();
+    for (n, slot) in slots.iter().enumerate() {
+        let result = match slot {
             Slot::Answered(result) => result.clone(),
             Slot::Pending { item, content_hash } => planner.item(item, content_hash)?,
-        });
+        };
+        if result.status == PushStatus::Rejected {
+            // A visit of the enumerator's former phone (a store restored onto a new enrollment)
+            // was numbered by that phone.
+            let owner = match slot {
+                Slot::Pending { item, .. }
+                    if item.visit.device_id != device.device_id
+                        && planner.enumerators_device(item.visit.device_id)? =>
+                {
+                    item.visit.device_id
+                }
+                _ => device.device_id,
+            };
+            rejections.push((owner, n));
+        }
+        results.push(result);
     }
     let mut merged = Vec::new();
     for (id, draft) in planner.drafts {
@@ -201,6 +236,7 @@ pub fn plan(
     }
     Ok(Plan {
         results,
+        rejections,
         visits: planner.visits,
         read: planner.read,
         proposed: planner.proposed,
@@ -223,7 +259,7 @@ pub fn store(
         Some(plan) if plan.is_current(tx)? => plan,
         _ => plan(tx, device, slots, sent_at, received_at)?,
     };
-    plan.write(tx, device, received_at)
+    plan.write(tx, received_at)
 }
 
 impl Plan {
@@ -246,19 +282,14 @@ impl Plan {
         Ok(true)
     }
 
-    fn write(
-        self,
-        tx: &Transaction<'_>,
-        device: &DeviceAuth,
-        received_at: Timestamp,
-    ) -> Result<PushResponse, DbError> {
+    fn write(self, tx: &Transaction<'_>, received_at: Timestamp) -> Result<PushResponse, DbError> {
         for household in &self.proposed {
             households::write_baseline(tx, household)?;
         }
         let mut insert = tx.prepare_cached(
             "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
-                 content_hash, body, received_at, skew_ms, order_time, duplicate_of, flags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 content_hash, body, received_at, skew_ms, order_time, flags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for v in &self.visits {
             insert.execute(params![
@@ -272,13 +303,12 @@ impl Plan {
                 received_at.unix_millis(),
                 v.skew_ms,
                 v.order_time,
-                v.duplicate_of,
                 v.flags,
             ])?;
         }
-        for result in &self.results {
-            if result.status == PushStatus::Rejected {
-                record_rejection(tx, device, result, received_at)?;
+        for (owner, n) in &self.rejections {
+            if let Some(result) = self.results.get(*n) {
+                record_rejection(tx, *owner, result, received_at)?;
             }
         }
         for m in &self.merged {
@@ -294,7 +324,7 @@ impl Plan {
 /// missing. The latest rejection of a number wins (a phone may push it again before it hears).
 fn record_rejection(
     tx: &Transaction<'_>,
-    device: &DeviceAuth,
+    device: DeviceId,
     result: &PushResult,
     at: Timestamp,
 ) -> Result<(), DbError> {
@@ -311,7 +341,7 @@ fn record_rejection(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
-        device.device_id.to_string(),
+        device.to_string(),
         seq,
         result.visit_id.map(|v| v.to_string()),
         codes.join(","),
@@ -320,14 +350,15 @@ fn record_rejection(
     Ok(())
 }
 
-/// The phone's clock error: server time minus phone time, zero when within tolerance.
+/// The phone's clock error: server time minus phone time, to the nearest [`SKEW_STEP`].
 fn skew(received_at: Timestamp, sent_at: Timestamp) -> Duration {
-    let skew = received_at.0 - sent_at.0;
-    if skew.abs() < SKEW_TOLERANCE {
-        Duration::ZERO
-    } else {
-        skew
-    }
+    let step = SKEW_STEP.whole_milliseconds();
+    let skew = (received_at.0 - sent_at.0).whole_milliseconds();
+    // Rounded half away from zero; i128 holds any difference of two representable times.
+    let steps = (skew + skew.signum() * step / 2) / step;
+    i64::try_from(steps * step)
+        .map(Duration::milliseconds)
+        .unwrap_or(Duration::ZERO)
 }
 
 fn rejected(item: Option<&PushItem>, issues: Vec<Issue>) -> PushResult {
@@ -431,6 +462,15 @@ fn draft<'d>(
 }
 
 impl Planner<'_> {
+    /// Whether `id` is a phone of the pushing device's enumerator, revoked or not: a store
+    /// restored onto a new enrollment still holds visits its former phone numbered and signed.
+    fn enumerators_device(&self, id: DeviceId) -> Result<bool, DbError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1 AND enumerator_id = ?2")?
+            .exists([id.to_string(), self.device.enumerator_id.to_string()])?)
+    }
+
     fn item(&mut self, item: &PushItem, content_hash: &Sha256) -> Result<PushResult, DbError> {
         let (device, received_at, skew) = (self.device, self.received_at, self.skew);
         let visit = &item.visit;
@@ -444,7 +484,9 @@ impl Planner<'_> {
                 one(&reject::NOT_FINISHED, "finished_at"),
             ));
         };
-        if visit.device_id != device.device_id || visit.enumerator_id != device.enumerator_id {
+        if visit.enumerator_id != device.enumerator_id
+            || (visit.device_id != device.device_id && !self.enumerators_device(visit.device_id)?)
+        {
             return Ok(rejected(
                 Some(item),
                 one(&reject::WRONG_DEVICE, "device_id"),
@@ -542,7 +584,11 @@ impl Planner<'_> {
         let issues = validate_visit(&corrected, &ctx);
         let errors: Vec<Issue> = issues
             .iter()
-            .filter(|i| i.severity == Severity::Error && i.code != rules::VIS_05_TIME.code)
+            .filter(|i| {
+                i.severity == Severity::Error
+                    && i.code != rules::VIS_05_TIME.code
+                    && !HOUSEHOLD_RULES.contains(&i.code.as_str())
+            })
             .cloned()
             .collect();
         if !errors.is_empty() {
@@ -556,6 +602,12 @@ impl Planner<'_> {
         if skew != Duration::ZERO {
             flags.push(FLAG_SKEW.into());
         }
+        flags.extend(
+            issues
+                .iter()
+                .filter(|i| HOUSEHOLD_RULES.contains(&i.code.as_str()))
+                .map(Issue::key),
+        );
         let kept: Vec<Issue> = issues
             .into_iter()
             .filter(|i| i.severity != Severity::Error)
@@ -572,40 +624,26 @@ impl Planner<'_> {
             draft.inputs = Some(MergeInputs::new(draft.household.clone()));
             self.proposed.push(draft.household.clone());
         }
-        let duplicate_of = match &draft.inputs {
-            // The household's visits are in memory already, this push's among them.
-            Some(inputs) => inputs
-                .visits
-                .iter()
-                .filter(|v| v.content_hash == *content_hash)
-                .map(|v| v.visit.visit_id.to_string())
-                .min(),
-            None => conn
-                .prepare_cached(
-                    "SELECT visit_id FROM visits WHERE household_id = ?1 AND content_hash = ?2
-                     AND duplicate_of IS NULL ORDER BY visit_id LIMIT 1",
-                )?
-                .query_row([household_id.to_string(), content_hash.to_string()], |r| {
-                    r.get(0)
-                })
-                .optional()?,
+        let inputs = match (draft.inputs.take(), draft.keys_digest.take()) {
+            (Some(inputs), _) => inputs,
+            (None, Some(digest)) => MergeInputs::with_keys_digest(conn, household_id, digest)?,
+            (None, None) => MergeInputs::read(conn, household_id)?,
         };
-        let order_time = Timestamp(finished);
-        if duplicate_of.is_none() {
-            let inputs = match (draft.inputs.take(), draft.keys_digest.take()) {
-                (Some(inputs), _) => inputs,
-                (None, Some(digest)) => MergeInputs::with_keys_digest(conn, household_id, digest)?,
-                (None, None) => MergeInputs::read(conn, household_id)?,
-            };
-            let inputs = draft.inputs.insert(inputs);
-            inputs.visits.push(AcceptedVisit {
-                visit: visit.clone(),
-                content_hash: content_hash.clone(),
-                order_time,
-            });
-            draft.gained_visits = true;
-            draft.behind = true;
-        }
+        let inputs = draft.inputs.insert(inputs);
+        // The same content held already: the merge keeps one of the two (the smaller id), so a
+        // duplicate that arrives first is merged now and left out once its twin arrives.
+        let duplicate = inputs
+            .visits
+            .iter()
+            .any(|v| v.content_hash == *content_hash);
+        let order_time = Timestamp(finished).normalized();
+        inputs.visits.push(AcceptedVisit {
+            visit: visit.clone(),
+            content_hash: content_hash.clone(),
+            order_time,
+        });
+        draft.gained_visits = true;
+        draft.behind = true;
         self.taken.insert(visit.visit_id, content_hash.clone());
         self.visits.push(VisitRow {
             visit_id,
@@ -617,13 +655,12 @@ impl Planner<'_> {
             body: serde_json::to_string(visit)?,
             skew_ms: i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
             order_time: order_time.unix_millis(),
-            duplicate_of: duplicate_of.clone(),
             flags: serde_json::to_string(&flags)?,
         });
         Ok(PushResult {
             visit_id: Some(visit.visit_id),
             device_seq: Some(item.device_seq),
-            status: if duplicate_of.is_some() {
+            status: if duplicate {
                 PushStatus::Duplicate
             } else {
                 PushStatus::Accepted

@@ -1,6 +1,10 @@
 //! Supervisors' decisions. A review is an event like a visit: stored once, it becomes an input
 //! of the household's merge (in the same transaction) and reaches the enumerator's phone on its
-//! next pull.
+//! next pull: the enumerator whose visit it decides, and for a resolved conflict every enumerator
+//! whose visit was in it, so that the one overruled hears of it too.
+//!
+//! A decision may carry its own `review_id`, made by the page that sent it: sent twice (a double
+//! click, a retry on a slow line), it is stored once.
 
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -15,6 +19,9 @@ use crate::households;
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewRequest {
+    /// Made by the client so that a retry is stored once; the server makes one when absent.
+    #[serde(default)]
+    pub review_id: Option<ReviewId>,
     pub household_id: HouseholdId,
     #[serde(default)]
     pub visit_id: Option<VisitId>,
@@ -47,6 +54,11 @@ pub const OTHER_REQUIRED: ErrorCode = ErrorCode {
     message_id: "Pilih keluarga lain yang dimaksud.",
     message_en: "Choose the other household.",
 };
+pub const REVIEW_ID_REUSED: ErrorCode = ErrorCode {
+    code: "SUP-05",
+    message_id: "ID keputusan ini sudah dipakai untuk keputusan lain.",
+    message_en: "This review id was already used for another decision.",
+};
 
 /// Validates and stores a decision, merges the household again, records it in the audit log.
 pub fn decide(
@@ -57,6 +69,11 @@ pub fn decide(
 ) -> Result<ReviewResponse, ApiError> {
     let region = household_region(tx, request.household_id)?;
     reviewer.check(&region)?;
+    if let Some(id) = request.review_id
+        && let Some(stored) = stored_review(tx, id)?
+    {
+        return repeated(tx, reviewer, &request, &stored);
+    }
 
     let needs_visit = matches!(
         request.decision,
@@ -96,8 +113,20 @@ pub fn decide(
         reviewer.check(&household_region(tx, other)?)?;
     }
 
+    // Decisions on one household apply in the order they were made, also when two fall in one
+    // millisecond (the merge orders them by time, then id).
+    let latest: Option<i64> = tx
+        .prepare_cached("SELECT max(decided_at) FROM reviews WHERE household_id = ?1")?
+        .query_row([request.household_id.to_string()], |r| r.get(0))?;
+    let now = match latest {
+        Some(latest) if latest >= now.unix_millis() => Timestamp::from_unix_millis(latest + 1),
+        _ => now,
+    };
+    let recipients = recipients(tx, &request, enumerator.as_deref())?;
     let review = Review {
-        review_id: ReviewId(uuid::Uuid::now_v7()),
+        review_id: request
+            .review_id
+            .unwrap_or_else(|| ReviewId(uuid::Uuid::now_v7())),
         household_id: request.household_id,
         visit_id: request.visit_id,
         decision: request.decision,
@@ -108,8 +137,9 @@ pub fn decide(
     };
     let seq = households::next_change_seq(tx)?;
     tx.prepare_cached(
-        "INSERT INTO reviews (review_id, household_id, region, visit_id, enumerator_id, body, change_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO reviews (review_id, household_id, region, visit_id, enumerator_id, body,
+             decided_at, change_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         review.review_id.to_string(),
@@ -118,8 +148,15 @@ pub fn decide(
         review.visit_id.map(|v| v.to_string()),
         enumerator,
         serde_json::to_string(&review)?,
+        review.decided_at.unix_millis(),
         seq,
     ])?;
+    let mut deliver = tx.prepare_cached(
+        "INSERT INTO review_recipients (enumerator_id, change_seq, review_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for enumerator in &recipients {
+        deliver.execute(params![enumerator, seq, review.review_id.to_string()])?;
+    }
     if review.decision == Decision::DismissDuplicate
         && let Some(other) = review.other_household_id
     {
@@ -142,6 +179,77 @@ pub fn decide(
         status: merged.state.status,
         state_hash: merged.state_hash,
     })
+}
+
+/// A decision stored before under the id a request carries.
+fn stored_review(tx: &Transaction<'_>, id: ReviewId) -> Result<Option<Review>, ApiError> {
+    let body: Option<String> = tx
+        .prepare_cached("SELECT body FROM reviews WHERE review_id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+}
+
+/// A decision sent again: the same answer, nothing stored; another decision under its id is
+/// refused.
+fn repeated(
+    tx: &Transaction<'_>,
+    reviewer: &SupervisorAuth,
+    request: &ReviewRequest,
+    stored: &Review,
+) -> Result<ReviewResponse, ApiError> {
+    let same = stored.household_id == request.household_id
+        && stored.visit_id == request.visit_id
+        && stored.decision == request.decision
+        && stored.other_household_id == request.other_household_id
+        && stored.comment.as_deref() == request.comment.as_deref().map(str::trim)
+        && stored.reviewer_id == reviewer.user_id;
+    if !same {
+        return Err(ApiError::new(
+            axum::http::StatusCode::CONFLICT,
+            REVIEW_ID_REUSED,
+        ));
+    }
+    let (status, hash): (String, String) = tx
+        .prepare_cached("SELECT status, state_hash FROM households WHERE household_id = ?1")?
+        .query_row([stored.household_id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(ReviewResponse {
+        review_id: stored.review_id,
+        status: VerificationStatus::from_code(&status)
+            .ok_or_else(|| ApiError::internal(format!("stored status {status}")))?,
+        state_hash: Sha256::parse(&hash).map_err(ApiError::internal)?,
+    })
+}
+
+/// The enumerators whose phones receive a decision on a visit: the visit's own, and for a
+/// resolved conflict also those of every visit in the household's conflicts. A decision on the
+/// household alone (`None` owner) goes to every phone of its area instead.
+fn recipients(
+    tx: &Transaction<'_>,
+    request: &ReviewRequest,
+    owner: Option<&str>,
+) -> Result<std::collections::BTreeSet<String>, ApiError> {
+    let mut recipients: std::collections::BTreeSet<String> =
+        owner.map(str::to_owned).into_iter().collect();
+    if request.decision == Decision::ResolveConflict {
+        let state: String = tx
+            .prepare_cached("SELECT state FROM households WHERE household_id = ?1")?
+            .query_row([request.household_id.to_string()], |r| r.get(0))?;
+        let state: verivali_core::merge::HouseholdState = serde_json::from_str(&state)?;
+        let mut owner_of =
+            tx.prepare_cached("SELECT enumerator_id FROM visits WHERE visit_id = ?1")?;
+        for visit in state.conflicts.iter().flat_map(|c| &c.visits) {
+            if let Some(e) = owner_of
+                .query_row([visit.to_string()], |r| r.get::<_, String>(0))
+                .optional()?
+            {
+                recipients.insert(e);
+            }
+        }
+    }
+    Ok(recipients)
 }
 
 /// The pair of households in the order the duplicates table keeps them.

@@ -123,6 +123,28 @@ proptest! {
     }
 
     #[test]
+    fn the_offset_a_time_is_written_in_does_not_change_the_state(
+        visits in arb_visits(),
+        offset_hours in -12i8..=14,
+    ) {
+        // The same instants, as a phone in another zone writes them, and as a database reads
+        // them back (UTC, whole milliseconds).
+        let h = household();
+        let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap();
+        let shifted: Vec<AcceptedVisit> = visits
+            .iter()
+            .map(|v| AcceptedVisit { order_time: Timestamp(v.order_time.0.to_offset(offset)), ..v.clone() })
+            .collect();
+        let stored: Vec<AcceptedVisit> = visits
+            .iter()
+            .map(|v| AcceptedVisit { order_time: Timestamp::from_unix_millis(v.order_time.unix_millis()), ..v.clone() })
+            .collect();
+        let a = merge(&h, &visits, &[]).unwrap();
+        prop_assert_eq!(&a.state_hash, &merge(&h, &shifted, &[]).unwrap().state_hash);
+        prop_assert_eq!(&a.state_hash, &merge(&h, &stored, &[]).unwrap().state_hash);
+    }
+
+    #[test]
     fn a_duplicate_visit_changes_nothing(visits in arb_visits(), which in any::<prop::sample::Index>(), fresh_id in any::<bool>()) {
         let h = household();
         let once = merge(&h, &visits, &[]).unwrap();

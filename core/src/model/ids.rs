@@ -166,6 +166,13 @@ impl Timestamp {
     pub fn parse(s: &str) -> Result<Self, time::error::Parse> {
         OffsetDateTime::parse(s, &Rfc3339).map(Self)
     }
+
+    /// The same instant in UTC, to whole milliseconds: the one form a time takes once it leaves
+    /// the phone's own record (stored, merged, hashed), so that `09:04+07:00` and `02:04Z` are
+    /// one value everywhere.
+    pub fn normalized(&self) -> Self {
+        Self::from_unix_millis(self.unix_millis())
+    }
 }
 
 impl fmt::Debug for Timestamp {

@@ -49,14 +49,16 @@ pub struct OutboxEntry {
     pub reopened_as: Option<VisitId>,
 }
 
-/// A supervisor's decision that asks something of the enumerator: a returned visit or a request
-/// to visit again.
+/// A supervisor's decision the enumerator needs to hear of: a returned visit, a request to visit
+/// again, or a conflict between enumerators resolved (for the one overruled as for the other).
 #[derive(Debug, Clone, PartialEq)]
 pub struct InboxItem {
     pub review: Review,
     /// The head of the household, when the phone holds it.
     pub head_name: Option<String>,
     pub read: bool,
+    /// A resolved conflict: whether the visit the supervisor chose is this phone's.
+    pub chosen_visit_is_mine: Option<bool>,
 }
 
 /// What applying one pulled page changed.
@@ -224,13 +226,15 @@ impl Store {
         })
     }
 
-    /// Returned visits and re-visit requests, newest first.
+    /// Returned visits, re-visit requests and resolved conflicts, newest first.
     pub fn inbox(&self) -> Result<Vec<InboxItem>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT r.body, r.read_at IS NOT NULL, h.head_name FROM reviews r
+                "SELECT r.body, r.read_at IS NOT NULL, h.head_name,
+                     EXISTS (SELECT 1 FROM visits v WHERE v.visit_id = r.visit_id)
+                 FROM reviews r
                  LEFT JOIN households h ON h.household_id = r.household_id
-                 WHERE r.decision IN ('RETURN', 'REQUEST_REVISIT')
+                 WHERE r.decision IN ('RETURN', 'REQUEST_REVISIT', 'RESOLVE_CONFLICT')
                  ORDER BY r.decided_at DESC, r.review_id",
             )?;
             let rows = stmt.query_map([], |r| {
@@ -238,15 +242,19 @@ impl Store {
                     r.get::<_, String>(0)?,
                     r.get::<_, bool>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    r.get::<_, bool>(3)?,
                 ))
             })?;
             let mut list = Vec::new();
             for row in rows {
-                let (body, read, head_name) = row?;
+                let (body, read, head_name, mine) = row?;
+                let review: Review = serde_json::from_str(&body)?;
+                let resolved = review.decision == Decision::ResolveConflict;
                 list.push(InboxItem {
-                    review: serde_json::from_str(&body)?,
+                    review,
                     head_name,
                     read,
+                    chosen_visit_is_mine: resolved.then_some(mine),
                 });
             }
             Ok(list)

@@ -409,6 +409,46 @@ fn a_pulled_page_brings_states_reviews_and_removals_with_its_cursor() {
 }
 
 #[test]
+fn a_resolved_conflict_reaches_the_inbox_saying_whose_visit_was_chosen() {
+    let (_dir, store) = enrolled_store(1);
+    let household = sample::household(0, &sample::village(), 1, 1).household_id;
+    let mine = filled_draft(&store, 0).visit_id;
+    let resolution = |n: u128, chosen: VisitId| Review {
+        review_id: ReviewId(Uuid::from_u128(n)),
+        household_id: household,
+        visit_id: Some(chosen),
+        decision: Decision::ResolveConflict,
+        other_household_id: None,
+        comment: None,
+        reviewer_id: UserId(Uuid::from_u128(5)),
+        decided_at: now(),
+    };
+    let page = PullResponse {
+        households: vec![],
+        reviews: vec![resolution(1, mine), resolution(2, VisitId::new_v7())],
+        removed: vec![],
+        next_cursor: "c-2".into(),
+        more: false,
+        remaining: 0,
+    };
+    store.apply_pull(&page).unwrap();
+    let mut told: Vec<(ReviewId, Option<bool>)> = store
+        .inbox()
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.review.review_id, i.chosen_visit_is_mine))
+        .collect();
+    told.sort();
+    assert_eq!(
+        told,
+        [
+            (ReviewId(Uuid::from_u128(1)), Some(true)),
+            (ReviewId(Uuid::from_u128(2)), Some(false)),
+        ]
+    );
+}
+
+#[test]
 fn photos_are_sent_once_confirmed() {
     let (_dir, store) = enrolled_store(0);
     let a = store.put_attachment(b"rumah tampak depan").unwrap();

@@ -53,8 +53,8 @@ CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE
 CREATE INDEX households_by_place ON households (region, rw, rt);
 CREATE INDEX households_by_change ON households (region, change_seq);
 
--- Every accepted visit, immutable. `duplicate_of`: same content as an earlier visit of the
--- household, kept for audit and not merged.
+-- Every accepted visit, immutable. Two visits of one content are both kept, for audit; the merge
+-- counts one of them (docs/merge.md).
 CREATE TABLE visits (
     visit_id TEXT PRIMARY KEY,
     household_id TEXT NOT NULL REFERENCES households (household_id),
@@ -66,7 +66,6 @@ CREATE TABLE visits (
     received_at INTEGER NOT NULL,
     skew_ms INTEGER NOT NULL,
     order_time INTEGER NOT NULL,
-    duplicate_of TEXT,
     flags TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX visits_by_household ON visits (household_id, content_hash);
@@ -76,8 +75,8 @@ BEGIN
     SELECT RAISE(ABORT, 'an accepted visit never changes');
 END;
 
--- Supervisors' decisions. `enumerator_id`: whose visit it decides (their phone receives it);
--- NULL for a decision on the household, which every phone of its area receives.
+-- Supervisors' decisions. `enumerator_id`: whose visit it decides; NULL for a decision on the
+-- household, which every phone of its area receives.
 CREATE TABLE reviews (
     review_id TEXT PRIMARY KEY,
     household_id TEXT NOT NULL REFERENCES households (household_id),
@@ -85,10 +84,19 @@ CREATE TABLE reviews (
     visit_id TEXT,
     enumerator_id TEXT,
     body TEXT NOT NULL,
+    decided_at INTEGER NOT NULL,
     change_seq INTEGER NOT NULL
 );
 CREATE INDEX reviews_by_household ON reviews (household_id);
 CREATE INDEX reviews_by_enumerator ON reviews (enumerator_id, change_seq);
+-- Whose phones receive a decision on a visit: its enumerator, and for a resolved conflict every
+-- enumerator whose visit was in it.
+CREATE TABLE review_recipients (
+    enumerator_id TEXT NOT NULL,
+    change_seq INTEGER NOT NULL,
+    review_id TEXT NOT NULL REFERENCES reviews (review_id),
+    PRIMARY KEY (enumerator_id, change_seq)
+) WITHOUT ROWID;
 
 CREATE TABLE enumerators (
     enumerator_id TEXT PRIMARY KEY,

@@ -9,6 +9,7 @@ use axum::{Json, Router};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use verivali_core::merge::{ExcludedVisit, ExclusionReason};
 use verivali_core::model::{
     Code, HouseholdId, Labelled, RegionCode, Review, Timestamp, VerificationStatus,
 };
@@ -148,6 +149,7 @@ pub struct VisitLine {
     pub received_at: Timestamp,
     pub order_time: Timestamp,
     pub skew_ms: i64,
+    /// The visit of the same content that the merge counts instead of this one.
     pub duplicate_of: Option<String>,
     pub flags: Vec<String>,
     pub outcome: Option<String>,
@@ -188,21 +190,23 @@ async fn household_detail(
             let (region, state_json, state_hash) = row.ok_or_else(not_found)?;
             who.check(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
             let mut state_value: Value = serde_json::from_str(&state_json)?;
+            let duplicates_of = duplicates_in(&state_value);
             privacy::mask_state(&mut state_value);
 
             let mut stmt = conn.prepare_cached(
                 "SELECT visit_id, enumerator_id, device_id, device_seq, received_at, order_time, skew_ms,
-                     duplicate_of, flags, body FROM visits WHERE household_id = ?1 ORDER BY order_time, visit_id",
+                     flags, body FROM visits WHERE household_id = ?1 ORDER BY order_time, visit_id",
             )?;
             let mut visits = Vec::new();
             for row in stmt.query_map([id.to_string()], |r| {
                 Ok((
                     r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u64>(3)?,
-                    r.get::<_, i64>(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?, r.get::<_, Option<String>>(7)?,
-                    r.get::<_, String>(8)?, r.get::<_, String>(9)?,
+                    r.get::<_, i64>(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?,
+                    r.get::<_, String>(7)?, r.get::<_, String>(8)?,
                 ))
             })? {
-                let (visit_id, enumerator_id, device_id, device_seq, received, order, skew_ms, duplicate_of, flags, body) = row?;
+                let (visit_id, enumerator_id, device_id, device_seq, received, order, skew_ms, flags, body) = row?;
+                let duplicate_of = duplicates_of.get(&visit_id).cloned();
                 let body: Value = serde_json::from_str(&body)?;
                 let text = |f: &str| body.get(f).and_then(Value::as_str).map(str::to_owned);
                 visits.push(VisitLine {
@@ -374,4 +378,21 @@ async fn completeness(
 
 fn not_found() -> ApiError {
     ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND)
+}
+
+/// Visit id → the visit of the same content that the merge counts instead, from a stored state.
+fn duplicates_in(state: &Value) -> std::collections::BTreeMap<String, String> {
+    let excluded: Vec<ExcludedVisit> = state
+        .get("visits_excluded")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    excluded
+        .into_iter()
+        .filter_map(|e| match e.reason {
+            ExclusionReason::DuplicateOf { visit_id } => {
+                Some((e.visit_id.to_string(), visit_id.to_string()))
+            }
+            _ => None,
+        })
+        .collect()
 }

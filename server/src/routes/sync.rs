@@ -201,32 +201,40 @@ fn pull_page(
     } else {
         i64::MAX
     };
-    // Decisions on this enumerator's visits, and decisions on households of its areas.
-    let mut reviews = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT body, change_seq, enumerator_id IS NULL, region FROM reviews
-         WHERE (enumerator_id = ?1 OR enumerator_id IS NULL) AND change_seq > ?2 AND change_seq <= ?3
-         ORDER BY change_seq",
+    // Decisions addressed to this enumerator, and decisions on households of its areas.
+    let mut reviews: Vec<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT r.change_seq, r.body FROM review_recipients p
+             JOIN reviews r ON r.review_id = p.review_id
+             WHERE p.enumerator_id = ?1 AND p.change_seq > ?2 AND p.change_seq <= ?3",
+        )?
+        .query_map(
+            rusqlite::params![device.enumerator_id.to_string(), after, upto],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    let mut on_households = conn.prepare_cached(
+        "SELECT change_seq, body, region FROM reviews
+         WHERE enumerator_id IS NULL AND change_seq > ?1 AND change_seq <= ?2",
     )?;
-    let mut review_seq = None;
-    for row in stmt.query_map(
-        rusqlite::params![device.enumerator_id.to_string(), after, upto],
-        |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, bool>(2)?,
-                r.get::<_, String>(3)?,
-            ))
-        },
-    )? {
-        let (body, seq, household_level, region) = row?;
-        if household_level && regions.binary_search(&region).is_err() {
-            continue;
+    for row in on_households.query_map(rusqlite::params![after, upto], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })? {
+        let (seq, body, region) = row?;
+        if regions.binary_search(&region).is_ok() {
+            reviews.push((seq, body));
         }
-        reviews.push(serde_json::from_str::<Review>(&body)?);
-        review_seq = Some(seq);
     }
+    reviews.sort_unstable();
+    let review_seq = reviews.last().map(|(seq, _)| *seq);
+    let reviews: Vec<Review> = reviews
+        .iter()
+        .map(|(_, body)| serde_json::from_str(body))
+        .collect::<Result<_, _>>()?;
     // Areas taken from this enumerator: their households leave the phone (which keeps any it still
     // has unsent work on), unless another of its areas still covers them.
     let mut removed = Vec::new();

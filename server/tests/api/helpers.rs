@@ -191,6 +191,66 @@ impl TestApp {
         }
     }
 
+    /// Another phone of `of`'s enumerator (a reinstall, a replacement), enrolled with a new code
+    /// under a new device id; its numbering starts at 1.
+    pub async fn another_phone(&self, of: &Phone) -> Phone {
+        let (db, enumerator) = (self.db.clone(), of.enumerator_id);
+        let code = tokio::task::spawn_blocking(move || {
+            admin::enrollment_code(&db, enumerator, time::Duration::hours(1)).unwrap()
+        })
+        .await
+        .unwrap();
+        let device_id = DeviceId(Uuid::now_v7());
+        let enrolled: EnrollResponse = self
+            .client
+            .post(self.url("/api/v1/devices/enroll"))
+            .json(&json!({"code": code, "device_id": device_id, "device_name": "HP baru"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Phone {
+            token: enrolled.token,
+            device_id,
+            enumerator_id: enrolled.enumerator_id,
+            next_seq: 1,
+        }
+    }
+
+    /// Posts a supervisor's decision.
+    pub async fn review(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/v1/reviews"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A household's merged state as stored, with its hash.
+    pub async fn merged(&self, household: HouseholdId) -> Merged {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            db.read_blocking(move |c| {
+                let (state, hash): (String, String) = c.query_row(
+                    "SELECT state, state_hash FROM households WHERE household_id = ?1",
+                    [household.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                Ok::<_, verivali_server::db::DbError>(Merged {
+                    state: serde_json::from_str(&state).unwrap(),
+                    state_hash: Sha256::parse(&hash).unwrap(),
+                })
+            })
+            .unwrap()
+        })
+        .await
+        .unwrap()
+    }
+
     pub async fn push(&self, phone: &Phone, items: &[PushItem]) -> PushResponse {
         let response = self
             .push_raw(

@@ -8,6 +8,7 @@ mod attachments;
 mod crash;
 mod enroll;
 mod exports;
+mod guarantees;
 mod helpers;
 mod import;
 mod openapi;

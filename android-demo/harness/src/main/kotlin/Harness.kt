@@ -96,7 +96,7 @@ fun runDemoApp(server: DemoServer) {
     val inbox = Inbox(phone)
     val entry = inbox.entries().single()
     check(entry.unread && entry.comment == "Foto rumah belum ada" && entry.title.id.startsWith("Kembalikan")) { "$entry" }
-    val correction = inbox.act(entry)
+    val correction = checkNotNull(inbox.act(entry)) { "a return opens a correction" }
     check(inbox.unread() == 0) { "still unread" }
     check(correction.answer("notes", "Foto menyusul; rumah di belakang masjid") == null) { "notes" }
     complete(correction)

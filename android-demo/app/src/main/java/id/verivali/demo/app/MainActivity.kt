@@ -219,7 +219,7 @@ class MainActivity : Activity() {
             entries.forEach { entry ->
                 views += text(Bilingual("${entry.title.id}\n${entry.comment ?: ""}", entry.title.en)).apply {
                     setPadding(0, 16, 0, 16)
-                    setOnClickListener { work({ inbox.act(entry) }, ::showForm) }
+                    setOnClickListener { work({ inbox.act(entry) }) { form -> if (form != null) showForm(form) else showInbox(session) } }
                 }
             }
             views += button(Bilingual("Kembali", "Back")) { showHome(session) }
