@@ -78,10 +78,15 @@ impl Columns {
 
     /// The cell of `field`, trimmed of the stray spaces spreadsheets collect; "" if absent.
     pub fn get<'r>(&self, row: &'r [String], field: &str) -> &'r str {
+        self.raw(row, field).trim()
+    }
+
+    /// The cell as written, spaces included (names are flagged for stray spaces).
+    pub fn raw<'r>(&self, row: &'r [String], field: &str) -> &'r str {
         self.0
             .get(field)
             .and_then(|c| row.get(*c))
-            .map_or("", |s| s.trim())
+            .map_or("", String::as_str)
     }
 }
 

@@ -110,6 +110,18 @@ const UNKNOWN_VALUE: ImportRule = ImportRule {
     code: "IMP-07",
     reason: "Nilai tidak dikenal, dikosongkan",
 };
+const NAME_SPACES: ImportRule = ImportRule {
+    code: "IMP-08",
+    reason: "Spasi berlebih di nama dirapikan; cocokkan dengan KK / extra spaces in the name tidied; check against the KK",
+};
+const NAME_LOWER_CASE: ImportRule = ImportRule {
+    code: "IMP-09",
+    reason: "Nama tidak ditulis huruf kapital seperti di KK; periksa ejaannya / name not in capitals as on the KK; check its spelling",
+};
+const HEAD_NIK_DIFFERS: ImportRule = ImportRule {
+    code: "IMP-10",
+    reason: "NIK Kepala Keluarga di file keluarga berbeda dengan NIK kepala di file individu; yang di file individu dipakai / the family file's head NIK differs from the head's NIK in the individual file; the individual file's is used",
+};
 
 /// Households and members get ids derived from the source's ids: the same file, imported again,
 /// gives the same households.
@@ -192,6 +204,8 @@ pub fn import_targets(
     }
     let today = Timestamp::now_utc();
     let mut families: BTreeMap<String, (u64, Household)> = BTreeMap::new();
+    // The family file's `NIK Kepala Keluarga`, to compare with the individual file's head.
+    let mut head_niks: BTreeMap<String, Option<Entered<Nik>>> = BTreeMap::new();
     let mut notes = Notes {
         file: &family_name,
         report: &mut report,
@@ -232,16 +246,8 @@ pub fn import_targets(
             region,
             rw: Rw::parse(cols.get(row, "rw")).ok(),
             rt: Rt::parse(cols.get(row, "rt")).ok(),
-            address: cols
-                .get(row, "address")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
-            head_name: cols
-                .get(row, "head_name")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" "),
+            address: squeeze(cols.get(row, "address")),
+            head_name: tidy_name(cols.raw(row, "head_name"), *line, &family_id, &mut notes),
             programs: programs(&cols, row),
             source_priority: columns::priority(cols.get(row, "priority")),
             target_status: TargetStatus::Active,
@@ -250,7 +256,18 @@ pub fn import_targets(
         let decile = cols.get(row, "decile");
         if !decile.is_empty() {
             match decile.parse::<u8>() {
-                Ok(d) if (1..=10).contains(&d) => household.decile = Some(d),
+                // P3KE ranks deciles 1–4 only; 5–10 is kept (a DTSEN rank pasted in) and flagged.
+                Ok(d) if (1..=10).contains(&d) => {
+                    household.decile = Some(d);
+                    if options.source == Source::P3ke && d > 4 {
+                        notes.flag(
+                            *line,
+                            &family_id,
+                            rules::DES_01.code,
+                            rules::DES_01.message_en,
+                        );
+                    }
+                }
                 _ => notes.flag(
                     *line,
                     &family_id,
@@ -266,6 +283,9 @@ pub fn import_targets(
                 Err(_) => notes.flag(*line, &family_id, KK_NOT_KK.code, KK_NOT_KK.reason),
             }
         }
+        // The head's NIK is read and reported also when the individual file brings the members:
+        // an empty or spreadsheet-mangled cell is flagged here, a disagreement below.
+        let head_nik = entered_nik(cols.get(row, "head_nik"), *line, &family_id, &mut notes);
         if individual_table.is_none() {
             // A family file alone: its head is the one member known.
             let member = Member {
@@ -273,7 +293,7 @@ pub fn import_targets(
                 source_member_id: None,
                 details: MemberDetails {
                     name: Some(household.head_name.clone()),
-                    nik: entered_nik(cols.get(row, "head_nik"), *line, &family_id, &mut notes),
+                    nik: head_nik.clone(),
                     relation: Some(Relation::Head),
                     ..MemberDetails::default()
                 },
@@ -282,6 +302,7 @@ pub fn import_targets(
             };
             household.members.push(member);
         }
+        head_niks.insert(family_id.clone(), head_nik);
         families.insert(family_id, (*line, household));
     }
 
@@ -311,11 +332,7 @@ pub fn import_targets(
                 continue;
             };
             let person = cols.get(row, "person_id");
-            let name = cols
-                .get(row, "name")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let name = tidy_name(cols.raw(row, "name"), *line, family_id, &mut notes);
             let key = if person.is_empty() {
                 format!("{name}/{}", cols.get(row, "birth_date"))
             } else {
@@ -374,6 +391,21 @@ pub fn import_targets(
                 notes.flag(*line, family_id, &issue.code, issue.message_en);
             }
         }
+        let listed = head_niks
+            .get(family_id)
+            .and_then(Option::as_ref)
+            .and_then(Entered::valid);
+        if individual_table.is_some()
+            && let Some(listed) = listed
+            && head_nik_differs(household, listed)
+        {
+            notes.flag(
+                *line,
+                family_id,
+                HEAD_NIK_DIFFERS.code,
+                HEAD_NIK_DIFFERS.reason,
+            );
+        }
     }
 
     let households: Vec<Household> = families.into_values().map(|(_, h)| h).collect();
@@ -410,6 +442,34 @@ pub fn import_targets(
     report.unchanged = unchanged;
     progress.finish_and_clear();
     Ok(report)
+}
+
+/// Whether the individual file's head carries a valid NIK other than `listed`.
+fn head_nik_differs(household: &Household, listed: &Nik) -> bool {
+    household
+        .members
+        .iter()
+        .filter(|m| m.details.relation == Some(Relation::Head))
+        .filter_map(|m| m.details.nik.as_ref().and_then(Entered::valid))
+        .any(|nik| nik != listed)
+}
+
+/// Runs of spaces as one, none at the ends.
+fn squeeze(cell: &str) -> String {
+    cell.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A person's name: stray spaces are tidied and flagged; a name not in capitals, as the KK writes
+/// it, is kept as written and flagged, for the enumerator to check against the card.
+fn tidy_name(cell: &str, line: u64, family: &str, notes: &mut Notes<'_>) -> String {
+    let name = squeeze(cell);
+    if name != cell {
+        notes.flag(line, family, NAME_SPACES.code, NAME_SPACES.reason);
+    }
+    if name.chars().any(char::is_lowercase) {
+        notes.flag(line, family, NAME_LOWER_CASE.code, NAME_LOWER_CASE.reason);
+    }
+    name
 }
 
 fn programs(cols: &Columns, row: &[String]) -> std::collections::BTreeSet<SourceProgram> {

@@ -27,39 +27,62 @@ pub fn read_table(path: &Path) -> Result<Table, ImportError> {
 }
 
 fn read_csv(path: &Path) -> Result<Table, ImportError> {
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
         path: path.display().to_string(),
         source,
     })?;
     // P3KE exports come with commas or semicolons; take whichever the header uses more.
-    let mut head = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(&file), &mut head).map_err(
-        |source| ImportError::Read {
-            path: path.display().to_string(),
-            source,
-        },
-    )?;
-    let delimiter = if head.matches(';').count() > head.matches(',').count() {
+    let head = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |c: u8| head.iter().filter(|b| **b == c).count();
+    let delimiter = if count(b';') > count(b',') {
         b';'
     } else {
         b','
     };
-    let file = std::fs::File::open(path).map_err(|source| ImportError::Read {
-        path: path.display().to_string(),
-        source,
-    })?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(bytes.as_slice());
     let headers = reader.headers()?.iter().map(str::to_owned).collect();
+    let mut lines = LineCounter::default();
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record
+            .position()
+            .map_or(0, |p| lines.line_of_record_at(&bytes, p.byte()));
         rows.push((line, record.iter().map(str::to_owned).collect()));
     }
     Ok(Table { headers, rows })
+}
+
+/// The line of the file a record starts on, as a clerk opening the file sees it. The csv crate's
+/// own line numbers fall one short after each CRLF (Excel's line end) or blank line, so lines are
+/// counted here from the record's byte position, which lies just after the previous record's
+/// terminator: the line ends and blank lines that follow it are skipped first.
+#[derive(Debug, Default)]
+struct LineCounter {
+    byte: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_of_record_at(&mut self, bytes: &[u8], byte: u64) -> u64 {
+        let at = usize::try_from(byte).unwrap_or(usize::MAX).min(bytes.len());
+        let start = at
+            + bytes[at..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        if start >= self.byte {
+            self.newlines += bytes[self.byte..start]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            self.byte = start;
+        }
+        self.newlines + 1
+    }
 }
 
 fn read_workbook(path: &Path) -> Result<Table, ImportError> {

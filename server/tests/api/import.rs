@@ -188,3 +188,64 @@ async fn households_by_source(app: &TestApp, source_id: &'static str) -> Househo
     .await
     .unwrap()
 }
+
+#[tokio::test]
+async fn every_clerical_fault_of_a_p3ke_pair_is_reported_at_its_line() {
+    let app = TestApp::spawn().await;
+    let (family, people) = (
+        app.dir.path().join("keluarga.csv"),
+        app.dir.path().join("individu.csv"),
+    );
+    // As Excel saves a CSV: CRLF line ends, and here a blank line left in the middle.
+    let families = [
+        "ID Keluarga P3KE,Kode Kemdagri,Desil Kesejahteraan,Alamat,Kepala Keluarga,NIK Kepala Keluarga",
+        "900000011,1604012001,3,KP. A,  SITI   AMINAH ,",
+        "",
+        "900000012,1604012001,5,KP. B,budi,1.60401E+15",
+        "900000013,1604012001,2,KP. C,EKO,1604010303800004",
+        "",
+    ]
+    .join("\r\n");
+    let individuals = [
+        "ID Keluarga P3KE,ID Individu,Nama,NIK,Jenis Kelamin,Hubungan dengan Kepala Keluarga,Tanggal Lahir",
+        "900000011,1,SITI AMINAH,1604014505800001,PEREMPUAN,KEPALA KELUARGA,1980-05-05",
+        "900000012,2,budi,1604010101750002,LAKI-LAKI,KEPALA KELUARGA,1975-01-01",
+        "900000013,3,EKO,1604010303800009,LAKI-LAKI,KEPALA KELUARGA,1980-03-03",
+        "900000013,4,  ani ,1604014404100005,PEREMPUAN,ANAK,2010-04-04",
+        "",
+    ]
+    .join("\r\n");
+    std::fs::write(&family, families).unwrap();
+    std::fs::write(&people, individuals).unwrap();
+    let report = import(&app, &family, Some(&people), BTreeMap::new()).await;
+    assert_eq!(report.added, 3, "{report:?}");
+    let mut flagged: Vec<(&str, u64, &str)> = report
+        .flagged
+        .iter()
+        .map(|n| (n.file.as_str(), n.line, n.code.as_str()))
+        .collect();
+    flagged.sort();
+    assert_eq!(
+        flagged,
+        [
+            ("individu.csv", 3, "IMP-09"),
+            ("individu.csv", 5, "IMP-08"),
+            ("individu.csv", 5, "IMP-09"),
+            // The head's NIK of the family file: empty, mangled by a spreadsheet, or not the
+            // individual file's head's.
+            ("keluarga.csv", 2, "IMP-08"),
+            ("keluarga.csv", 2, "NIK-10"),
+            ("keluarga.csv", 4, "DES-01"),
+            ("keluarga.csv", 4, "IMP-03"),
+            ("keluarga.csv", 4, "IMP-09"),
+            ("keluarga.csv", 5, "IMP-10"),
+        ]
+    );
+    // Flagged rows are on the list: the decile kept, the name tidied, the lower case as written.
+    let budi = households_by_source(&app, "900000012").await;
+    assert_eq!((budi.decile, budi.head_name.as_str()), (Some(5), "budi"));
+    assert_eq!(
+        households_by_source(&app, "900000011").await.head_name,
+        "SITI AMINAH"
+    );
+}
