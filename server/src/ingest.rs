@@ -9,8 +9,9 @@
 //! whichever arrived first.
 //!
 //! What is accepted depends on the visit, its device and areas, never on which other visits came
-//! before it: a rule that reads the household as merged so far (an unknown member, the family's
-//! shape) is kept as a flag, not a rejection, because on another server, or later, the same
+//! before it: a visit is rejected only for what it says itself (validated alone, without the
+//! household); what the household as merged so far says of it (an unknown member, the family's
+//! shape, a NIK still missing) is kept as flags, because on another server, or later, the same
 //! household may hold visits this one's phone had seen.
 
 use std::collections::{BTreeMap, HashMap, btree_map};
@@ -64,8 +65,8 @@ const FLAG_LEFT_AREA: &str = "LEFT_AREA";
 const FLAG_FUTURE: &str = "FUTURE_TIME";
 const FLAG_SKEW: &str = "CLOCK_SKEW";
 
-/// Errors of rules that read the household as merged before the visit: on the server they are
-/// flags (see the module comment).
+/// Rules that need the household to mean anything: validated alone, a visit finds every member it
+/// updates unknown and a family without members; these never reject (see the module comment).
 const HOUSEHOLD_RULES: [&str; 4] = [
     rules::MEM_07.code,
     rules::NIK_08.code,
@@ -581,19 +582,23 @@ impl Planner<'_> {
             earlier_nobody_home: 0,
             ..Context::new(received_at)
         };
-        let issues = validate_visit(&corrected, &ctx);
-        let errors: Vec<Issue> = issues
-            .iter()
+        let alone = Context {
+            household: None,
+            niks: None,
+            ..ctx
+        };
+        let errors: Vec<Issue> = validate_visit(&corrected, &alone)
+            .into_iter()
             .filter(|i| {
                 i.severity == Severity::Error
                     && i.code != rules::VIS_05_TIME.code
                     && !HOUSEHOLD_RULES.contains(&i.code.as_str())
             })
-            .cloned()
             .collect();
         if !errors.is_empty() {
             return Ok(rejected(Some(item), errors));
         }
+        let issues = validate_visit(&corrected, &ctx);
         // A visit still in the future after correction is flagged, not dropped; warnings the phone
         // could not see (another household's NIK) are kept as flags for the supervisor.
         if issues.iter().any(|i| i.code == rules::VIS_05_TIME.code) {
@@ -605,7 +610,7 @@ impl Planner<'_> {
         flags.extend(
             issues
                 .iter()
-                .filter(|i| HOUSEHOLD_RULES.contains(&i.code.as_str()))
+                .filter(|i| i.severity == Severity::Error && i.code != rules::VIS_05_TIME.code)
                 .map(Issue::key),
         );
         let kept: Vec<Issue> = issues

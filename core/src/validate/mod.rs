@@ -416,16 +416,28 @@ fn check_members(visit: &Visit, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
         .unwrap_or_default();
     for change in &visit.member_changes {
         let id = change.member_id();
+        if let MemberChange::MarkDeceased { date: None, .. } = change {
+            issues.push(Issue::new(
+                &rules::MEM_05,
+                format!("members.{id}.presence_date"),
+            ));
+        }
         match change {
             MemberChange::Add { .. } => known.push(id),
             _ if !known.contains(&id) => {
                 issues.push(Issue::new(&rules::MEM_07, format!("members.{id}")));
-            }
-            MemberChange::MarkDeceased { date: None, .. } => {
-                issues.push(Issue::new(
-                    &rules::MEM_05,
-                    format!("members.{id}.presence_date"),
-                ));
+                // What the change itself carries is still checked: a malformed NIK is one
+                // whether or not the household holds the member yet.
+                if let MemberChange::Update { details, .. } = change {
+                    let named = Member {
+                        member_id: id,
+                        source_member_id: None,
+                        details: details.clone(),
+                        presence: Presence::Present,
+                        presence_date: None,
+                    };
+                    check_entered_values(&named, ctx.today(), issues);
+                }
             }
             _ => {}
         }
@@ -470,14 +482,7 @@ fn check_member(member: &Member, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
             format!("members.{id}.presence_date"),
         ));
     }
-    if let Some(born) = d.birth_date
-        && (born > today || member.age_on(today).is_some_and(|a| a > MAX_AGE))
-    {
-        issues.push(Issue::new(
-            &rules::MEM_01,
-            format!("members.{id}.birth_date"),
-        ));
-    }
+    check_entered_values(member, today, issues);
     if member.age_on(today).is_some_and(|a| a < MARRIAGE_AGE)
         && d.marital_status == Some(MaritalStatus::Married)
     {
@@ -502,12 +507,8 @@ fn check_member(member: &Member, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
         }
         return;
     }
-    let Some(entered) = &d.nik else { return };
-    let Some(nik) = entered.valid() else {
-        if let Some(rule) = entered.problem() {
-            issues.push(Issue::new(rule, field));
-        }
-        return;
+    let Some(nik) = d.nik.as_ref().and_then(Entered::valid) else {
+        return; // its problem is reported by `check_entered_values`
     };
     if d.sex.is_some_and(|s| s != nik.sex()) {
         issues.push(Issue::new(&rules::NIK_05, format!("members.{id}.sex")));
@@ -531,6 +532,26 @@ fn check_member(member: &Member, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
         if let Some(other) = niks.household_with_nik(nik, this) {
             issues.push(Issue::naming(&rules::NIK_09, field, &other.to_string()));
         }
+    }
+}
+
+/// The checks of values as entered, which hold whatever else is known of the member: an
+/// impossible birth date, a NIK that is not one.
+fn check_entered_values(member: &Member, today: Date, issues: &mut Vec<Issue>) {
+    let id = member.member_id;
+    if let Some(born) = member.details.birth_date
+        && (born > today || member.age_on(today).is_some_and(|a| a > MAX_AGE))
+    {
+        issues.push(Issue::new(
+            &rules::MEM_01,
+            format!("members.{id}.birth_date"),
+        ));
+    }
+    if let Some(entered) = &member.details.nik
+        && !entered.as_str().trim().is_empty()
+        && let Some(rule) = entered.problem()
+    {
+        issues.push(Issue::new(rule, format!("members.{id}.nik")));
     }
 }
 

@@ -405,5 +405,30 @@ async fn a_visit_about_a_member_another_phone_added_is_kept_whichever_arrives_fi
         .find(|m| m.member_id == baby.member_id)
         .unwrap();
     assert_eq!(putri.details.education, Some(Education::NoSchooling));
-    let _ = VILLAGE_B;
+
+    // What a visit says itself is judged alike in either order: a malformed NIK for the newborn
+    // is refused before and after the visit that added her.
+    let mut malformed = b.visit(3, 20);
+    malformed.visit.member_changes.push(MemberChange::Update {
+        member_id: baby.member_id,
+        details: MemberDetails {
+            nik: Some(Entered::from_input("16040112345")),
+            ..MemberDetails::default()
+        },
+    });
+    for (server, phone) in [(&one, &b), (&two, &b2)] {
+        let answer = server.push(phone, std::slice::from_ref(&malformed)).await;
+        assert_eq!(statuses(&answer), [PushStatus::Rejected]);
+        assert_eq!(answer.results[0].issues[0].code, "NIK-01");
+    }
+    let fresh = TestApp::spawn().await;
+    let b3 = fresh
+        .phone_with_ids(&[VILLAGE_A], b.enumerator_id, b.device_id)
+        .await;
+    let answer = fresh.push(&b3, std::slice::from_ref(&malformed)).await;
+    assert_eq!(
+        statuses(&answer),
+        [PushStatus::Rejected],
+        "refused also where the newborn is not known yet"
+    );
 }
