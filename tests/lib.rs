@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use rusqlite::Transaction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -52,21 +53,7 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
         .collect();
     let (regions, copy) = (codes.clone(), all.clone());
     db.write_blocking(move |tx| {
-        let mut names = vec![
-            ("16".to_owned(), "Sumatera Selatan".to_owned()),
-            ("16.04".to_owned(), "Lahat".to_owned()),
-        ];
-        for code in &regions {
-            let district = code.as_str()[..8].to_owned();
-            names.push((district.clone(), format!("Kecamatan {district}")));
-            names.push((code.to_string(), format!("Desa {code}")));
-        }
-        for (code, name) in &names {
-            tx.execute(
-                "INSERT OR IGNORE INTO regions (code, name) VALUES (?1, ?2)",
-                [code, name],
-            )?;
-        }
+        save_regions(tx, &regions)?;
         for h in copy.iter().flatten() {
             households::save_baseline(tx, h, Timestamp::now_utc())?;
         }
@@ -92,6 +79,27 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
         households: all,
         supervisor_token,
     }
+}
+
+/// Lists the test regency's villages, with their province, regency and kecamatan, in the region
+/// table.
+pub fn save_regions(tx: &Transaction<'_>, villages: &[RegionCode]) -> Result<(), DbError> {
+    let mut names = vec![
+        ("16".to_owned(), "Sumatera Selatan".to_owned()),
+        ("16.04".to_owned(), "Lahat".to_owned()),
+    ];
+    for code in villages {
+        let district = code.as_str()[..8].to_owned();
+        names.push((district.clone(), format!("Kecamatan {district}")));
+        names.push((code.to_string(), format!("Desa {code}")));
+    }
+    for (code, name) in &names {
+        tx.execute(
+            "INSERT OR IGNORE INTO regions (code, name) VALUES (?1, ?2)",
+            [code, name],
+        )?;
+    }
+    Ok(())
 }
 
 /// Finishes a complete visit (the sample's answers) to `household` on the phone, as the form

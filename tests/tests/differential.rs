@@ -143,23 +143,10 @@ struct Seeded {
 fn seed_template(dir: &Path, cases: u64, first_seed: u64) -> Seeded {
     let db = Db::open(dir).unwrap();
     db.write_blocking(move |tx| {
-        let mut regions = vec![
-            ("16".to_owned(), "Sumatera Selatan".to_owned()),
-            ("16.04".to_owned(), "Lahat".to_owned()),
-        ];
-        for case in first_seed..first_seed + cases {
-            for k in 0..2 {
-                let code = village(case, k).to_string();
-                regions.push((code[..8].to_owned(), format!("Kecamatan {}", &code[..8])));
-                regions.push((code.clone(), format!("Desa {code}")));
-            }
-        }
-        for (code, name) in &regions {
-            tx.execute(
-                "INSERT OR IGNORE INTO regions (code, name) VALUES (?1, ?2)",
-                [code, name],
-            )?;
-        }
+        let villages: Vec<RegionCode> = (first_seed..first_seed + cases)
+            .flat_map(|case| [village(case, 0), village(case, 1)])
+            .collect();
+        verivali_e2e::save_regions(tx, &villages)?;
         for case in first_seed..first_seed + cases {
             for h in case_households(case) {
                 households::save_baseline(tx, &h, Timestamp::now_utc())?;

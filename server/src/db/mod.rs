@@ -78,6 +78,7 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     syncer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
     durability: Arc<Durability>,
     read_permits: tokio::sync::Semaphore,
 }
@@ -105,7 +106,7 @@ impl Db {
             }
             Ok(())
         }))?;
-        std::thread::Builder::new()
+        let checkpointer = std::thread::Builder::new()
             .name("db-checkpoint".into())
             .spawn(move || checkpoint_loop(checkpointer, woken))?;
         let durability = Arc::new(Durability::new());
@@ -128,6 +129,7 @@ impl Db {
                 readers: Mutex::new(Vec::new()),
                 writer: Mutex::new(Some(writer)),
                 syncer: Mutex::new(Some(syncer)),
+                checkpointer: Mutex::new(Some(checkpointer)),
                 durability,
                 read_permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_READS),
             }),
@@ -266,17 +268,27 @@ impl Db {
         (result, seen)
     }
 
-    /// Stops the writer after the jobs already queued, and waits for it.
+    /// Stops the writer after the jobs already queued, waits for it and the threads beside it, and
+    /// closes the pooled read connections: afterwards nothing of this handle touches the files,
+    /// so a closed data directory can be copied (a read after it opens a connection again).
     pub fn close(&self) {
         if let Ok(mut jobs) = self.inner.jobs.lock() {
             jobs.take();
         }
-        // The writer first: it ends after the jobs queued, and the sync thread after their commits.
-        for thread in [&self.inner.writer, &self.inner.syncer] {
+        // The writer first: it ends after the jobs queued, the sync thread after their commits,
+        // and the checkpoint thread when the writer's hook, which wakes it, is gone.
+        for thread in [
+            &self.inner.writer,
+            &self.inner.syncer,
+            &self.inner.checkpointer,
+        ] {
             let handle = thread.lock().ok().and_then(|mut t| t.take());
             if let Some(handle) = handle {
                 let _ = handle.join();
             }
+        }
+        if let Ok(mut readers) = self.inner.readers.lock() {
+            readers.clear();
         }
     }
 

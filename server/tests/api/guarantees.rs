@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use verivali_core::merge::ExclusionReason;
 use verivali_core::model::*;
-use verivali_core::protocol::{PullResponse, PushItem, PushStatus};
+use verivali_core::protocol::{PushItem, PushStatus};
 
 use crate::helpers::{Phone, TestApp, VILLAGE_A, VILLAGE_B, household};
 
@@ -209,12 +209,7 @@ async fn an_added_area_brings_all_its_households_to_the_phone() {
         .phone_with_ids(&[VILLAGE_B], enumerator, DeviceId(uuid::Uuid::now_v7()))
         .await;
     // The phone has pulled its village; time passes and a few households of village A change.
-    let first: PullResponse = app
-        .get_as(&phone.token, "/api/v1/sync/pull?limit=1000")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = app.pull_page(&phone.token, "", 1000).await;
     assert_eq!(first.households.len(), 10);
     let mut other = app.phone(&[VILLAGE_A]).await;
     let changed = other.visit(3, 20);
@@ -234,15 +229,7 @@ async fn an_added_area_brings_all_its_households_to_the_phone() {
     let mut cursor = first.next_cursor;
     let (mut got, mut removed) = (Vec::new(), Vec::new());
     loop {
-        let page: PullResponse = app
-            .get_as(
-                &phone.token,
-                &format!("/api/v1/sync/pull?cursor={cursor}&limit=7"),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page = app.pull_page(&phone.token, &cursor, 7).await;
         got.extend(
             page.households
                 .iter()
@@ -279,12 +266,7 @@ async fn both_enumerators_of_a_resolved_conflict_hear_of_it() {
     let before: Vec<String> = [&a, &b].iter().map(|p| p.token.clone()).collect();
     let mut cursors = Vec::new();
     for t in &before {
-        let page: PullResponse = app
-            .get_as(t, "/api/v1/sync/pull?limit=1000")
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page = app.pull_page(t, "", 1000).await;
         cursors.push(page.next_cursor);
     }
     assert_eq!(
@@ -300,24 +282,14 @@ async fn both_enumerators_of_a_resolved_conflict_hear_of_it() {
         .await;
     assert_eq!(decided.status(), StatusCode::OK);
     for (t, cursor) in before.iter().zip(&cursors) {
-        let page: PullResponse = app
-            .get_as(t, &format!("/api/v1/sync/pull?cursor={cursor}&limit=1000"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let page = app.pull_page(t, cursor, 1000).await;
         assert_eq!(page.reviews.len(), 1, "each phone hears of the resolution");
         assert_eq!(page.reviews[0].decision, Decision::ResolveConflict);
         assert_eq!(page.reviews[0].visit_id, Some(from_a.visit.visit_id));
     }
     // A third enumerator of the village, not in the conflict, is not told.
     let c = app.phone(&[VILLAGE_A]).await;
-    let page: PullResponse = app
-        .get_as(&c.token, "/api/v1/sync/pull?limit=1000")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.pull_page(&c.token, "", 1000).await;
     assert!(page.reviews.is_empty());
 }
 
@@ -336,12 +308,7 @@ async fn a_decision_sent_twice_is_stored_once() {
     assert_eq!(again.status(), StatusCode::OK);
     let again: serde_json::Value = again.json().await.unwrap();
     assert_eq!(first, again);
-    let page: PullResponse = app
-        .get_as(&a.token, "/api/v1/sync/pull?limit=1000")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.pull_page(&a.token, "", 1000).await;
     assert_eq!(page.reviews.len(), 1);
     // The same id for another decision is refused.
     let mut other = body.clone();

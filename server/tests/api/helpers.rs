@@ -219,6 +219,18 @@ impl TestApp {
         }
     }
 
+    /// One pull page for the phone holding `token`, after `cursor` (empty: from the start).
+    pub async fn pull_page(&self, token: &str, cursor: &str, limit: u32) -> PullResponse {
+        self.get_as(
+            token,
+            &format!("/api/v1/sync/pull?cursor={cursor}&limit={limit}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap()
+    }
+
     /// Posts a supervisor's decision.
     pub async fn review(&self, token: &str, body: &Value) -> reqwest::Response {
         self.client

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use verivali_core::model::*;
-use verivali_core::protocol::{ErrorBody, PullResponse, PushStatus};
+use verivali_core::protocol::{ErrorBody, PushStatus};
 
 use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, household};
 
@@ -94,12 +94,7 @@ async fn a_returned_visit_leaves_the_state_and_reaches_the_phone() {
     );
     assert_eq!(detail["reviews"][0]["comment"], "Foto rumah kurang jelas");
 
-    let page: PullResponse = app
-        .get_as(&phone.token, "/api/v1/sync/pull")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.pull_page(&phone.token, "", 1000).await;
     let review = page
         .reviews
         .iter()
@@ -108,12 +103,7 @@ async fn a_returned_visit_leaves_the_state_and_reaches_the_phone() {
     assert_eq!(review.decision, Decision::Return);
     // A phone of another village does not receive it.
     let other = app.phone(&[VILLAGE_B]).await;
-    let page: PullResponse = app
-        .get_as(&other.token, "/api/v1/sync/pull")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.pull_page(&other.token, "", 1000).await;
     assert!(page.reviews.is_empty());
 }
 
@@ -131,12 +121,7 @@ async fn a_revisit_request_reaches_every_phone_of_the_area() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
-    let page: PullResponse = app
-        .get_as(&phone.token, "/api/v1/sync/pull")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let page = app.pull_page(&phone.token, "", 1000).await;
     assert_eq!(page.reviews.len(), 1);
     let state = page
         .households
