@@ -190,8 +190,8 @@ fn stored_review(tx: &Transaction<'_>, id: ReviewId) -> Result<Option<Review>, A
     Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
 }
 
-/// A decision sent again: the same answer, nothing stored; another decision under its id is
-/// refused.
+/// A decision sent again: nothing stored, answered with its id and the household's status and
+/// hash as they stand; another decision under its id is refused.
 fn repeated(
     tx: &Transaction<'_>,
     reviewer: &SupervisorAuth,

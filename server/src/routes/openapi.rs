@@ -45,6 +45,8 @@ fn region_param() -> Value {
 pub fn document() -> Value {
     let device = json!([{"device": []}]);
     let supervisor = json!([{"supervisor": []}]);
+    let mut decided = ok(schema("ReviewResponse"));
+    decided["409"] = json!({"$ref": "#/components/responses/Error"});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -128,7 +130,7 @@ pub fn document() -> Value {
             "/queues/duplicates": {"get": {"summary": "Suspected duplicates (same NIK, KK, or name and birth date)", "security": supervisor,
                 "parameters": [region_param()], "responses": ok(json!({"type": "array", "items": {"type": "object"}}))}},
             "/reviews": {"post": {"summary": "A supervisor's decision; merged into the household and sent to phones",
-                "security": supervisor, "requestBody": body("ReviewRequest"), "responses": ok(schema("ReviewResponse"))}},
+                "security": supervisor, "requestBody": body("ReviewRequest"), "responses": decided}},
             "/reports/progress": {"get": {"summary": "Targets, visited, found and assessments per child region",
                 "security": supervisor, "parameters": [region_param()], "responses": ok(json!({"type": "object"}))}},
             "/reports/completeness": {"get": {"summary": "Per device: which device_seq never arrived",
@@ -176,6 +178,7 @@ pub fn document() -> Value {
                     "visits": {"type": "array", "items": {"type": "object"}}, "reviews": {"type": "array", "items": {"type": "object"}},
                     "duplicates": {"type": "array", "items": {"type": "object"}}}},
                 "ReviewRequest": {"type": "object", "required": ["household_id", "decision"], "properties": {
+                    "review_id": {"type": "string", "format": "uuid", "description": "Made by the client so that a decision sent twice is stored once (another decision under a used id: 409, SUP-05)"},
                     "household_id": {"type": "string", "format": "uuid"}, "visit_id": {"type": "string", "format": "uuid"},
                     "decision": {"enum": ["APPROVE", "RETURN", "REQUEST_REVISIT", "RESOLVE_CONFLICT", "MERGE_HOUSEHOLDS", "DISMISS_DUPLICATE"]},
                     "other_household_id": {"type": "string", "format": "uuid"}, "comment": {"type": "string"}}},
