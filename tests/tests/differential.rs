@@ -9,8 +9,8 @@
 //!
 //! Each case has its own villages, households and enumerators in the same three servers, so a
 //! failing case is named by its seed and runs alone with `VERIVALI_DIFF_SEED=<seed>
-//! VERIVALI_DIFF_CASES=1`. The test command runs 200 cases; `VERIVALI_DIFF_CASES=5000` is the
-//! longer run.
+//! VERIVALI_DIFF_CASES=1`. The test command runs 200 cases; `VERIVALI_DIFF_SEED=1001
+//! VERIVALI_DIFF_CASES=1500` is the longer run (docs/merge.md).
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
