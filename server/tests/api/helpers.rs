@@ -174,6 +174,11 @@ impl TestApp {
         })
         .await
         .unwrap();
+        self.enroll(&code, device_id).await
+    }
+
+    /// Enrolls a phone under `device_id` with a one-time code; its numbering starts at 1.
+    async fn enroll(&self, code: &str, device_id: DeviceId) -> Phone {
         let response = self
             .client
             .post(self.url("/api/v1/devices/enroll"))
@@ -200,23 +205,7 @@ impl TestApp {
         })
         .await
         .unwrap();
-        let device_id = DeviceId(Uuid::now_v7());
-        let enrolled: EnrollResponse = self
-            .client
-            .post(self.url("/api/v1/devices/enroll"))
-            .json(&json!({"code": code, "device_id": device_id, "device_name": "HP baru"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Phone {
-            token: enrolled.token,
-            device_id,
-            enumerator_id: enrolled.enumerator_id,
-            next_seq: 1,
-        }
+        self.enroll(&code, DeviceId(Uuid::now_v7())).await
     }
 
     /// One pull page for the phone holding `token`, after `cursor` (empty: from the start).
