@@ -219,8 +219,9 @@ struct Planned {
     accepted: bool,
 }
 
+/// A supervisor's decision as the test posts it, and whether it is posted twice.
 #[derive(Debug, Clone)]
-struct Decision {
+struct PlannedDecision {
     body: Value,
     twice: bool,
 }
@@ -232,7 +233,7 @@ struct Case {
     households: Vec<Household>,
     pushers: Vec<Pusher>,
     visits: Vec<Planned>,
-    decisions: Vec<Decision>,
+    decisions: Vec<PlannedDecision>,
 }
 
 const OFFSETS: [i8; 9] = [7, 8, 9, -12, 14, 0, 5, -3, 13];
@@ -293,7 +294,7 @@ fn generate(seed: u64, now: OffsetDateTime) -> Case {
                     now - Duration::minutes(60 + rng.below(3 * 24 * 60) as i64)
                 };
                 seqs[p] += 1;
-                let visit = make_visit(
+                let (mut visit, refused) = make_visit(
                     &mut rng,
                     &households[hi],
                     hi,
@@ -303,8 +304,7 @@ fn generate(seed: u64, now: OffsetDateTime) -> Case {
                     seqs[p],
                     &mut added,
                 );
-                let accepted = !visit.1;
-                let mut visit = visit.0;
+                let accepted = !refused;
                 // A correction of an earlier visit of the same phone to the same household.
                 if rng.chance(15)
                     && let Some(original) = visits.iter().rev().find(|v| {
@@ -521,7 +521,7 @@ fn plan_decisions(
     rng: &mut Rng,
     households: &[Household],
     visits: &mut [Planned],
-) -> Vec<Decision> {
+) -> Vec<PlannedDecision> {
     let mut decisions = Vec::new();
     let candidates: Vec<usize> = (0..visits.len())
         .filter(|&i| visits[i].accepted && visits[i].earliest < PHASES)
@@ -533,7 +533,7 @@ fn plan_decisions(
         let i = rng.pick(&candidates);
         visits[i].latest = PHASES - 1;
         let visit = &visits[i].item.visit;
-        decisions.push(Decision {
+        decisions.push(PlannedDecision {
             body: json!({
                 "review_id": rng.uuid(),
                 "household_id": visit.household_id,
@@ -546,7 +546,7 @@ fn plan_decisions(
     }
     if rng.chance(60) {
         let h = rng.pick(households);
-        decisions.push(Decision {
+        decisions.push(PlannedDecision {
             body: json!({"review_id": rng.uuid(), "household_id": h.household_id,
                          "decision": "REQUEST_REVISIT"}),
             twice: rng.chance(30),

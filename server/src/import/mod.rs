@@ -203,9 +203,9 @@ pub fn import_targets(
         }
     }
     let today = Timestamp::now_utc();
-    let mut families: BTreeMap<String, (u64, Household)> = BTreeMap::new();
-    // The family file's `NIK Kepala Keluarga`, to compare with the individual file's head.
-    let mut head_niks: BTreeMap<String, Option<Entered<Nik>>> = BTreeMap::new();
+    // Each family with its line and the family file's `NIK Kepala Keluarga`, which is compared
+    // with the individual file's head.
+    let mut families: BTreeMap<String, (u64, Household, Option<Entered<Nik>>)> = BTreeMap::new();
     let mut notes = Notes {
         file: &family_name,
         report: &mut report,
@@ -302,8 +302,7 @@ pub fn import_targets(
             };
             household.members.push(member);
         }
-        head_niks.insert(family_id.clone(), head_nik);
-        families.insert(family_id, (*line, household));
+        families.insert(family_id, (*line, household, head_nik));
     }
 
     if let (Some(path), Some(table)) = (&options.individual_file, &individual_table) {
@@ -322,7 +321,7 @@ pub fn import_targets(
         for (line, row) in &table.rows {
             progress.inc(1);
             let family_id = cols.get(row, "family_id");
-            let Some((_, household)) = families.get_mut(family_id) else {
+            let Some((_, household, _)) = families.get_mut(family_id) else {
                 let (code, reason) = if family_id.is_empty() {
                     (NO_FAMILY_ID.code, NO_FAMILY_ID.reason)
                 } else {
@@ -385,18 +384,14 @@ pub fn import_targets(
         report: &mut report,
     };
     let ctx = Context::new(today);
-    for (family_id, (line, household)) in &families {
+    for (family_id, (line, household, head_nik)) in &families {
         for issue in validate_household(household, &ctx) {
             if issue.code.starts_with("HH-") && issue.severity != Severity::Info {
                 notes.flag(*line, family_id, &issue.code, issue.message_en);
             }
         }
-        let listed = head_niks
-            .get(family_id)
-            .and_then(Option::as_ref)
-            .and_then(Entered::valid);
         if individual_table.is_some()
-            && let Some(listed) = listed
+            && let Some(listed) = head_nik.as_ref().and_then(Entered::valid)
             && head_nik_differs(household, listed)
         {
             notes.flag(
@@ -408,7 +403,7 @@ pub fn import_targets(
         }
     }
 
-    let households: Vec<Household> = families.into_values().map(|(_, h)| h).collect();
+    let households: Vec<Household> = families.into_values().map(|(_, h, _)| h).collect();
     let (added, updated, unchanged) = db.write_blocking(move |tx| {
         let (mut added, mut updated, mut unchanged) = (0, 0, 0);
         for household in &households {

@@ -384,7 +384,7 @@ fn not_found() -> ApiError {
 fn duplicates_in(state: &Value) -> std::collections::BTreeMap<String, String> {
     let excluded: Vec<ExcludedVisit> = state
         .get("visits_excluded")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .and_then(|v| Vec::deserialize(v).ok())
         .unwrap_or_default();
     excluded
         .into_iter()

@@ -113,7 +113,6 @@ async fn the_smaller_id_of_a_double_tap_is_merged_whichever_arrives_first() {
         small.visit.visit_id.to_string()
     );
     assert!(line(small.visit.visit_id)["duplicate_of"].is_null());
-    let _ = a2;
 }
 
 #[tokio::test]
