@@ -32,6 +32,8 @@ pub enum AdminError {
     BadArea(String, String),
     #[error("no secure random numbers: {0}")]
     Random(String),
+    #[error(transparent)]
+    Session(#[from] crate::sessions::SessionError),
 }
 
 impl From<rusqlite::Error> for AdminError {
@@ -271,6 +273,21 @@ pub fn add_supervisor(
         Ok::<_, AdminError>(())
     })?;
     Ok((id, token))
+}
+
+/// Takes a login name from whoever holds it (their browser sign-in ends; their API token stays).
+pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
+    let login = login.trim().to_lowercase();
+    db.write_blocking(move |tx| {
+        let n = tx.execute(
+            "UPDATE supervisors SET login = NULL, password_hash = NULL WHERE login = ?1",
+            [&login],
+        )?;
+        if n > 0 {
+            crate::audit::record(tx, "admin", "supervisor:release-login", None, Some(&login))?;
+        }
+        Ok::<_, AdminError>(())
+    })
 }
 
 /// Allows a supervisor whole NIK and KK numbers in exports (a data officer who reports the list

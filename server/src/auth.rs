@@ -90,6 +90,11 @@ pub struct SupervisorAuth {
 }
 
 impl SupervisorAuth {
+    /// Who the audit log names.
+    pub fn actor(&self) -> String {
+        format!("supervisor:{}", self.user_id)
+    }
+
     /// 403 unless `region` lies in the supervisor's scope.
     pub fn check(&self, region: &RegionCode) -> Result<(), ApiError> {
         if self.scope.contains(region) {

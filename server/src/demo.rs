@@ -9,7 +9,7 @@ use verivali_core::sample;
 
 use crate::admin::{self, AdminError};
 use crate::db::Db;
-use crate::households;
+use crate::{households, sessions, tokens};
 
 /// The demo's regions: Kabupaten Lahat (16.04) with two kecamatan and six villages.
 pub const REGIONS: &[(&str, &str)] = &[
@@ -36,7 +36,13 @@ pub struct DemoDistrict {
     pub enumerators: Vec<(String, String, String)>,
     /// A district supervisor's API token (for the whole demo regency).
     pub supervisor_token: String,
+    /// The same supervisor's browser sign-in: login name and a password made for this run.
+    pub supervisor_login: String,
+    pub supervisor_password: String,
 }
+
+/// The demo supervisor's login name.
+pub const SUPERVISOR_LOGIN: &str = "bappeda";
 
 /// Fills an empty data directory with the demo district. A directory that already holds
 /// households is left as it is (only new enrollment codes are issued).
@@ -95,10 +101,21 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
     }
     let regency = RegionCode::parse("16.04")
         .map_err(|e| AdminError::BadArea("16.04".into(), e.to_string()))?;
-    let (_, supervisor_token) = admin::add_supervisor(db, "Bappeda Lahat (demo)", regency)?;
+    let (supervisor, supervisor_token) =
+        admin::add_supervisor(db, "Bappeda Lahat (demo)", regency)?;
+    // A run on the same directory hands the login to this run's supervisor.
+    admin::release_login(db, SUPERVISOR_LOGIN)?;
+    let supervisor_password = tokens::new_token()
+        .map_err(|e| AdminError::Random(e.to_string()))?
+        .chars()
+        .take(14)
+        .collect::<String>();
+    sessions::set_password(db, supervisor, SUPERVISOR_LOGIN, &supervisor_password)?;
     Ok(DemoDistrict {
         households,
         enumerators,
         supervisor_token,
+        supervisor_login: SUPERVISOR_LOGIN.to_owned(),
+        supervisor_password,
     })
 }

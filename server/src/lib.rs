@@ -26,7 +26,9 @@ pub mod routes;
 pub mod sessions;
 pub mod startup;
 pub mod state;
+pub mod supervision;
 pub mod telemetry;
 pub mod tokens;
+pub mod web;
 
 pub use startup::Application;

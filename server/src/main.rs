@@ -189,7 +189,8 @@ fn run(command: Command) -> Result<(), String> {
                 "Demo district: Kabupaten Lahat (demo), {} households in 6 villages.\n\
                  Data directory: {}\n\
                  Enrollment codes (one-time, 7 days):\n{}\n\
-                 Supervisor of the whole regency (API token): {}\n\
+                 Supervisor of the whole regency: open http://{{addr}}/ and sign in as {} with password {}\n\
+                 The same supervisor's API token: {}\n\
                  Try: curl -H 'Authorization: Bearer {}' http://{{addr}}/api/v1/reports/progress",
                 district.households,
                 data_dir.display(),
@@ -199,6 +200,8 @@ fn run(command: Command) -> Result<(), String> {
                     .map(|(name, area, code)| format!("  {code}  {name}, area {area}"))
                     .collect::<Vec<_>>()
                     .join("\n"),
+                district.supervisor_login,
+                district.supervisor_password,
                 district.supervisor_token,
                 district.supervisor_token,
             );

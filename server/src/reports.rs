@@ -2,9 +2,9 @@
 //! `device_seq` never arrived). Reports read the verdict columns kept beside each state, never
 //! the states themselves.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use verivali_core::model::{Code, RegionCode, RegionLevel};
+use verivali_core::model::{Code, RegionCode, RegionLevel, Timestamp};
 
 use crate::db::DbError;
 
@@ -105,6 +105,21 @@ pub fn progress(conn: &Connection, region: &RegionCode) -> Result<Progress, DbEr
     })
 }
 
+/// Each region's name as the region list has it (its code when the list lacks it), in order.
+pub fn region_names(
+    conn: &Connection,
+    regions: &[RegionCode],
+) -> Result<Vec<(String, String)>, DbError> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM regions WHERE code = ?1")?;
+    regions
+        .iter()
+        .map(|r| {
+            let name: Option<String> = stmt.query_row([r.as_str()], |row| row.get(0)).optional()?;
+            Ok((r.to_string(), name.unwrap_or_else(|| r.to_string())))
+        })
+        .collect()
+}
+
 /// How complete one phone's visits are on the server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceCompleteness {
@@ -184,4 +199,168 @@ pub fn completeness(
         });
     }
     Ok(report)
+}
+
+/// The dashboard's figures for a region: its progress, today's and this week's work, and how
+/// much waits in each queue. "Today" is the district's own day (WIB, WITA or WIT).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overview {
+    pub progress: Progress,
+    /// Visits finished (corrected time) since the district's midnight.
+    pub visits_today: u64,
+    /// Since the district's Monday midnight.
+    pub visits_this_week: u64,
+    /// Enumerators who finished a visit since the district's midnight.
+    pub enumerators_active_today: u64,
+    pub queues: QueueCounts,
+    /// The UTC offset of the district's day, in hours.
+    pub utc_offset_hours: i8,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueCounts {
+    /// Households whose enumerators disagree (NEEDS_REVIEW).
+    pub conflicts: u64,
+    /// Pairs of suspected duplicates not yet decided.
+    pub duplicates: u64,
+    /// Visits that carry a flag (LEFT_AREA, CLOCK_SKEW, FUTURE_TIME, a validation warning).
+    pub flagged_visits: u64,
+    /// Households proposed by enumerators, not on the target list.
+    pub proposals: u64,
+}
+
+/// Indonesia's three time zones by province: WIT for Maluku and Papua, WITA for Bali, Nusa
+/// Tenggara, Kalimantan Selatan, Timur and Utara and Sulawesi, WIB for the rest.
+pub fn utc_offset_hours(region: &RegionCode) -> i8 {
+    match region.as_str().get(..2) {
+        Some("81" | "82" | "91" | "92" | "93" | "94" | "95" | "96") => 9,
+        Some("51" | "52" | "53" | "63" | "64" | "65" | "71" | "72" | "73" | "74" | "75" | "76") => {
+            8
+        }
+        _ => 7,
+    }
+}
+
+/// The name of an offset's zone: WIB, WITA or WIT.
+pub fn zone_name(offset_hours: i8) -> &'static str {
+    match offset_hours {
+        9 => "WIT",
+        8 => "WITA",
+        _ => "WIB",
+    }
+}
+
+/// A time as the district reads it: `2026-12-02 09:15 WIB`.
+pub fn local_time(t: Timestamp, offset_hours: i8) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let offset = time::UtcOffset::from_hms(offset_hours, 0, 0).unwrap_or(time::UtcOffset::UTC);
+    match t.0.to_offset(offset).format(format) {
+        Ok(text) => format!("{text} {}", zone_name(offset_hours)),
+        Err(_) => format!("{:?}", t.0),
+    }
+}
+
+/// Midnight of the district's day that holds `now`, and of the Monday of its week, as UTC ms.
+fn day_and_week_start(now: Timestamp, offset_hours: i8) -> (i64, i64) {
+    const DAY: i64 = 86_400_000;
+    let offset = i64::from(offset_hours) * 3_600_000;
+    let local = now.unix_millis() + offset;
+    let day = local.div_euclid(DAY);
+    // 1970-01-01 was a Thursday: days since a Monday are (day + 3) mod 7.
+    let monday = day - (day + 3).rem_euclid(7);
+    (day * DAY - offset, monday * DAY - offset)
+}
+
+/// The overview of `region` as it stands now.
+pub async fn overview_now(
+    db: &crate::db::Db,
+    region: RegionCode,
+) -> Result<Overview, crate::error::ApiError> {
+    let now = Timestamp::now_utc();
+    Ok(db.read(move |conn| overview(conn, &region, now)).await?)
+}
+
+pub fn overview(
+    conn: &Connection,
+    region: &RegionCode,
+    now: Timestamp,
+) -> Result<Overview, DbError> {
+    let progress = progress(conn, region)?;
+    let offset = utc_offset_hours(region);
+    let (today, week) = day_and_week_start(now, offset);
+    let (from, to) = code_range(region);
+    let (visits_today, visits_this_week, enumerators_active_today): (u64, u64, u64) = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(v.order_time >= ?3), 0), count(*),
+                 count(DISTINCT CASE WHEN v.order_time >= ?3 THEN v.enumerator_id END)
+             FROM visits v JOIN households h ON h.household_id = v.household_id
+             WHERE v.order_time >= ?4 AND h.region >= ?1 AND h.region < ?2",
+        )?
+        .query_row(rusqlite::params![from, to, today, week], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+    let duplicates: u64 = conn
+        .prepare_cached(
+            "SELECT count(*) FROM duplicates d
+             JOIN households a ON a.household_id = d.household_a
+             JOIN households b ON b.household_id = d.household_b
+             WHERE d.dismissed_at IS NULL AND a.region >= ?1 AND a.region < ?2
+               AND b.region >= ?1 AND b.region < ?2",
+        )?
+        .query_row([&from, &to], |r| r.get(0))?;
+    let (flagged_visits, proposals): (u64, u64) = conn
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM visits v JOIN households h ON h.household_id = v.household_id
+                     WHERE h.region >= ?1 AND h.region < ?2 AND v.flags <> '[]'),
+                    (SELECT count(*) FROM households WHERE region >= ?1 AND region < ?2
+                     AND source = 'NEW_PROPOSAL')",
+        )?
+        .query_row([&from, &to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Overview {
+        queues: QueueCounts {
+            conflicts: progress.total.needs_review,
+            duplicates,
+            flagged_visits,
+            proposals,
+        },
+        progress,
+        visits_today,
+        visits_this_week,
+        enumerators_active_today,
+        utc_offset_hours: offset,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_day_and_the_week_start_at_the_districts_midnight() {
+        // Wednesday 2026-12-02 01:30 WIB is Tuesday 18:30 UTC.
+        let now = Timestamp::parse("2026-12-01T18:30:00Z").unwrap();
+        let (day, week) = day_and_week_start(now, 7);
+        assert_eq!(
+            Timestamp::from_unix_millis(day),
+            Timestamp::parse("2026-12-01T17:00:00Z").unwrap()
+        );
+        assert_eq!(
+            Timestamp::from_unix_millis(week),
+            Timestamp::parse("2026-11-29T17:00:00Z").unwrap()
+        );
+        // In Papua (UTC+9) it is Wednesday 03:30, a day that began at 15:00 UTC.
+        let (day, _) = day_and_week_start(now, 9);
+        assert_eq!(
+            Timestamp::from_unix_millis(day),
+            Timestamp::parse("2026-12-01T15:00:00Z").unwrap()
+        );
+    }
+
+    #[test]
+    fn provinces_keep_their_time_zones() {
+        let zone = |code: &str| utc_offset_hours(&RegionCode::parse(code).unwrap());
+        assert_eq!(zone("16.04"), 7);
+        assert_eq!(zone("51.71"), 8);
+        assert_eq!(zone("94.71.01"), 9);
+    }
 }

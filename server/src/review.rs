@@ -60,6 +60,17 @@ pub const REVIEW_ID_REUSED: ErrorCode = ErrorCode {
     message_en: "This review id was already used for another decision.",
 };
 
+/// A decision made now, through the writer: what the API and the pages call.
+pub async fn decide_now(
+    db: &crate::db::Db,
+    reviewer: SupervisorAuth,
+    request: ReviewRequest,
+) -> Result<ReviewResponse, ApiError> {
+    let now = Timestamp::now_utc();
+    db.write(move |tx| decide(tx, &reviewer, request, now))
+        .await
+}
+
 /// Validates and stores a decision, merges the household again, records it in the audit log.
 pub fn decide(
     tx: &Transaction<'_>,

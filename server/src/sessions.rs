@@ -3,12 +3,17 @@
 //! `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page can send it, which is
 //! the defence against cross-site requests) and `Secure`. The API keeps its bearer tokens.
 
+use std::net::IpAddr;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::http::StatusCode;
 use rusqlite::{OptionalExtension, Transaction, params};
 use verivali_core::model::{Timestamp, UserId};
 
 use crate::db::{Db, DbError};
+use crate::error::{self, ApiError};
+use crate::state::RateLimiter;
 use crate::tokens;
 
 pub const COOKIE: &str = "verivali_session";
@@ -88,6 +93,62 @@ pub fn set_password(
         )?;
         Ok(())
     })
+}
+
+/// A session just started: the cookie's token (shown once) and who signed in.
+pub struct NewSession {
+    pub token: String,
+    pub user_id: UserId,
+    pub name: String,
+    pub region: String,
+}
+
+impl std::fmt::Debug for NewSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewSession")
+            .field("user_id", &self.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signs a supervisor in with a login name and password, for the API and the sign-in page alike:
+/// 429 once the address has used up its failures, 401 (`AUTH-03`) for a wrong name or password.
+pub async fn sign_in(
+    db: &Db,
+    limiter: &RateLimiter,
+    ip: IpAddr,
+    login: String,
+    password: String,
+) -> Result<NewSession, ApiError> {
+    if limiter.blocked(ip) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            error::TOO_MANY_ATTEMPTS,
+        ));
+    }
+    // argon2 is slow on purpose: a reader thread, not the async runtime.
+    let user = db
+        .read(move |conn| check_password(conn, &login, &password))
+        .await?;
+    let Some(user_id) = user else {
+        limiter.record_failure(ip);
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
+    };
+    db.write(move |tx| {
+        let token = start(tx, user_id).map_err(ApiError::internal)?;
+        let (name, region): (String, String) = tx.query_row(
+            "SELECT name, region FROM supervisors WHERE user_id = ?1",
+            [user_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(NewSession {
+            token,
+            user_id,
+            name,
+            region,
+        })
+    })
+    .await
 }
 
 /// The supervisor a login name and password belong to, if they match and the supervisor is not

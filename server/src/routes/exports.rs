@@ -11,12 +11,12 @@ use axum::routing::get;
 use serde::Deserialize;
 use verivali_core::model::{Labelled, Timestamp};
 
-use super::supervision::{region_in_scope, status_filter};
 use crate::audit;
 use crate::auth::SupervisorAuth;
 use crate::error::{self, ApiError};
 use crate::exports::{self, Format};
 use crate::state::AppState;
+use crate::supervision::{code_filter, region_in_scope};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/exports/households", get(households))
@@ -43,7 +43,7 @@ async fn households(
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
-    let status = status_filter(q.status.as_deref())?;
+    let status = code_filter(q.status.as_deref())?;
     let format = Format::parse(q.format.as_deref().unwrap_or("csv"))
         .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER))?;
     let whole_numbers = match q.nik.as_deref() {

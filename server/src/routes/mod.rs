@@ -17,6 +17,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
+        .merge(crate::web::router())
         .nest(
             "/api/v1",
             Router::new()

@@ -11,7 +11,7 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{self, ApiError};
+use crate::error::ApiError;
 use crate::sessions;
 use crate::state::AppState;
 
@@ -47,40 +47,21 @@ async fn sign_in(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if state.login_limiter.blocked(peer.ip()) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            error::TOO_MANY_ATTEMPTS,
-        ));
-    }
     let Json(request) = body?;
-    // argon2 is slow on purpose: a reader thread, not the async runtime.
-    let user = state
-        .db
-        .read(move |conn| sessions::check_password(conn, &request.login, &request.password))
-        .await?;
-    let Some(user) = user else {
-        state.login_limiter.record_failure(peer.ip());
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
-    };
-    let (token, name, region) = state
-        .db
-        .write(move |tx| {
-            let token = sessions::start(tx, user).map_err(ApiError::internal)?;
-            let (name, region): (String, String) = tx.query_row(
-                "SELECT name, region FROM supervisors WHERE user_id = ?1",
-                [user.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            Ok::<_, ApiError>((token, name, region))
-        })
-        .await?;
+    let session = sessions::sign_in(
+        &state.db,
+        &state.login_limiter,
+        peer.ip(),
+        request.login,
+        request.password,
+    )
+    .await?;
     Ok((
-        [(header::SET_COOKIE, sessions::cookie(&token))],
+        [(header::SET_COOKIE, sessions::cookie(&session.token))],
         Json(SignedIn {
-            user_id: user.to_string(),
-            name,
-            region,
+            user_id: session.user_id.to_string(),
+            name: session.name,
+            region: session.region,
             expires_in_secs: sessions::SESSION_HOURS * 3600,
         }),
     ))

@@ -1,0 +1,566 @@
+//! What supervisors read: the households of their region, one household with its visits, the
+//! review queues and the dashboard's overview. The JSON API (`routes/supervision.rs`) and the
+//! pages (`web/`) call these same functions, so that region scope, masking and the audit log
+//! apply once. Every read of personal data by a person is recorded in the audit log (UU 27/2022).
+
+use std::collections::BTreeMap;
+
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use verivali_core::merge::{ExclusionReason, HouseholdState};
+use verivali_core::model::{
+    Assessment, Code, HouseholdId, Labelled, Nik, Recommendation, RegionCode, Review, Timestamp,
+    VerificationStatus, Visit,
+};
+
+use crate::auth::SupervisorAuth;
+use crate::db::Db;
+use crate::error::{self, ApiError};
+use crate::reports::code_range;
+use crate::{audit, households, privacy};
+
+/// The region asked for (the supervisor's whole region when none), checked against the scope.
+pub fn region_in_scope(who: &SupervisorAuth, asked: Option<&str>) -> Result<RegionCode, ApiError> {
+    let region = match asked {
+        None | Some("") => who.scope.clone(),
+        Some(code) => {
+            RegionCode::parse(code).map_err(|_| ApiError::bad_request(error::BAD_REGION))?
+        }
+    };
+    who.check(&region)?;
+    Ok(region)
+}
+
+/// A filter value as asked (`?status=VISITED`), none when absent or empty.
+pub fn code_filter<T: Labelled>(asked: Option<&str>) -> Result<Option<T>, ApiError> {
+    match asked {
+        None | Some("") => Ok(None),
+        Some(s) => T::from_code(s)
+            .map(Some)
+            .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER)),
+    }
+}
+
+/// Which households a list shows.
+#[derive(Debug, Clone)]
+pub struct HouseholdFilter {
+    pub region: RegionCode,
+    pub status: Option<VerificationStatus>,
+    pub assessment: Option<Assessment>,
+    pub recommendation: Option<Recommendation>,
+    /// Only households with a visit that carries a flag.
+    pub flagged: bool,
+    pub search: Option<Search>,
+    /// Continue after this household id (the previous page's `next_after`).
+    pub after: String,
+    pub limit: u32,
+}
+
+/// The filters of a household list, as a query string or (for a search) a JSON body.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub assessment: Option<String>,
+    #[serde(default)]
+    pub recommendation: Option<String>,
+    #[serde(default)]
+    pub flagged: Option<bool>,
+    /// Continue after this household id (the previous page's `next_after`).
+    #[serde(default)]
+    pub after: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl ListQuery {
+    pub fn filter(
+        self,
+        who: &SupervisorAuth,
+        search: Option<Search>,
+    ) -> Result<HouseholdFilter, ApiError> {
+        Ok(HouseholdFilter {
+            region: region_in_scope(who, self.region.as_deref())?,
+            status: code_filter(self.status.as_deref())?,
+            assessment: code_filter(self.assessment.as_deref())?,
+            recommendation: code_filter(self.recommendation.as_deref())?,
+            flagged: self.flagged.unwrap_or(false),
+            search,
+            after: self.after.unwrap_or_default(),
+            limit: self.limit.unwrap_or(100).clamp(1, 1000),
+        })
+    }
+}
+
+/// A search typed by a supervisor: 16 digits are a NIK, anything else part of a head's name.
+#[derive(Clone)]
+pub enum Search {
+    /// Looked up by its digest in the duplicate keys: the NIK itself never reaches SQL or a log.
+    Nik(String),
+    Name(String),
+}
+
+impl std::fmt::Debug for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.kind())
+    }
+}
+
+impl Search {
+    /// `None` for blank text.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        Some(match Nik::parse(text) {
+            Ok(nik) => Self::Nik(households::nik_digest(&nik)),
+            Err(_) if text.len() == 16 && text.bytes().all(|b| b.is_ascii_digit()) => {
+                // Sixteen digits that fail the NIK rules still mean a NIK, not a name.
+                Self::Nik(String::new())
+            }
+            Err(_) => Self::Name(text.to_lowercase()),
+        })
+    }
+
+    /// What the audit log records of a search: its kind, never its text.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Nik(_) => "nik",
+            Self::Name(_) => "name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HouseholdLine {
+    pub household_id: String,
+    pub region: String,
+    pub rw: Option<String>,
+    pub rt: Option<String>,
+    pub head_name: String,
+    pub address: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub assessment: Option<String>,
+    pub recommendation: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HouseholdList {
+    pub households: Vec<HouseholdLine>,
+    pub next_after: Option<String>,
+}
+
+/// A page of the households a filter selects, in id order; audited, since it lists names.
+pub async fn households(
+    db: &Db,
+    who: &SupervisorAuth,
+    filter: HouseholdFilter,
+) -> Result<HouseholdList, ApiError> {
+    who.check(&filter.region)?;
+    let detail = filter
+        .search
+        .as_ref()
+        .map(|s| format!("search:{}", s.kind()));
+    let target = filter.region.to_string();
+    let list = db.read(move |conn| household_page(conn, &filter)).await?;
+    record_read(db, who, "households:list", target, detail).await?;
+    Ok(list)
+}
+
+fn household_page(conn: &Connection, f: &HouseholdFilter) -> Result<HouseholdList, ApiError> {
+    let (from, to) = code_range(&f.region);
+    let (nik, name) = match &f.search {
+        Some(Search::Nik(digest)) => (Some(digest.as_str()), None),
+        Some(Search::Name(part)) => (None, Some(format!("%{}%", escape_like(part)))),
+        None => (None, None),
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.household_id, h.region, h.rw, h.rt, h.head_name, h.address, h.status, h.outcome,
+             h.assessment, h.recommendation
+         FROM households h
+         WHERE h.region >= ?1 AND h.region < ?2 AND h.household_id > ?3
+           AND (?4 IS NULL OR h.status = ?4) AND (?5 IS NULL OR h.assessment = ?5)
+           AND (?6 IS NULL OR h.recommendation = ?6)
+           AND (NOT ?7 OR EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.household_id AND v.flags <> '[]'))
+           AND (?8 IS NULL OR h.household_id IN
+                (SELECT k.household_id FROM household_keys k WHERE k.kind = 'NIK' AND k.key = ?8))
+           AND (?9 IS NULL OR lower(h.head_name) LIKE ?9 ESCAPE '\\')
+         ORDER BY h.household_id LIMIT ?10",
+    )?;
+    let households: Vec<HouseholdLine> = stmt
+        .query_map(
+            rusqlite::params![
+                from,
+                to,
+                f.after,
+                f.status.map(|s| s.code()),
+                f.assessment.map(|s| s.code()),
+                f.recommendation.map(|s| s.code()),
+                f.flagged,
+                nik,
+                name,
+                f.limit
+            ],
+            |r| {
+                Ok(HouseholdLine {
+                    household_id: r.get(0)?,
+                    region: r.get(1)?,
+                    rw: r.get(2)?,
+                    rt: r.get(3)?,
+                    head_name: r.get(4)?,
+                    address: r.get(5)?,
+                    status: r.get(6)?,
+                    outcome: r.get(7)?,
+                    assessment: r.get(8)?,
+                    recommendation: r.get(9)?,
+                })
+            },
+        )?
+        .collect::<Result<_, _>>()?;
+    let next_after = (households.len() == f.limit as usize)
+        .then(|| households.last().map(|h| h.household_id.clone()))
+        .flatten();
+    Ok(HouseholdList {
+        households,
+        next_after,
+    })
+}
+
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// One stored visit of a household, with what the server noted on receiving it.
+#[derive(Debug, Clone)]
+pub struct VisitRecord {
+    pub visit: Visit,
+    pub received_at: Timestamp,
+    /// The corrected time the merge orders by.
+    pub order_time: Timestamp,
+    pub skew_ms: i64,
+    pub flags: Vec<String>,
+    pub device_seq: u64,
+    /// The visit of the same content that the merge counts instead of this one.
+    pub duplicate_of: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DuplicateLine {
+    pub other_household_id: String,
+    pub kind: String,
+    pub dismissed: bool,
+}
+
+/// One household as a supervisor reads it: unmasked here; what leaves masks it
+/// ([`HouseholdRecord::whole_nik`] says whether it may show whole numbers).
+#[derive(Debug, Clone)]
+pub struct HouseholdRecord {
+    pub state: HouseholdState,
+    pub state_hash: String,
+    pub visits: Vec<VisitRecord>,
+    pub reviews: Vec<Review>,
+    pub duplicates: Vec<DuplicateLine>,
+    pub whole_nik: bool,
+}
+
+/// One household of the supervisor's region; `whole_nik` asks for NIK and KK numbers unmasked
+/// (403 for a role that may not see them). Audited either way.
+pub async fn household(
+    db: &Db,
+    who: &SupervisorAuth,
+    id: HouseholdId,
+    whole_nik: bool,
+) -> Result<HouseholdRecord, ApiError> {
+    if whole_nik && !who.sees_nik {
+        return Err(ApiError::forbidden());
+    }
+    let scope = who.clone();
+    let record = db
+        .read(move |conn| household_record(conn, &scope, id, whole_nik))
+        .await?;
+    let action = if whole_nik {
+        "household:read-whole-nik"
+    } else {
+        "household:read"
+    };
+    record_read(db, who, action, id.to_string(), None).await?;
+    Ok(record)
+}
+
+fn household_record(
+    conn: &Connection,
+    who: &SupervisorAuth,
+    id: HouseholdId,
+    whole_nik: bool,
+) -> Result<HouseholdRecord, ApiError> {
+    let row: Option<(String, String, String)> = conn
+        .prepare_cached("SELECT region, state, state_hash FROM households WHERE household_id = ?1")?
+        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let (region, state_json, state_hash) = row.ok_or_else(not_found)?;
+    who.check(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
+    let state: HouseholdState = serde_json::from_str(&state_json)?;
+    let duplicate_of: BTreeMap<String, String> = state
+        .visits_excluded
+        .iter()
+        .filter_map(|e| match &e.reason {
+            ExclusionReason::DuplicateOf { visit_id } => {
+                Some((e.visit_id.to_string(), visit_id.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+
+    let mut stmt = conn.prepare_cached(
+        "SELECT device_seq, received_at, order_time, skew_ms, flags, body
+         FROM visits WHERE household_id = ?1 ORDER BY order_time, visit_id",
+    )?;
+    let rows = stmt.query_map([id.to_string()], |r| {
+        Ok((
+            r.get::<_, u64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, i64>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+        ))
+    })?;
+    let mut visits = Vec::new();
+    for row in rows {
+        let (device_seq, received, order, skew_ms, flags, body) = row?;
+        let visit: Visit = serde_json::from_str(&body)?;
+        visits.push(VisitRecord {
+            duplicate_of: duplicate_of.get(&visit.visit_id.to_string()).cloned(),
+            visit,
+            received_at: Timestamp::from_unix_millis(received),
+            order_time: Timestamp::from_unix_millis(order),
+            skew_ms,
+            flags: serde_json::from_str(&flags)?,
+            device_seq,
+        });
+    }
+    let reviews: Vec<Review> = conn
+        .prepare_cached("SELECT body FROM reviews WHERE household_id = ?1 ORDER BY change_seq")?
+        .query_map([id.to_string()], |r| r.get::<_, String>(0))?
+        .map(|b| Ok::<_, ApiError>(serde_json::from_str(&b?)?))
+        .collect::<Result<_, _>>()?;
+    let me = id.to_string();
+    let duplicates: Vec<DuplicateLine> = conn
+        .prepare_cached(
+            "SELECT household_a, household_b, kind, dismissed_at IS NOT NULL FROM duplicates
+             WHERE household_a = ?1 OR household_b = ?1 ORDER BY kind",
+        )?
+        .query_map([&me], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })?
+        .map(|row| {
+            let (a, b, kind, dismissed) = row?;
+            Ok::<_, ApiError>(DuplicateLine {
+                other_household_id: if a == me { b } else { a },
+                kind,
+                dismissed,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(HouseholdRecord {
+        state,
+        state_hash,
+        visits,
+        reviews,
+        duplicates,
+        whole_nik,
+    })
+}
+
+/// `GET /api/v1/households/{id}`: a household as JSON, numbers masked unless asked whole.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HouseholdDetail {
+    pub state: Value,
+    pub state_hash: String,
+    pub visits: Vec<VisitLine>,
+    pub reviews: Vec<Review>,
+    pub duplicates: Vec<DuplicateLine>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct VisitLine {
+    pub visit_id: String,
+    pub enumerator_id: String,
+    pub device_id: String,
+    pub device_seq: u64,
+    pub received_at: Timestamp,
+    pub order_time: Timestamp,
+    pub skew_ms: i64,
+    pub duplicate_of: Option<String>,
+    pub flags: Vec<String>,
+    pub outcome: Option<String>,
+    pub assessment: Option<String>,
+    pub recommendation: Option<String>,
+}
+
+impl HouseholdRecord {
+    pub fn into_detail(self) -> Result<HouseholdDetail, ApiError> {
+        let mut state = serde_json::to_value(&self.state)?;
+        if !self.whole_nik {
+            privacy::mask_state(&mut state);
+        }
+        let visits = self
+            .visits
+            .into_iter()
+            .map(|v| VisitLine {
+                visit_id: v.visit.visit_id.to_string(),
+                enumerator_id: v.visit.enumerator_id.to_string(),
+                device_id: v.visit.device_id.to_string(),
+                device_seq: v.device_seq,
+                received_at: v.received_at,
+                order_time: v.order_time,
+                skew_ms: v.skew_ms,
+                duplicate_of: v.duplicate_of,
+                flags: v.flags,
+                outcome: v.visit.outcome.map(|c| c.code().to_owned()),
+                assessment: v.visit.assessment.map(|c| c.code().to_owned()),
+                recommendation: v.visit.recommendation.map(|c| c.code().to_owned()),
+            })
+            .collect();
+        Ok(HouseholdDetail {
+            state,
+            state_hash: self.state_hash,
+            visits,
+            reviews: self.reviews,
+            duplicates: self.duplicates,
+        })
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConflictLine {
+    pub household_id: String,
+    pub region: String,
+    pub head_name: String,
+    pub conflicts: Value,
+}
+
+/// Households whose enumerators disagree, oldest change first.
+pub async fn conflicts(
+    db: &Db,
+    who: &SupervisorAuth,
+    region: RegionCode,
+) -> Result<Vec<ConflictLine>, ApiError> {
+    who.check(&region)?;
+    let target = region.to_string();
+    let lines = db
+        .read(move |conn| {
+            let (from, to) = code_range(&region);
+            let mut stmt = conn.prepare_cached(
+                "SELECT household_id, region, head_name, state FROM households
+                 WHERE region >= ?1 AND region < ?2 AND status = 'NEEDS_REVIEW'
+                 ORDER BY change_seq LIMIT 1000",
+            )?;
+            let lines = stmt
+                .query_map([from, to], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                })?
+                .map(|row| {
+                    let (household_id, region, head_name, state) = row?;
+                    let state: Value = serde_json::from_str(&state)?;
+                    Ok::<_, ApiError>(ConflictLine {
+                        household_id,
+                        region,
+                        head_name,
+                        conflicts: state["conflicts"].clone(),
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Ok::<_, ApiError>(lines)
+        })
+        .await?;
+    record_read(db, who, "queue:conflicts", target, None).await?;
+    Ok(lines)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DuplicatePair {
+    pub household_a: String,
+    pub household_b: String,
+    pub head_name_a: String,
+    pub head_name_b: String,
+    /// NIK, KK or NAME_BIRTH: what the two share.
+    pub kind: String,
+    pub found_at: Timestamp,
+}
+
+/// Suspected duplicates (data ganda) not yet dismissed, both households inside the region.
+pub async fn duplicates(
+    db: &Db,
+    who: &SupervisorAuth,
+    region: RegionCode,
+) -> Result<Vec<DuplicatePair>, ApiError> {
+    who.check(&region)?;
+    let target = region.to_string();
+    let pairs = db
+        .read(move |conn| {
+            let (from, to) = code_range(&region);
+            let mut stmt = conn.prepare_cached(
+                "SELECT d.household_a, d.household_b, a.head_name, b.head_name, d.kind, d.found_at
+                 FROM duplicates d
+                 JOIN households a ON a.household_id = d.household_a
+                 JOIN households b ON b.household_id = d.household_b
+                 WHERE d.dismissed_at IS NULL AND a.region >= ?1 AND a.region < ?2
+                   AND b.region >= ?1 AND b.region < ?2
+                 ORDER BY d.found_at LIMIT 1000",
+            )?;
+            let pairs = stmt
+                .query_map([from, to], |r| {
+                    Ok(DuplicatePair {
+                        household_a: r.get(0)?,
+                        household_b: r.get(1)?,
+                        head_name_a: r.get(2)?,
+                        head_name_b: r.get(3)?,
+                        kind: r.get(4)?,
+                        found_at: Timestamp::from_unix_millis(r.get(5)?),
+                    })
+                })?
+                .collect::<Result<_, _>>()?;
+            Ok::<_, ApiError>(pairs)
+        })
+        .await?;
+    record_read(db, who, "queue:duplicates", target, None).await?;
+    Ok(pairs)
+}
+
+/// Records that a person read personal data.
+async fn record_read(
+    db: &Db,
+    who: &SupervisorAuth,
+    action: &'static str,
+    target: String,
+    detail: Option<String>,
+) -> Result<(), ApiError> {
+    let actor = who.actor();
+    db.write(move |tx| {
+        audit::record(tx, &actor, action, Some(&target), detail.as_deref()).map_err(ApiError::from)
+    })
+    .await
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND)
+}

@@ -1,0 +1,193 @@
+//! Every string of the pages, one catalogue per language (`id.rs`, `en.rs`). A catalogue is a
+//! value of [`Texts`], so a string missing from either language fails to compile. The labels of
+//! coded answers (statuses, assessments) come from the core's tables, in the same two languages.
+
+mod en;
+mod id;
+
+use verivali_core::model::Labelled;
+
+/// The language of the pages: Bahasa Indonesia unless the browser chose English.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Id,
+    En,
+}
+
+/// The cookie that keeps the choice.
+pub const COOKIE: &str = "verivali_lang";
+
+impl Lang {
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "id" => Some(Self::Id),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Id => "id",
+            Self::En => "en",
+        }
+    }
+
+    /// The other language, which the header offers.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Id => Self::En,
+            Self::En => Self::Id,
+        }
+    }
+
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Self::Id => &id::TEXTS,
+            Self::En => &en::TEXTS,
+        }
+    }
+
+    /// A coded value's label in this language.
+    pub fn label<T: Labelled>(self, value: T) -> &'static str {
+        match self {
+            Self::Id => value.label_id(),
+            Self::En => value.label_en(),
+        }
+    }
+
+    /// A label for a stored code, or the code itself when no value has it.
+    pub fn label_of<T: Labelled>(self, code: &str) -> String {
+        T::from_code(code).map_or_else(|| code.to_owned(), |v| self.label(v).to_owned())
+    }
+
+    /// An error's message in this language.
+    pub fn message<'a>(self, id: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Self::Id => id,
+            Self::En => en,
+        }
+    }
+}
+
+/// The strings of one language.
+#[derive(Debug)]
+pub struct Texts {
+    pub language_name: &'static str,
+    pub app_tagline: &'static str,
+    pub nav_dashboard: &'static str,
+    pub nav_households: &'static str,
+    pub nav_conflicts: &'static str,
+    pub nav_duplicates: &'static str,
+    pub sign_out: &'static str,
+
+    pub sign_in_title: &'static str,
+    pub login: &'static str,
+    pub password: &'static str,
+    pub sign_in: &'static str,
+    pub bad_login: &'static str,
+    pub too_many_attempts: &'static str,
+
+    pub dashboard_title: &'static str,
+    pub targets: &'static str,
+    pub visited: &'static str,
+    pub found: &'static str,
+    pub percent_done: &'static str,
+    pub needs_review: &'static str,
+    pub approved: &'static str,
+    pub extreme_poor: &'static str,
+    pub poor: &'static str,
+    pub recommend_remove: &'static str,
+    pub visits_today: &'static str,
+    pub visits_this_week: &'static str,
+    pub enumerators_active_today: &'static str,
+    pub queues: &'static str,
+    pub queue_conflicts: &'static str,
+    pub queue_duplicates: &'static str,
+    pub queue_flagged: &'static str,
+    pub queue_proposals: &'static str,
+    pub progress_by_area: &'static str,
+    pub area: &'static str,
+    pub total: &'static str,
+    pub time_zone: &'static str,
+
+    pub households_title: &'static str,
+    pub filter: &'static str,
+    pub any: &'static str,
+    pub status: &'static str,
+    pub assessment: &'static str,
+    pub recommendation: &'static str,
+    pub outcome: &'static str,
+    pub flagged_only: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub head_name: &'static str,
+    pub address: &'static str,
+    pub rw_rt: &'static str,
+    pub next_page: &'static str,
+    pub no_households: &'static str,
+    pub search_results: &'static str,
+
+    pub household_title: &'static str,
+    pub region: &'static str,
+    pub source: &'static str,
+    pub kk_number: &'static str,
+    pub members: &'static str,
+    pub name: &'static str,
+    pub nik: &'static str,
+    pub relation: &'static str,
+    pub sex: &'static str,
+    pub birth_date: &'static str,
+    pub presence: &'static str,
+    pub show_whole_nik: &'static str,
+    pub show_masked_nik: &'static str,
+    pub verdict: &'static str,
+    pub last_visit: &'static str,
+    pub conflicts: &'static str,
+    pub conflict_field: &'static str,
+    pub visits: &'static str,
+    pub no_visits: &'static str,
+    pub enumerator: &'static str,
+    pub device: &'static str,
+    pub finished_corrected: &'static str,
+    pub received: &'static str,
+    pub clock_skew: &'static str,
+    pub flags: &'static str,
+    pub duplicate_of: &'static str,
+    pub location: &'static str,
+    pub excluded: &'static str,
+    pub reviews: &'static str,
+    pub no_reviews: &'static str,
+    pub reviewer: &'static str,
+    pub comment: &'static str,
+    pub return_reason: &'static str,
+    pub choose_this_visit: &'static str,
+    pub decision_saved: &'static str,
+    pub duplicates: &'static str,
+    pub dismissed: &'static str,
+
+    pub conflicts_title: &'static str,
+    pub duplicates_title: &'static str,
+    pub matched_key: &'static str,
+    pub queue_empty: &'static str,
+
+    pub flag_left_area: &'static str,
+    pub flag_clock_skew: &'static str,
+    pub flag_future_time: &'static str,
+
+    pub error_title: &'static str,
+    pub back: &'static str,
+}
+
+impl Texts {
+    /// What a visit's flag means, or `None` for a validation code (its rule says).
+    pub fn flag(&self, flag: &str) -> Option<&'static str> {
+        match flag {
+            "LEFT_AREA" => Some(self.flag_left_area),
+            "CLOCK_SKEW" => Some(self.flag_clock_skew),
+            "FUTURE_TIME" => Some(self.flag_future_time),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The dashboard: a region's progress per child region with drill-down (kabupaten → kecamatan →
+//! desa → RW), today's and this week's visits, and the queues. Its figures are those of
+//! `GET /api/v1/reports/overview` (`reports::overview_now`).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use serde::Deserialize;
+use verivali_core::model::{RegionCode, RegionLevel};
+
+use super::page::{Chrome, OrPage, PageError, Viewer, render};
+use crate::reports::{self, Overview, ProgressRow};
+use crate::state::AppState;
+use crate::supervision::region_in_scope;
+
+pub async fn home() -> Redirect {
+    Redirect::to("/dashboard")
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RegionQuery {
+    #[serde(default)]
+    region: Option<String>,
+}
+
+impl RegionQuery {
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+}
+
+/// A row of the progress table, ready to show.
+pub struct Row {
+    pub label: String,
+    /// Where a click drills down: the child region's dashboard.
+    pub link: Option<String>,
+    pub line: ProgressRow,
+    pub percent: String,
+}
+
+/// A region above the one shown, for the trail back up.
+pub struct Crumb {
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    region: String,
+    region_name: String,
+    crumbs: Vec<Crumb>,
+    overview: Overview,
+    rows: Vec<Row>,
+    total: Row,
+    time_zone: &'static str,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<RegionQuery>,
+) -> Result<Response, PageError> {
+    let region = region_in_scope(&viewer.who, q.region()).or_page(&viewer)?;
+    let overview = reports::overview_now(&state.db, region.clone())
+        .await
+        .or_page(&viewer)?;
+    let names = region_names(&state, &viewer, &region).await?;
+    let drills = region.level() != RegionLevel::Village;
+    let rows = overview
+        .progress
+        .rows
+        .iter()
+        .map(|line| Row {
+            label: line
+                .name
+                .clone()
+                .map_or_else(|| line.key.clone(), |n| format!("{n} ({})", line.key)),
+            link: drills.then(|| format!("/dashboard?region={}", line.key)),
+            percent: percent(line),
+            line: line.clone(),
+        })
+        .collect();
+    let total = Row {
+        label: viewer.t().total.to_owned(),
+        link: None,
+        percent: percent(&overview.progress.total),
+        line: overview.progress.total.clone(),
+    };
+    let region_name = overview
+        .progress
+        .total
+        .name
+        .clone()
+        .unwrap_or_else(|| region.to_string());
+    let page = DashboardPage {
+        chrome: viewer.chrome(&region_name),
+        region: region.to_string(),
+        region_name,
+        crumbs: names,
+        time_zone: reports::zone_name(overview.utc_offset_hours),
+        overview,
+        rows,
+        total,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The share of targets visited, to one decimal.
+pub fn percent(row: &ProgressRow) -> String {
+    if row.targets == 0 {
+        return "–".to_owned();
+    }
+    format!("{:.1}", row.visited as f64 * 100.0 / row.targets as f64)
+}
+
+/// The regions between the supervisor's scope and the one shown, with their names.
+async fn region_names(
+    state: &AppState,
+    viewer: &Viewer,
+    region: &RegionCode,
+) -> Result<Vec<Crumb>, PageError> {
+    let levels = [
+        RegionLevel::Province,
+        RegionLevel::Regency,
+        RegionLevel::District,
+    ];
+    let above: Vec<RegionCode> = levels
+        .iter()
+        .filter_map(|l| region.ancestor(*l))
+        .filter(|a| a != region && viewer.who.scope.contains(a))
+        .collect();
+    state
+        .db
+        .read(move |conn| reports::region_names(conn, &above))
+        .await
+        .map_err(crate::error::ApiError::from)
+        .or_page(viewer)
+        .map(|names| {
+            names
+                .into_iter()
+                .map(|(code, name)| Crumb { code, name })
+                .collect()
+        })
+}

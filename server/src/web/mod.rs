@@ -1,0 +1,41 @@
+//! The supervisors' pages (DESIGN §2, "review UI"): HTML rendered by the server from askama
+//! templates (`server/templates`), checked when the server compiles, with htmx for partial
+//! updates and every asset served by the binary (`assets`). Reading works with JavaScript off:
+//! filters are GET forms, decisions are POST forms answered with a redirect.
+//!
+//! A page extracts, calls the same function as its API call (`supervision`, `review`,
+//! `reports`, `sessions`) and renders, so region scope, masking and the audit log are those of
+//! the API. Every form post carries the session's CSRF token (`csrf`).
+
+pub mod assets;
+pub mod catalogue;
+mod csrf;
+mod dashboard;
+mod households;
+mod page;
+mod queues;
+mod signin;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard::home))
+        .route("/signin", get(signin::form).post(signin::submit))
+        .route("/signout", post(signin::sign_out))
+        .route("/language/{lang}", get(signin::language))
+        .route("/dashboard", get(dashboard::page))
+        .route("/households", get(households::list))
+        .route("/households/search", post(households::search))
+        .route("/households/{household_id}", get(households::detail))
+        .route(
+            "/households/{household_id}/decisions",
+            post(households::decide),
+        )
+        .route("/queues/conflicts", get(queues::conflicts))
+        .route("/queues/duplicates", get(queues::duplicates))
+        .route("/assets/{name}", get(assets::serve))
+}

@@ -1,0 +1,206 @@
+//! What every page shares: who is viewing (signed in by the session cookie, in which language,
+//! with which CSRF token), the frame around the page, rendering, and errors shown as pages.
+
+use askama::Template;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::catalogue::{self, Lang, Texts};
+use super::{assets, csrf};
+use crate::auth::SupervisorAuth;
+use crate::error::ApiError;
+use crate::sessions;
+use crate::state::AppState;
+
+/// The language a request's cookie chose; Indonesian without one.
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == catalogue::COOKIE)
+        .and_then(|(_, value)| Lang::from_code(value))
+        .unwrap_or_default()
+}
+
+/// A signed-in supervisor looking at a page.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub who: SupervisorAuth,
+    pub lang: Lang,
+    /// The token this session's forms carry.
+    pub csrf: String,
+    /// The path and query of the page, for the language switch to come back to.
+    pub here: String,
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let lang = lang_of(&parts.headers);
+        let Some(token) = sessions::token_in(&parts.headers) else {
+            return Err(PageError::SignIn);
+        };
+        let csrf = csrf::token(token);
+        let here = parts
+            .uri
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+        match SupervisorAuth::from_request_parts(parts, state).await {
+            Ok(who) => Ok(Self {
+                who,
+                lang,
+                csrf,
+                here,
+            }),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(PageError::SignIn),
+            Err(e) => Err(PageError::Api(e, lang)),
+        }
+    }
+}
+
+impl Viewer {
+    pub fn t(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
+    /// The frame of a page this viewer sees.
+    pub fn chrome(&self, title: &str) -> Chrome {
+        Chrome {
+            t: self.t(),
+            lang: self.lang,
+            title: title.to_owned(),
+            user: Some(self.who.name.clone()),
+            csrf: self.csrf.clone(),
+            here: self.here.clone(),
+            other_code: self.lang.other().code(),
+            other_language: self.lang.other().texts().language_name,
+            css: assets::url("verivali.css"),
+            htmx: assets::url("htmx-2.0.11.min.js"),
+        }
+    }
+
+    /// A form post's token, checked: 403 when it is not this session's.
+    pub fn check_csrf(&self, sent: &str, headers: &HeaderMap) -> Result<(), PageError> {
+        if csrf::same_origin(headers) && !sent.is_empty() && sent == self.csrf {
+            Ok(())
+        } else {
+            Err(PageError::Api(ApiError::forbidden(), self.lang))
+        }
+    }
+}
+
+/// The frame around every page: header, navigation, language switch, sign-out form.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub t: &'static Texts,
+    pub lang: Lang,
+    pub title: String,
+    /// The signed-in supervisor's name; none on the sign-in page.
+    pub user: Option<String>,
+    pub csrf: String,
+    /// The page to come back to after switching language.
+    pub here: String,
+    pub other_code: &'static str,
+    pub other_language: &'static str,
+    pub css: String,
+    pub htmx: String,
+}
+
+impl Chrome {
+    /// The frame of a page shown before signing in.
+    pub fn anonymous(lang: Lang, title: &str, back: &str) -> Self {
+        Self {
+            t: lang.texts(),
+            lang,
+            title: title.to_owned(),
+            user: None,
+            csrf: String::new(),
+            here: back.to_owned(),
+            other_code: lang.other().code(),
+            other_language: lang.other().texts().language_name,
+            css: assets::url("verivali.css"),
+            htmx: assets::url("htmx-2.0.11.min.js"),
+        }
+    }
+}
+
+/// Renders a page with the headers every page has: personal data is never cached, and the page
+/// runs only the server's own scripts.
+pub fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut response = (status, axum::response::Html(html)).into_response();
+            let headers = response.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(
+                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                     frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+                ),
+            );
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("same-origin"),
+            );
+            response
+        }
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// A page that cannot be shown: sign in first, or an API error shown as a page in the viewer's
+/// language (its stable code beside the message).
+#[derive(Debug)]
+pub enum PageError {
+    SignIn,
+    Api(ApiError, Lang),
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    code: String,
+    message: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::SignIn => Redirect::to("/signin").into_response(),
+            Self::Api(error, lang) => {
+                let t = lang.texts();
+                let page = ErrorPage {
+                    chrome: Chrome::anonymous(lang, t.error_title, "/"),
+                    message: lang
+                        .message(&error.body.message_id, &error.body.message_en)
+                        .to_owned(),
+                    code: error.body.code,
+                };
+                render(error.status, &page)
+            }
+        }
+    }
+}
+
+/// An API error met while making a page, shown in the viewer's language.
+pub trait OrPage<T> {
+    fn or_page(self, viewer: &Viewer) -> Result<T, PageError>;
+}
+
+impl<T> OrPage<T> for Result<T, ApiError> {
+    fn or_page(self, viewer: &Viewer) -> Result<T, PageError> {
+        self.map_err(|e| PageError::Api(e, viewer.lang))
+    }
+}
