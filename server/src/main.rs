@@ -46,6 +46,12 @@ enum Command {
         data_dir: PathBuf,
         #[arg(long, env = "VERIVALI_BIND", default_value = "127.0.0.1:8080")]
         bind: std::net::SocketAddr,
+        /// Run no demo phones: the district waits for real ones (the bindings' tests).
+        #[arg(long)]
+        no_phones: bool,
+        /// Milliseconds between two demo visits.
+        #[arg(long, default_value_t = 2000)]
+        pace_ms: u64,
     },
     /// Load the official region list (CSV with columns kode,nama).
     ImportRegions {
@@ -182,13 +188,32 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), String> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     match command {
-        Command::Serve(config) => serve(config, None),
-        Command::Demo { data_dir, bind } => {
+        Command::Serve(config) => serve(config, None, None),
+        Command::Demo {
+            data_dir,
+            bind,
+            no_phones,
+            pace_ms,
+        } => {
             let district = with_db(&data_dir, |db| demo::seed(db).map_err(|e| text(&e)))?;
+            let phones = if no_phones {
+                "No demo phones (--no-phones).".to_owned()
+            } else {
+                format!(
+                    "Demo phones syncing in the background: {}",
+                    district
+                        .phones
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
             let intro = format!(
                 "Demo district: Kabupaten Lahat (demo), {} households in 6 villages.\n\
                  Data directory: {}\n\
-                 Enrollment codes (one-time, 7 days):\n{}\n\
+                 {phones}\n\
+                 Enrollment codes for your own phone (one-time, 7 days):\n{}\n\
                  Supervisor of the whole regency: open http://{{addr}}/ and sign in as {} with password {}\n\
                  The same supervisor's API token: {}\n\
                  Try: curl -H 'Authorization: Bearer {}' http://{{addr}}/api/v1/reports/progress",
@@ -205,9 +230,26 @@ fn run(command: Command) -> Result<(), String> {
                 district.supervisor_token,
                 district.supervisor_token,
             );
+            let phones_dir = data_dir.join("demo-phones");
             let mut config = Config::for_data_dir(data_dir);
             config.bind = bind;
-            serve(config, Some(intro))
+            let plans = if no_phones {
+                Vec::new()
+            } else {
+                district.phones
+            };
+            let start_phones: OnReady = Box::new(move |addr, db| {
+                if plans.is_empty() {
+                    return;
+                }
+                let pace = std::time::Duration::from_millis(pace_ms);
+                if let Err(e) =
+                    demo::phones::spawn(db, format!("http://{addr}"), phones_dir, plans, pace)
+                {
+                    eprintln!("demo phones did not start: {e}");
+                }
+            });
+            serve(config, Some(intro), Some(start_phones))
         }
         Command::ImportRegions { file, dir } => {
             let report = with_db(&dir.data_dir, |db| {
@@ -448,7 +490,10 @@ fn with_db<T>(
     result
 }
 
-fn serve(config: Config, intro: Option<String>) -> Result<(), String> {
+/// What runs once the server listens: the demo's phones.
+type OnReady = Box<dyn FnOnce(std::net::SocketAddr, Db) + Send>;
+
+fn serve(config: Config, intro: Option<String>, on_ready: Option<OnReady>) -> Result<(), String> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let app = Application::build(config)
@@ -460,6 +505,9 @@ fn serve(config: Config, intro: Option<String>) -> Result<(), String> {
             println!("{}", intro.replace("{addr}", &addr.to_string()));
         }
         println!("Verivali server listening on http://{addr} (health: http://{addr}/healthz)");
+        if let Some(on_ready) = on_ready {
+            on_ready(addr, app.db().clone());
+        }
         app.serve(shutdown_signal())
             .await
             .map_err(|e| e.to_string())

@@ -14,7 +14,7 @@ fun check(condition: Boolean, message: () -> String) {
 
 class DemoServer(binary: String) {
     private val dataDir: File = Files.createTempDirectory("verivali-kt-server-").toFile()
-    private val process: Process = ProcessBuilder(binary, "demo", "--bind", "127.0.0.1:0", "--data-dir", dataDir.path)
+    private val process: Process = ProcessBuilder(binary, "demo", "--no-phones", "--bind", "127.0.0.1:0", "--data-dir", dataDir.path)
         .redirectError(ProcessBuilder.Redirect.DISCARD)
         .start()
     val url: String

@@ -24,7 +24,7 @@ class DemoServer:
     def __init__(self):
         self.data_dir = tempfile.mkdtemp(prefix="verivali-py-server-")
         self.process = subprocess.Popen(
-            [os.environ["VERIVALI_SERVER_BIN"], "demo", "--bind", "127.0.0.1:0",
+            [os.environ["VERIVALI_SERVER_BIN"], "demo", "--no-phones", "--bind", "127.0.0.1:0",
              "--data-dir", self.data_dir],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         lines = []

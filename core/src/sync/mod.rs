@@ -49,6 +49,9 @@ pub struct SyncConfig {
     pub pull_limit: u32,
     /// Bytes per upload request of a photo: what a cut connection can lose at most.
     pub upload_chunk: usize,
+    /// Added to the time a push says it was sent. Zero on a phone, which reports its own clock
+    /// however wrong; a simulated phone (the server's demo) sets it to act one with a wrong clock.
+    pub clock_offset: time::Duration,
 }
 
 impl SyncConfig {
@@ -64,6 +67,7 @@ impl SyncConfig {
             push_batch: 100,
             pull_limit: 500,
             upload_chunk: 256 * 1024,
+            clock_offset: time::Duration::ZERO,
         }
     }
 }
@@ -271,7 +275,7 @@ impl Run<'_> {
                 return Ok(());
             }
             let request = PushRequest {
-                sent_at: Timestamp::now_utc(),
+                sent_at: Timestamp(Timestamp::now_utc().0 + self.config.clock_offset),
                 items: queued
                     .iter()
                     .map(|o| PushItem {

@@ -12,6 +12,7 @@ mod guarantees;
 mod helpers;
 mod import;
 mod openapi;
+mod pages;
 mod session;
 mod supervision;
 mod sync;

@@ -1,0 +1,270 @@
+//! The supervisors' pages over real HTTP: sign-in by form, the dashboard's figures equal the JSON
+//! overview's, region scope (403), masked NIKs in the HTML, audited reads, and form posts refused
+//! without the session's CSRF token or from another origin. (A real browser drives them too:
+//! see the README.)
+
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+use verivali_core::model::{Code, RegionCode};
+use verivali_server::{admin, sessions};
+
+use crate::helpers::{TestApp, VILLAGE_A, household};
+
+const PASSWORD: &str = "Lahat-verval-2026";
+
+/// Signs in through the form; gives the `Cookie` header value.
+async fn signed_in(app: &TestApp, client: &reqwest::Client) -> String {
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let (id, _) =
+            admin::add_supervisor(&db, "Siti", RegionCode::parse(VILLAGE_A).unwrap()).unwrap();
+        sessions::set_password(&db, id, "siti", PASSWORD).unwrap();
+    })
+    .await
+    .unwrap();
+    let response = client
+        .post(app.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&[("login", "siti"), ("password", PASSWORD)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/dashboard");
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+async fn page(
+    client: &reqwest::Client,
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+) -> (StatusCode, String) {
+    let response = client
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+/// A form's body as a browser sends it.
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    let escape = |text: &str| -> String {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".to_owned(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", escape(k), escape(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The number a page shows under `data-figure="NAME"`.
+fn figure(html: &str, name: &str) -> u64 {
+    let marker = format!("data-figure=\"{name}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no figure {name}"))
+        + marker.len();
+    html[start..].split('<').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+
+    // Not signed in: every page sends the browser to the sign-in form.
+    let response = client.get(app.url("/dashboard")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/signin");
+    let cookie = signed_in(&app, &client).await;
+
+    let (status, dashboard) = page(&client, &app, &cookie, "/dashboard").await;
+    assert_eq!(status, StatusCode::OK);
+    let overview: Value = client
+        .get(app.url("/api/v1/reports/overview"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for name in ["targets", "visited", "found", "needs_review", "approved"] {
+        assert_eq!(
+            figure(&dashboard, name),
+            overview["progress"]["total"][name].as_u64().unwrap(),
+            "{name}"
+        );
+    }
+    assert!(figure(&dashboard, "targets") > 0);
+    assert_eq!(
+        figure(&dashboard, "visits_today"),
+        overview["visits_today"].as_u64().unwrap()
+    );
+
+    // English one click away: the cookie set by the switch changes the page's words.
+    let switch = client
+        .get(app.url("/language/en?back=/dashboard"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switch.headers()["location"], "/dashboard");
+    let (_, english) = page(
+        &client,
+        &app,
+        &format!("{cookie}; verivali_lang=en"),
+        "/dashboard",
+    )
+    .await;
+    assert!(english.contains("Verification progress") && dashboard.contains("Kemajuan verval"));
+
+    // Another village's household and dashboard: 403, as in the API.
+    let outside = household(20);
+    let (status, _) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{}", outside.household_id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/dashboard?region={}", outside.region),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A household of the region: its members' NIKs appear masked, never whole; the read is audited.
+    let inside = household(0);
+    let (status, html) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{}", inside.household_id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let niks: Vec<String> = inside
+        .members
+        .iter()
+        .filter_map(|m| {
+            m.details
+                .nik
+                .as_ref()
+                .and_then(|n| n.valid())
+                .map(|n| n.as_str().to_owned())
+        })
+        .collect();
+    assert!(!niks.is_empty());
+    for nik in &niks {
+        assert!(!html.contains(nik.as_str()), "a whole NIK in the page");
+        assert!(html.contains(&verivali_server::privacy::mask_number(nik)));
+    }
+    // Whole numbers are for a role that may see them.
+    let (status, _) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{}?nik=full", inside.household_id),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let db = app.db.clone();
+    let reads: u64 = tokio::task::spawn_blocking(move || {
+        db.read_blocking(|c| {
+            c.query_row(
+                "SELECT count(*) FROM audit_log WHERE action = 'household:read'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(verivali_server::db::DbError::from)
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(reads, 1);
+
+    // A decision posted without the page's token, or from another site, changes nothing.
+    let decisions = app.url(&format!("/households/{}/decisions", inside.household_id));
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = [("decision", "REQUEST_REVISIT"), ("comment", "cek lagi")];
+    let without = client
+        .post(&decisions)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&form))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let with_token = [
+        ("decision", "REQUEST_REVISIT"),
+        ("comment", "cek lagi"),
+        ("csrf", csrf.as_str()),
+    ];
+    let elsewhere = client
+        .post(&decisions)
+        .header("cookie", &cookie)
+        .header("origin", "http://jahat.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&with_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+    let (_, unchanged) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{}", inside.household_id),
+    )
+    .await;
+    assert!(!unchanged.contains("cek lagi"));
+
+    // With the token, from the page: stored, and the page says so.
+    let done = client
+        .post(&decisions)
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(&with_token))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (_, after) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{}?saved=1", inside.household_id),
+    )
+    .await;
+    assert!(after.contains("cek lagi") && after.contains("Keputusan disimpan"));
+}
