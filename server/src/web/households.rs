@@ -286,17 +286,6 @@ pub async fn detail(
 fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> HouseholdPage {
     let lang = viewer.lang;
     let whole = record.whole_nik;
-    let shown = |text: &str| {
-        if whole {
-            text.to_owned()
-        } else {
-            privacy::mask_number(text)
-        }
-    };
-    let entered = |e: &Entered<_>| match e {
-        Entered::Valid(v) => shown(Code::as_str(v)),
-        Entered::Invalid(raw) => shown(raw),
-    };
     let state = &record.state;
     let household = &state.household;
     let offset = utc_offset_hours(&household.region);
@@ -309,10 +298,7 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
                 .details
                 .nik
                 .as_ref()
-                .map(|n| match n {
-                    Entered::Valid(v) => shown(v.as_str()),
-                    Entered::Invalid(raw) => shown(raw),
-                })
+                .map(|n| shown(n, whole))
                 .unwrap_or_default(),
             relation: m
                 .details
@@ -414,7 +400,7 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
         kk_number: household
             .kk_number
             .as_ref()
-            .map(entered)
+            .map(|k| shown(k, whole))
             .unwrap_or_default(),
         status: lang.label(state.status),
         outcome: state
@@ -446,6 +432,19 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
         may_see_nik: viewer.who.sees_nik,
         saved,
         review_ids: [new_id(), new_id(), new_id(), new_id()],
+    }
+}
+
+/// A NIK or KK number as entered, masked unless the viewer asked for whole numbers.
+fn shown<T: Code>(number: &Entered<T>, whole: bool) -> String {
+    let text = match number {
+        Entered::Valid(v) => v.as_str(),
+        Entered::Invalid(raw) => raw.as_str(),
+    };
+    if whole {
+        text.to_owned()
+    } else {
+        privacy::mask_number(text)
     }
 }
 
