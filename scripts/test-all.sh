@@ -8,6 +8,9 @@ echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== browser test dependencies (chromium, playwright-core)"
+VERIVALI_PLAYWRIGHT_DIR="$(./scripts/browser-deps.sh)"
+export VERIVALI_PLAYWRIGHT_DIR
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== generated bindings against a real server"

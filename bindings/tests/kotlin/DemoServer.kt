@@ -32,7 +32,7 @@ class DemoServer(binary: String) {
         val text = lines.joinToString("\n")
         url = Regex("listening on (http://\\S+)").find(text)!!.groupValues[1]
         codes = Regex("^  (\\S+)  .+, area (\\S+)$", RegexOption.MULTILINE).findAll(text).map { it.groupValues[1] }.toList()
-        supervisorToken = Regex("\\(API token\\): (\\S+)").find(text)!!.groupValues[1]
+        supervisorToken = Regex("API token: (\\S+)").find(text)!!.groupValues[1]
     }
 
     /** The household as the supervisor API answers it (JSON text). */

@@ -35,7 +35,7 @@ class DemoServer:
         text = "".join(lines)
         self.url = re.search(r"listening on (http://\S+)", text).group(1)
         self.codes = re.findall(r"^  (\S+)  .+, area (\S+)$", text, re.M)
-        self.supervisor_token = re.search(r"\(API token\): (\S+)", text).group(1)
+        self.supervisor_token = re.search(r"API token: (\S+)", text).group(1)
 
     def household(self, household_id):
         request = urllib.request.Request(

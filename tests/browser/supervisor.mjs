@@ -1,0 +1,101 @@
+// The supervisors' pages in a real headless Chromium (Debian's), driven by playwright-core, against
+// a real `verivali-server demo` process (tests/tests/browser.rs starts it and checks the phone side).
+// Env: BASE_URL, LOGIN, PASSWORD, OUT_DIR (screenshots), PLAYWRIGHT_DIR (holds node_modules),
+// CHROMIUM (default /usr/bin/chromium).
+// Prints `RETURNED <household_id> <visit_id>` for the Rust side; exits 1 on a failed check.
+import { createRequire } from 'node:module';
+
+// playwright-core lives where scripts/browser-deps.sh installed it, not beside this file.
+const { chromium } = createRequire(`${process.env.PLAYWRIGHT_DIR}/`)('playwright-core');
+const base = process.env.BASE_URL;
+const out = process.env.OUT_DIR;
+const check = (ok, what) => { if (!ok) { throw new Error(`check failed: ${what}`); } };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  // playwright gives each launch a new empty profile.
+});
+
+async function signIn(context) {
+  const page = await context.newPage();
+  let firstLoad = 0;
+  page.on('requestfinished', async (request) => {
+    const sizes = await request.sizes().catch(() => null);
+    if (sizes) { firstLoad += sizes.responseBodySize + sizes.responseHeadersSize; }
+  });
+  await page.goto(`${base}/`);
+  check(page.url().endsWith('/signin'), 'an anonymous visitor is sent to the sign-in form');
+  await page.fill('input[name=login]', process.env.LOGIN);
+  await page.fill('input[name=password]', process.env.PASSWORD);
+  await Promise.all([page.waitForURL('**/dashboard'), page.click('form[action="/signin"] button')]);
+  await page.waitForLoadState('networkidle');
+  return { page, firstLoad: () => firstLoad };
+}
+
+async function figures(page) {
+  return page.$$eval('[data-figure]', (els) => Object.fromEntries(els.map((e) => [e.dataset.figure, Number(e.textContent)])));
+}
+
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const { page, firstLoad } = await signIn(context);
+  console.log(`dashboard first load: ${firstLoad()} bytes on the wire`);
+  check(firstLoad() < 150 * 1024, 'the first load stays under 150 KB');
+  await page.screenshot({ path: `${out}/dashboard.png`, fullPage: true });
+
+  // The dashboard's numbers are the JSON report's.
+  const json = await (await page.request.get(`${base}/api/v1/reports/overview`)).json();
+  const shown = await figures(page);
+  for (const name of ['targets', 'visited', 'found', 'needs_review', 'approved']) {
+    check(shown[name] === json.progress.total[name], `${name}: page ${shown[name]}, JSON ${json.progress.total[name]}`);
+  }
+  check(shown.queue_conflicts === json.queues.conflicts && shown.queue_flagged === json.queues.flagged_visits, 'queue counts');
+
+  // Drill down: a kecamatan, then a village.
+  await Promise.all([page.waitForURL('**/dashboard?region=*'), page.click('table.progress tbody tr a')]);
+  await Promise.all([page.waitForURL(/region=\d+\.\d+\.\d+\.\d+/), page.click('table.progress tbody tr a')]);
+  check((await page.textContent('h1')).includes('Desa'), 'a village dashboard');
+
+  // English one click away, and back.
+  await page.click('a.language');
+  check((await page.textContent('h1')).includes('Verification progress'), 'English headings');
+  await page.click('a.language');
+
+  // A conflict, opened from its queue.
+  await page.goto(`${base}/queues/conflicts`);
+  await Promise.all([page.waitForURL('**/households/*'), page.click('table.list tbody tr a')]);
+  const household = page.url().split('/households/')[1];
+  await page.screenshot({ path: `${out}/household.png`, fullPage: true });
+  const visits = await page.$$eval('article.visit', (els) => els.map((e) => e.dataset.visit));
+  check(visits.length >= 2, 'the conflict shows both visits');
+  const html = await page.content();
+  check(!/\b\d{16}\b/.test(html.replace(/[0-9a-f-]{36}/g, '')), 'no whole NIK or KK number in the page');
+  // Choose the second visit, then return the first with a comment for its enumerator.
+  const second = page.locator(`article[data-visit="${visits[1]}"]`);
+  await Promise.all([page.waitForURL('**saved=1**'), second.locator('button[name=resolve]').click()]);
+  const after = await (await page.request.get(`${base}/api/v1/households/${household}`)).json();
+  check(after.state.status !== 'NEEDS_REVIEW', 'the conflict is resolved');
+  const first = page.locator(`article[data-visit="${visits[0]}"]`);
+  await first.locator('form.return input[name=comment]').fill('Foto rumah kurang jelas, mohon ulangi');
+  await Promise.all([page.waitForURL('**saved=1**'), first.locator('form.return button').click()]);
+  check((await page.textContent('#reviews + table')).includes('Foto rumah kurang jelas'), 'the return is listed');
+  console.log(`RETURNED ${household} ${visits[0]}`);
+
+  // Outside the supervisor's region: 403.
+  const outside = await page.goto(`${base}/dashboard?region=17.01`);
+  check(outside.status() === 403, `an out-of-region page answers ${outside.status()}`);
+
+  // JavaScript off: signing in and reading work.
+  const plain = await browser.newContext({ javaScriptEnabled: false });
+  const { page: noJs } = await signIn(plain);
+  check((await figures(noJs)).targets === json.progress.total.targets, 'the dashboard reads without JavaScript');
+  console.log('browser checks passed');
+} catch (e) {
+  console.error(e);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,148 @@
+//! The supervisors' pages in a real headless Chromium: `tests/browser/supervisor.mjs`, run by
+//! Node with playwright-core against a real `verivali-server demo` process whose phones sync in
+//! the background. The script signs in, checks the dashboard against the JSON report, drills down
+//! to a village, switches language, resolves a conflict, returns a visit, checks masking, 403 and
+//! reading without JavaScript, and saves screenshots. Then this test lets the returned visit's
+//! phone sync and finds the supervisor's comment in its inbox.
+//!
+//! Needs `VERIVALI_PLAYWRIGHT_DIR` (set by scripts/test-all.sh, from scripts/browser-deps.sh).
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use verivali_core::store::Store;
+use verivali_core::sync::{self, SyncConfig};
+
+#[test]
+fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
+    let playwright = std::env::var("VERIVALI_PLAYWRIGHT_DIR").expect(
+        "VERIVALI_PLAYWRIGHT_DIR is not set: run ./scripts/test-all.sh, or export the directory scripts/browser-deps.sh prints",
+    );
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut server = Command::new(verivali_e2e::server_binary())
+        .args([
+            "demo",
+            "--bind",
+            "127.0.0.1:0",
+            "--pace-ms",
+            "20",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut printed = String::new();
+    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.contains("listening on") {
+            break;
+        }
+    }
+    let after = |marker: &str| {
+        printed
+            .split(marker)
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let (url, token) = (after("listening on "), after("API token: "));
+
+    // The demo phones play their cases (a conflict among them) and finish.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let overview: Value = verivali_e2e::http()
+            .get(format!("{url}/api/v1/reports/overview"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        if overview["queues"]["conflicts"] == 1
+            && overview["progress"]["total"]["visited"].as_u64() >= Some(100)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demo phones did not play: {overview}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let output = Command::new("node")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/supervisor.mjs"))
+        .env("BASE_URL", &url)
+        .env("LOGIN", after("sign in as "))
+        .env("PASSWORD", after("with password "))
+        .env("OUT_DIR", &shots)
+        .env("PLAYWRIGHT_DIR", &playwright)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "browser checks failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for shot in ["dashboard.png", "household.png"] {
+        assert!(
+            shots.join(shot).metadata().unwrap().len() > 10_000,
+            "{shot}"
+        );
+    }
+
+    // The returned visit's phone hears of it at its next sync, with the comment typed in the page.
+    let returned = stdout.split("RETURNED ").nth(1).unwrap();
+    let visit = returned.split_whitespace().nth(1).unwrap();
+    let detail: Value = verivali_e2e::http()
+        .get(format!(
+            "{url}/api/v1/households/{}",
+            returned.split_whitespace().next().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let enumerator = detail["visits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["visit_id"] == visit)
+        .unwrap()["enumerator_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let store = Store::open(
+        dir.path()
+            .join("demo-phones")
+            .join(format!("{enumerator}.db")),
+    )
+    .unwrap();
+    sync::install_tls_provider();
+    sync::sync(&SyncConfig::new(&url), &store, &()).unwrap();
+    let inbox = store.inbox().unwrap();
+    assert!(
+        inbox
+            .iter()
+            .any(|i| i.review.comment.as_deref() == Some("Foto rumah kurang jelas, mohon ulangi")),
+        "the return did not reach the phone"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
