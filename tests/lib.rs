@@ -305,3 +305,66 @@ impl Drop for ServerProcess {
         self.kill();
     }
 }
+
+/// `verivali-server demo` as a process on a free port, its phones visiting every `pace_ms`, with
+/// what it printed: address, the supervisor's login, password and API token.
+#[derive(Debug)]
+pub struct DemoProcess {
+    child: Child,
+    pub url: String,
+    pub login: String,
+    pub password: String,
+    pub token: String,
+}
+
+impl DemoProcess {
+    pub fn start(data_dir: &Path, pace_ms: u64) -> Self {
+        let mut child = Command::new(server_binary())
+            .args([
+                "demo",
+                "--bind",
+                "127.0.0.1:0",
+                "--pace-ms",
+                &pace_ms.to_string(),
+                "--data-dir",
+            ])
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut printed = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("listening on") {
+                break;
+            }
+        }
+        let after = |marker: &str| {
+            printed
+                .split(marker)
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .to_owned()
+        };
+        Self {
+            url: after("listening on "),
+            login: after("sign in as "),
+            password: after("with password "),
+            token: after("API token: "),
+            child,
+        }
+    }
+}
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

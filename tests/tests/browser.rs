@@ -9,9 +9,8 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -24,40 +23,8 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         "VERIVALI_PLAYWRIGHT_DIR is not set: run ./scripts/test-all.sh, or export the directory scripts/browser-deps.sh prints",
     );
     let dir = tempfile::TempDir::new().unwrap();
-    let mut server = Command::new(verivali_e2e::server_binary())
-        .args([
-            "demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--pace-ms",
-            "20",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut printed = String::new();
-    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    let after = |marker: &str| {
-        printed
-            .split(marker)
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let (url, token) = (after("listening on "), after("API token: "));
+    let demo = verivali_e2e::DemoProcess::start(dir.path(), 20);
+    let (url, token) = (demo.url.clone(), demo.token.clone());
 
     // The demo phones play their cases (a conflict among them) and finish.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -86,8 +53,8 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
     let output = Command::new("node")
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/supervisor.mjs"))
         .env("BASE_URL", &url)
-        .env("LOGIN", after("sign in as "))
-        .env("PASSWORD", after("with password "))
+        .env("LOGIN", &demo.login)
+        .env("PASSWORD", &demo.password)
         .env("OUT_DIR", &shots)
         .env("PLAYWRIGHT_DIR", &playwright)
         .output()
@@ -143,6 +110,4 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
             .any(|i| i.review.comment.as_deref() == Some("Foto rumah kurang jelas, mohon ulangi")),
         "the return did not reach the phone"
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
 }

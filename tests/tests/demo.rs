@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -13,46 +11,8 @@ use serde_json::Value;
 #[test]
 fn the_demo_district_lives_and_its_supervisor_signs_in() {
     let dir = tempfile::TempDir::new().unwrap();
-    let mut server = Command::new(verivali_e2e::server_binary())
-        .args([
-            "demo",
-            "--bind",
-            "127.0.0.1:0",
-            "--pace-ms",
-            "20",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let mut printed = String::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if line.contains("listening on") {
-            break;
-        }
-    }
-    let after = |marker: &str| {
-        printed
-            .split(marker)
-            .nth(1)
-            .unwrap()
-            .split_whitespace()
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let url = after("listening on ");
-    let (login, password, token) = (
-        after("sign in as "),
-        after("with password "),
-        after("API token: "),
-    );
+    let demo = verivali_e2e::DemoProcess::start(dir.path(), 20);
+    let (url, login, password, token) = (&demo.url, &demo.login, &demo.password, &demo.token);
     let http = verivali_e2e::http();
 
     // Within a minute the phones have visited, and the three cases are on the server.
@@ -60,14 +20,14 @@ fn the_demo_district_lives_and_its_supervisor_signs_in() {
     let overview = loop {
         let overview: Value = http
             .get(format!("{url}/api/v1/reports/overview"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .unwrap()
             .json()
             .unwrap();
         let flagged: Value = http
             .get(format!("{url}/api/v1/households?flagged=true&limit=1000"))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .unwrap()
             .json()
@@ -89,7 +49,7 @@ fn the_demo_district_lives_and_its_supervisor_signs_in() {
                 "{url}/api/v1/households/{}",
                 h["household_id"].as_str().unwrap()
             ))
-            .bearer_auth(&token)
+            .bearer_auth(token)
             .send()
             .unwrap()
             .json()
@@ -123,6 +83,4 @@ fn the_demo_district_lives_and_its_supervisor_signs_in() {
             .unwrap()
             .starts_with("verivali_session=")
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
 }
