@@ -240,13 +240,18 @@ pub fn removed_cookie() -> String {
 
 /// The session token a request's `Cookie` headers carry, if any.
 pub fn token_in(headers: &axum::http::HeaderMap) -> Option<&str> {
+    cookie_value(headers, COOKIE)
+}
+
+/// The value of the cookie `name` among a request's `Cookie` headers, if set and not empty.
+pub fn cookie_value<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(axum::http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value)
         .filter(|value| !value.is_empty())
 }

@@ -42,6 +42,16 @@ pub fn code_filter<T: Labelled>(asked: Option<&str>) -> Result<Option<T>, ApiErr
     }
 }
 
+/// Whether `?nik=` asks for whole NIK and KK numbers: `full`, or masked when absent, empty or
+/// `masked`; 400 for anything else. The role is checked where the numbers are read.
+pub fn whole_numbers_asked(asked: Option<&str>) -> Result<bool, ApiError> {
+    match asked {
+        None | Some("" | "masked") => Ok(false),
+        Some("full") => Ok(true),
+        Some(_) => Err(ApiError::bad_request(error::BAD_FILTER)),
+    }
+}
+
 /// Which households a list shows.
 #[derive(Debug, Clone)]
 pub struct HouseholdFilter {

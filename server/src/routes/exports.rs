@@ -16,7 +16,7 @@ use crate::auth::SupervisorAuth;
 use crate::error::{self, ApiError};
 use crate::exports::{self, Format};
 use crate::state::AppState;
-use crate::supervision::{code_filter, region_in_scope};
+use crate::supervision::{code_filter, region_in_scope, whole_numbers_asked};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/exports/households", get(households))
@@ -46,12 +46,10 @@ async fn households(
     let status = code_filter(q.status.as_deref())?;
     let format = Format::parse(q.format.as_deref().unwrap_or("csv"))
         .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER))?;
-    let whole_numbers = match q.nik.as_deref() {
-        None | Some("") | Some("masked") => false,
-        Some("full") if who.sees_nik => true,
-        Some("full") => return Err(ApiError::forbidden()),
-        Some(_) => return Err(ApiError::bad_request(error::BAD_FILTER)),
-    };
+    let whole_numbers = whole_numbers_asked(q.nik.as_deref())?;
+    if whole_numbers && !who.sees_nik {
+        return Err(ApiError::forbidden());
+    }
     let asked = region.clone();
     let (count, bytes) = state
         .db

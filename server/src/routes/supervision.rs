@@ -89,11 +89,7 @@ async fn household_detail(
     let Query(q) = query?;
     let id = HouseholdId::parse(&id)
         .map_err(|_| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
-    let whole = match q.nik.as_deref() {
-        None | Some("" | "masked") => false,
-        Some("full") => true,
-        Some(_) => return Err(ApiError::bad_request(error::BAD_FILTER)),
-    };
+    let whole = supervision::whole_numbers_asked(q.nik.as_deref())?;
     let record = supervision::household(&state.db, &who, id, whole).await?;
     Ok(Json(record.into_detail()?))
 }

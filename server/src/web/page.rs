@@ -16,14 +16,8 @@ use crate::state::AppState;
 
 /// The language a request's cookie chose; Indonesian without one.
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == catalogue::COOKIE)
-        .and_then(|(_, value)| Lang::from_code(value))
+    sessions::cookie_value(headers, catalogue::COOKIE)
+        .and_then(Lang::from_code)
         .unwrap_or_default()
 }
 
