@@ -12,7 +12,10 @@
 //! - excluded: visits returned by a supervisor, visits superseded by a correction, and a second
 //!   visit with the same content hash (counted once);
 //! - two enumerators whose latest visits disagree on outcome, assessment or recommendation make a
-//!   conflict, and the household needs review until a supervisor resolves it.
+//!   conflict, and the household needs review until a supervisor resolves it;
+//! - a household merged into this one (MERGE_HOUSEHOLDS) brings its members and its visits: the
+//!   survivor is merged from both, and its visits that say only "this is a duplicate of the other
+//!   record" (DUPLICATE_OF, PART_OF_OTHER_FAMILY) add their data but no verdict.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -120,12 +123,41 @@ pub fn merge_with_text(
     visits: &[AcceptedVisit],
     reviews: &[Review],
 ) -> Result<(Merged, String), CanonicalError> {
+    merge_group_with_text(baseline, &[], visits, reviews)
+}
+
+/// [`merge_with_text`] of a household that other households were merged into (`absorbed`, their
+/// baselines): their members join its own (a member already present by id or NIK is kept once),
+/// their visits are merged with its own, and their verdicts on visits (APPROVE, RETURN) hold.
+/// The result depends only on the sets given, not on their order.
+pub fn merge_group_with_text(
+    baseline: &Household,
+    absorbed: &[Household],
+    visits: &[AcceptedVisit],
+    reviews: &[Review],
+) -> Result<(Merged, String), CanonicalError> {
     let id = baseline.household_id;
-    let mut reviews: Vec<&Review> = reviews.iter().filter(|r| r.household_id == id).collect();
+    let mut absorbed: Vec<&Household> = absorbed.iter().filter(|h| h.household_id != id).collect();
+    absorbed.sort_by_key(|h| h.household_id);
+    absorbed.dedup_by_key(|h| h.household_id);
+    let group: BTreeSet<HouseholdId> = absorbed
+        .iter()
+        .map(|h| h.household_id)
+        .chain([id])
+        .collect();
+    let baseline = &with_members_of(baseline, &absorbed);
+    let mut reviews: Vec<&Review> = reviews
+        .iter()
+        .filter(|r| {
+            r.household_id == id
+                || (group.contains(&r.household_id)
+                    && matches!(r.decision, Decision::Approve | Decision::Return))
+        })
+        .collect();
     reviews.sort_by_key(|r| (r.decided_at, r.review_id));
 
     let mut excluded: BTreeMap<VisitId, ExclusionReason> = BTreeMap::new();
-    let visits = distinct_visits(id, visits, &mut excluded);
+    let visits = distinct_visits(&group, visits, &mut excluded);
 
     // Returns: the latest APPROVE or RETURN of a visit decides.
     let mut verdicts: BTreeMap<VisitId, &Review> = BTreeMap::new();
@@ -189,8 +221,20 @@ pub fn merge_with_text(
         last_visit_at: None,
         dismissed_duplicates: Vec::new(),
     };
+    // A visit of an absorbed household saying it duplicates another record has no verdict on
+    // the surviving one.
+    let speaks_for_household = |v: &AcceptedVisit| {
+        v.visit.household_id == Some(id)
+            || !matches!(
+                v.visit.outcome,
+                Some(Outcome::DuplicateOf | Outcome::PartOfOtherFamily)
+            )
+    };
     for (time, v) in &used {
-        apply_visit(&mut state, &v.visit);
+        apply_data(&mut state, &v.visit);
+        if speaks_for_household(v) {
+            apply_verdict(&mut state, &v.visit);
+        }
         state.visits_used.push(v.visit.visit_id);
         state.last_visit_at = state.last_visit_at.max(Some(*time));
     }
@@ -227,9 +271,18 @@ pub fn merge_with_text(
         })
         .copied()
         .collect();
+    // A proposed household whose visit a supervisor approved is accepted onto the target list.
+    if state.household.target_status == TargetStatus::Proposed && !state.approved_visits.is_empty()
+    {
+        state.household.target_status = TargetStatus::Active;
+    }
 
     // Conflicts, and the verdict a supervisor chose.
-    let mut candidates: Vec<(Timestamp, &AcceptedVisit)> = used.clone();
+    let mut candidates: Vec<(Timestamp, &AcceptedVisit)> = used
+        .iter()
+        .filter(|(_, v)| speaks_for_household(v))
+        .copied()
+        .collect();
     if let Some((chosen, at)) = resolution
         && let Some(chosen) = used.iter().find(|(_, v)| v.visit.visit_id == chosen)
     {
@@ -266,14 +319,14 @@ pub fn merge_with_text(
 /// twice keeps its smallest content hash; the second visit with one content hash is a duplicate
 /// of the one with the smaller visit id.
 fn distinct_visits<'a>(
-    household: HouseholdId,
+    group: &BTreeSet<HouseholdId>,
     visits: &'a [AcceptedVisit],
     excluded: &mut BTreeMap<VisitId, ExclusionReason>,
 ) -> BTreeMap<VisitId, &'a AcceptedVisit> {
     let mut by_id: BTreeMap<VisitId, &AcceptedVisit> = BTreeMap::new();
     for v in visits
         .iter()
-        .filter(|v| v.visit.household_id == Some(household))
+        .filter(|v| v.visit.household_id.is_some_and(|h| group.contains(&h)))
     {
         by_id
             .entry(v.visit.visit_id)
@@ -312,7 +365,31 @@ fn chain_time(v: &AcceptedVisit, all: &BTreeMap<VisitId, &AcceptedVisit>) -> Tim
     current.order_time
 }
 
-fn apply_visit(state: &mut HouseholdState, visit: &Visit) {
+/// The survivor's baseline with the members of the households merged into it, in order of
+/// household id; a member already present (same member id, or same valid NIK) is kept once, as
+/// the survivor has them. A missing family card number is taken from the first that has one.
+fn with_members_of(baseline: &Household, absorbed: &[&Household]) -> Household {
+    let mut combined = baseline.clone();
+    for other in absorbed {
+        for member in &other.members {
+            let nik = member.details.nik.as_ref().and_then(Entered::valid);
+            let present = combined.members.iter().any(|m| {
+                m.member_id == member.member_id
+                    || nik.is_some() && m.details.nik.as_ref().and_then(Entered::valid) == nik
+            });
+            if !present {
+                combined.members.push(member.clone());
+            }
+        }
+        if combined.kk_number.is_none() {
+            combined.kk_number.clone_from(&other.kk_number);
+        }
+    }
+    combined
+}
+
+/// What a visit observed of the household, its verdict apart.
+fn apply_data(state: &mut HouseholdState, visit: &Visit) {
     if let Some(kk) = &visit.kk_number {
         state.household.kk_number = Some(kk.clone());
     }
@@ -322,7 +399,6 @@ fn apply_visit(state: &mut HouseholdState, visit: &Visit) {
     if let Some(loc) = &visit.location {
         state.location = Some(loc.clone());
     }
-    apply_verdict(state, visit);
 }
 
 fn apply_verdict(state: &mut HouseholdState, visit: &Visit) {

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256 as Sha};
-use verivali_core::merge::{AcceptedVisit, Merged, merge_with_text};
+use verivali_core::merge::{AcceptedVisit, Merged, merge_group_with_text};
 use verivali_core::model::*;
 
 use crate::db::DbError;
@@ -167,6 +167,8 @@ pub fn change_seq(conn: &Connection, id: HouseholdId) -> Result<Option<i64>, DbE
 #[derive(Debug, Clone)]
 pub struct MergeInputs {
     pub baseline: Household,
+    /// The baselines of the households merged into this one, and of those merged into them.
+    pub absorbed: Vec<Household>,
     /// Every accepted visit; the merge counts one of each content.
     pub visits: Vec<AcceptedVisit>,
     pub reviews: Vec<Review>,
@@ -193,28 +195,47 @@ impl MergeInputs {
             .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
         let mut inputs = Self::new(serde_json::from_str(&baseline)?);
         inputs.keys_digest = keys_digest;
-        let mut stmt = conn.prepare_cached(
+        let absorbed: Vec<(String, String)> = conn
+            .prepare_cached(
+                "WITH RECURSIVE absorbed (id) AS (
+                     SELECT household_id FROM households WHERE merged_into = ?1
+                     UNION SELECT h.household_id FROM households h JOIN absorbed a
+                         ON h.merged_into = a.id)
+                 SELECT b.household_id, b.baseline FROM absorbed a
+                 JOIN baselines b ON b.household_id = a.id",
+            )?
+            .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut group = vec![key];
+        for (id, baseline) in absorbed {
+            inputs.absorbed.push(serde_json::from_str(&baseline)?);
+            group.push(id);
+        }
+        let mut visits = conn.prepare_cached(
             "SELECT body, content_hash, order_time FROM visits WHERE household_id = ?1",
         )?;
-        let rows = stmt.query_map([&key], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (body, hash, order_time) = row?;
-            inputs.visits.push(AcceptedVisit {
-                visit: serde_json::from_str(&body)?,
-                content_hash: Sha256::parse(&hash)
-                    .map_err(|e| DbError::Inconsistent(e.to_string()))?,
-                order_time: Timestamp::from_unix_millis(order_time),
-            });
-        }
-        let mut stmt = conn.prepare_cached("SELECT body FROM reviews WHERE household_id = ?1")?;
-        for body in stmt.query_map([&key], |r| r.get::<_, String>(0))? {
-            inputs.reviews.push(serde_json::from_str::<Review>(&body?)?);
+        let mut reviews =
+            conn.prepare_cached("SELECT body FROM reviews WHERE household_id = ?1")?;
+        for key in &group {
+            let rows = visits.query_map([key], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            for row in rows {
+                let (body, hash, order_time) = row?;
+                inputs.visits.push(AcceptedVisit {
+                    visit: serde_json::from_str(&body)?,
+                    content_hash: Sha256::parse(&hash)
+                        .map_err(|e| DbError::Inconsistent(e.to_string()))?,
+                    order_time: Timestamp::from_unix_millis(order_time),
+                });
+            }
+            for body in reviews.query_map([key], |r| r.get::<_, String>(0))? {
+                inputs.reviews.push(serde_json::from_str::<Review>(&body?)?);
+            }
         }
         Ok(inputs)
     }
@@ -223,6 +244,7 @@ impl MergeInputs {
     pub fn new(baseline: Household) -> Self {
         Self {
             baseline,
+            absorbed: Vec::new(),
             visits: Vec::new(),
             reviews: Vec::new(),
             keys_digest: String::new(),
@@ -232,7 +254,7 @@ impl MergeInputs {
     /// The core's merge, with the canonical text of the state: the text is what is stored, so
     /// there is no second serialisation, and what pulls send is exactly what was hashed.
     pub fn merge(&self) -> Result<(Merged, String), DbError> {
-        merge_with_text(&self.baseline, &self.visits, &self.reviews)
+        merge_group_with_text(&self.baseline, &self.absorbed, &self.visits, &self.reviews)
             .map_err(|e| DbError::Inconsistent(e.to_string()))
     }
 }
@@ -247,7 +269,8 @@ pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<
 }
 
 /// Stores a merged state (its canonical `text`) under a new change number, and records its keys.
-/// `keys_digest`: the digest of the keys recorded before.
+/// `keys_digest`: the digest of the keys recorded before. A household merged into another one
+/// changes that one too, which is merged again here.
 pub fn write_merged(
     tx: &Transaction<'_>,
     id: HouseholdId,
@@ -259,7 +282,8 @@ pub fn write_merged(
     let seq = next_change_seq(tx)?;
     tx.prepare_cached(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
-             assessment = ?6, recommendation = ?7, change_seq = ?8, head_name = ?9, address = ?10
+             assessment = ?6, recommendation = ?7, change_seq = ?8, head_name = ?9, address = ?10,
+             target_status = ?11, merged_into = ?12
          WHERE household_id = ?1",
     )?
     .execute(params![
@@ -273,8 +297,14 @@ pub fn write_merged(
         seq,
         merged.state.household.head_name,
         merged.state.household.address,
+        merged.state.household.target_status.code(),
+        merged.state.merged_into.map(|s| s.to_string()),
     ])?;
-    record_duplicate_keys(tx, &merged.state.household, keys_digest, now)
+    record_duplicate_keys(tx, &merged.state.household, keys_digest, now)?;
+    if let Some(survivor) = merged.state.merged_into {
+        remerge(tx, survivor, now)?;
+    }
+    Ok(())
 }
 
 /// The kinds of suspected duplicate (data ganda).
@@ -306,7 +336,9 @@ fn record_duplicate_keys(
     let id = h.household_id.to_string();
     // The material of each key, in clear only here, in memory.
     let mut material: Vec<(&str, Vec<String>)> = Vec::new();
-    for m in h.members.iter().filter(|m| m.is_active()) {
+    // A household merged into another one has its keys there.
+    let merged = h.target_status == TargetStatus::MergedInto;
+    for m in h.members.iter().filter(|m| m.is_active() && !merged) {
         if let Some(nik) = m.details.nik.as_ref().and_then(Entered::valid) {
             material.push((NIK, vec![nik.as_str().to_owned()]));
         }
@@ -325,7 +357,12 @@ fn record_duplicate_keys(
             }
         }
     }
-    if let Some(kk) = h.kk_number.as_ref().and_then(Entered::valid) {
+    if let Some(kk) = h
+        .kk_number
+        .as_ref()
+        .and_then(Entered::valid)
+        .filter(|_| !merged)
+    {
         material.push((KK, vec![kk.as_str().to_owned()]));
     }
     material.sort();

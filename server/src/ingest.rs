@@ -168,6 +168,9 @@ struct VisitRow {
     skew_ms: i64,
     order_time: i64,
     flags: String,
+    /// The enumerator says this household and another listed one are one family
+    /// (DUPLICATE_OF, PART_OF_OTHER_FAMILY): the pair goes to the duplicates queue.
+    same_family_as: Option<(String, &'static str)>,
 }
 
 /// A household's new merged state, with the digest of its keys as read.
@@ -306,6 +309,21 @@ impl Plan {
                 v.order_time,
                 v.flags,
             ])?;
+        }
+        let mut pair = tx.prepare_cached(
+            "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at)
+             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
+                 (SELECT 1 FROM households WHERE household_id = ?5)",
+        )?;
+        for v in &self.visits {
+            if let Some((other, kind)) = &v.same_family_as {
+                let (a, b) = if v.household_id < *other {
+                    (&v.household_id, other)
+                } else {
+                    (other, &v.household_id)
+                };
+                pair.execute(params![a, b, kind, received_at.unix_millis(), other])?;
+            }
         }
         for (owner, n) in &self.rejections {
             if let Some(result) = self.results.get(*n) {
@@ -661,6 +679,12 @@ impl Planner<'_> {
             skew_ms: i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
             order_time: order_time.unix_millis(),
             flags: serde_json::to_string(&flags)?,
+            same_family_as: match (visit.outcome, visit.other_household_id) {
+                (Some(o @ (Outcome::DuplicateOf | Outcome::PartOfOtherFamily)), Some(other)) => {
+                    Some((other.to_string(), o.code()))
+                }
+                _ => None,
+            },
         });
         Ok(PushResult {
             visit_id: Some(visit.visit_id),

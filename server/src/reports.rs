@@ -56,7 +56,7 @@ pub fn progress(conn: &Connection, region: &RegionCode) -> Result<Progress, DbEr
              coalesce(sum(h.assessment = 'VULNERABLE'), 0), coalesce(sum(h.assessment = 'NOT_POOR'), 0),
              coalesce(sum(h.recommendation = 'REMOVE'), 0)
          FROM households h LEFT JOIN regions r ON r.code = {group}
-         WHERE h.region >= ?1 AND h.region < ?2
+         WHERE h.region >= ?1 AND h.region < ?2 AND h.target_status = 'ACTIVE'
          GROUP BY child ORDER BY child"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -221,11 +221,12 @@ pub struct Overview {
 pub struct QueueCounts {
     /// Households whose enumerators disagree (NEEDS_REVIEW).
     pub conflicts: u64,
-    /// Pairs of suspected duplicates not yet decided.
+    /// Pairs of suspected duplicates not yet dismissed or merged.
     pub duplicates: u64,
     /// Visits that carry a flag (LEFT_AREA, CLOCK_SKEW, FUTURE_TIME, a validation warning).
     pub flagged_visits: u64,
-    /// Households proposed by enumerators, not on the target list.
+    /// Households proposed by enumerators and not yet accepted onto the target list or
+    /// rejected (every visit of a rejected one is returned).
     pub proposals: u64,
 }
 
@@ -304,8 +305,8 @@ pub fn overview(
             "SELECT count(*) FROM duplicates d
              JOIN households a ON a.household_id = d.household_a
              JOIN households b ON b.household_id = d.household_b
-             WHERE d.dismissed_at IS NULL AND a.region >= ?1 AND a.region < ?2
-               AND b.region >= ?1 AND b.region < ?2",
+             WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
+               AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2",
         )?
         .query_row([&from, &to], |r| r.get(0))?;
     let (flagged_visits, proposals): (u64, u64) = conn
@@ -313,7 +314,7 @@ pub fn overview(
             "SELECT (SELECT count(*) FROM visits v JOIN households h ON h.household_id = v.household_id
                      WHERE h.region >= ?1 AND h.region < ?2 AND v.flags <> '[]'),
                     (SELECT count(*) FROM households WHERE region >= ?1 AND region < ?2
-                     AND source = 'NEW_PROPOSAL')",
+                     AND target_status = 'PROPOSED' AND status <> 'NOT_VISITED')",
         )?
         .query_row([&from, &to], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(Overview {

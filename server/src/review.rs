@@ -54,6 +54,11 @@ pub const OTHER_REQUIRED: ErrorCode = ErrorCode {
     message_id: "Pilih keluarga lain yang dimaksud.",
     message_en: "Choose the other household.",
 };
+pub const ALREADY_MERGED: ErrorCode = ErrorCode {
+    code: "SUP-06",
+    message_id: "Keluarga ini sudah digabung ke keluarga lain.",
+    message_en: "This household was already merged into another one.",
+};
 pub const REVIEW_ID_REUSED: ErrorCode = ErrorCode {
     code: "SUP-05",
     message_id: "ID keputusan ini sudah dipakai untuk keputusan lain.",
@@ -122,6 +127,16 @@ pub fn decide(
             .filter(|o| *o != request.household_id)
             .ok_or_else(|| ApiError::bad_request(OTHER_REQUIRED))?;
         reviewer.check(&household_region(tx, other)?)?;
+        // A merged household has no decisions left: the pair is decided, and a merge into it
+        // (or a second merge of it) could make a cycle.
+        if request.decision == Decision::MergeHouseholds
+            && (is_merged(tx, request.household_id)? || is_merged(tx, other)?)
+        {
+            return Err(ApiError::new(
+                axum::http::StatusCode::CONFLICT,
+                ALREADY_MERGED,
+            ));
+        }
     }
 
     // Decisions on one household apply in the order they were made, also when two fall in one
@@ -267,6 +282,12 @@ fn recipients(
 pub fn ordered(a: HouseholdId, b: HouseholdId) -> (String, String) {
     let (a, b) = (a.to_string(), b.to_string());
     if a < b { (a, b) } else { (b, a) }
+}
+
+fn is_merged(tx: &Transaction<'_>, id: HouseholdId) -> Result<bool, ApiError> {
+    Ok(tx
+        .prepare_cached("SELECT merged_into IS NOT NULL FROM households WHERE household_id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))?)
 }
 
 fn household_region(tx: &Transaction<'_>, id: HouseholdId) -> Result<RegionCode, ApiError> {

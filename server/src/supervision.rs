@@ -329,9 +329,13 @@ fn household_record(
         })
         .collect();
 
+    // Its own visits and those of the households merged into it.
     let mut stmt = conn.prepare_cached(
-        "SELECT device_seq, received_at, order_time, skew_ms, flags, body
-         FROM visits WHERE household_id = ?1 ORDER BY order_time, visit_id",
+        "WITH RECURSIVE grp (id) AS (
+             SELECT ?1 UNION SELECT h.household_id FROM households h JOIN grp g
+                 ON h.merged_into = g.id)
+         SELECT device_seq, received_at, order_time, skew_ms, flags, body
+         FROM visits WHERE household_id IN (SELECT id FROM grp) ORDER BY order_time, visit_id",
     )?;
     let rows = stmt.query_map([id.to_string()], |r| {
         Ok((
@@ -517,7 +521,8 @@ pub struct DuplicatePair {
     pub found_at: Timestamp,
 }
 
-/// Suspected duplicates (data ganda) not yet dismissed, both households inside the region.
+/// Suspected duplicates (data ganda) not yet dismissed or merged, both households inside the
+/// region.
 pub async fn duplicates(
     db: &Db,
     who: &SupervisorAuth,
@@ -533,8 +538,8 @@ pub async fn duplicates(
                  FROM duplicates d
                  JOIN households a ON a.household_id = d.household_a
                  JOIN households b ON b.household_id = d.household_b
-                 WHERE d.dismissed_at IS NULL AND a.region >= ?1 AND a.region < ?2
-                   AND b.region >= ?1 AND b.region < ?2
+                 WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
+                   AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2
                  ORDER BY d.found_at LIMIT 1000",
             )?;
             let pairs = stmt

@@ -412,3 +412,113 @@ fn the_canonical_text_reads_back_as_the_same_state() {
     assert_eq!(back, merged.state);
     assert_eq!(Sha256::of(text.as_bytes()), merged.state_hash);
 }
+
+/// A survivor and a household merged into it, each visited by its own enumerator.
+fn merged_pair() -> (Household, Household, Vec<AcceptedVisit>) {
+    let survivor = household();
+    let mut absorbed = sample::household(6, &sample::village(), 1, 1);
+    // One person listed in both families: kept once, as the survivor has them.
+    absorbed.members[1] = survivor.members[1].clone();
+    absorbed.members[1].member_id = MemberId(Uuid::from_u128(77));
+    let mut duplicate_says = visit(&absorbed, 2, 30, 2);
+    duplicate_says.outcome = Some(Outcome::DuplicateOf);
+    duplicate_says.other_household_id = Some(survivor.household_id);
+    duplicate_says.assessment = None;
+    duplicate_says.recommendation = None;
+    let visits = vec![
+        accepted(visit(&survivor, 1, 0, 1)),
+        accepted(duplicate_says),
+    ];
+    (survivor, absorbed, visits)
+}
+
+#[test]
+fn a_survivor_holds_the_members_and_visits_of_the_household_merged_into_it() {
+    let (survivor, absorbed, visits) = merged_pair();
+    let (alone, _) = merge_with_text(&survivor, &visits, &[]).unwrap();
+    let (both, _) =
+        merge_group_with_text(&survivor, std::slice::from_ref(&absorbed), &visits, &[]).unwrap();
+    assert_eq!(alone.state.visits_used.len(), 1);
+    assert_eq!(both.state.visits_used.len(), 2);
+    // Four of its own, three of the other's (the shared spouse once).
+    assert_eq!(alone.state.household.members.len(), 4);
+    assert_eq!(both.state.household.members.len(), 7);
+    assert!(
+        both.state
+            .household
+            .members
+            .iter()
+            .any(|m| m.member_id == absorbed.members[0].member_id)
+    );
+    // "This is a duplicate of the other record" is no verdict on the survivor: no conflict.
+    assert_eq!(both.state.outcome, Some(Outcome::Found));
+    assert!(both.state.conflicts.is_empty());
+    assert_eq!(both.state.household.household_id, survivor.household_id);
+    assert_ne!(alone.state_hash, both.state_hash);
+
+    // The same sets in another order give the same state.
+    let reversed: Vec<AcceptedVisit> = visits.iter().rev().cloned().collect();
+    let (again, _) = merge_group_with_text(
+        &survivor,
+        &[absorbed.clone(), absorbed.clone()],
+        &reversed,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(again.state_hash, both.state_hash);
+}
+
+#[test]
+fn a_return_of_an_absorbed_visit_still_holds_and_its_other_decisions_do_not() {
+    let (survivor, absorbed, visits) = merged_pair();
+    let absorbed_visit = visits[1].visit.visit_id;
+    let mut merge_review = review(&absorbed, 1, Decision::MergeHouseholds, None, 40);
+    merge_review.other_household_id = Some(survivor.household_id);
+    let reviews = [
+        review(&absorbed, 2, Decision::Return, Some(absorbed_visit), 45),
+        merge_review,
+    ];
+    let (m, _) = merge_group_with_text(
+        &survivor,
+        std::slice::from_ref(&absorbed),
+        &visits,
+        &reviews,
+    )
+    .unwrap();
+    assert!(!m.state.visits_used.contains(&absorbed_visit));
+    assert_eq!(m.state.merged_into, None);
+    assert_eq!(m.state.household.target_status, TargetStatus::Active);
+}
+
+#[test]
+fn an_approved_proposal_joins_the_target_list() {
+    let mut h = household();
+    h.target_status = TargetStatus::Proposed;
+    let v = visit(&h, 1, 0, 1);
+    let visits = [accepted(v.clone())];
+    let waiting = merge(&h, &visits, &[]).unwrap();
+    assert_eq!(
+        waiting.state.household.target_status,
+        TargetStatus::Proposed
+    );
+    let accepted_list = merge(
+        &h,
+        &visits,
+        &[review(&h, 1, Decision::Approve, Some(v.visit_id), 10)],
+    )
+    .unwrap();
+    assert_eq!(
+        accepted_list.state.household.target_status,
+        TargetStatus::Active
+    );
+    let rejected = merge(
+        &h,
+        &visits,
+        &[review(&h, 1, Decision::Return, Some(v.visit_id), 10)],
+    )
+    .unwrap();
+    assert_eq!(
+        rejected.state.household.target_status,
+        TargetStatus::Proposed
+    );
+}

@@ -41,6 +41,11 @@ CREATE TABLE households (
     -- Digest of the duplicate-key material (NIKs, KK, names with birth dates) last recorded:
     -- when a merge leaves it unchanged, the keys are not touched.
     keys_digest TEXT NOT NULL DEFAULT '',
+    -- ACTIVE, PROPOSED, MERGED_INTO or REMOVED, as merged: progress counts ACTIVE households.
+    target_status TEXT NOT NULL DEFAULT 'ACTIVE',
+    -- The household this one was merged into (MERGE_HOUSEHOLDS): that one's merge reads this
+    -- one's baseline and visits too.
+    merged_into TEXT,
     change_seq INTEGER NOT NULL
 );
 -- Each household as imported from its target list (or proposed by a visit): what merges start from.
@@ -52,6 +57,7 @@ CREATE TABLE baselines (
 CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE source_id IS NOT NULL;
 CREATE INDEX households_by_place ON households (region, rw, rt);
 CREATE INDEX households_by_change ON households (region, change_seq);
+CREATE INDEX households_absorbed ON households (merged_into) WHERE merged_into IS NOT NULL;
 
 -- Every accepted visit, immutable. Two visits of one content are both kept, for audit; the merge
 -- counts one of them (docs/merge.md).

@@ -10,12 +10,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use verivali_core::merge::ExclusionReason;
 use verivali_core::model::{
-    Assessment, Code, Decision, Entered, HouseholdId, Labelled, Outcome, Presence, Recommendation,
-    Relation, ReviewId, Sex, Source, VerificationStatus, VisitId,
+    Assessment, Code, Decision, Entered, HouseholdId, Labelled, Member, Outcome, Presence,
+    Recommendation, Relation, ReviewId, Sex, Source, VerificationStatus, VisitId,
 };
 
 use super::catalogue::Lang;
-use super::page::{Chrome, OrPage, PageError, Viewer, render};
+use super::page::{Chrome, OrPage, PageError, Viewer, local_path, render};
 use crate::error::{self, ApiError};
 use crate::privacy;
 use crate::reports::{local_time, utc_offset_hours};
@@ -67,7 +67,7 @@ fn list_row(lang: Lang, h: HouseholdLine) -> ListRow {
     }
 }
 
-fn place(rw: Option<&str>, rt: Option<&str>) -> String {
+pub fn place(rw: Option<&str>, rt: Option<&str>) -> String {
     match (rw, rt) {
         (None, None) => String::new(),
         (rw, rt) => format!("{}/{}", rw.unwrap_or("–"), rt.unwrap_or("–")),
@@ -216,6 +216,8 @@ pub struct VisitRow {
     pub recommendation: String,
     pub location: Option<String>,
     pub in_conflict: bool,
+    /// The household merged into this one that the visit was made for.
+    pub merged_from: Option<String>,
 }
 
 pub struct ReviewRow {
@@ -254,6 +256,7 @@ struct HouseholdPage {
     whole_nik: bool,
     may_see_nik: bool,
     saved: bool,
+    merged_into: Option<String>,
     /// A fresh id for each decision form: a double click is stored once.
     review_ids: [String; 4],
 }
@@ -292,31 +295,7 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
     let members = household
         .members
         .iter()
-        .map(|m| MemberRow {
-            name: m.name().to_owned(),
-            nik: m
-                .details
-                .nik
-                .as_ref()
-                .map(|n| shown(n, whole))
-                .unwrap_or_default(),
-            relation: m
-                .details
-                .relation
-                .map(|r: Relation| lang.label(r).to_owned())
-                .unwrap_or_default(),
-            sex: m
-                .details
-                .sex
-                .map(|s: Sex| lang.label(s).to_owned())
-                .unwrap_or_default(),
-            birth_date: m
-                .details
-                .birth_date
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
-            presence: lang.label::<Presence>(m.presence).to_owned(),
-        })
+        .map(|m| member_row(lang, m, whole))
         .collect();
     let in_conflict: std::collections::BTreeSet<VisitId> = state
         .conflicts
@@ -361,6 +340,10 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
                     .as_ref()
                     .map(|l| format!("{:.5}, {:.5} (±{:.0} m)", l.lat, l.lon, l.accuracy_m)),
                 in_conflict: in_conflict.contains(&visit.visit_id),
+                merged_from: visit
+                    .household_id
+                    .filter(|h| *h != household.household_id)
+                    .map(|h| h.to_string()),
             }
         })
         .collect();
@@ -430,13 +413,43 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
             .collect(),
         whole_nik: whole,
         may_see_nik: viewer.who.sees_nik,
+        merged_into: state.merged_into.map(|h| h.to_string()),
         saved,
         review_ids: [new_id(), new_id(), new_id(), new_id()],
     }
 }
 
+/// A member as pages show them, the NIK masked unless `whole`.
+pub fn member_row(lang: Lang, m: &Member, whole: bool) -> MemberRow {
+    MemberRow {
+        name: m.name().to_owned(),
+        nik: m
+            .details
+            .nik
+            .as_ref()
+            .map(|n| shown(n, whole))
+            .unwrap_or_default(),
+        relation: m
+            .details
+            .relation
+            .map(|r: Relation| lang.label(r).to_owned())
+            .unwrap_or_default(),
+        sex: m
+            .details
+            .sex
+            .map(|s: Sex| lang.label(s).to_owned())
+            .unwrap_or_default(),
+        birth_date: m
+            .details
+            .birth_date
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        presence: lang.label::<Presence>(m.presence).to_owned(),
+    }
+}
+
 /// A NIK or KK number as entered, masked unless the viewer asked for whole numbers.
-fn shown<T: Code>(number: &Entered<T>, whole: bool) -> String {
+pub fn shown<T: Code>(number: &Entered<T>, whole: bool) -> String {
     let text = match number {
         Entered::Valid(v) => v.as_str(),
         Entered::Invalid(raw) => raw.as_str(),
@@ -483,6 +496,12 @@ pub struct DecisionForm {
     comment: Option<String>,
     #[serde(default)]
     review_id: Option<String>,
+    /// The other household of a merge or a dismissed duplicate.
+    #[serde(default)]
+    other_household_id: Option<String>,
+    /// The page to come back to (a queue); the household by default.
+    #[serde(default)]
+    back: Option<String>,
 }
 
 /// A decision from the household page, through the same function as `POST /api/v1/reviews`;
@@ -519,11 +538,19 @@ pub async fn decide(
         decision: Decision::from_code(&form.decision)
             .ok_or_else(bad)
             .or_page(&viewer)?,
-        other_household_id: None,
+        other_household_id: form
+            .other_household_id
+            .as_deref()
+            .filter(|o| !o.is_empty())
+            .map(|o| HouseholdId::parse(o).map_err(|_| bad()))
+            .transpose()
+            .or_page(&viewer)?,
         comment: form.comment.filter(|c| !c.trim().is_empty()),
     };
     review::decide_now(&state.db, viewer.who.clone(), request)
         .await
         .or_page(&viewer)?;
-    Ok(Redirect::to(&format!("/households/{household_id}?saved=1#reviews")).into_response())
+    let back = local_path(form.back)
+        .unwrap_or_else(|| format!("/households/{household_id}?saved=1#reviews"));
+    Ok(Redirect::to(&back).into_response())
 }

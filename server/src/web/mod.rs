@@ -11,6 +11,7 @@ pub mod assets;
 pub mod catalogue;
 mod csrf;
 mod dashboard;
+mod duplicates;
 mod households;
 mod page;
 mod queues;
@@ -37,5 +38,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/queues/conflicts", get(queues::conflicts))
         .route("/queues/duplicates", get(queues::duplicates))
+        .route("/queues/duplicates/{a}/{b}", get(duplicates::pair))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -198,3 +198,8 @@ impl<T> OrPage<T> for Result<T, ApiError> {
         self.map_err(|e| PageError::Api(e, viewer.lang))
     }
 }
+
+/// A path of this server to go back to (never a redirect elsewhere).
+pub fn local_path(back: Option<String>) -> Option<String> {
+    back.filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
+}

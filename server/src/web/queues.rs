@@ -84,16 +84,24 @@ pub async fn duplicates(
     let pairs = supervision::duplicates(&state.db, &viewer.who, region)
         .await
         .or_page(&viewer)?;
-    let rows = pairs
-        .into_iter()
-        .map(|p| DuplicateRow {
-            a: p.household_a,
-            b: p.household_b,
-            name_a: p.head_name_a,
-            name_b: p.head_name_b,
-            kind: p.kind,
-        })
-        .collect();
+    // One row per pair, with everything it shares.
+    let t = viewer.t();
+    let mut rows: Vec<DuplicateRow> = Vec::new();
+    for p in pairs {
+        match rows
+            .iter_mut()
+            .find(|r| r.a == p.household_a && r.b == p.household_b)
+        {
+            Some(row) => row.kind = format!("{}, {}", row.kind, t.matched_by(&p.kind)),
+            None => rows.push(DuplicateRow {
+                a: p.household_a,
+                b: p.household_b,
+                name_a: p.head_name_a,
+                name_b: p.head_name_b,
+                kind: t.matched_by(&p.kind).to_owned(),
+            }),
+        }
+    }
     let page = DuplicatesPage {
         chrome: viewer.chrome(viewer.t().duplicates_title),
         rows,

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::catalogue::{self, Lang};
 use super::csrf;
-use super::page::{Chrome, PageError, Viewer, lang_of, render};
+use super::page::{Chrome, PageError, Viewer, lang_of, local_path, render};
 use crate::sessions;
 use crate::state::AppState;
 
@@ -125,10 +125,7 @@ pub struct Back {
 /// server: never a redirect elsewhere).
 pub async fn language(Path(code): Path<String>, Query(q): Query<Back>) -> Response {
     let lang = Lang::from_code(&code).unwrap_or_default();
-    let back = q
-        .back
-        .filter(|b| b.starts_with('/') && !b.starts_with("//") && !b.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned());
+    let back = local_path(q.back).unwrap_or_else(|| "/".to_owned());
     (
         [(
             header::SET_COOKIE,

@@ -6,6 +6,7 @@
 mod admin;
 mod attachments;
 mod crash;
+mod duplicates;
 mod enroll;
 mod exports;
 mod guarantees;

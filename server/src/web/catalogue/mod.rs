@@ -171,6 +171,21 @@ pub struct Texts {
     pub duplicates_title: &'static str,
     pub matched_key: &'static str,
     pub queue_empty: &'static str,
+    pub duplicate_pair_title: &'static str,
+    pub shared_member: &'static str,
+    pub shared_member_note: &'static str,
+    pub keep_left: &'static str,
+    pub keep_right: &'static str,
+    pub not_duplicate: &'static str,
+    pub merge_note: &'static str,
+    pub compare: &'static str,
+    pub merged_into_note: &'static str,
+    pub merged_from: &'static str,
+    pub key_nik: &'static str,
+    pub key_kk: &'static str,
+    pub key_name_birth: &'static str,
+    pub key_duplicate_of: &'static str,
+    pub key_part_of_other_family: &'static str,
 
     pub flag_left_area: &'static str,
     pub flag_clock_skew: &'static str,
@@ -181,6 +196,18 @@ pub struct Texts {
 }
 
 impl Texts {
+    /// What a suspected duplicate pair shares (its `kind` in the duplicates table).
+    pub fn matched_by(&self, kind: &str) -> &'static str {
+        match kind {
+            "NIK" => self.key_nik,
+            "KK" => self.key_kk,
+            "NAME_BIRTH" => self.key_name_birth,
+            "DUPLICATE_OF" => self.key_duplicate_of,
+            "PART_OF_OTHER_FAMILY" => self.key_part_of_other_family,
+            _ => self.matched_key,
+        }
+    }
+
     /// What a visit's flag means, or `None` for a validation code (its rule says).
     pub fn flag(&self, flag: &str) -> Option<&'static str> {
         match flag {
