@@ -223,7 +223,8 @@ pub struct QueueCounts {
     pub conflicts: u64,
     /// Pairs of suspected duplicates not yet dismissed or merged.
     pub duplicates: u64,
-    /// Visits that carry a flag (LEFT_AREA, CLOCK_SKEW, FUTURE_TIME, a validation warning).
+    /// Visits that carry a flag (LEFT_AREA, CLOCK_SKEW, FUTURE_TIME, a validation warning) and
+    /// wait for a decision.
     pub flagged_visits: u64,
     /// Households proposed by enumerators and not yet accepted onto the target list or
     /// rejected (every visit of a rejected one is returned).
@@ -312,7 +313,8 @@ pub fn overview(
     let (flagged_visits, proposals): (u64, u64) = conn
         .prepare_cached(
             "SELECT (SELECT count(*) FROM visits v JOIN households h ON h.household_id = v.household_id
-                     WHERE h.region >= ?1 AND h.region < ?2 AND v.flags <> '[]'),
+                     WHERE h.region >= ?1 AND h.region < ?2 AND v.flags <> '[]'
+                       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.visit_id = v.visit_id)),
                     (SELECT count(*) FROM households WHERE region >= ?1 AND region < ?2
                      AND target_status = 'PROPOSED' AND status <> 'NOT_VISITED')",
         )?

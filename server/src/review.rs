@@ -65,6 +65,84 @@ pub const REVIEW_ID_REUSED: ErrorCode = ErrorCode {
     message_en: "This review id was already used for another decision.",
 };
 
+pub const TOO_MANY_VISITS: ErrorCode = ErrorCode {
+    code: "SUP-07",
+    message_id: "Pilih paling banyak 200 kunjungan sekaligus.",
+    message_en: "Choose at most 200 visits at once.",
+};
+
+/// At most this many visits approved in one action.
+pub const MAX_BULK: usize = 200;
+
+/// `POST /api/v1/reviews/approve`: visits approved in one action (a page's selection).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkApproval {
+    pub visits: Vec<VisitRef>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VisitRef {
+    pub household_id: HouseholdId,
+    pub visit_id: VisitId,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct BulkApprovalResponse {
+    pub approved: Vec<ReviewResponse>,
+    /// The visits not approved, each with its error: the others are approved all the same.
+    pub refused: Vec<Refused>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Refused {
+    pub visit_id: VisitId,
+    #[serde(flatten)]
+    pub error: verivali_core::protocol::ErrorBody,
+}
+
+/// Approves each visit as its own decision (stored, merged, sent to its phone and audited one
+/// by one), queued together so that the writer commits them as one group.
+pub async fn approve_all(
+    db: &crate::db::Db,
+    reviewer: SupervisorAuth,
+    request: BulkApproval,
+) -> Result<BulkApprovalResponse, ApiError> {
+    if request.visits.len() > MAX_BULK {
+        return Err(ApiError::bad_request(TOO_MANY_VISITS));
+    }
+    let mut decisions = tokio::task::JoinSet::new();
+    for (n, v) in request.visits.into_iter().enumerate() {
+        let (db, reviewer) = (db.clone(), reviewer.clone());
+        let approve = ReviewRequest {
+            review_id: None,
+            household_id: v.household_id,
+            visit_id: Some(v.visit_id),
+            decision: Decision::Approve,
+            other_household_id: None,
+            comment: None,
+        };
+        decisions.spawn(async move { (n, v.visit_id, decide_now(&db, reviewer, approve).await) });
+    }
+    let mut answers = decisions.join_all().await;
+    answers.sort_by_key(|(n, _, _)| *n);
+    let mut response = BulkApprovalResponse {
+        approved: Vec::new(),
+        refused: Vec::new(),
+    };
+    for (_, visit_id, answer) in answers {
+        match answer {
+            Ok(done) => response.approved.push(done),
+            Err(e) => response.refused.push(Refused {
+                visit_id,
+                error: e.body,
+            }),
+        }
+    }
+    Ok(response)
+}
+
 /// A decision made now, through the writer: what the API and the pages call.
 pub async fn decide_now(
     db: &crate::db::Db,

@@ -1,5 +1,5 @@
-//! What supervisors read: the households of their region, one household with its visits, the
-//! review queues and the dashboard's overview. The JSON API (`routes/supervision.rs`) and the
+//! What supervisors read: the households of their region and one household with its visits
+//! (the review queues are in `queues`). The JSON API (`routes/supervision.rs`) and the
 //! pages (`web/`) call these same functions, so that region scope, masking and the audit log
 //! apply once. Every read of personal data by a person is recorded in the audit log (UU 27/2022).
 
@@ -459,110 +459,8 @@ impl HouseholdRecord {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ConflictLine {
-    pub household_id: String,
-    pub region: String,
-    pub head_name: String,
-    pub conflicts: Value,
-}
-
-/// Households whose enumerators disagree, oldest change first.
-pub async fn conflicts(
-    db: &Db,
-    who: &SupervisorAuth,
-    region: RegionCode,
-) -> Result<Vec<ConflictLine>, ApiError> {
-    who.check(&region)?;
-    let target = region.to_string();
-    let lines = db
-        .read(move |conn| {
-            let (from, to) = code_range(&region);
-            let mut stmt = conn.prepare_cached(
-                "SELECT household_id, region, head_name, state FROM households
-                 WHERE region >= ?1 AND region < ?2 AND status = 'NEEDS_REVIEW'
-                 ORDER BY change_seq LIMIT 1000",
-            )?;
-            let lines = stmt
-                .query_map([from, to], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })?
-                .map(|row| {
-                    let (household_id, region, head_name, state) = row?;
-                    let state: Value = serde_json::from_str(&state)?;
-                    Ok::<_, ApiError>(ConflictLine {
-                        household_id,
-                        region,
-                        head_name,
-                        conflicts: state["conflicts"].clone(),
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            Ok::<_, ApiError>(lines)
-        })
-        .await?;
-    record_read(db, who, "queue:conflicts", target, None).await?;
-    Ok(lines)
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct DuplicatePair {
-    pub household_a: String,
-    pub household_b: String,
-    pub head_name_a: String,
-    pub head_name_b: String,
-    /// NIK, KK or NAME_BIRTH: what the two share.
-    pub kind: String,
-    pub found_at: Timestamp,
-}
-
-/// Suspected duplicates (data ganda) not yet dismissed or merged, both households inside the
-/// region.
-pub async fn duplicates(
-    db: &Db,
-    who: &SupervisorAuth,
-    region: RegionCode,
-) -> Result<Vec<DuplicatePair>, ApiError> {
-    who.check(&region)?;
-    let target = region.to_string();
-    let pairs = db
-        .read(move |conn| {
-            let (from, to) = code_range(&region);
-            let mut stmt = conn.prepare_cached(
-                "SELECT d.household_a, d.household_b, a.head_name, b.head_name, d.kind, d.found_at
-                 FROM duplicates d
-                 JOIN households a ON a.household_id = d.household_a
-                 JOIN households b ON b.household_id = d.household_b
-                 WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
-                   AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2
-                 ORDER BY d.found_at LIMIT 1000",
-            )?;
-            let pairs = stmt
-                .query_map([from, to], |r| {
-                    Ok(DuplicatePair {
-                        household_a: r.get(0)?,
-                        household_b: r.get(1)?,
-                        head_name_a: r.get(2)?,
-                        head_name_b: r.get(3)?,
-                        kind: r.get(4)?,
-                        found_at: Timestamp::from_unix_millis(r.get(5)?),
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok::<_, ApiError>(pairs)
-        })
-        .await?;
-    record_read(db, who, "queue:duplicates", target, None).await?;
-    Ok(pairs)
-}
-
 /// Records that a person read personal data.
-async fn record_read(
+pub(crate) async fn record_read(
     db: &Db,
     who: &SupervisorAuth,
     action: &'static str,

@@ -78,6 +78,8 @@ CREATE INDEX visits_by_household ON visits (household_id, content_hash);
 CREATE INDEX visits_by_device ON visits (device_id, device_seq);
 -- The dashboard counts visits of today and this week.
 CREATE INDEX visits_by_time ON visits (order_time);
+-- The queue of flagged visits: few of all.
+CREATE INDEX visits_flagged ON visits (household_id) WHERE flags <> '[]';
 CREATE TRIGGER visits_immutable BEFORE UPDATE ON visits
 BEGIN
     SELECT RAISE(ABORT, 'an accepted visit never changes');
@@ -97,6 +99,8 @@ CREATE TABLE reviews (
 );
 CREATE INDEX reviews_by_household ON reviews (household_id);
 CREATE INDEX reviews_by_enumerator ON reviews (enumerator_id, change_seq);
+-- Whether a visit was decided on (the queue of visits to review).
+CREATE INDEX reviews_by_visit ON reviews (visit_id) WHERE visit_id IS NOT NULL;
 -- Whose phones receive a decision on a visit: its enumerator, and for a resolved conflict every
 -- enumerator whose visit was in it.
 CREATE TABLE review_recipients (

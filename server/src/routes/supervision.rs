@@ -1,5 +1,5 @@
 //! The supervisor's API: households of their region, one household with its visits and flags,
-//! the conflict and duplicate queues, decisions, progress, the dashboard's overview and
+//! the review queues, decisions (one or a selection approved at once), progress, the dashboard's overview and
 //! completeness. Each call extracts, calls one function of `supervision`, `review` or `reports`
 //! (the pages call the same ones) and answers.
 
@@ -12,12 +12,12 @@ use verivali_core::model::HouseholdId;
 
 use crate::auth::SupervisorAuth;
 use crate::error::{self, ApiError};
+use crate::queues::{self, ConflictLine, DuplicatePair, Proposal, VisitQuery, VisitsToReview};
 use crate::reports::{self, DeviceCompleteness, Overview, Progress};
-use crate::review::{self, ReviewRequest, ReviewResponse};
+use crate::review::{self, BulkApproval, BulkApprovalResponse, ReviewRequest, ReviewResponse};
 use crate::state::AppState;
 use crate::supervision::{
-    self, ConflictLine, DuplicatePair, HouseholdDetail, HouseholdList, ListQuery, Search,
-    region_in_scope,
+    self, HouseholdDetail, HouseholdList, ListQuery, Search, region_in_scope,
 };
 
 pub fn router() -> Router<AppState> {
@@ -27,7 +27,10 @@ pub fn router() -> Router<AppState> {
         .route("/households/{household_id}", get(household_detail))
         .route("/queues/conflicts", get(conflicts))
         .route("/queues/duplicates", get(duplicates))
+        .route("/queues/visits", get(visits_to_review))
+        .route("/queues/proposals", get(proposals))
         .route("/reviews", post(decide))
+        .route("/reviews/approve", post(approve_all))
         .route("/reports/progress", get(progress))
         .route("/reports/overview", get(overview))
         .route("/reports/completeness", get(completeness))
@@ -101,7 +104,7 @@ async fn conflicts(
 ) -> Result<Json<Vec<ConflictLine>>, ApiError> {
     let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
-    Ok(Json(supervision::conflicts(&state.db, &who, region).await?))
+    Ok(Json(queues::conflicts(&state.db, &who, region).await?))
 }
 
 async fn duplicates(
@@ -111,9 +114,35 @@ async fn duplicates(
 ) -> Result<Json<Vec<DuplicatePair>>, ApiError> {
     let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
-    Ok(Json(
-        supervision::duplicates(&state.db, &who, region).await?,
-    ))
+    Ok(Json(queues::duplicates(&state.db, &who, region).await?))
+}
+
+async fn visits_to_review(
+    State(state): State<AppState>,
+    who: SupervisorAuth,
+    query: Result<Query<VisitQuery>, QueryRejection>,
+) -> Result<Json<VisitsToReview>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(queues::visits_to_review(&state.db, &who, q).await?))
+}
+
+async fn proposals(
+    State(state): State<AppState>,
+    who: SupervisorAuth,
+    query: Result<Query<RegionQuery>, QueryRejection>,
+) -> Result<Json<Vec<Proposal>>, ApiError> {
+    let Query(q) = query?;
+    let region = region_in_scope(&who, q.region.as_deref())?;
+    Ok(Json(queues::proposals(&state.db, &who, region).await?))
+}
+
+async fn approve_all(
+    State(state): State<AppState>,
+    who: SupervisorAuth,
+    body: Result<Json<BulkApproval>, JsonRejection>,
+) -> Result<Json<BulkApprovalResponse>, ApiError> {
+    let Json(request) = body?;
+    Ok(Json(review::approve_all(&state.db, who, request).await?))
 }
 
 async fn decide(

@@ -461,7 +461,7 @@ pub fn shown<T: Code>(number: &Entered<T>, whole: bool) -> String {
     }
 }
 
-fn flag_text(lang: Lang, flag: &str) -> String {
+pub fn flag_text(lang: Lang, flag: &str) -> String {
     match lang.texts().flag(flag) {
         Some(text) => format!("{flag}: {text}"),
         // A validation warning the phone could not see: `CODE@field`.

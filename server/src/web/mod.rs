@@ -39,5 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/queues/conflicts", get(queues::conflicts))
         .route("/queues/duplicates", get(queues::duplicates))
         .route("/queues/duplicates/{a}/{b}", get(duplicates::pair))
+        .route("/queues/visits", get(queues::visits))
+        .route("/queues/visits/approve", post(queues::approve_selected))
+        .route("/queues/proposals", get(queues::proposals))
         .route("/assets/{name}", get(assets::serve))
 }

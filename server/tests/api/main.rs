@@ -14,6 +14,7 @@ mod helpers;
 mod import;
 mod openapi;
 mod pages;
+mod queues;
 mod session;
 mod supervision;
 mod sync;

@@ -484,7 +484,7 @@ async fn bad_query_strings_and_unknown_paths_answer_with_error_codes() {
 }
 
 /// A visit to a family not on the list, found in RW `rw` of village A.
-fn proposal(phone: &mut crate::helpers::Phone, rw: u16) -> verivali_core::protocol::PushItem {
+pub fn proposal(phone: &mut crate::helpers::Phone, rw: u16) -> verivali_core::protocol::PushItem {
     let mut item = phone.visit(0, 30);
     let new_id = HouseholdId(uuid::Uuid::now_v7());
     item.visit.household_id = Some(new_id);
