@@ -73,9 +73,13 @@ try {
   check(visits.length >= 2, 'the conflict shows both visits');
   const html = await page.content();
   check(!/\b\d{16}\b/.test(html.replace(/[0-9a-f-]{36}/g, '')), 'no whole NIK or KK number in the page');
-  // Choose the second visit, then return the first with a comment for its enumerator.
-  const second = page.locator(`article[data-visit="${visits[1]}"]`);
-  await Promise.all([page.waitForURL('**saved=1**'), second.locator('button[name=resolve]').click()]);
+  // The two visits side by side, what they disagree on marked; choose the second, then return
+  // the first with a comment for its enumerator.
+  check((await page.locator('table.compare td.differs').count()) >= 2, 'the differing fields are marked');
+  await Promise.all([
+    page.waitForURL('**saved=1**'),
+    page.click(`table.compare button[name=resolve][value="${visits[1]}"]`),
+  ]);
   const after = await (await page.request.get(`${base}/api/v1/households/${household}`)).json();
   check(after.state.status !== 'NEEDS_REVIEW', 'the conflict is resolved');
   const first = page.locator(`article[data-visit="${visits[0]}"]`);

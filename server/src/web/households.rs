@@ -257,6 +257,8 @@ struct HouseholdPage {
     may_see_nik: bool,
     saved: bool,
     merged_into: Option<String>,
+    /// The visits in conflict side by side.
+    comparison: Option<super::compare::Comparison>,
     /// A fresh id for each decision form: a double click is stored once.
     review_ids: [String; 4],
 }
@@ -302,6 +304,7 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
         .iter()
         .flat_map(|c| c.visits.iter().copied())
         .collect();
+    let in_conflict_ids: Vec<VisitId> = in_conflict.iter().copied().collect();
     let excluded: std::collections::BTreeMap<VisitId, &ExclusionReason> = state
         .visits_excluded
         .iter()
@@ -414,6 +417,7 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
         whole_nik: whole,
         may_see_nik: viewer.who.sees_nik,
         merged_into: state.merged_into.map(|h| h.to_string()),
+        comparison: super::compare::of(lang, &record.visits, &in_conflict_ids, offset),
         saved,
         review_ids: [new_id(), new_id(), new_id(), new_id()],
     }

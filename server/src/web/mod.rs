@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod catalogue;
+mod compare;
 mod csrf;
 mod dashboard;
 mod duplicates;

@@ -268,3 +268,162 @@ async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked()
     .await;
     assert!(after.contains("cek lagi") && after.contains("Keputusan disimpan"));
 }
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn post_form(
+    client: &reqwest::Client,
+    app: &TestApp,
+    cookie: &str,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form_body(form))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_queue_pages_merge_a_pair_side_by_side_and_approve_a_selection() {
+    use verivali_core::model::Outcome;
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let cookie = signed_in(&app, &client).await;
+    let mut ani = app.phone(&[VILLAGE_A]).await;
+    let (survivor, merged) = (household(3), household(4));
+    let found = ani.visit(3, 60);
+    let mut says_duplicate = ani.visit(4, 50);
+    says_duplicate.visit.outcome = Some(Outcome::DuplicateOf);
+    says_duplicate.visit.other_household_id = Some(survivor.household_id);
+    let (five, six) = (ani.visit(5, 40), ani.visit(6, 30));
+    app.push(&ani, &[found, says_duplicate, five.clone(), six.clone()])
+        .await;
+
+    // The pair, from its queue, side by side.
+    let (a, b) = {
+        let (x, y) = (
+            survivor.household_id.to_string(),
+            merged.household_id.to_string(),
+        );
+        if x < y { (x, y) } else { (y, x) }
+    };
+    let (_, queue) = page(&client, &app, &cookie, "/queues/duplicates").await;
+    let pair_link = format!("/queues/duplicates/{a}/{b}");
+    assert!(queue.contains(&pair_link));
+    let (status, pair) = page(&client, &app, &cookie, &pair_link).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(pair.contains(&survivor.head_name) && pair.contains(&merged.head_name));
+    assert!(pair.contains("Petugas: data ganda"));
+    for m in survivor.members.iter().chain(&merged.members) {
+        let nik = m.details.nik.as_ref().unwrap().valid().unwrap().as_str();
+        assert!(!pair.contains(nik), "a whole NIK in the pair page");
+    }
+    let outside = format!(
+        "/queues/duplicates/{}/{}",
+        household(20).household_id,
+        survivor.household_id
+    );
+    assert_eq!(
+        page(&client, &app, &cookie, &outside).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // Merge household 4 into 3 with the page's form: back to the queue, and the pair is gone.
+    let csrf = csrf_of(&pair);
+    let merged_id = merged.household_id.to_string();
+    let survivor_id = survivor.household_id.to_string();
+    let answer = post_form(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{merged_id}/decisions"),
+        &[
+            ("csrf", &csrf),
+            ("decision", "MERGE_HOUSEHOLDS"),
+            ("other_household_id", &survivor_id),
+            ("back", "/queues/duplicates"),
+        ],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers()["location"], "/queues/duplicates");
+    let (_, queue) = page(&client, &app, &cookie, "/queues/duplicates").await;
+    assert!(!queue.contains(&pair_link));
+    let (_, kept) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/households/{survivor_id}"),
+    )
+    .await;
+    assert!(kept.contains(&merged.members[0].name().to_owned()));
+    let (_, gone) = page(&client, &app, &cookie, &format!("/households/{merged_id}")).await;
+    assert!(gone.contains(&format!("data-merged-into=\"{survivor_id}\"")));
+
+    // Two visits ticked on the visits queue, approved in one post.
+    let (_, visits) = page(&client, &app, &cookie, "/queues/visits").await;
+    let boxes: Vec<String> = [&five, &six]
+        .iter()
+        .map(|i| format!("visit.{}", i.visit.visit_id))
+        .collect();
+    for name in &boxes {
+        assert!(visits.contains(&format!("name=\"{name}\"")));
+    }
+    let (h5, h6) = (
+        five.visit.household_id.unwrap().to_string(),
+        six.visit.household_id.unwrap().to_string(),
+    );
+    let selection = [
+        (boxes[0].as_str(), h5.as_str()),
+        (boxes[1].as_str(), h6.as_str()),
+    ];
+    let refused = post_form(&client, &app, &cookie, "/queues/visits/approve", &selection).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "no CSRF token");
+    let csrf = csrf_of(&visits);
+    let mut with_token = selection.to_vec();
+    with_token.push(("csrf", &csrf));
+    let answer = post_form(
+        &client,
+        &app,
+        &cookie,
+        "/queues/visits/approve",
+        &with_token,
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.contains("approved=2&refused=0"), "{location}");
+    let (_, after) = page(&client, &app, &cookie, &location).await;
+    assert!(after.contains("data-approved=\"2\""));
+    for name in &boxes {
+        assert!(!after.contains(&format!("name=\"{name}\"")));
+    }
+    for h in [&five, &six] {
+        let state = app.merged(h.visit.household_id.unwrap()).await;
+        assert_eq!(
+            state.state.status,
+            verivali_core::model::VerificationStatus::Approved
+        );
+    }
+    assert_eq!(
+        page(&client, &app, &cookie, "/queues/proposals").await.0,
+        StatusCode::OK
+    );
+}

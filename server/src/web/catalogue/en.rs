@@ -100,6 +100,7 @@ pub const TEXTS: Texts = Texts {
     duplicates_title: "Suspected duplicates",
     matched_key: "Matching key",
     queue_empty: "The queue is empty.",
+    compare_note: "The disagreeing visits side by side; shaded rows differ. Choose the visit that is right.",
     visits_title: "Visits awaiting a decision",
     flagged_title: "Flagged visits",
     proposals_title: "New-household proposals",

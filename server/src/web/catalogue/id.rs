@@ -100,6 +100,7 @@ pub const TEXTS: Texts = Texts {
     duplicates_title: "Dugaan data ganda",
     matched_key: "Kunci yang cocok",
     queue_empty: "Antrean kosong.",
+    compare_note: "Kunjungan yang berselisih berdampingan; baris berwarna berbeda isinya. Pilih kunjungan yang benar.",
     visits_title: "Kunjungan menunggu keputusan",
     flagged_title: "Kunjungan bertanda",
     proposals_title: "Usulan keluarga baru",

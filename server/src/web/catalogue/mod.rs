@@ -171,6 +171,7 @@ pub struct Texts {
     pub duplicates_title: &'static str,
     pub matched_key: &'static str,
     pub queue_empty: &'static str,
+    pub compare_note: &'static str,
     pub visits_title: &'static str,
     pub flagged_title: &'static str,
     pub proposals_title: &'static str,
