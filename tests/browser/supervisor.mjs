@@ -1,6 +1,6 @@
 // The supervisors' pages in a real headless Chromium (Debian's), driven by playwright-core, against
 // a real `verivali-server demo` process (tests/tests/browser.rs starts it and checks the phone side).
-// Env: BASE_URL, LOGIN, PASSWORD, OUT_DIR (screenshots), PLAYWRIGHT_DIR (holds node_modules),
+// Env: BASE_URL, LOGIN, PASSWORD, TOKEN (the same supervisor's API token), OUT_DIR (screenshots), PLAYWRIGHT_DIR (holds node_modules),
 // CHROMIUM (default /usr/bin/chromium).
 // Prints `RETURNED <household_id> <visit_id>` for the Rust side; exits 1 on a failed check.
 import { createRequire } from 'node:module';
@@ -33,6 +33,17 @@ async function signIn(context) {
   await Promise.all([page.waitForURL('**/dashboard'), page.click('form[action="/signin"] button')]);
   await page.waitForLoadState('networkidle');
   return { page, firstLoad: () => firstLoad };
+}
+
+// A role without whole NIKs finds no 16-digit number (NIK or KK) in any page's HTML; ids are
+// UUIDs, taken out first.
+async function noWholeNumbers(page, what) {
+  const html = (await page.content()).replace(/[0-9a-f-]{36}/g, '');
+  check(!/\b\d{16}\b/.test(html), `no whole NIK or KK number in ${what}`);
+}
+
+async function overview() {
+  return (await fetch(`${base}/api/v1/reports/overview`, { headers: { authorization: `Bearer ${process.env.TOKEN}` } })).json();
 }
 
 async function figures(page) {
@@ -71,8 +82,7 @@ try {
   await page.screenshot({ path: `${out}/household.png`, fullPage: true });
   const visits = await page.$$eval('article.visit', (els) => els.map((e) => e.dataset.visit));
   check(visits.length >= 2, 'the conflict shows both visits');
-  const html = await page.content();
-  check(!/\b\d{16}\b/.test(html.replace(/[0-9a-f-]{36}/g, '')), 'no whole NIK or KK number in the page');
+  await noWholeNumbers(page, 'the household page');
   // The two visits side by side, what they disagree on marked; choose the second, then return
   // the first with a comment for its enumerator.
   check((await page.locator('table.compare td.differs').count()) >= 2, 'the differing fields are marked');
@@ -88,6 +98,45 @@ try {
   check((await page.textContent('#reviews + table')).includes('Foto rumah kurang jelas'), 'the return is listed');
   console.log(`RETURNED ${household} ${visits[0]}`);
 
+  // A suspected duplicate pair, side by side, merged: it leaves the queue, and the merged
+  // household the targets.
+  const before = await overview();
+  check(before.queues.duplicates > 0, 'the demo has suspected duplicates');
+  await page.goto(`${base}/queues/duplicates`);
+  await noWholeNumbers(page, 'the duplicates queue');
+  await Promise.all([page.waitForURL('**/queues/duplicates/*/*'), page.click('a.compare')]);
+  check((await page.$$('section.side')).length === 2, 'the pair side by side');
+  await noWholeNumbers(page, 'the pair page');
+  await page.screenshot({ path: `${out}/duplicate.png`, fullPage: true });
+  await Promise.all([page.waitForURL(/\/queues\/duplicates$/), page.click('button[name=merge] >> nth=0')]);
+  const merged = await overview();
+  check(merged.queues.duplicates < before.queues.duplicates, `the pair left the queue (${before.queues.duplicates} → ${merged.queues.duplicates})`);
+  check(merged.progress.total.targets === before.progress.total.targets - 1, 'the merged household left the targets');
+
+  // Visits ticked in the queue and approved in one action.
+  await page.goto(`${base}/queues/visits`);
+  await noWholeNumbers(page, 'the visits queue');
+  const boxes = page.locator('#bulk input[type=checkbox]');
+  const ticked = Math.min(3, await boxes.count());
+  check(ticked > 0, 'visits wait for a decision');
+  const chosen = [];
+  for (let i = 0; i < ticked; i += 1) {
+    await boxes.nth(i).check();
+    chosen.push(await boxes.nth(i).getAttribute('value'));
+  }
+  await page.screenshot({ path: `${out}/visits.png`, fullPage: true });
+  await Promise.all([page.waitForURL('**approved=**'), page.click('button[name=approve_selected]')]);
+  check(await page.getAttribute('[data-approved]', 'data-approved') === String(ticked), 'the selection is approved');
+  for (const id of chosen) {
+    const detail = await (await page.request.get(`${base}/api/v1/households/${id}`)).json();
+    check(detail.reviews.some((r) => r.decision === 'APPROVE'), `household ${id} has its approval`);
+  }
+  for (const path of ['/households', '/queues/visits?flagged=true', '/queues/proposals', '/queues/conflicts']) {
+    await page.goto(`${base}${path}`);
+    await noWholeNumbers(page, path);
+    await page.screenshot({ path: `${out}/${path.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}.png`, fullPage: true });
+  }
+
   // Outside the supervisor's region: 403.
   const outside = await page.goto(`${base}/dashboard?region=17.01`);
   check(outside.status() === 403, `an out-of-region page answers ${outside.status()}`);
@@ -95,7 +144,8 @@ try {
   // JavaScript off: signing in and reading work.
   const plain = await browser.newContext({ javaScriptEnabled: false });
   const { page: noJs } = await signIn(plain);
-  check((await figures(noJs)).targets === json.progress.total.targets, 'the dashboard reads without JavaScript');
+  const now = (await overview()).progress.total.targets;
+  check((await figures(noJs)).targets === now, 'the dashboard reads without JavaScript');
   console.log('browser checks passed');
 } catch (e) {
   console.error(e);

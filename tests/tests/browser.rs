@@ -1,8 +1,9 @@
 //! The supervisors' pages in a real headless Chromium: `tests/browser/supervisor.mjs`, run by
 //! Node with playwright-core against a real `verivali-server demo` process whose phones sync in
 //! the background. The script signs in, checks the dashboard against the JSON report, drills down
-//! to a village, switches language, resolves a conflict, returns a visit, checks masking, 403 and
-//! reading without JavaScript, and saves screenshots. Then this test lets the returned visit's
+//! to a village, switches language, resolves a conflict from the visits side by side, returns a
+//! visit, merges a suspected duplicate pair, approves a selection of visits, checks masking on
+//! every page, 403 and reading without JavaScript, and saves screenshots. Then this test lets the returned visit's
 //! phone sync and finds the supervisor's comment in its inbox.
 //!
 //! Needs `VERIVALI_PLAYWRIGHT_DIR` (set by scripts/test-all.sh, from scripts/browser-deps.sh).
@@ -55,6 +56,7 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         .env("BASE_URL", &url)
         .env("LOGIN", &demo.login)
         .env("PASSWORD", &demo.password)
+        .env("TOKEN", &token)
         .env("OUT_DIR", &shots)
         .env("PLAYWRIGHT_DIR", &playwright)
         .output()
@@ -66,7 +68,7 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         "browser checks failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["dashboard.png", "household.png"] {
+    for shot in ["dashboard.png", "household.png", "duplicate.png", "visits.png"] {
         assert!(
             shots.join(shot).metadata().unwrap().len() > 10_000,
             "{shot}"
