@@ -25,6 +25,20 @@ pub enum AttachmentError {
     Io(#[from] std::io::Error),
 }
 
+/// Why a photo cannot be shown.
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("the photo has not arrived")]
+    Absent,
+    #[error("the bytes are not a JPEG image")]
+    Unreadable,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Thumbnails fit in this square: four to a row on the household page.
+const THUMB_PX: u32 = 320;
+
 /// Where an attachment stands on the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
@@ -52,6 +66,37 @@ impl Attachments {
 
     fn complete_path(&self, sha: &Sha256) -> PathBuf {
         self.root.join(&sha.as_str()[..2]).join(sha.as_str())
+    }
+
+    fn thumb_path(&self, sha: &Sha256) -> PathBuf {
+        self.root
+            .join("thumbs")
+            .join(format!("{}.jpg", sha.as_str()))
+    }
+
+    /// The whole attachment, once all of it has arrived.
+    pub fn read(&self, sha: &Sha256) -> Result<Vec<u8>, PhotoError> {
+        match fs::read(self.complete_path(sha)) {
+            Ok(bytes) => Ok(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(PhotoError::Absent),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A small JPEG of the photo, made at the first request and kept beside it.
+    pub fn thumbnail(&self, sha: &Sha256) -> Result<Vec<u8>, PhotoError> {
+        let path = self.thumb_path(sha);
+        if let Ok(bytes) = fs::read(&path) {
+            return Ok(bytes);
+        }
+        let thumb = make_thumbnail(&self.read(sha)?)?;
+        // Written aside, then renamed: two requests at once never read half a file.
+        let dir = path.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir)?;
+        let mut aside = tempfile_in(dir)?;
+        aside.1.write_all(&thumb)?;
+        fs::rename(&aside.0, &path)?;
+        Ok(thumb)
     }
 
     fn partial_path(&self, sha: &Sha256) -> PathBuf {
@@ -130,6 +175,32 @@ impl Attachments {
     }
 }
 
+/// Decodes a phone's JPEG within limits (a photo is a few hundred KB; a crafted header must not
+/// make the server allocate gigabytes) and encodes a small one.
+pub fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
+    let mut reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Jpeg);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(8_000);
+    limits.max_image_height = Some(8_000);
+    limits.max_alloc = Some(256 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader.decode().map_err(|_| PhotoError::Unreadable)?;
+    let small = image.thumbnail(THUMB_PX, THUMB_PX).into_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
+        .encode_image(&small)
+        .map_err(|_| PhotoError::Unreadable)?;
+    Ok(out)
+}
+
+/// A new file in `dir` with a name no other request uses.
+fn tempfile_in(dir: &Path) -> std::io::Result<(PathBuf, File)> {
+    let path = dir.join(format!(".{}.part", uuid::Uuid::now_v7()));
+    let file = File::create(&path)?;
+    Ok((path, file))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +236,40 @@ mod tests {
             Presence::Absent,
             "nothing of a mismatched upload is kept"
         );
+    }
+
+    #[test]
+    fn a_thumbnail_is_small_and_kept_and_a_non_image_is_refused() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Attachments::new(dir.path());
+        let photo = image::RgbImage::from_fn(1600, 1200, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        });
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+            .encode_image(&photo)
+            .unwrap();
+        let sha = Sha256::of(&jpeg);
+        assert!(matches!(store.thumbnail(&sha), Err(PhotoError::Absent)));
+        store.put(&sha, 0, jpeg.len() as u64, &jpeg).unwrap();
+        let thumb = store.thumbnail(&sha).unwrap();
+        let small = image::load_from_memory(&thumb).unwrap();
+        assert_eq!((small.width(), small.height()), (320, 240));
+        assert!(
+            thumb.len() < jpeg.len() / 4,
+            "{} of {}",
+            thumb.len(),
+            jpeg.len()
+        );
+        assert_eq!(
+            store.thumbnail(&sha).unwrap(),
+            thumb,
+            "kept, not made again"
+        );
+
+        let text = b"not a photo at all".to_vec();
+        let sha = Sha256::of(&text);
+        store.put(&sha, 0, text.len() as u64, &text).unwrap();
+        assert!(matches!(store.thumbnail(&sha), Err(PhotoError::Unreadable)));
     }
 }

@@ -168,6 +168,8 @@ struct VisitRow {
     skew_ms: i64,
     order_time: i64,
     flags: String,
+    /// The GPS point (lat, lon), for the map.
+    point: Option<(f64, f64)>,
     /// The enumerator says this household and another listed one are one family
     /// (DUPLICATE_OF, PART_OF_OTHER_FAMILY): the pair goes to the duplicates queue.
     same_family_as: Option<(String, &'static str)>,
@@ -292,8 +294,8 @@ impl Plan {
         }
         let mut insert = tx.prepare_cached(
             "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
-                 content_hash, body, received_at, skew_ms, order_time, flags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 content_hash, body, received_at, skew_ms, order_time, flags, lat, lon)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?;
         for v in &self.visits {
             insert.execute(params![
@@ -308,6 +310,8 @@ impl Plan {
                 v.skew_ms,
                 v.order_time,
                 v.flags,
+                v.point.map(|(lat, _)| lat),
+                v.point.map(|(_, lon)| lon),
             ])?;
         }
         let mut pair = tx.prepare_cached(
@@ -679,6 +683,7 @@ impl Planner<'_> {
             skew_ms: i64::try_from(skew.whole_milliseconds()).unwrap_or(0),
             order_time: order_time.unix_millis(),
             flags: serde_json::to_string(&flags)?,
+            point: visit.location.as_ref().map(|l| (l.lat, l.lon)),
             same_family_as: match (visit.outcome, visit.other_household_id) {
                 (Some(o @ (Outcome::DuplicateOf | Outcome::PartOfOtherFamily)), Some(other)) => {
                     Some((other.to_string(), o.code()))

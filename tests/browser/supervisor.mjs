@@ -82,6 +82,13 @@ try {
   await page.screenshot({ path: `${out}/household.png`, fullPage: true });
   const visits = await page.$$eval('article.visit', (els) => els.map((e) => e.dataset.visit));
   check(visits.length >= 2, 'the conflict shows both visits');
+  // Each visit's point on its small map, and its house-front photo as a thumbnail.
+  check((await page.locator('article.visit figure.minimap circle.here').count()) === visits.length, 'a small map per visit');
+  // Thumbnails load lazily, as they come into view.
+  for (const img of await page.locator('ul.photos img').all()) { await img.scrollIntoViewIfNeeded(); }
+  await page.waitForFunction(() => [...document.querySelectorAll('ul.photos img')].every((i) => i.complete));
+  const thumbs = await page.$$eval('ul.photos img', (els) => els.map((e) => e.naturalWidth));
+  check(thumbs.length >= 1 && thumbs.some((w) => w === 320), `photo thumbnails shown: ${thumbs}`);
   await noWholeNumbers(page, 'the household page');
   // The two visits side by side, what they disagree on marked; choose the second, then return
   // the first with a comment for its enumerator.

@@ -68,7 +68,12 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         "browser checks failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for shot in ["dashboard.png", "household.png", "duplicate.png", "visits.png"] {
+    for shot in [
+        "dashboard.png",
+        "household.png",
+        "duplicate.png",
+        "visits.png",
+    ] {
         assert!(
             shots.join(shot).metadata().unwrap().len() > 10_000,
             "{shot}"

@@ -72,7 +72,10 @@ CREATE TABLE visits (
     received_at INTEGER NOT NULL,
     skew_ms INTEGER NOT NULL,
     order_time INTEGER NOT NULL,
-    flags TEXT NOT NULL DEFAULT '[]'
+    flags TEXT NOT NULL DEFAULT '[]',
+    -- Where the visit was made, beside the body, for the map's clusters (NULL: no GPS point).
+    lat REAL,
+    lon REAL
 );
 CREATE INDEX visits_by_household ON visits (household_id, content_hash);
 CREATE INDEX visits_by_device ON visits (device_id, device_seq);
@@ -80,6 +83,8 @@ CREATE INDEX visits_by_device ON visits (device_id, device_seq);
 CREATE INDEX visits_by_time ON visits (order_time);
 -- The queue of flagged visits: few of all.
 CREATE INDEX visits_flagged ON visits (household_id) WHERE flags <> '[]';
+-- The map's clusters read the points inside a bounding box.
+CREATE INDEX visits_by_place ON visits (lat, lon) WHERE lat IS NOT NULL;
 CREATE TRIGGER visits_immutable BEFORE UPDATE ON visits
 BEGIN
     SELECT RAISE(ABORT, 'an accepted visit never changes');

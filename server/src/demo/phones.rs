@@ -46,14 +46,28 @@ pub enum Case {
     LosesArea(HouseholdId, Area),
 }
 
-/// The demo's photo of a house front: a 1×1 PNG, enough to be stored, uploaded and shown.
-const HOUSE_FRONT: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
-    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x60, 0x68, 0x60, 0xf8,
-    0x0f, 0x00, 0x01, 0x04, 0x01, 0x00, 0x5f, 0x2e, 0x4b, 0x6e, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
-    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
-];
+/// The demo's photo of a house front: a drawn house (walls, roof, door) as a phone's JPEG, its
+/// colours varied per phone and visit so that no two photos share a hash.
+fn house_front(seed: u64) -> Vec<u8> {
+    let tint = (seed % 120) as u8;
+    let picture = image::RgbImage::from_fn(640, 480, |x, y| {
+        let roof = y > 120 && y < 220 && (x as i64 - 320).abs() < (y as i64 - 120) * 2;
+        let walls = (200..440).contains(&y) && (160..480).contains(&x);
+        let door = (320..440).contains(&y) && (290..350).contains(&x);
+        image::Rgb(match (door, walls, roof) {
+            (true, _, _) => [90, 60, 30],
+            (_, true, _) => [200, 170 + tint / 4, 120],
+            (_, _, true) => [150 + tint / 2, 50, 40],
+            _ if y >= 440 => [110, 140, 70],
+            _ => [150, 200, 235],
+        })
+    });
+    let mut jpeg = Vec::new();
+    // Writing to a Vec cannot fail for an image of this size.
+    let _ =
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80).encode_image(&picture);
+    jpeg
+}
 
 /// How many rounds the phones play: each visits one household per round.
 const ROUNDS: u64 = 30;
@@ -195,16 +209,16 @@ fn visit(phone: &mut Phone, id: HouseholdId, disagree: bool) -> Result<(), Strin
     if disagree {
         visit.assessment = Some(Assessment::NotPoor);
         visit.recommendation = Some(Recommendation::Remove);
-        // A removal needs the house front (VIS-04).
-        let sha256 = phone
-            .store
-            .put_attachment(HOUSE_FRONT)
-            .map_err(|e| err(&e))?;
-        visit.photos.push(Photo {
-            sha256,
-            kind: PhotoKind::HouseFront,
-        });
     }
+    // Every demo visit photographs the house front (a removal must: VIS-04).
+    let sha256 = phone
+        .store
+        .put_attachment(&house_front(id.0.as_u128() as u64))
+        .map_err(|e| err(&e))?;
+    visit.photos.push(Photo {
+        sha256,
+        kind: PhotoKind::HouseFront,
+    });
     phone.store.save_draft(&visit).map_err(|e| err(&e))?;
     phone
         .store

@@ -5,13 +5,16 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use verivali_core::model::HouseholdId;
+use verivali_core::model::{HouseholdId, Sha256};
 
 use crate::auth::SupervisorAuth;
 use crate::error::{self, ApiError};
+use crate::photos::{self, PhotoSize};
 use crate::queues::{self, ConflictLine, DuplicatePair, Proposal, VisitQuery, VisitsToReview};
 use crate::reports::{self, DeviceCompleteness, Overview, Progress};
 use crate::review::{self, BulkApproval, BulkApprovalResponse, ReviewRequest, ReviewResponse};
@@ -25,6 +28,10 @@ pub fn router() -> Router<AppState> {
         .route("/households", get(list_households))
         .route("/households/search", post(search_households))
         .route("/households/{household_id}", get(household_detail))
+        .route(
+            "/households/{household_id}/photos/{sha256}",
+            get(household_photo),
+        )
         .route("/queues/conflicts", get(conflicts))
         .route("/queues/duplicates", get(duplicates))
         .route("/queues/visits", get(visits_to_review))
@@ -91,10 +98,43 @@ async fn household_detail(
 ) -> Result<Json<HouseholdDetail>, ApiError> {
     let Query(q) = query?;
     let id = HouseholdId::parse(&id)
-        .map_err(|_| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND))?;
     let whole = supervision::whole_numbers_asked(q.nik.as_deref())?;
     let record = supervision::household(&state.db, &who, id, whole).await?;
     Ok(Json(record.into_detail()?))
+}
+
+#[derive(Debug, Deserialize)]
+struct PhotoQuery {
+    #[serde(default = "full_size")]
+    size: PhotoSize,
+}
+
+fn full_size() -> PhotoSize {
+    PhotoSize::Full
+}
+
+/// A photo of one of the household's visits (the browser's `<img>` sends the session cookie).
+async fn household_photo(
+    State(state): State<AppState>,
+    who: SupervisorAuth,
+    Path((id, sha)): Path<(String, String)>,
+    query: Result<Query<PhotoQuery>, QueryRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let Query(q) = query?;
+    let id = HouseholdId::parse(&id)
+        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+    let sha = Sha256::parse(&sha).map_err(|_| ApiError::bad_request(error::BAD_HASH))?;
+    let photo = photos::household_photo(&state, &who, id, sha, q.size).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, photo.content_type),
+            // Named by its hash, it never changes; private, so no shared cache keeps it.
+            (header::CACHE_CONTROL, "private, max-age=86400"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        photo.bytes,
+    ))
 }
 
 async fn conflicts(

@@ -218,6 +218,14 @@ pub struct VisitRow {
     pub in_conflict: bool,
     /// The household merged into this one that the visit was made for.
     pub merged_from: Option<String>,
+    pub photos: Vec<PhotoRow>,
+    /// Where it was made, among the household's other visits.
+    pub minimap: Option<super::minimap::MiniMap>,
+}
+
+pub struct PhotoRow {
+    pub sha256: String,
+    pub kind: &'static str,
 }
 
 pub struct ReviewRow {
@@ -310,10 +318,21 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
         .iter()
         .map(|e| (e.visit_id, &e.reason))
         .collect();
-    let visits = record
+    let points: Vec<Option<super::minimap::Point>> = record
         .visits
         .iter()
         .map(|v| {
+            v.visit
+                .location
+                .as_ref()
+                .map(|l| (l.lat, l.lon, l.accuracy_m))
+        })
+        .collect();
+    let visits = record
+        .visits
+        .iter()
+        .enumerate()
+        .map(|(n, v)| {
             let visit = &v.visit;
             VisitRow {
                 id: visit.visit_id.to_string(),
@@ -347,6 +366,15 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
                     .household_id
                     .filter(|h| *h != household.household_id)
                     .map(|h| h.to_string()),
+                photos: visit
+                    .photos
+                    .iter()
+                    .map(|p| PhotoRow {
+                        sha256: p.sha256.to_string(),
+                        kind: lang.label(p.kind),
+                    })
+                    .collect(),
+                minimap: super::minimap::draw(&points, n),
             }
         })
         .collect();

@@ -14,6 +14,7 @@ mod csrf;
 mod dashboard;
 mod duplicates;
 mod households;
+mod minimap;
 mod page;
 mod queues;
 mod signin;

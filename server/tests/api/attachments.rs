@@ -145,3 +145,98 @@ async fn bytes_that_do_not_match_their_hash_are_refused() {
         .unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// A photo the phone took, as JPEG.
+fn house_photo() -> Vec<u8> {
+    let picture = image::RgbImage::from_fn(800, 600, |x, y| {
+        image::Rgb([(x / 4 % 256) as u8, (y / 3 % 256) as u8, 120])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85)
+        .encode_image(&picture)
+        .unwrap();
+    jpeg
+}
+
+#[tokio::test]
+async fn a_photo_is_shown_to_the_supervisors_of_its_household_only() {
+    use verivali_core::model::{Photo, PhotoKind};
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let photo = house_photo();
+    let sha = Sha256::of(&photo);
+    let not_sent = Sha256::of(b"a photo still on the phone");
+    let mut item = phone.visit(3, 30);
+    let household = crate::helpers::household(3).household_id;
+    for sha256 in [sha.clone(), not_sent.clone()] {
+        item.visit.photos.push(Photo {
+            sha256,
+            kind: PhotoKind::HouseFront,
+        });
+    }
+    app.push(&phone, &[item]).await;
+    let other_visit = phone.visit(4, 30);
+    app.push(&phone, &[other_visit]).await;
+    let put = app
+        .client
+        .put(app.url(&format!("/api/v1/attachments/{sha}")))
+        .bearer_auth(&phone.token)
+        .body(photo.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::CREATED);
+
+    let district = app.supervisor("16.04").await;
+    let path = |h: &str, s: &Sha256, size: &str| format!("/api/v1/households/{h}/photos/{s}{size}");
+    let thumb = app
+        .get_as(
+            &district,
+            &path(&household.to_string(), &sha, "?size=thumb"),
+        )
+        .await;
+    assert_eq!(thumb.status(), StatusCode::OK);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    assert!(
+        thumb.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .starts_with("private")
+    );
+    let small = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((small.width(), small.height()), (320, 240));
+    assert!(
+        !app.audit().iter().any(|a| a.starts_with("photo:read")),
+        "a thumbnail is part of the household page's audited read"
+    );
+
+    let full = app
+        .get_as(&district, &path(&household.to_string(), &sha, ""))
+        .await;
+    assert_eq!(full.status(), StatusCode::OK);
+    assert_eq!(full.bytes().await.unwrap().as_ref(), photo.as_slice());
+    assert!(app.audit().contains(&format!("photo:read {sha}")));
+
+    // Not yet uploaded; not this household's; not this supervisor's region; not a supervisor.
+    let waiting = app
+        .get_as(&district, &path(&household.to_string(), &not_sent, ""))
+        .await;
+    assert_eq!(waiting.status(), StatusCode::NOT_FOUND);
+    assert_eq!(waiting.json::<ErrorBody>().await.unwrap().code, "ATT-04");
+    let elsewhere = crate::helpers::household(4).household_id.to_string();
+    let wrong_house = app.get_as(&district, &path(&elsewhere, &sha, "")).await;
+    assert_eq!(wrong_house.status(), StatusCode::NOT_FOUND);
+    let other_village = app.supervisor("16.04.01.2002").await;
+    let outside = app
+        .get_as(&other_village, &path(&household.to_string(), &sha, ""))
+        .await;
+    assert_eq!(outside.status(), StatusCode::FORBIDDEN);
+    let by_phone = app
+        .get_as(&phone.token, &path(&household.to_string(), &sha, ""))
+        .await;
+    assert_eq!(by_phone.status(), StatusCode::UNAUTHORIZED);
+    let bad_size = app
+        .get_as(&district, &path(&household.to_string(), &sha, "?size=huge"))
+        .await;
+    assert_eq!(bad_size.status(), StatusCode::BAD_REQUEST);
+}

@@ -84,6 +84,7 @@ pub const TEXTS: Texts = Texts {
     clock_skew: "Phone clock skew",
     flags: "Flags",
     duplicate_of: "Same content as visit",
+    minimap_note: "This visit's point (red) among the household's other visits (grey); circle: GPS accuracy.",
     location: "Location",
     excluded: "Not counted",
     reviews: "Supervisors' decisions",

@@ -84,6 +84,7 @@ pub const TEXTS: Texts = Texts {
     clock_skew: "Selisih jam ponsel",
     flags: "Tanda",
     duplicate_of: "Isi sama dengan kunjungan",
+    minimap_note: "Titik kunjungan ini (merah) di antara kunjungan lain keluarga ini (abu-abu); lingkaran: akurasi GPS.",
     location: "Lokasi",
     excluded: "Tidak dihitung",
     reviews: "Keputusan supervisor",

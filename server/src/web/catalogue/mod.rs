@@ -156,6 +156,7 @@ pub struct Texts {
     pub flags: &'static str,
     pub duplicate_of: &'static str,
     pub location: &'static str,
+    pub minimap_note: &'static str,
     pub excluded: &'static str,
     pub reviews: &'static str,
     pub no_reviews: &'static str,
