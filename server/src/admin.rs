@@ -34,6 +34,8 @@ pub enum AdminError {
     Random(String),
     #[error(transparent)]
     Session(#[from] crate::sessions::SessionError),
+    #[error("boundaries: {0}")]
+    Boundaries(#[from] crate::map::ImportError),
 }
 
 impl From<rusqlite::Error> for AdminError {

@@ -24,6 +24,17 @@ pub struct Config {
     /// Most households in one pull page.
     #[arg(long, env = "VERIVALI_MAX_PULL_PAGE", default_value_t = 1000)]
     pub max_pull_page: u32,
+    /// The dashboard map's basemap: an XYZ tile URL (`https://…/{z}/{x}/{y}.png`), for an
+    /// office with internet. Without a basemap the map shows outlines and points only.
+    #[arg(long, env = "VERIVALI_BASEMAP_TILES")]
+    pub basemap_tiles: Option<String>,
+    /// Or a raster PMTiles file on this server, served to the map with range requests (works
+    /// offline).
+    #[arg(long, env = "VERIVALI_BASEMAP_PMTILES")]
+    pub basemap_pmtiles: Option<PathBuf>,
+    /// The basemap's attribution, shown in the map's corner.
+    #[arg(long, env = "VERIVALI_BASEMAP_ATTRIBUTION", default_value = "")]
+    pub basemap_attribution: String,
 }
 
 impl Config {
@@ -35,6 +46,9 @@ impl Config {
             request_timeout_secs: 60,
             enroll_attempts_per_minute: 10,
             max_pull_page: 1000,
+            basemap_tiles: None,
+            basemap_pmtiles: None,
+            basemap_attribution: String::new(),
         }
     }
 }

@@ -83,6 +83,16 @@ enum Command {
         #[command(flatten)]
         dir: DataDir,
     },
+    /// Import village (or other region) outlines for the dashboard's map from a GeoJSON
+    /// FeatureCollection; each feature names its region code in a property (kode, code,
+    /// kode_desa, kd_desa, kdepum, or --property), with or without dots.
+    ImportBoundaries {
+        file: PathBuf,
+        #[arg(long)]
+        property: Option<String>,
+        #[command(flatten)]
+        dir: DataDir,
+    },
     /// Manage enumerators.
     #[command(subcommand)]
     Enumerator(EnumeratorCommand),
@@ -262,6 +272,26 @@ fn run(command: Command) -> Result<(), String> {
             );
             for (line, reason) in &report.rejected {
                 println!("  line {line}: {reason}");
+            }
+            Ok(())
+        }
+        Command::ImportBoundaries {
+            file,
+            property,
+            dir,
+        } => {
+            let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let report = with_db(&dir.data_dir, |db| {
+                verivali_server::map::import_boundaries(db, &bytes, property.as_deref())
+                    .map_err(|e| text(&e))
+            })?;
+            println!(
+                "boundaries stored: {}; features left out: {}",
+                report.stored,
+                report.left_out.len()
+            );
+            for (n, reason) in &report.left_out {
+                println!("  feature {n}: {reason}");
             }
             Ok(())
         }

@@ -82,7 +82,15 @@ impl Application {
 /// compression both ways, request tracing.
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    routes::router()
+    let mut routes = routes::router();
+    // The map's PMTiles basemap, read by range requests (only the tiles of the view travel).
+    if let Some(file) = &state.config.basemap_pmtiles {
+        routes = routes.route_service(
+            crate::web::BASEMAP_PATH,
+            tower_http::services::ServeFile::new(file),
+        );
+    }
+    routes
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES + 64 * 1024))
         .layer(RequestDecompressionLayer::new())
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))

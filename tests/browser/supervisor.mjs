@@ -57,6 +57,13 @@ try {
   check(firstLoad() < 150 * 1024, 'the first load stays under 150 KB');
   await page.screenshot({ path: `${out}/dashboard.png`, fullPage: true });
 
+  // The map: the demo's six village outlines shaded, and the visits clustered by the server.
+  await page.waitForSelector('#map[data-villages][data-clusters]');
+  const map = await page.$eval('#map', (e) => ({ ...e.dataset }));
+  check(map.villages === '6', `six village outlines: ${map.villages}`);
+  check(Number(map.clusters) >= 1 && Number(map.clusters) <= Number(map.visits), `clusters ${map.clusters} of ${map.visits} visits`);
+  check((await page.locator('#map path.leaflet-interactive').count()) >= 6 + Number(map.clusters), 'outlines and cluster markers drawn');
+
   // The dashboard's numbers are the JSON report's.
   const json = await (await page.request.get(`${base}/api/v1/reports/overview`)).json();
   const shown = await figures(page);

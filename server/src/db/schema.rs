@@ -19,6 +19,13 @@ CREATE TABLE regions (
     name TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Village (or other region) outlines for the map, imported from GeoJSON (`import-boundaries`):
+-- the geometry as the file gave it (a Polygon or MultiPolygon), keyed by region code.
+CREATE TABLE boundaries (
+    region TEXT PRIMARY KEY,
+    geometry TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- Target households: the merged state that pulls serve, with what reports and pages need
 -- beside it. The baseline is in its own table: a merge rewrites this row, which then fits in a
 -- page instead of a chain of overflow pages.

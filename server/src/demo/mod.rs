@@ -5,7 +5,9 @@
 pub mod phones;
 
 use time::Duration;
-use verivali_core::model::{Code, EnumeratorId, HouseholdId, RegionCode, Timestamp};
+use verivali_core::model::{
+    Code, EnumeratorId, HouseholdId, Location, LocationSource, RegionCode, Timestamp,
+};
 use verivali_core::sample;
 
 use crate::admin::{self, AdminError};
@@ -26,6 +28,56 @@ pub const REGIONS: &[(&str, &str)] = &[
     ("16.04.02.2002", "Desa Talang Baru"),
     ("16.04.02.1003", "Kelurahan Pasar Lama"),
 ];
+
+/// Where the demo's villages lie: squares of this many degrees (about 4.4 km) in a grid of three
+/// columns south-west of Lahat town, a little apart.
+const VILLAGE_SIZE_DEG: f64 = 0.04;
+const VILLAGE_STEP_DEG: f64 = 0.045;
+
+/// The south-west corner of a demo village's square.
+fn village_corner(village: &RegionCode) -> Option<(f64, f64)> {
+    let n = REGIONS
+        .iter()
+        .filter(|(c, _)| c.len() == 13)
+        .position(|(c, _)| *c == village.as_str())?;
+    let (row, col) = ((n / 3) as f64, (n % 3) as f64);
+    Some((
+        -3.86 + row * VILLAGE_STEP_DEG,
+        103.44 + col * VILLAGE_STEP_DEG,
+    ))
+}
+
+/// Where a demo household lives: a point inside its village, the same at every visit.
+pub fn house_location(village: &RegionCode, household: HouseholdId) -> Option<Location> {
+    let (south, west) = village_corner(village)?;
+    let seed = household.0.as_u128();
+    let share = |bits: u32| ((seed >> bits) % 1000) as f64 / 1000.0 * 0.9 + 0.05;
+    Some(Location {
+        lat: south + share(0) * VILLAGE_SIZE_DEG,
+        lon: west + share(20) * VILLAGE_SIZE_DEG,
+        accuracy_m: 6.0 + (seed % 15) as f64,
+        source: LocationSource::Gps,
+    })
+}
+
+/// The villages' outlines as a GeoJSON file, imported as a district's own file would be.
+fn village_boundaries() -> Vec<u8> {
+    let features: Vec<serde_json::Value> = REGIONS
+        .iter()
+        .filter_map(|(code, name)| {
+            let (s, w) = village_corner(&RegionCode::parse(code).ok()?)?;
+            let (n, e) = (s + VILLAGE_SIZE_DEG, w + VILLAGE_SIZE_DEG);
+            Some(serde_json::json!({
+                "type": "Feature",
+                "properties": {"kode": code, "nama": name},
+                "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
+            }))
+        })
+        .collect();
+    serde_json::json!({"type": "FeatureCollection", "features": features})
+        .to_string()
+        .into_bytes()
+}
 
 /// Households per village in the demo; 6 villages make 2,040.
 const PER_VILLAGE: u64 = 340;
@@ -208,6 +260,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
             Ok::<_, AdminError>(())
         })?;
     }
+    crate::map::import_boundaries(db, &village_boundaries(), None)?;
     let households: u64 = db.read_blocking(|c| {
         c.query_row("SELECT count(*) FROM households", [], |r| r.get(0))
             .map_err(AdminError::from)

@@ -206,6 +206,7 @@ fn visit(phone: &mut Phone, id: HouseholdId, disagree: bool) -> Result<(), Strin
         .map_err(|e| err(&e))?;
     phone.visits += 1;
     let mut visit = sample::fill_draft(&draft, &merged.state.household, now, phone.visits);
+    visit.location = super::house_location(&merged.state.household.region, id);
     if disagree {
         visit.assessment = Some(Assessment::NotPoor);
         visit.recommendation = Some(Recommendation::Remove);

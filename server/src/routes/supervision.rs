@@ -14,6 +14,7 @@ use verivali_core::model::{HouseholdId, Sha256};
 
 use crate::auth::SupervisorAuth;
 use crate::error::{self, ApiError};
+use crate::map::{self, ClusterQuery, Clusters};
 use crate::photos::{self, PhotoSize};
 use crate::queues::{self, ConflictLine, DuplicatePair, Proposal, VisitQuery, VisitsToReview};
 use crate::reports::{self, DeviceCompleteness, Overview, Progress};
@@ -38,6 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/queues/proposals", get(proposals))
         .route("/reviews", post(decide))
         .route("/reviews/approve", post(approve_all))
+        .route("/map/clusters", get(map_clusters))
+        .route("/map/boundaries", get(map_boundaries))
         .route("/reports/progress", get(progress))
         .route("/reports/overview", get(overview))
         .route("/reports/completeness", get(completeness))
@@ -134,6 +137,26 @@ async fn household_photo(
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         photo.bytes,
+    ))
+}
+
+async fn map_clusters(
+    State(state): State<AppState>,
+    who: SupervisorAuth,
+    query: Result<Query<ClusterQuery>, QueryRejection>,
+) -> Result<Json<Clusters>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(map::clusters(&state.db, &who, q).await?))
+}
+
+async fn map_boundaries(
+    State(state): State<AppState>,
+    who: SupervisorAuth,
+    query: Result<Query<RegionQuery>, QueryRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) = query?;
+    Ok(Json(
+        map::boundaries(&state.db, &who, q.region.as_deref()).await?,
     ))
 }
 

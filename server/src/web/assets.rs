@@ -27,6 +27,26 @@ const FILES: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/vendor/htmx-2.0.11.min.js"),
     },
+    Asset {
+        name: "map.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/map.js"),
+    },
+    Asset {
+        name: "leaflet-1.9.4.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/vendor/leaflet-1.9.4.js"),
+    },
+    Asset {
+        name: "leaflet-1.9.4.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../assets/vendor/leaflet-1.9.4.css"),
+    },
+    Asset {
+        name: "pmtiles-4.5.0.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/vendor/pmtiles-4.5.0.js"),
+    },
 ];
 
 /// Each file's version: the first 16 hex digits of its sha256.

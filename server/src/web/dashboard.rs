@@ -9,6 +9,7 @@ use axum::response::{Redirect, Response};
 use serde::Deserialize;
 use verivali_core::model::{RegionCode, RegionLevel};
 
+use super::assets;
 use super::page::{Chrome, OrPage, PageError, Viewer, render};
 use crate::reports::{self, Overview, ProgressRow};
 use crate::state::AppState;
@@ -56,7 +57,51 @@ struct DashboardPage {
     rows: Vec<Row>,
     total: Row,
     time_zone: &'static str,
+    map: MapSetup,
 }
+
+/// What the map's script needs, as the page's data attributes.
+pub struct MapSetup {
+    pub leaflet_js: String,
+    pub leaflet_css: String,
+    pub pmtiles_js: Option<String>,
+    pub script: String,
+    pub tiles: String,
+    pub pmtiles: String,
+    pub attribution: String,
+    /// The script's words in the viewer's language, as JSON.
+    pub text: String,
+}
+
+fn map_setup(state: &AppState, viewer: &Viewer) -> MapSetup {
+    let config = &state.config;
+    let t = viewer.t();
+    MapSetup {
+        leaflet_js: assets::url("leaflet-1.9.4.js"),
+        leaflet_css: assets::url("leaflet-1.9.4.css"),
+        pmtiles_js: config
+            .basemap_pmtiles
+            .is_some()
+            .then(|| assets::url("pmtiles-4.5.0.js")),
+        script: assets::url("map.js"),
+        tiles: config.basemap_tiles.clone().unwrap_or_default(),
+        pmtiles: if config.basemap_pmtiles.is_some() {
+            BASEMAP_PATH.to_owned()
+        } else {
+            String::new()
+        },
+        attribution: config.basemap_attribution.clone(),
+        text: serde_json::json!({
+            "visits": t.map_visits,
+            "flagged": t.map_flagged,
+            "visited": t.visited,
+        })
+        .to_string(),
+    }
+}
+
+/// Where the configured PMTiles basemap is served.
+pub const BASEMAP_PATH: &str = "/basemap.pmtiles";
 
 pub async fn page(
     State(state): State<AppState>,
@@ -104,6 +149,7 @@ pub async fn page(
         overview,
         rows,
         total,
+        map: map_setup(&state, &viewer),
     };
     Ok(render(StatusCode::OK, &page))
 }

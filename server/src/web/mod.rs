@@ -23,6 +23,7 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
+pub use dashboard::BASEMAP_PATH;
 
 pub fn router() -> Router<AppState> {
     Router::new()

@@ -12,6 +12,7 @@ mod exports;
 mod guarantees;
 mod helpers;
 mod import;
+mod map;
 mod openapi;
 mod pages;
 mod queues;

@@ -1,0 +1,325 @@
+//! The dashboard's map: visit points clustered on the server (the browser receives one marker
+//! per grid cell of the view, never every point), and village outlines imported from GeoJSON,
+//! coloured by the share of their target households visited.
+
+use rusqlite::{Connection, params};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use verivali_core::model::{Code, RegionCode};
+
+use crate::auth::SupervisorAuth;
+use crate::db::{Db, DbError};
+use crate::error::{self, ApiError};
+use crate::reports::code_range;
+use crate::supervision::region_in_scope;
+
+/// A cluster is one cell of a grid of this many cells across one map tile (256 px): a marker
+/// per 64 px square at most.
+const CELLS_PER_TILE: f64 = 4.0;
+/// The most zoom the map asks for; past it every point stands alone anyway.
+const MAX_ZOOM: u8 = 20;
+/// A view this wide in cells is refused: no screen shows it.
+const MAX_CELLS_ACROSS: f64 = 400.0;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ClusterQuery {
+    #[serde(default)]
+    pub region: Option<String>,
+    /// `west,south,east,north` in degrees.
+    pub bbox: String,
+    pub zoom: u8,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub lat: f64,
+    pub lon: f64,
+    pub visits: u64,
+    pub flagged: u64,
+    /// The household, when the cluster is one visit: its marker opens the household.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Clusters {
+    /// The grid's cell size in degrees.
+    pub cell_deg: f64,
+    pub clusters: Vec<Cluster>,
+}
+
+/// A view's bounding box, checked.
+#[derive(Debug, Clone, Copy)]
+struct Bbox {
+    west: f64,
+    south: f64,
+    east: f64,
+    north: f64,
+}
+
+fn parse_bbox(text: &str) -> Result<Bbox, ApiError> {
+    let bad = || {
+        let mut e = ApiError::bad_request(error::BAD_FILTER);
+        e.body.field = Some("bbox".into());
+        e
+    };
+    let parts: Vec<f64> = text
+        .split(',')
+        .map(|p| p.trim().parse::<f64>().map_err(|_| bad()))
+        .collect::<Result<_, _>>()?;
+    let [west, south, east, north] = parts[..] else {
+        return Err(bad());
+    };
+    let fits = |v: f64, limit: f64| v.is_finite() && v.abs() <= limit;
+    if !(fits(west, 180.0) && fits(east, 180.0) && fits(south, 90.0) && fits(north, 90.0))
+        || west > east
+        || south > north
+    {
+        return Err(bad());
+    }
+    Ok(Bbox {
+        west,
+        south,
+        east,
+        north,
+    })
+}
+
+/// The visits inside the view, clustered for its zoom, of the households of `region`.
+pub async fn clusters(
+    db: &Db,
+    who: &SupervisorAuth,
+    query: ClusterQuery,
+) -> Result<Clusters, ApiError> {
+    let region = region_in_scope(who, query.region.as_deref())?;
+    let bbox = parse_bbox(&query.bbox)?;
+    let zoom = query.zoom.min(MAX_ZOOM);
+    let cell_deg = 360.0 / 2f64.powi(i32::from(zoom)) / CELLS_PER_TILE;
+    if (bbox.east - bbox.west) / cell_deg > MAX_CELLS_ACROSS {
+        let mut e = ApiError::bad_request(error::BAD_FILTER);
+        e.body.field = Some("zoom".into());
+        return Err(e);
+    }
+    let clusters = db
+        .read(move |conn| cluster_rows(conn, &region, bbox, cell_deg).map_err(ApiError::from))
+        .await?;
+    Ok(Clusters { cell_deg, clusters })
+}
+
+fn cluster_rows(
+    conn: &Connection,
+    region: &RegionCode,
+    bbox: Bbox,
+    cell: f64,
+) -> Result<Vec<Cluster>, DbError> {
+    let (from, to) = code_range(region);
+    // Cells are counted from (-90, -180): non-negative, so CAST truncates as floor would.
+    let mut stmt = conn.prepare_cached(
+        "SELECT CAST((v.lat + 90.0) / ?1 AS INTEGER) AS cy, CAST((v.lon + 180.0) / ?1 AS INTEGER) AS cx,
+                count(*), avg(v.lat), avg(v.lon), sum(v.flags <> '[]'), min(v.household_id)
+         FROM visits v JOIN households h ON h.household_id = v.household_id
+         WHERE v.lat BETWEEN ?2 AND ?3 AND v.lon BETWEEN ?4 AND ?5
+           AND h.region >= ?6 AND h.region < ?7
+         GROUP BY cy, cx",
+    )?;
+    let rows = stmt.query_map(
+        params![cell, bbox.south, bbox.north, bbox.west, bbox.east, from, to],
+        |r| {
+            let visits: u64 = r.get(2)?;
+            Ok(Cluster {
+                lat: r.get(3)?,
+                lon: r.get(4)?,
+                visits,
+                flagged: r.get(5)?,
+                household_id: if visits == 1 { r.get(6)? } else { None },
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The imported outlines of the villages of `region`, as a GeoJSON FeatureCollection whose
+/// features carry `code`, `name`, `targets`, `visited` and `percent_visited`.
+pub async fn boundaries(
+    db: &Db,
+    who: &SupervisorAuth,
+    region: Option<&str>,
+) -> Result<Value, ApiError> {
+    let region = region_in_scope(who, region)?;
+    db.read(move |conn| boundary_features(conn, &region).map_err(ApiError::from))
+        .await
+}
+
+fn boundary_features(conn: &Connection, region: &RegionCode) -> Result<Value, DbError> {
+    let (from, to) = code_range(region);
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.region, r.name, b.geometry,
+                (SELECT count(*) FROM households h WHERE h.region = b.region AND h.target_status = 'ACTIVE'),
+                (SELECT count(*) FROM households h WHERE h.region = b.region AND h.target_status = 'ACTIVE'
+                     AND h.status <> 'NOT_VISITED')
+         FROM boundaries b LEFT JOIN regions r ON r.code = b.region
+         WHERE b.region >= ?1 AND b.region < ?2 ORDER BY b.region",
+    )?;
+    let features = stmt
+        .query_map([&from, &to], |r| {
+            let geometry: String = r.get(2)?;
+            let (targets, visited): (u64, u64) = (r.get(3)?, r.get(4)?);
+            Ok(json!({
+                "type": "Feature",
+                "geometry": serde_json::from_str::<Value>(&geometry).unwrap_or(Value::Null),
+                "properties": {
+                    "code": r.get::<_, String>(0)?,
+                    "name": r.get::<_, Option<String>>(1)?,
+                    "targets": targets,
+                    "visited": visited,
+                    "percent_visited": (visited * 100).checked_div(targets),
+                },
+            }))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(json!({"type": "FeatureCollection", "features": features}))
+}
+
+/// What `import-boundaries` did with a file.
+#[derive(Debug, Default, Serialize)]
+pub struct BoundaryReport {
+    pub stored: u64,
+    /// Features left out, each with its position in the file and the reason.
+    pub left_out: Vec<(usize, String)>,
+}
+
+/// The names a region code goes by in the properties of common boundary files.
+const CODE_PROPERTIES: &[&str] = &["code", "kode", "kode_desa", "kd_desa", "kdepum", "region"];
+
+/// Stores the outlines of a GeoJSON FeatureCollection, each keyed by the region code found in
+/// its properties (`property`, or the usual names). A feature without a known region code or
+/// without a Polygon or MultiPolygon is left out and reported; the others are stored, replacing
+/// an earlier outline of the same region.
+pub fn import_boundaries(
+    db: &Db,
+    geojson: &[u8],
+    property: Option<&str>,
+) -> Result<BoundaryReport, ImportError> {
+    let mut document: Value =
+        serde_json::from_slice(geojson).map_err(|e| ImportError::NotJson {
+            line: e.line(),
+            column: e.column(),
+        })?;
+    if document["type"] != "FeatureCollection" {
+        return Err(ImportError::NotFeatureCollection);
+    }
+    let Some(Value::Array(features)) = document.get_mut("features").map(Value::take) else {
+        return Err(ImportError::NotFeatureCollection);
+    };
+    let property = property.map(str::to_owned);
+    db.write_blocking(move |tx| {
+        let mut report = BoundaryReport::default();
+        let mut known = tx.prepare_cached("SELECT 1 FROM regions WHERE code = ?1")?;
+        let mut store = tx.prepare_cached(
+            "INSERT INTO boundaries (region, geometry) VALUES (?1, ?2)
+             ON CONFLICT (region) DO UPDATE SET geometry = excluded.geometry",
+        )?;
+        for (n, feature) in features.iter().enumerate() {
+            let properties = feature["properties"].as_object();
+            let Some(code) = properties.and_then(|p| region_code_in(p, property.as_deref())) else {
+                report.left_out.push((n + 1, "no region code".into()));
+                continue;
+            };
+            if !known.exists([code.as_str()])? {
+                report
+                    .left_out
+                    .push((n + 1, format!("region {code} is not in the region list")));
+                continue;
+            }
+            let geometry = &feature["geometry"];
+            if !matches!(geometry["type"].as_str(), Some("Polygon" | "MultiPolygon"))
+                || !geometry["coordinates"].is_array()
+            {
+                report
+                    .left_out
+                    .push((n + 1, "geometry is not a Polygon or MultiPolygon".into()));
+                continue;
+            }
+            store.execute(params![code.as_str(), geometry.to_string()])?;
+            report.stored += 1;
+        }
+        Ok(report)
+    })
+}
+
+fn region_code_in(properties: &Map<String, Value>, property: Option<&str>) -> Option<RegionCode> {
+    let names: Vec<&str> = property.map_or_else(|| CODE_PROPERTIES.to_vec(), |p| vec![p]);
+    properties.iter().find_map(|(key, value)| {
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(key)) {
+            return None;
+        }
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        RegionCode::parse(&text).ok().or_else(|| dotted(&text))
+    })
+}
+
+/// A code written without dots (`1604012001`, as many GIS files do) in the dotted form.
+fn dotted(digits: &str) -> Option<RegionCode> {
+    if digits.len() != 10 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let text = format!(
+        "{}.{}.{}.{}",
+        &digits[..2],
+        &digits[2..4],
+        &digits[4..6],
+        &digits[6..]
+    );
+    RegionCode::parse(&text).ok()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is not JSON (line {line}, column {column})")]
+    NotJson { line: usize, column: usize },
+    #[error("the file is not a GeoJSON FeatureCollection")]
+    NotFeatureCollection,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounding_box_is_checked() {
+        assert!(parse_bbox("103.4,-3.9,103.7,-3.6").is_ok());
+        for bad in [
+            "",
+            "1,2,3",
+            "103.7,-3.9,103.4,-3.6",
+            "NaN,0,1,1",
+            "0,0,200,1",
+            "a,b,c,d",
+        ] {
+            assert!(parse_bbox(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_code_without_dots_is_read() {
+        let props: Map<String, Value> =
+            serde_json::from_str(r#"{"KDEPUM": 1604012001, "NAMA": "Desa"}"#).unwrap();
+        assert_eq!(
+            region_code_in(&props, None).map(|c| c.to_string()),
+            Some("16.04.01.2001".to_owned())
+        );
+        assert!(region_code_in(&props, Some("kode")).is_none());
+    }
+}
