@@ -187,7 +187,11 @@ fn main() {
                 let mut samples = Vec::new();
                 for _ in 0..10 {
                     let t = Instant::now();
-                    let progress = db.read_blocking(|c| reports::progress(c, region)).unwrap();
+                    let progress = db
+                        .read_blocking(|c| {
+                            reports::progress(c, &reports::Place::region(region.clone()))
+                        })
+                        .unwrap();
                     samples.push(t.elapsed());
                     assert!(progress.total.visited > 0);
                 }

@@ -4,9 +4,10 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use rusqlite::OptionalExtension;
-use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, Rt, Rw, UserId};
+use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, Rt, Rw, Timestamp, UserId};
 use verivali_core::protocol::Area;
 
+use crate::db::DbError;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::{sessions, tokens};
@@ -27,22 +28,45 @@ impl FromRequestParts<AppState> for DeviceAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token_hash = tokens::hash(bearer(parts)?);
-        state
+        let (device, last_seen) = state
             .db
             .read(move |conn| device_by_token(conn, &token_hash))
-            .await
+            .await?;
+        let now = Timestamp::now_utc().unix_millis();
+        if last_seen.is_none_or(|t| now - t > LAST_SEEN_STEP_MS) {
+            let id = device.device_id.to_string();
+            state
+                .db
+                .write(move |tx| {
+                    tx.execute(
+                        "UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2",
+                        rusqlite::params![now, id],
+                    )
+                    .map_err(DbError::from)
+                })
+                .await?;
+        }
+        Ok(device)
     }
 }
 
-fn device_by_token(conn: &rusqlite::Connection, token_hash: &str) -> Result<DeviceAuth, ApiError> {
-    let row: Option<(String, String)> = conn
+/// A device's last call is noted at most this often: a write per phone every few minutes, not
+/// per request.
+const LAST_SEEN_STEP_MS: i64 = 5 * 60 * 1000;
+
+fn device_by_token(
+    conn: &rusqlite::Connection,
+    token_hash: &str,
+) -> Result<(DeviceAuth, Option<i64>), ApiError> {
+    let row: Option<(String, String, Option<i64>)> = conn
         .prepare_cached(
-            "SELECT device_id, enumerator_id FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
+            "SELECT device_id, enumerator_id, last_seen_at FROM devices
+             WHERE token_hash = ?1 AND revoked_at IS NULL",
         )?
-        .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let (device, enumerator) = row.ok_or_else(ApiError::unauthorized)?;
-    device_auth(conn, &device, &enumerator)
+    let (device, enumerator, last_seen) = row.ok_or_else(ApiError::unauthorized)?;
+    Ok((device_auth(conn, &device, &enumerator)?, last_seen))
 }
 
 /// A device by its id, revoked or not, with its token's hash: the key its bundles are sealed
@@ -125,7 +149,7 @@ impl FromRequestParts<AppState> for SupervisorAuth {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     };
                 let found = if by_session {
-                    let now = verivali_core::model::Timestamp::now_utc().unix_millis();
+                    let now = Timestamp::now_utc().unix_millis();
                     conn.prepare_cached(
                         "SELECT s.user_id, s.name, s.region, s.sees_nik
                          FROM sessions x JOIN supervisors s ON s.user_id = x.user_id

@@ -149,8 +149,8 @@ pub fn rows(
             recommendation: r.get(13)?,
             visits: state.visits_used.len() as u64,
             conflict: !state.conflicts.is_empty(),
-            lat: state.location.as_ref().map(|l| l.lat),
-            lon: state.location.as_ref().map(|l| l.lon),
+            lat: state.location.as_ref().map(|l| micro_degrees(l.lat)),
+            lon: state.location.as_ref().map(|l| micro_degrees(l.lon)),
         });
     }
     Ok(out)
@@ -295,4 +295,9 @@ fn geojson(rows: &[Row]) -> Result<Vec<u8>, ExportError> {
     Ok(serde_json::to_vec(
         &json!({"type": "FeatureCollection", "features": features}),
     )?)
+}
+
+/// A coordinate to six decimals (about 0.1 m): what a GPS can tell, written short.
+fn micro_degrees(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
 }

@@ -4,7 +4,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
-use verivali_core::model::{Code, RegionCode, RegionLevel, Timestamp};
+use verivali_core::model::{Code, RegionCode, RegionLevel, Rw, Timestamp};
 
 use crate::db::DbError;
 
@@ -34,19 +34,60 @@ pub struct ProgressRow {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub region: String,
+    /// The RW the rows are RTs of, when the report is about one RW of a village.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rw: Option<String>,
     pub rows: Vec<ProgressRow>,
     pub total: ProgressRow,
 }
 
-/// Progress of every child of `region`: regencies of a province, districts of a regency,
-/// villages of a district, RWs of a village.
-pub fn progress(conn: &Connection, region: &RegionCode) -> Result<Progress, DbError> {
+/// A place a report is about: a region, or one RW of a village (`-`: households whose RW is
+/// not known yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub region: RegionCode,
+    pub rw: Option<String>,
+}
+
+impl Place {
+    pub fn region(region: RegionCode) -> Self {
+        Self { region, rw: None }
+    }
+
+    /// `region` with `rw` as asked in a query: an RW only inside a village.
+    pub fn parse(region: RegionCode, rw: Option<&str>) -> Result<Self, crate::error::ApiError> {
+        let rw = match rw.map(str::trim).filter(|r| !r.is_empty()) {
+            None => None,
+            Some(_) if region.level() != RegionLevel::Village => {
+                return Err(bad_rw());
+            }
+            Some("-") => Some("-".to_owned()),
+            Some(r) => Some(Rw::parse(r).map_err(|_| bad_rw())?.as_str().to_owned()),
+        };
+        Ok(Self { region, rw })
+    }
+}
+
+fn bad_rw() -> crate::error::ApiError {
+    let mut e = crate::error::ApiError::bad_request(crate::error::BAD_FILTER);
+    e.body.field = Some("rw".into());
+    e
+}
+
+/// Every household `h` of the place's RW (all when `:rw` is NULL).
+const IN_RW: &str = "(:rw IS NULL OR coalesce(h.rw, '-') = :rw)";
+
+/// Progress of every child of the place: regencies of a province, districts of a regency,
+/// villages of a district, RWs of a village, RTs of an RW.
+pub fn progress(conn: &Connection, place: &Place) -> Result<Progress, DbError> {
+    let region = &place.region;
     let (from, to) = code_range(region);
-    let group = match region.level() {
-        RegionLevel::Province => "substr(h.region, 1, 5)",
-        RegionLevel::Regency => "substr(h.region, 1, 8)",
-        RegionLevel::District => "h.region",
-        RegionLevel::Village => "'RW ' || coalesce(h.rw, '-')",
+    let group = match (region.level(), &place.rw) {
+        (RegionLevel::Province, _) => "substr(h.region, 1, 5)",
+        (RegionLevel::Regency, _) => "substr(h.region, 1, 8)",
+        (RegionLevel::District, _) => "h.region",
+        (RegionLevel::Village, None) => "'RW ' || coalesce(h.rw, '-')",
+        (RegionLevel::Village, Some(_)) => "'RT ' || coalesce(h.rt, '-')",
     };
     let sql = format!(
         "SELECT {group} AS child, r.name, count(*),
@@ -56,27 +97,30 @@ pub fn progress(conn: &Connection, region: &RegionCode) -> Result<Progress, DbEr
              coalesce(sum(h.assessment = 'VULNERABLE'), 0), coalesce(sum(h.assessment = 'NOT_POOR'), 0),
              coalesce(sum(h.recommendation = 'REMOVE'), 0)
          FROM households h LEFT JOIN regions r ON r.code = {group}
-         WHERE h.region >= ?1 AND h.region < ?2 AND h.target_status = 'ACTIVE'
+         WHERE h.region >= :from AND h.region < :to AND h.target_status = 'ACTIVE' AND {IN_RW}
          GROUP BY child ORDER BY child"
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows: Vec<ProgressRow> = stmt
-        .query_map([&from, &to], |r| {
-            Ok(ProgressRow {
-                key: r.get(0)?,
-                name: r.get(1)?,
-                targets: r.get(2)?,
-                visited: r.get(3)?,
-                found: r.get(4)?,
-                needs_review: r.get(5)?,
-                approved: r.get(6)?,
-                extreme_poor: r.get(7)?,
-                poor: r.get(8)?,
-                vulnerable: r.get(9)?,
-                not_poor: r.get(10)?,
-                recommend_remove: r.get(11)?,
-            })
-        })?
+        .query_map(
+            rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
+            |r| {
+                Ok(ProgressRow {
+                    key: r.get(0)?,
+                    name: r.get(1)?,
+                    targets: r.get(2)?,
+                    visited: r.get(3)?,
+                    found: r.get(4)?,
+                    needs_review: r.get(5)?,
+                    approved: r.get(6)?,
+                    extreme_poor: r.get(7)?,
+                    poor: r.get(8)?,
+                    vulnerable: r.get(9)?,
+                    not_poor: r.get(10)?,
+                    recommend_remove: r.get(11)?,
+                })
+            },
+        )?
         .collect::<Result<_, _>>()?;
     let mut total = ProgressRow {
         key: region.to_string(),
@@ -100,6 +144,7 @@ pub fn progress(conn: &Connection, region: &RegionCode) -> Result<Progress, DbEr
     }
     Ok(Progress {
         region: region.to_string(),
+        rw: place.rw.clone(),
         rows,
         total,
     })
@@ -128,6 +173,8 @@ pub struct DeviceCompleteness {
     pub enumerator_id: String,
     pub enumerator_name: String,
     pub revoked: bool,
+    /// The phone's last call to the server (push, pull or photo), within a few minutes.
+    pub last_sync_at: Option<Timestamp>,
     /// Distinct `device_seq` numbers received.
     pub received: u64,
     pub highest_seq: u64,
@@ -148,7 +195,8 @@ pub fn completeness(
 ) -> Result<Vec<DeviceCompleteness>, DbError> {
     let (from, to) = code_range(region);
     let mut devices = conn.prepare_cached(
-        "SELECT DISTINCT d.device_id, d.name, e.enumerator_id, e.name, d.revoked_at IS NOT NULL
+        "SELECT DISTINCT d.device_id, d.name, e.enumerator_id, e.name, d.revoked_at IS NOT NULL,
+             d.last_seen_at
          FROM devices d JOIN enumerators e ON e.enumerator_id = d.enumerator_id
          JOIN areas a ON a.enumerator_id = e.enumerator_id
          WHERE a.region >= ?1 AND a.region < ?2 ORDER BY e.name, d.device_id",
@@ -162,13 +210,21 @@ pub fn completeness(
          (SELECT 1 FROM visits v WHERE v.device_id = r.device_id AND v.device_seq = r.device_seq)
          ORDER BY device_seq",
     )?;
-    let found: Vec<(String, String, String, String, bool)> = devices
+    type DeviceRow = (String, String, String, String, bool, Option<i64>);
+    let found: Vec<DeviceRow> = devices
         .query_map([&from, &to], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })?
         .collect::<Result<_, _>>()?;
     let mut report = Vec::with_capacity(found.len());
-    for (device_id, device_name, enumerator_id, enumerator_name, revoked) in found {
+    for (device_id, device_name, enumerator_id, enumerator_name, revoked, last_seen) in found {
         let numbers: Vec<u64> = seqs
             .query_map([&device_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -190,6 +246,7 @@ pub fn completeness(
             enumerator_id,
             enumerator_name,
             revoked,
+            last_sync_at: last_seen.map(Timestamp::from_unix_millis),
             received: numbers.len() as u64,
             highest_seq: highest,
             missing_count: highest.saturating_sub(numbers.len() as u64 + rejected_below),
@@ -276,49 +333,54 @@ fn day_and_week_start(now: Timestamp, offset_hours: i8) -> (i64, i64) {
 /// The overview of `region` as it stands now.
 pub async fn overview_now(
     db: &crate::db::Db,
-    region: RegionCode,
+    place: Place,
 ) -> Result<Overview, crate::error::ApiError> {
     let now = Timestamp::now_utc();
-    Ok(db.read(move |conn| overview(conn, &region, now)).await?)
+    Ok(db.read(move |conn| overview(conn, &place, now)).await?)
 }
 
-pub fn overview(
-    conn: &Connection,
-    region: &RegionCode,
-    now: Timestamp,
-) -> Result<Overview, DbError> {
-    let progress = progress(conn, region)?;
-    let offset = utc_offset_hours(region);
+pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Overview, DbError> {
+    let progress = progress(conn, place)?;
+    let offset = utc_offset_hours(&place.region);
     let (today, week) = day_and_week_start(now, offset);
-    let (from, to) = code_range(region);
+    let (from, to) = code_range(&place.region);
     let (visits_today, visits_this_week, enumerators_active_today): (u64, u64, u64) = conn
-        .prepare_cached(
-            "SELECT coalesce(sum(v.order_time >= ?3), 0), count(*),
-                 count(DISTINCT CASE WHEN v.order_time >= ?3 THEN v.enumerator_id END)
+        .prepare_cached(&format!(
+            "SELECT coalesce(sum(v.order_time >= :today), 0), count(*),
+                 count(DISTINCT CASE WHEN v.order_time >= :today THEN v.enumerator_id END)
              FROM visits v JOIN households h ON h.household_id = v.household_id
-             WHERE v.order_time >= ?4 AND h.region >= ?1 AND h.region < ?2",
-        )?
-        .query_row(rusqlite::params![from, to, today, week], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
+             WHERE v.order_time >= :week AND h.region >= :from AND h.region < :to AND {IN_RW}"
+        ))?
+        .query_row(
+            rusqlite::named_params! {":from": from, ":to": to, ":today": today, ":week": week, ":rw": place.rw},
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+    // A pair counts in an RW when either household lives there.
     let duplicates: u64 = conn
         .prepare_cached(
             "SELECT count(*) FROM duplicates d
              JOIN households a ON a.household_id = d.household_a
              JOIN households b ON b.household_id = d.household_b
              WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
-               AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2",
+               AND a.region >= :from AND a.region < :to AND b.region >= :from AND b.region < :to
+               AND (:rw IS NULL OR coalesce(a.rw, '-') = :rw OR coalesce(b.rw, '-') = :rw)",
         )?
-        .query_row([&from, &to], |r| r.get(0))?;
+        .query_row(
+            rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
+            |r| r.get(0),
+        )?;
     let (flagged_visits, proposals): (u64, u64) = conn
-        .prepare_cached(
+        .prepare_cached(&format!(
             "SELECT (SELECT count(*) FROM visits v JOIN households h ON h.household_id = v.household_id
-                     WHERE h.region >= ?1 AND h.region < ?2 AND v.flags <> '[]'
+                     WHERE h.region >= :from AND h.region < :to AND v.flags <> '[]' AND {IN_RW}
                        AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.visit_id = v.visit_id)),
-                    (SELECT count(*) FROM households WHERE region >= ?1 AND region < ?2
-                     AND target_status = 'PROPOSED' AND status <> 'NOT_VISITED')",
-        )?
-        .query_row([&from, &to], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    (SELECT count(*) FROM households h WHERE h.region >= :from AND h.region < :to
+                     AND h.target_status = 'PROPOSED' AND h.status <> 'NOT_VISITED' AND {IN_RW})"
+        ))?
+        .query_row(
+            rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
     Ok(Overview {
         queues: QueueCounts {
             conflicts: progress.total.needs_review,

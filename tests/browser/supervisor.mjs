@@ -4,6 +4,7 @@
 // CHROMIUM (default /usr/bin/chromium).
 // Prints `RETURNED <household_id> <visit_id>` for the Rust side; exits 1 on a failed check.
 import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
 
 // playwright-core lives where scripts/browser-deps.sh installed it, not beside this file.
 const { chromium } = createRequire(`${process.env.PLAYWRIGHT_DIR}/`)('playwright-core');
@@ -64,9 +65,17 @@ try {
   check(Number(map.clusters) >= 1 && Number(map.clusters) <= Number(map.visits), `clusters ${map.clusters} of ${map.visits} visits`);
   check((await page.locator('#map path.leaflet-interactive').count()) >= 6 + Number(map.clusters), 'outlines and cluster markers drawn');
 
-  // The dashboard's numbers are the JSON report's.
-  const json = await (await page.request.get(`${base}/api/v1/reports/overview`)).json();
-  const shown = await figures(page);
+  // The dashboard's numbers are the JSON report's. The demo's phones keep syncing: compare a
+  // page read between two equal reports.
+  let json;
+  let shown;
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const before = JSON.stringify((await overview()).progress.total);
+    await page.goto(`${base}/dashboard`);
+    shown = await figures(page);
+    json = await overview();
+    if (JSON.stringify(json.progress.total) === before) { break; }
+  }
   for (const name of ['targets', 'visited', 'found', 'needs_review', 'approved']) {
     check(shown[name] === json.progress.total[name], `${name}: page ${shown[name]}, JSON ${json.progress.total[name]}`);
   }
@@ -76,6 +85,13 @@ try {
   await Promise.all([page.waitForURL('**/dashboard?region=*'), page.click('table.progress tbody tr a')]);
   await Promise.all([page.waitForURL(/region=\d+\.\d+\.\d+\.\d+/), page.click('table.progress tbody tr a')]);
   check((await page.textContent('h1')).includes('Desa'), 'a village dashboard');
+  // …then an RW, whose rows are its RTs.
+  await Promise.all([page.waitForURL('**&rw=*'), page.click('table.progress tbody tr a')]);
+  check((await page.textContent('h1')).includes('RW'), 'an RW dashboard');
+  const rtRows = await page.$$eval('table.progress tbody tr', (rows) => rows.map((r) => r.dataset.key));
+  check(rtRows.length > 0 && rtRows.every((k) => k.startsWith('RT ')), `the RW's rows are RTs: ${rtRows}`);
+  await page.screenshot({ path: `${out}/rw.png`, fullPage: true });
+  await page.goBack();
 
   // English one click away, and back.
   await page.click('a.language');
@@ -150,6 +166,27 @@ try {
     await noWholeNumbers(page, path);
     await page.screenshot({ path: `${out}/${path.replace(/[^a-z]+/g, '-').replace(/^-|-$/g, '')}.png`, fullPage: true });
   }
+
+  // Reporting upward: the region's CSV export, with masked numbers, and the printable recap.
+  await page.goto(`${base}/dashboard`);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('a[data-export=csv]')]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  check(csv.split('\n').filter((l) => l.trim()).length > 100, 'the CSV export holds the households');
+  const whole = csv.replace(/[0-9a-f-]{36}/g, '').match(/^.*\b\d{16}\b.*$/m);
+  check(!whole, `no whole NIK or KK number in the export: ${whole && whole[0]}`);
+  await Promise.all([page.waitForURL('**/recap?*'), page.click('a[data-export=recap]')]);
+  const recapTargets = Number(await page.textContent('[data-recap=targets]'));
+  check(recapTargets === (await overview()).progress.total.targets, `the recap's targets: ${recapTargets}`);
+  await page.emulateMedia({ media: 'print' });
+  check(!(await page.isVisible('header.top')) && !(await page.isVisible('[data-print]')), 'the navigation is not printed');
+  await page.screenshot({ path: `${out}/recap.png`, fullPage: true });
+  await page.pdf({ path: `${out}/recap.pdf`, format: 'A4' });
+  await page.emulateMedia({ media: 'screen' });
+
+  // Completeness per phone.
+  await page.goto(`${base}/completeness`);
+  check((await page.locator('table.completeness tbody tr').count()) >= 4, 'a row per demo phone');
+  await page.screenshot({ path: `${out}/completeness.png`, fullPage: true });
 
   // Outside the supervisor's region: 403.
   const outside = await page.goto(`${base}/dashboard?region=17.01`);

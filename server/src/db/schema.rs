@@ -156,7 +156,9 @@ CREATE TABLE devices (
     name TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
     enrolled_at INTEGER NOT NULL,
-    revoked_at INTEGER
+    revoked_at INTEGER,
+    -- The phone's last call (a push, a pull, a photo), to the nearest few minutes.
+    last_seen_at INTEGER
 );
 
 -- Keys for suspected duplicates (a NIK, a KK number, a name with birth date in a village), as

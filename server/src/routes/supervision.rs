@@ -17,7 +17,7 @@ use crate::error::{self, ApiError};
 use crate::map::{self, ClusterQuery, Clusters};
 use crate::photos::{self, PhotoSize};
 use crate::queues::{self, ConflictLine, DuplicatePair, Proposal, VisitQuery, VisitsToReview};
-use crate::reports::{self, DeviceCompleteness, Overview, Progress};
+use crate::reports::{self, DeviceCompleteness, Overview, Place, Progress};
 use crate::review::{self, BulkApproval, BulkApprovalResponse, ReviewRequest, ReviewResponse};
 use crate::state::AppState;
 use crate::supervision::{
@@ -217,16 +217,34 @@ async fn decide(
     Ok(Json(review::decide_now(&state.db, who, request).await?))
 }
 
+/// A region, or one RW of a village (`rw=001`; `rw=-` for households whose RW is not known).
+#[derive(Debug, Deserialize)]
+struct PlaceQuery {
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    rw: Option<String>,
+}
+
+impl PlaceQuery {
+    fn place(&self, who: &SupervisorAuth) -> Result<Place, ApiError> {
+        Place::parse(
+            region_in_scope(who, self.region.as_deref())?,
+            self.rw.as_deref(),
+        )
+    }
+}
+
 async fn progress(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    query: Result<Query<RegionQuery>, QueryRejection>,
+    query: Result<Query<PlaceQuery>, QueryRejection>,
 ) -> Result<Json<Progress>, ApiError> {
     let Query(q) = query?;
-    let region = region_in_scope(&who, q.region.as_deref())?;
+    let place = q.place(&who)?;
     let report = state
         .db
-        .read(move |conn| reports::progress(conn, &region).map_err(ApiError::from))
+        .read(move |conn| reports::progress(conn, &place).map_err(ApiError::from))
         .await?;
     Ok(Json(report))
 }
@@ -234,11 +252,12 @@ async fn progress(
 async fn overview(
     State(state): State<AppState>,
     who: SupervisorAuth,
-    query: Result<Query<RegionQuery>, QueryRejection>,
+    query: Result<Query<PlaceQuery>, QueryRejection>,
 ) -> Result<Json<Overview>, ApiError> {
     let Query(q) = query?;
-    let region = region_in_scope(&who, q.region.as_deref())?;
-    Ok(Json(reports::overview_now(&state.db, region).await?))
+    Ok(Json(
+        reports::overview_now(&state.db, q.place(&who)?).await?,
+    ))
 }
 
 async fn completeness(

@@ -28,6 +28,11 @@ const FILES: &[Asset] = &[
         body: include_bytes!("../../assets/vendor/htmx-2.0.11.min.js"),
     },
     Asset {
+        name: "print.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/print.js"),
+    },
+    Asset {
         name: "map.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/map.js"),

@@ -11,7 +11,7 @@ use verivali_core::model::{RegionCode, RegionLevel};
 
 use super::assets;
 use super::page::{Chrome, OrPage, PageError, Viewer, render};
-use crate::reports::{self, Overview, ProgressRow};
+use crate::reports::{self, Overview, Place, ProgressRow};
 use crate::state::AppState;
 use crate::supervision::region_in_scope;
 
@@ -23,11 +23,18 @@ pub async fn home() -> Redirect {
 pub struct RegionQuery {
     #[serde(default)]
     region: Option<String>,
+    /// On the dashboard: one RW of a village, whose rows are its RTs.
+    #[serde(default)]
+    rw: Option<String>,
 }
 
 impl RegionQuery {
     pub fn region(&self) -> Option<&str> {
         self.region.as_deref()
+    }
+
+    pub fn rw(&self) -> Option<&str> {
+        self.rw.as_deref()
     }
 }
 
@@ -50,6 +57,10 @@ pub struct Crumb {
 #[template(path = "dashboard.html")]
 struct DashboardPage {
     chrome: Chrome,
+    /// This dashboard's query (region, and RW), for its own refresh.
+    query: String,
+    /// Whether the viewer's role may export whole NIKs.
+    may_see_nik: bool,
     region: String,
     region_name: String,
     crumbs: Vec<Crumb>,
@@ -109,11 +120,20 @@ pub async fn page(
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, PageError> {
     let region = region_in_scope(&viewer.who, q.region()).or_page(&viewer)?;
-    let overview = reports::overview_now(&state.db, region.clone())
+    let place = Place::parse(region.clone(), q.rw()).or_page(&viewer)?;
+    let rw = place.rw.clone();
+    let overview = reports::overview_now(&state.db, place)
         .await
         .or_page(&viewer)?;
-    let names = region_names(&state, &viewer, &region).await?;
-    let drills = region.level() != RegionLevel::Village;
+    let mut names = region_names(&state, &viewer, &region).await?;
+    // kabupaten → kecamatan → desa → RW → RT: a row links one level down, an RT's does not.
+    let link = |key: &str| match (region.level(), &rw) {
+        (RegionLevel::Village, None) => key
+            .strip_prefix("RW ")
+            .map(|r| format!("/dashboard?region={region}&rw={r}")),
+        (RegionLevel::Village, Some(_)) => None,
+        _ => Some(format!("/dashboard?region={key}")),
+    };
     let rows = overview
         .progress
         .rows
@@ -123,7 +143,7 @@ pub async fn page(
                 .name
                 .clone()
                 .map_or_else(|| line.key.clone(), |n| format!("{n} ({})", line.key)),
-            link: drills.then(|| format!("/dashboard?region={}", line.key)),
+            link: link(&line.key),
             percent: percent(line),
             line: line.clone(),
         })
@@ -134,14 +154,25 @@ pub async fn page(
         percent: percent(&overview.progress.total),
         line: overview.progress.total.clone(),
     };
-    let region_name = overview
+    let mut region_name = overview
         .progress
         .total
         .name
         .clone()
         .unwrap_or_else(|| region.to_string());
+    let mut query = format!("region={region}");
+    if let Some(rw) = &rw {
+        names.push(Crumb {
+            code: region.to_string(),
+            name: region_name.clone(),
+        });
+        region_name = format!("{region_name} · RW {rw}");
+        query.push_str(&format!("&rw={rw}"));
+    }
     let page = DashboardPage {
         chrome: viewer.chrome(&region_name),
+        query,
+        may_see_nik: viewer.who.sees_nik,
         region: region.to_string(),
         region_name,
         crumbs: names,

@@ -10,6 +10,7 @@
 pub mod assets;
 pub mod catalogue;
 mod compare;
+mod completeness;
 mod csrf;
 mod dashboard;
 mod duplicates;
@@ -17,6 +18,7 @@ mod households;
 mod minimap;
 mod page;
 mod queues;
+mod recap;
 mod signin;
 
 use axum::Router;
@@ -45,5 +47,7 @@ pub fn router() -> Router<AppState> {
         .route("/queues/visits", get(queues::visits))
         .route("/queues/visits/approve", post(queues::approve_selected))
         .route("/queues/proposals", get(queues::proposals))
+        .route("/completeness", get(completeness::page))
+        .route("/recap", get(recap::page))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -427,3 +427,109 @@ async fn the_queue_pages_merge_a_pair_side_by_side_and_approve_a_selection() {
         StatusCode::OK
     );
 }
+
+/// The text a page shows under `data-recap="NAME"` (or `data-missing`…), up to the next tag.
+fn marked<'a>(html: &'a str, attribute: &str) -> &'a str {
+    let start = html
+        .find(attribute)
+        .unwrap_or_else(|| panic!("no {attribute}"));
+    let after = &html[start..];
+    let open = after.find('>').unwrap() + 1;
+    after[open..].split('<').next().unwrap()
+}
+
+#[tokio::test]
+async fn the_recap_the_rw_dashboard_and_completeness_read_as_the_api_does() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let cookie = signed_in(&app, &client).await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    // Visits 1, 2 and 4 arrive; number 3 stays on the phone.
+    let items: Vec<_> = (0..4).map(|i| phone.visit(i, 30)).collect();
+    app.push(
+        &phone,
+        &[items[0].clone(), items[1].clone(), items[3].clone()],
+    )
+    .await;
+
+    // The village dashboard drills down to its RWs, an RW's to its RTs.
+    let (_, village) = page(&client, &app, &cookie, "/dashboard").await;
+    assert!(village.contains(&format!("/dashboard?region={VILLAGE_A}&#38;rw=001")));
+    let (status, rw) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/dashboard?region={VILLAGE_A}&rw=001"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(rw.contains("data-key=\"RT 001\"") && rw.contains("data-key=\"RT 002\""));
+    assert_eq!(figure(&rw, "targets"), 10);
+    assert_eq!(figure(&rw, "visited"), 3);
+    let (status, _) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/dashboard?region={VILLAGE_A}&rw=x"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Reporting upward from the dashboard: the exports of the region in view, and the recap.
+    for format in ["csv", "xlsx", "geojson"] {
+        assert!(village.contains(&format!(
+            "/api/v1/exports/households?region={VILLAGE_A}&amp;format={format}"
+        )));
+    }
+    assert!(
+        !village.contains("nik=full"),
+        "this role exports masked numbers only"
+    );
+
+    let (status, recap) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/recap?region={VILLAGE_A}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let overview: Value = client
+        .get(app.url("/api/v1/reports/overview"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let total = &overview["progress"]["total"];
+    assert_eq!(
+        marked(&recap, "data-recap=\"targets\""),
+        total["targets"].to_string()
+    );
+    assert!(marked(&recap, "data-recap=\"visited\"").starts_with("3 ("));
+    assert_eq!(
+        marked(&recap, "data-recap=\"found\""),
+        total["found"].to_string()
+    );
+    assert!(marked(&recap, "data-recap=\"region\"").starts_with("Desa A, Contoh, Lahat"));
+    assert!(
+        recap.contains("Camat"),
+        "a village reports to its kecamatan"
+    );
+    assert!(recap.contains("RW 001") && recap.contains("RW 002"));
+
+    // Completeness: number 3 is missing on the phone's row.
+    let (status, completeness) = page(&client, &app, &cookie, "/completeness").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(marked(&completeness, "data-missing=\"1\""), "");
+    assert!(
+        completeness.contains("<strong>1</strong>: 3"),
+        "{completeness}"
+    );
+    let (status, _) = page(&client, &app, &cookie, "/recap?region=16.04").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

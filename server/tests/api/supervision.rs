@@ -182,6 +182,15 @@ async fn completeness_shows_the_visits_that_never_arrived() {
     assert_eq!(device["missing_count"], 2);
     assert_eq!(device["rejected"], json!([2]));
     assert_eq!(device["rejected_count"], 1);
+    let last_sync = device["last_sync_at"]
+        .as_str()
+        .expect("the phone's last call");
+    let today = serde_json::to_value(Timestamp::now_utc()).unwrap();
+    assert_eq!(
+        last_sync[..10],
+        today.as_str().unwrap()[..10],
+        "{last_sync}"
+    );
 }
 
 #[tokio::test]
@@ -228,6 +237,65 @@ async fn progress_counts_each_child_region() {
         2,
         "RW 001 and RW 002"
     );
+    // One RW down: its RTs. Households 0..10 live in RW 1, odd ones in RT 2; 0..4 were visited.
+    let by_rt: Value = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/reports/overview?region={VILLAGE_A}&rw=1"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let rts: Vec<(String, u64, u64)> = by_rt["progress"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let n = |k: &str| r[k].as_u64().unwrap();
+            (
+                r["key"].as_str().unwrap().to_owned(),
+                n("targets"),
+                n("visited"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rts,
+        vec![("RT 001".to_owned(), 5, 2), ("RT 002".to_owned(), 5, 2)]
+    );
+    assert_eq!(by_rt["progress"]["rw"], "001");
+    assert_eq!(by_rt["visits_this_week"], 4);
+    let rw2: Value = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/reports/overview?region={VILLAGE_A}&rw=002"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            rw2["progress"]["total"]["visited"].as_u64(),
+            rw2["visits_this_week"].as_u64()
+        ),
+        (Some(0), Some(0))
+    );
+    for bad in [
+        "region=16.04.01&rw=1",
+        "rw=abc",
+        "region=16.04.01.2001&rw=1000",
+    ] {
+        let refused = app
+            .get_as(&supervisor, &format!("/api/v1/reports/progress?{bad}"))
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(
+            refused.json::<ErrorBody>().await.unwrap().field.as_deref(),
+            Some("rw")
+        );
+    }
 }
 
 #[tokio::test]
