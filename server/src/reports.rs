@@ -188,6 +188,14 @@ pub struct DeviceCompleteness {
     pub rejected_count: u64,
 }
 
+/// Completeness of `region` as it stands now: what the API and the page read.
+pub async fn completeness_now(
+    db: &crate::db::Db,
+    region: RegionCode,
+) -> Result<Vec<DeviceCompleteness>, crate::error::ApiError> {
+    Ok(db.read(move |conn| completeness(conn, &region)).await?)
+}
+
 /// Completeness of every device whose enumerator works inside `region`.
 pub fn completeness(
     conn: &Connection,

@@ -267,9 +267,5 @@ async fn completeness(
 ) -> Result<Json<Vec<DeviceCompleteness>>, ApiError> {
     let Query(q) = query?;
     let region = region_in_scope(&who, q.region.as_deref())?;
-    let report = state
-        .db
-        .read(move |conn| reports::completeness(conn, &region).map_err(ApiError::from))
-        .await?;
-    Ok(Json(report))
+    Ok(Json(reports::completeness_now(&state.db, region).await?))
 }

@@ -9,7 +9,6 @@ use axum::response::Response;
 
 use super::dashboard::RegionQuery;
 use super::page::{Chrome, OrPage, PageError, Viewer, render};
-use crate::error::ApiError;
 use crate::reports::{self, local_time, utc_offset_hours};
 use crate::state::AppState;
 use crate::supervision::region_in_scope;
@@ -52,10 +51,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let region = region_in_scope(&viewer.who, q.region()).or_page(&viewer)?;
     let offset = utc_offset_hours(&region);
-    let scope = region.clone();
-    let report = state
-        .db
-        .read(move |conn| reports::completeness(conn, &scope).map_err(ApiError::from))
+    let report = reports::completeness_now(&state.db, region.clone())
         .await
         .or_page(&viewer)?;
     let rows = report
