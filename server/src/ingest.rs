@@ -32,6 +32,7 @@ use verivali_core::validate::{
 use crate::auth::DeviceAuth;
 use crate::db::DbError;
 use crate::households::{self, MergeInputs};
+use crate::tallies;
 
 /// Measured skews are rounded to this: a phone's clock is wrong by a time zone (hours, half and
 /// quarter hours) or a date, so the rounding keeps the error the phone made and drops what the
@@ -160,6 +161,8 @@ pub struct Plan {
 struct VisitRow {
     visit_id: String,
     household_id: String,
+    /// The household's village, for the tallies.
+    region: String,
     enumerator_id: String,
     device_id: String,
     device_seq: u64,
@@ -314,6 +317,19 @@ impl Plan {
                 v.point.map(|(_, lon)| lon),
             ])?;
         }
+        let tallied: Vec<tallies::TalliedVisit<'_>> = self
+            .visits
+            .iter()
+            .map(|v| tallies::TalliedVisit {
+                region: &v.region,
+                enumerator_id: &v.enumerator_id,
+                household_id: &v.household_id,
+                order_time: v.order_time,
+                flagged: v.flags != "[]",
+                point: v.point,
+            })
+            .collect();
+        tallies::add(tx, &tallied)?;
         let mut pair = tx.prepare_cached(
             "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at)
              SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
@@ -675,6 +691,7 @@ impl Planner<'_> {
         self.visits.push(VisitRow {
             visit_id,
             household_id: household_id.to_string(),
+            region: draft.household.region.to_string(),
             enumerator_id: visit.enumerator_id.to_string(),
             device_id: visit.device_id.to_string(),
             device_seq: item.device_seq,

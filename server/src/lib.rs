@@ -32,6 +32,7 @@ pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod supervision;
+pub mod tallies;
 pub mod telemetry;
 pub mod tokens;
 pub mod web;

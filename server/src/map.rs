@@ -12,10 +12,8 @@ use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::reports::code_range;
 use crate::supervision::region_in_scope;
+use crate::tallies;
 
-/// A cluster is one cell of a grid of this many cells across one map tile (256 px): a marker
-/// per 64 px square at most.
-const CELLS_PER_TILE: f64 = 4.0;
 /// The most zoom the map asks for; past it every point stands alone anyway.
 const MAX_ZOOM: u8 = 20;
 /// A view this wide in cells is refused: no screen shows it.
@@ -94,18 +92,58 @@ pub async fn clusters(
     let region = region_in_scope(who, query.region.as_deref())?;
     let bbox = parse_bbox(&query.bbox)?;
     let zoom = query.zoom.min(MAX_ZOOM);
-    let cell_deg = 360.0 / 2f64.powi(i32::from(zoom)) / CELLS_PER_TILE;
+    // A marker per 64 px square at most: four cells across a 256 px tile.
+    let cell_deg = tallies::cell_deg(zoom);
     if (bbox.east - bbox.west) / cell_deg > MAX_CELLS_ACROSS {
         let mut e = ApiError::bad_request(error::BAD_FILTER);
         e.body.field = Some("zoom".into());
         return Err(e);
     }
     let clusters = db
-        .read(move |conn| cluster_rows(conn, &region, bbox, cell_deg).map_err(ApiError::from))
+        .read(move |conn| {
+            if zoom <= tallies::CELL_ZOOM {
+                tallied_clusters(conn, &region, bbox, zoom)
+            } else {
+                cluster_rows(conn, &region, bbox, cell_deg)
+            }
+            .map_err(ApiError::from)
+        })
         .await?;
     Ok(Clusters { cell_deg, clusters })
 }
 
+/// Clusters from the tallied cells: at the zoom of a kabupaten or a kecamatan the view holds
+/// most of the district's visits, and reading them one by one took a second. A fine cell is
+/// in the view when it overlaps it, so a cluster may count points up to one fine cell (about
+/// 600 m) outside the view's edge.
+fn tallied_clusters(
+    conn: &Connection,
+    region: &RegionCode,
+    bbox: Bbox,
+    zoom: u8,
+) -> Result<Vec<Cluster>, DbError> {
+    let (south, west) = tallies::cell_of(bbox.south, bbox.west);
+    let (north, east) = tallies::cell_of(bbox.north, bbox.east);
+    let cells = tallies::cells(
+        conn,
+        region,
+        (south, north),
+        (west, east),
+        tallies::CELL_ZOOM - zoom,
+    )?;
+    Ok(cells
+        .into_iter()
+        .map(|c| Cluster {
+            lat: c.lat,
+            lon: c.lon,
+            visits: c.visits,
+            flagged: c.flagged,
+            household_id: (c.visits == 1).then_some(c.household_id),
+        })
+        .collect())
+}
+
+/// Clusters counted from the visits themselves: past the tallied zoom a view holds few.
 fn cluster_rows(
     conn: &Connection,
     region: &RegionCode,

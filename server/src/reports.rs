@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use verivali_core::model::{Code, RegionCode, RegionLevel, Rw, Timestamp};
 
 use crate::db::DbError;
+use crate::tallies;
 
 /// The range of region codes inside `region` (itself included): `[code, code + "/")`, since '/'
 /// sorts right after '.'.
@@ -327,15 +328,12 @@ pub fn local_time(t: Timestamp, offset_hours: i8) -> String {
     }
 }
 
-/// Midnight of the district's day that holds `now`, and of the Monday of its week, as UTC ms.
+/// The district's day that holds `now` and the Monday of its week, as day numbers of
+/// [`tallies::local_day`].
 fn day_and_week_start(now: Timestamp, offset_hours: i8) -> (i64, i64) {
-    const DAY: i64 = 86_400_000;
-    let offset = i64::from(offset_hours) * 3_600_000;
-    let local = now.unix_millis() + offset;
-    let day = local.div_euclid(DAY);
+    let day = tallies::local_day(now.unix_millis(), offset_hours);
     // 1970-01-01 was a Thursday: days since a Monday are (day + 3) mod 7.
-    let monday = day - (day + 3).rem_euclid(7);
-    (day * DAY - offset, monday * DAY - offset)
+    (day, day - (day + 3).rem_euclid(7))
 }
 
 /// The overview of `region` as it stands now.
@@ -347,22 +345,42 @@ pub async fn overview_now(
     Ok(db.read(move |conn| overview(conn, &place, now)).await?)
 }
 
+/// The work of one RW since `today` and `week` (day numbers), counted from its households'
+/// visits: the tallies go down to villages, and an RW holds a few hundred households.
+fn rw_work_since(
+    conn: &Connection,
+    village: &RegionCode,
+    rw: &str,
+    today: i64,
+    week: i64,
+    offset: i8,
+) -> Result<(u64, u64, u64), DbError> {
+    let (today, week) = (
+        tallies::day_start(today, offset),
+        tallies::day_start(week, offset),
+    );
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT coalesce(sum(v.order_time >= :today), 0), count(*),
+                 count(DISTINCT CASE WHEN v.order_time >= :today THEN v.enumerator_id END)
+             FROM households h JOIN visits v ON v.household_id = h.household_id
+             WHERE h.region = :village AND {IN_RW} AND v.order_time >= :week"
+        ))?
+        .query_row(
+            rusqlite::named_params! {":village": village.as_str(), ":rw": rw, ":today": today, ":week": week},
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?)
+}
+
 pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Overview, DbError> {
     let progress = progress(conn, place)?;
     let offset = utc_offset_hours(&place.region);
     let (today, week) = day_and_week_start(now, offset);
     let (from, to) = code_range(&place.region);
-    let (visits_today, visits_this_week, enumerators_active_today): (u64, u64, u64) = conn
-        .prepare_cached(&format!(
-            "SELECT coalesce(sum(v.order_time >= :today), 0), count(*),
-                 count(DISTINCT CASE WHEN v.order_time >= :today THEN v.enumerator_id END)
-             FROM visits v JOIN households h ON h.household_id = v.household_id
-             WHERE v.order_time >= :week AND h.region >= :from AND h.region < :to AND {IN_RW}"
-        ))?
-        .query_row(
-            rusqlite::named_params! {":from": from, ":to": to, ":today": today, ":week": week, ":rw": place.rw},
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
+    let (visits_today, visits_this_week, enumerators_active_today) = match &place.rw {
+        None => tallies::work_since(conn, &place.region, today, week)?,
+        Some(rw) => rw_work_since(conn, &place.region, rw, today, week, offset)?,
+    };
     // A pair counts in an RW when either household lives there.
     let duplicates: u64 = conn
         .prepare_cached(
@@ -410,23 +428,21 @@ mod tests {
 
     #[test]
     fn the_day_and_the_week_start_at_the_districts_midnight() {
-        // Wednesday 2026-12-02 01:30 WIB is Tuesday 18:30 UTC.
+        let day_of = |t: &str, offset| {
+            tallies::local_day(Timestamp::parse(t).unwrap().unix_millis(), offset)
+        };
+        // Wednesday 2026-12-02 01:30 WIB is Tuesday 18:30 UTC; its week began on Monday 30
+        // November at 00:00 WIB.
         let now = Timestamp::parse("2026-12-01T18:30:00Z").unwrap();
         let (day, week) = day_and_week_start(now, 7);
-        assert_eq!(
-            Timestamp::from_unix_millis(day),
-            Timestamp::parse("2026-12-01T17:00:00Z").unwrap()
-        );
-        assert_eq!(
-            Timestamp::from_unix_millis(week),
-            Timestamp::parse("2026-11-29T17:00:00Z").unwrap()
-        );
+        assert_eq!(day, day_of("2026-12-01T17:00:00Z", 7));
+        assert_eq!(day, day_of("2026-12-01T16:59:59Z", 7) + 1);
+        assert_eq!(week, day_of("2026-11-29T17:00:00Z", 7));
+        assert_eq!(week, day - 2);
         // In Papua (UTC+9) it is Wednesday 03:30, a day that began at 15:00 UTC.
         let (day, _) = day_and_week_start(now, 9);
-        assert_eq!(
-            Timestamp::from_unix_millis(day),
-            Timestamp::parse("2026-12-01T15:00:00Z").unwrap()
-        );
+        assert_eq!(day, day_of("2026-12-01T15:00:00Z", 9));
+        assert_eq!(day, day_of("2026-12-01T14:59:59Z", 9) + 1);
     }
 
     #[test]

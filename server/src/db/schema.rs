@@ -86,8 +86,6 @@ CREATE TABLE visits (
 );
 CREATE INDEX visits_by_household ON visits (household_id, content_hash);
 CREATE INDEX visits_by_device ON visits (device_id, device_seq);
--- The dashboard counts visits of today and this week.
-CREATE INDEX visits_by_time ON visits (order_time);
 -- The queue of flagged visits: few of all.
 CREATE INDEX visits_flagged ON visits (household_id) WHERE flags <> '[]';
 -- The map's clusters read the points inside a bounding box.
@@ -96,6 +94,35 @@ CREATE TRIGGER visits_immutable BEFORE UPDATE ON visits
 BEGIN
     SELECT RAISE(ABORT, 'an accepted visit never changes');
 END;
+
+-- Tallies of the visits, kept by the writer in the transaction that stores them (tallies.rs):
+-- visits per village and district day (the day in the district's zone) for the dashboard's
+-- today and this week, the enumerators who worked there that day, and visits per village and
+-- cell of the map's finest tallied grid for its clusters.
+CREATE TABLE visit_days (
+    region TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    visits INTEGER NOT NULL,
+    PRIMARY KEY (region, day)
+) WITHOUT ROWID;
+CREATE TABLE enumerator_days (
+    region TEXT NOT NULL,
+    day INTEGER NOT NULL,
+    enumerator_id TEXT NOT NULL,
+    PRIMARY KEY (region, day, enumerator_id)
+) WITHOUT ROWID;
+CREATE TABLE visit_cells (
+    region TEXT NOT NULL,
+    cy INTEGER NOT NULL,
+    cx INTEGER NOT NULL,
+    visits INTEGER NOT NULL,
+    flagged INTEGER NOT NULL,
+    lat_sum REAL NOT NULL,
+    lon_sum REAL NOT NULL,
+    -- The first household visited in the cell: the cluster's while the cell has one visit.
+    household_id TEXT NOT NULL,
+    PRIMARY KEY (region, cy, cx)
+) WITHOUT ROWID;
 
 -- Supervisors' decisions. `enumerator_id`: whose visit it decides; NULL for a decision on the
 -- household, which every phone of its area receives.

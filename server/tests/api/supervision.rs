@@ -298,6 +298,78 @@ async fn progress_counts_each_child_region() {
     }
 }
 
+/// The dashboard's today and this week are the district's own (WIB here), read from the tallies
+/// the writer keeps for a kecamatan or a village and from the visits themselves for an RW: both
+/// count every stored visit once, and a retried push adds nothing.
+#[tokio::test]
+async fn today_and_this_week_are_the_districts_and_count_each_visit_once() {
+    let app = TestApp::spawn().await;
+    let wib = time::UtcOffset::from_hms(7, 0, 0).unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let midnight = now.to_offset(wib).replace_time(time::Time::MIDNIGHT);
+    let monday =
+        midnight - time::Duration::days(i64::from(midnight.weekday().number_days_from_monday()));
+    let minutes_before = |t: time::OffsetDateTime, extra: i64| (now - t).whole_minutes() + extra;
+    // Today: the latest minute of today, even just after midnight.
+    let today = minutes_before(midnight, 0).min(1);
+    let yesterday = minutes_before(midnight, 1);
+    let last_week = minutes_before(monday, 1);
+    let yesterday_in_week = midnight.weekday() != time::Weekday::Monday;
+
+    let mut a = app.phone(&[VILLAGE_A]).await;
+    let mut b = app.phone(&[VILLAGE_B]).await;
+    // Village A: two today, one yesterday, one last week; village B: one today.
+    let items_a = vec![
+        a.visit(0, today),
+        a.visit(1, today),
+        a.visit(11, yesterday),
+        a.visit(12, last_week),
+    ];
+    let items_b = vec![b.visit(20, today)];
+    app.push(&a, &items_a).await;
+    app.push(&b, &items_b).await;
+    // The same pushes again, as a phone on a weak line retries them.
+    app.push(&a, &items_a).await;
+    app.push(&b, &items_b).await;
+
+    let supervisor = app.supervisor("16.04").await;
+    let overview = |query: String| {
+        let (app, supervisor) = (&app, &supervisor);
+        async move {
+            let o: Value = app
+                .get_as(supervisor, &format!("/api/v1/reports/overview?{query}"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            let n = |k: &str| o[k].as_u64().unwrap();
+            (
+                n("visits_today"),
+                n("visits_this_week"),
+                n("enumerators_active_today"),
+            )
+        }
+    };
+    let in_week_a = 2 + u64::from(yesterday_in_week);
+    assert_eq!(
+        overview("region=16.04.01".into()).await,
+        (3, in_week_a + 1, 2)
+    );
+    assert_eq!(
+        overview(format!("region={VILLAGE_A}")).await,
+        (2, in_week_a, 1)
+    );
+    // Households 0..10 of village A live in RW 001, 10..20 in RW 002.
+    assert_eq!(
+        overview(format!("region={VILLAGE_A}&rw=1")).await,
+        (2, 2, 1)
+    );
+    assert_eq!(
+        overview(format!("region={VILLAGE_A}&rw=2")).await,
+        (0, u64::from(yesterday_in_week), 0)
+    );
+}
+
 #[tokio::test]
 async fn conflicts_and_duplicates_queue_up_and_niks_are_masked() {
     let app = TestApp::spawn().await;

@@ -1,0 +1,218 @@
+//! Tallies the writer keeps as visits arrive, so that the dashboard and the map of a kabupaten
+//! read a few thousand small rows instead of half a million visits: visits per village and
+//! district day, the enumerators who worked in a village on a day, and visits per village and
+//! cell of a fine map grid. Visits never change and are never deleted, and each tally is
+//! written in the transaction that stores its visits, so a tally is always its visits' count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{Connection, Transaction, params};
+use verivali_core::model::{Code, RegionCode};
+
+use crate::db::DbError;
+use crate::reports::{code_range, utc_offset_hours};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The zoom whose grid the map's cells are tallied on (cells of about 600 m); a coarser zoom's
+/// cell is exactly 2^k of these, since every grid is counted from (-90, -180) in halvings.
+pub const CELL_ZOOM: u8 = 14;
+
+/// The size in degrees of the map's cluster cells at `zoom`: four across a 256 px tile.
+pub fn cell_deg(zoom: u8) -> f64 {
+    360.0 / 2f64.powi(i32::from(zoom)) / 4.0
+}
+
+/// The cell of the `CELL_ZOOM` grid holding a point, counted from (-90, -180).
+pub fn cell_of(lat: f64, lon: f64) -> (i64, i64) {
+    let size = cell_deg(CELL_ZOOM);
+    (
+        ((lat + 90.0) / size).floor() as i64,
+        ((lon + 180.0) / size).floor() as i64,
+    )
+}
+
+/// The number of the district's day (in its own zone: WIB, WITA or WIT) that holds `unix_ms`.
+pub fn local_day(unix_ms: i64, offset_hours: i8) -> i64 {
+    (unix_ms + i64::from(offset_hours) * 3_600_000).div_euclid(DAY_MS)
+}
+
+/// The first millisecond (unix) of the district's day number `day`.
+pub fn day_start(day: i64, offset_hours: i8) -> i64 {
+    day * DAY_MS - i64::from(offset_hours) * 3_600_000
+}
+
+/// One stored visit, as the tallies count it.
+#[derive(Debug)]
+pub struct TalliedVisit<'a> {
+    /// The village of the visit's household.
+    pub region: &'a str,
+    pub enumerator_id: &'a str,
+    pub household_id: &'a str,
+    /// Corrected finishing time, unix ms.
+    pub order_time: i64,
+    pub flagged: bool,
+    pub point: Option<(f64, f64)>,
+}
+
+#[derive(Default)]
+struct Cell<'a> {
+    visits: i64,
+    flagged: i64,
+    lat_sum: f64,
+    lon_sum: f64,
+    household_id: &'a str,
+}
+
+/// Adds a push's stored visits to the tallies: one upsert per village and day, per enumerator,
+/// per cell, not per visit.
+pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
+    let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    let mut workers: BTreeSet<(&str, i64, &str)> = BTreeSet::new();
+    let mut cells: BTreeMap<(&str, i64, i64), Cell<'_>> = BTreeMap::new();
+    for v in visits {
+        let offset = RegionCode::parse(v.region)
+            .map(|r| utc_offset_hours(&r))
+            .unwrap_or(7);
+        let day = local_day(v.order_time, offset);
+        *days.entry((v.region, day)).or_default() += 1;
+        workers.insert((v.region, day, v.enumerator_id));
+        if let Some((lat, lon)) = v.point {
+            let (cy, cx) = cell_of(lat, lon);
+            let cell = cells.entry((v.region, cy, cx)).or_default();
+            cell.visits += 1;
+            cell.flagged += i64::from(v.flagged);
+            cell.lat_sum += lat;
+            cell.lon_sum += lon;
+            if cell.household_id.is_empty() {
+                cell.household_id = v.household_id;
+            }
+        }
+    }
+    let mut day_upsert = tx.prepare_cached(
+        "INSERT INTO visit_days (region, day, visits) VALUES (?1, ?2, ?3)
+         ON CONFLICT (region, day) DO UPDATE SET visits = visits + excluded.visits",
+    )?;
+    for ((region, day), n) in days {
+        day_upsert.execute(params![region, day, n])?;
+    }
+    let mut worker_insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO enumerator_days (region, day, enumerator_id) VALUES (?1, ?2, ?3)",
+    )?;
+    for (region, day, enumerator) in workers {
+        worker_insert.execute(params![region, day, enumerator])?;
+    }
+    // The first household seen in a cell stays: it is the cluster's while the cell has one visit.
+    let mut cell_upsert = tx.prepare_cached(
+        "INSERT INTO visit_cells (region, cy, cx, visits, flagged, lat_sum, lon_sum, household_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (region, cy, cx) DO UPDATE SET visits = visits + excluded.visits,
+             flagged = flagged + excluded.flagged, lat_sum = lat_sum + excluded.lat_sum,
+             lon_sum = lon_sum + excluded.lon_sum",
+    )?;
+    for ((region, cy, cx), c) in cells {
+        cell_upsert.execute(params![
+            region,
+            cy,
+            cx,
+            c.visits,
+            c.flagged,
+            c.lat_sum,
+            c.lon_sum,
+            c.household_id
+        ])?;
+    }
+    Ok(())
+}
+
+/// Visits of the villages of `region` since the district's day `today` and since `week_start`
+/// (both day numbers), and the enumerators who finished one on `today`.
+pub fn work_since(
+    conn: &Connection,
+    region: &RegionCode,
+    today: i64,
+    week_start: i64,
+) -> Result<(u64, u64, u64), DbError> {
+    let (from, to) = code_range(region);
+    Ok(conn
+        .prepare_cached(
+            "SELECT (SELECT coalesce(sum(visits), 0) FROM visit_days
+                     WHERE region >= ?1 AND region < ?2 AND day >= ?3),
+                    (SELECT coalesce(sum(visits), 0) FROM visit_days
+                     WHERE region >= ?1 AND region < ?2 AND day >= ?4),
+                    (SELECT count(DISTINCT enumerator_id) FROM enumerator_days
+                     WHERE region >= ?1 AND region < ?2 AND day = ?3)",
+        )?
+        .query_row(params![from, to, today, week_start], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?)
+}
+
+/// One cluster read from the tallies: its cell at the asked zoom, and what it sums.
+#[derive(Debug)]
+pub struct CellSum {
+    pub visits: u64,
+    pub flagged: u64,
+    pub lat: f64,
+    pub lon: f64,
+    pub household_id: String,
+}
+
+/// The tallied cells of the villages of `region` whose fine cell lies in the given ranges of
+/// rows and columns, merged into cells `2^shift` times larger.
+pub fn cells(
+    conn: &Connection,
+    region: &RegionCode,
+    rows: (i64, i64),
+    columns: (i64, i64),
+    shift: u8,
+) -> Result<Vec<CellSum>, DbError> {
+    let (from, to) = code_range(region);
+    let mut stmt = conn.prepare_cached(
+        "SELECT cy >> ?1 AS y, cx >> ?1 AS x, sum(visits), sum(flagged),
+                sum(lat_sum) / sum(visits), sum(lon_sum) / sum(visits), min(household_id)
+         FROM visit_cells
+         WHERE region >= ?2 AND region < ?3 AND cy BETWEEN ?4 AND ?5 AND cx BETWEEN ?6 AND ?7
+         GROUP BY y, x",
+    )?;
+    let found = stmt.query_map(
+        params![shift, from, to, rows.0, rows.1, columns.0, columns.1],
+        |r| {
+            Ok(CellSum {
+                visits: r.get(2)?,
+                flagged: r.get(3)?,
+                lat: r.get(4)?,
+                lon: r.get(5)?,
+                household_id: r.get(6)?,
+            })
+        },
+    )?;
+    Ok(found.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_coarse_cell_is_the_fine_cells_it_holds() {
+        // Cells of zoom 10 are 16 × 16 cells of zoom 14, whatever the sign of the coordinate.
+        for (lat, lon) in [(-3.31234, 103.4567), (0.0001, -0.0001), (5.5, 95.2)] {
+            let (cy, cx) = cell_of(lat, lon);
+            let coarse = cell_deg(10);
+            assert_eq!(cy >> 4, ((lat + 90.0) / coarse).floor() as i64);
+            assert_eq!(cx >> 4, ((lon + 180.0) / coarse).floor() as i64);
+        }
+    }
+
+    #[test]
+    fn the_district_day_turns_at_its_midnight() {
+        // 2026-12-01T17:00Z is midnight of 2 December in WIB, 01:00 in WITA.
+        let midnight_wib = 1_796_144_400_000;
+        assert_eq!(
+            local_day(midnight_wib, 7),
+            local_day(midnight_wib - 1, 7) + 1
+        );
+        assert_eq!(local_day(midnight_wib - 1, 8), local_day(midnight_wib, 8));
+    }
+}
