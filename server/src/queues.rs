@@ -21,47 +21,57 @@ pub struct ConflictLine {
     pub conflicts: Value,
 }
 
+/// Reads one queue of `region` on a read connection, and audits the read as `action`: the
+/// queues list names.
+async fn audited_read<T: Send + 'static>(
+    db: &Db,
+    who: &SupervisorAuth,
+    region: RegionCode,
+    action: &'static str,
+    read: impl FnOnce(&Connection, &RegionCode) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    who.check(&region)?;
+    let target = region.to_string();
+    let found = db.read(move |conn| read(conn, &region)).await?;
+    record_read(db, who, action, target, None).await?;
+    Ok(found)
+}
+
 /// Households whose enumerators disagree, oldest change first.
 pub async fn conflicts(
     db: &Db,
     who: &SupervisorAuth,
     region: RegionCode,
 ) -> Result<Vec<ConflictLine>, ApiError> {
-    who.check(&region)?;
-    let target = region.to_string();
-    let lines = db
-        .read(move |conn| {
-            let (from, to) = code_range(&region);
-            let mut stmt = conn.prepare_cached(
-                "SELECT household_id, region, head_name, state FROM households
-                 WHERE region >= ?1 AND region < ?2 AND status = 'NEEDS_REVIEW'
-                 ORDER BY change_seq LIMIT 1000",
-            )?;
-            let lines = stmt
-                .query_map([from, to], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                })?
-                .map(|row| {
-                    let (household_id, region, head_name, state) = row?;
-                    let state: Value = serde_json::from_str(&state)?;
-                    Ok::<_, ApiError>(ConflictLine {
-                        household_id,
-                        region,
-                        head_name,
-                        conflicts: state["conflicts"].clone(),
-                    })
-                })
-                .collect::<Result<_, _>>()?;
-            Ok::<_, ApiError>(lines)
+    audited_read(db, who, region, "queue:conflicts", read_conflicts).await
+}
+
+fn read_conflicts(conn: &Connection, region: &RegionCode) -> Result<Vec<ConflictLine>, ApiError> {
+    let (from, to) = code_range(region);
+    let mut stmt = conn.prepare_cached(
+        "SELECT household_id, region, head_name, state FROM households
+         WHERE region >= ?1 AND region < ?2 AND status = 'NEEDS_REVIEW'
+         ORDER BY change_seq LIMIT 1000",
+    )?;
+    stmt.query_map([from, to], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?
+    .map(|row| {
+        let (household_id, region, head_name, state) = row?;
+        let state: Value = serde_json::from_str(&state)?;
+        Ok(ConflictLine {
+            household_id,
+            region,
+            head_name,
+            conflicts: state["conflicts"].clone(),
         })
-        .await?;
-    record_read(db, who, "queue:conflicts", target, None).await?;
-    Ok(lines)
+    })
+    .collect()
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -82,36 +92,32 @@ pub async fn duplicates(
     who: &SupervisorAuth,
     region: RegionCode,
 ) -> Result<Vec<DuplicatePair>, ApiError> {
-    who.check(&region)?;
-    let target = region.to_string();
-    let pairs = db
-        .read(move |conn| {
-            let (from, to) = code_range(&region);
-            let mut stmt = conn.prepare_cached(
-                "SELECT d.household_a, d.household_b, a.head_name, b.head_name, d.kind, d.found_at
-                 FROM duplicates d
-                 JOIN households a ON a.household_id = d.household_a
-                 JOIN households b ON b.household_id = d.household_b
-                 WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
-                   AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2
-                 ORDER BY d.found_at LIMIT 1000",
-            )?;
-            let pairs = stmt
-                .query_map([from, to], |r| {
-                    Ok(DuplicatePair {
-                        household_a: r.get(0)?,
-                        household_b: r.get(1)?,
-                        head_name_a: r.get(2)?,
-                        head_name_b: r.get(3)?,
-                        kind: r.get(4)?,
-                        found_at: Timestamp::from_unix_millis(r.get(5)?),
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok::<_, ApiError>(pairs)
-        })
-        .await?;
-    record_read(db, who, "queue:duplicates", target, None).await?;
+    audited_read(db, who, region, "queue:duplicates", read_duplicates).await
+}
+
+fn read_duplicates(conn: &Connection, region: &RegionCode) -> Result<Vec<DuplicatePair>, ApiError> {
+    let (from, to) = code_range(region);
+    let mut stmt = conn.prepare_cached(
+        "SELECT d.household_a, d.household_b, a.head_name, b.head_name, d.kind, d.found_at
+         FROM duplicates d
+         JOIN households a ON a.household_id = d.household_a
+         JOIN households b ON b.household_id = d.household_b
+         WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
+           AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2
+         ORDER BY d.found_at LIMIT 1000",
+    )?;
+    let pairs = stmt
+        .query_map([from, to], |r| {
+            Ok(DuplicatePair {
+                household_a: r.get(0)?,
+                household_b: r.get(1)?,
+                head_name_a: r.get(2)?,
+                head_name_b: r.get(3)?,
+                kind: r.get(4)?,
+                found_at: Timestamp::from_unix_millis(r.get(5)?),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(pairs)
 }
 
@@ -168,17 +174,15 @@ pub async fn visits_to_review(
     let flagged = query.flagged.unwrap_or(false);
     let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let after = query.after.unwrap_or_default();
-    let target = region.to_string();
-    let page = db
-        .read(move |conn| read_visits_to_review(conn, &region, flagged, &after, limit))
-        .await?;
     let action = if flagged {
         "queue:flagged-visits"
     } else {
         "queue:visits"
     };
-    record_read(db, who, action, target, None).await?;
-    Ok(page)
+    audited_read(db, who, region, action, move |conn, region| {
+        read_visits_to_review(conn, region, flagged, &after, limit)
+    })
+    .await
 }
 
 fn read_visits_to_review(
@@ -261,41 +265,37 @@ pub async fn proposals(
     who: &SupervisorAuth,
     region: RegionCode,
 ) -> Result<Vec<Proposal>, ApiError> {
-    who.check(&region)?;
-    let target = region.to_string();
-    let lines = db
-        .read(move |conn| {
-            let (from, to) = code_range(&region);
-            let mut stmt = conn.prepare_cached(
-                "SELECT h.household_id, h.head_name, h.address, h.region, h.rw, h.rt,
-                     v.visit_id, coalesce(e.name, ''), v.order_time
-                 FROM households h
-                 JOIN visits v ON v.visit_id = (SELECT visit_id FROM visits l
-                     WHERE l.household_id = h.household_id ORDER BY l.order_time DESC,
-                     l.visit_id DESC LIMIT 1)
-                 LEFT JOIN enumerators e ON e.enumerator_id = v.enumerator_id
-                 WHERE h.region >= ?1 AND h.region < ?2 AND h.target_status = 'PROPOSED'
-                   AND h.status <> 'NOT_VISITED'
-                 ORDER BY v.order_time LIMIT 1000",
-            )?;
-            let lines = stmt
-                .query_map([from, to], |r| {
-                    Ok(Proposal {
-                        household_id: r.get(0)?,
-                        head_name: r.get(1)?,
-                        address: r.get(2)?,
-                        region: r.get(3)?,
-                        rw: r.get(4)?,
-                        rt: r.get(5)?,
-                        visit_id: r.get(6)?,
-                        enumerator_name: r.get(7)?,
-                        order_time: Timestamp::from_unix_millis(r.get(8)?),
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok::<_, ApiError>(lines)
-        })
-        .await?;
-    record_read(db, who, "queue:proposals", target, None).await?;
+    audited_read(db, who, region, "queue:proposals", read_proposals).await
+}
+
+fn read_proposals(conn: &Connection, region: &RegionCode) -> Result<Vec<Proposal>, ApiError> {
+    let (from, to) = code_range(region);
+    let mut stmt = conn.prepare_cached(
+        "SELECT h.household_id, h.head_name, h.address, h.region, h.rw, h.rt,
+             v.visit_id, coalesce(e.name, ''), v.order_time
+         FROM households h
+         JOIN visits v ON v.visit_id = (SELECT visit_id FROM visits l
+             WHERE l.household_id = h.household_id ORDER BY l.order_time DESC,
+             l.visit_id DESC LIMIT 1)
+         LEFT JOIN enumerators e ON e.enumerator_id = v.enumerator_id
+         WHERE h.region >= ?1 AND h.region < ?2 AND h.target_status = 'PROPOSED'
+           AND h.status <> 'NOT_VISITED'
+         ORDER BY v.order_time LIMIT 1000",
+    )?;
+    let lines = stmt
+        .query_map([from, to], |r| {
+            Ok(Proposal {
+                household_id: r.get(0)?,
+                head_name: r.get(1)?,
+                address: r.get(2)?,
+                region: r.get(3)?,
+                rw: r.get(4)?,
+                rt: r.get(5)?,
+                visit_id: r.get(6)?,
+                enumerator_name: r.get(7)?,
+                order_time: Timestamp::from_unix_millis(r.get(8)?),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
     Ok(lines)
 }

@@ -78,77 +78,150 @@ fn bad_rw() -> crate::error::ApiError {
 /// Every household `h` of the place's RW (all when `:rw` is NULL).
 const IN_RW: &str = "(:rw IS NULL OR coalesce(h.rw, '-') = :rw)";
 
+impl ProgressRow {
+    /// Counts `n` households of one target status and verdict.
+    fn add(&mut self, verdict: &Verdict, n: u64) {
+        let is = |field: &Option<String>, value: &str| u64::from(field.as_deref() == Some(value));
+        self.targets += n;
+        self.visited += n * u64::from(verdict.status != "NOT_VISITED");
+        self.found += n * is(&verdict.outcome, "FOUND");
+        self.needs_review += n * u64::from(verdict.status == "NEEDS_REVIEW");
+        self.approved += n * u64::from(verdict.status == "APPROVED");
+        self.extreme_poor += n * is(&verdict.assessment, "EXTREME_POOR");
+        self.poor += n * is(&verdict.assessment, "POOR");
+        self.vulnerable += n * is(&verdict.assessment, "VULNERABLE");
+        self.not_poor += n * is(&verdict.assessment, "NOT_POOR");
+        self.recommend_remove += n * is(&verdict.recommendation, "REMOVE");
+    }
+
+    fn add_row(&mut self, other: &ProgressRow) {
+        self.targets += other.targets;
+        self.visited += other.visited;
+        self.found += other.found;
+        self.needs_review += other.needs_review;
+        self.approved += other.approved;
+        self.extreme_poor += other.extreme_poor;
+        self.poor += other.poor;
+        self.vulnerable += other.vulnerable;
+        self.not_poor += other.not_poor;
+        self.recommend_remove += other.recommend_remove;
+    }
+}
+
+/// The verdict columns of a group of households, as `households_by_verdict` holds them.
+struct Verdict {
+    target_status: String,
+    status: String,
+    outcome: Option<String>,
+    assessment: Option<String>,
+    recommendation: Option<String>,
+}
+
+/// What one reading of the place's households gives: its progress rows, and the households
+/// enumerators proposed and visited (the proposals queue).
+struct HouseholdCounts {
+    rows: Vec<ProgressRow>,
+    proposals: u64,
+}
+
+/// Counts the place's households by child and verdict. SQLite groups them in the order of the
+/// covering index `households_by_verdict`, with no sort and no table read, and the counts are
+/// added up here: summing ten expressions per household in SQL took four times as long at a
+/// kabupaten of 150,000 households (docs/benchmarks.md).
+fn count_households(conn: &Connection, place: &Place) -> Result<HouseholdCounts, DbError> {
+    let region = &place.region;
+    let (from, to) = code_range(region);
+    let in_village = region.level() == RegionLevel::Village;
+    // RW and RT are grouped on only inside a village, where the groups are few.
+    let place_columns = if in_village { ", rw, rt" } else { "" };
+    let sql = format!(
+        "SELECT region, target_status, status, outcome, assessment, recommendation{place_columns},
+             count(*)
+         FROM households INDEXED BY households_by_verdict
+         WHERE region >= ?1 AND region < ?2
+         GROUP BY region, target_status, status, outcome, assessment, recommendation{place_columns}"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query([from, to])?;
+    let mut children: std::collections::BTreeMap<String, ProgressRow> = Default::default();
+    let mut proposals = 0;
+    while let Some(r) = rows.next()? {
+        let household_region: String = r.get(0)?;
+        let verdict = Verdict {
+            target_status: r.get(1)?,
+            status: r.get(2)?,
+            outcome: r.get(3)?,
+            assessment: r.get(4)?,
+            recommendation: r.get(5)?,
+        };
+        let (rw, rt): (Option<String>, Option<String>) = if in_village {
+            (r.get(6)?, r.get(7)?)
+        } else {
+            (None, None)
+        };
+        let n: u64 = r.get(if in_village { 8 } else { 6 })?;
+        let rw = rw.unwrap_or_else(|| "-".into());
+        if place.rw.as_ref().is_some_and(|wanted| *wanted != rw) {
+            continue;
+        }
+        if verdict.target_status == "PROPOSED" && verdict.status != "NOT_VISITED" {
+            proposals += n;
+        }
+        if verdict.target_status != "ACTIVE" {
+            continue;
+        }
+        let child = match (region.level(), &place.rw) {
+            (RegionLevel::Province, _) => household_region.get(..5).unwrap_or_default().into(),
+            (RegionLevel::Regency, _) => household_region.get(..8).unwrap_or_default().into(),
+            (RegionLevel::District, _) => household_region,
+            (RegionLevel::Village, None) => format!("RW {rw}"),
+            (RegionLevel::Village, Some(_)) => format!("RT {}", rt.as_deref().unwrap_or("-")),
+        };
+        children
+            .entry(child)
+            .or_insert_with_key(|key| ProgressRow {
+                key: key.clone(),
+                ..ProgressRow::default()
+            })
+            .add(&verdict, n);
+    }
+    let mut name = conn.prepare_cached("SELECT name FROM regions WHERE code = ?1")?;
+    let rows = children
+        .into_values()
+        .map(|mut row| {
+            row.name = name.query_row([&row.key], |r| r.get(0)).optional()?;
+            Ok(row)
+        })
+        .collect::<Result<_, DbError>>()?;
+    Ok(HouseholdCounts { rows, proposals })
+}
+
 /// Progress of every child of the place: regencies of a province, districts of a regency,
 /// villages of a district, RWs of a village, RTs of an RW.
 pub fn progress(conn: &Connection, place: &Place) -> Result<Progress, DbError> {
-    let region = &place.region;
-    let (from, to) = code_range(region);
-    let group = match (region.level(), &place.rw) {
-        (RegionLevel::Province, _) => "substr(h.region, 1, 5)",
-        (RegionLevel::Regency, _) => "substr(h.region, 1, 8)",
-        (RegionLevel::District, _) => "h.region",
-        (RegionLevel::Village, None) => "'RW ' || coalesce(h.rw, '-')",
-        (RegionLevel::Village, Some(_)) => "'RT ' || coalesce(h.rt, '-')",
-    };
-    let sql = format!(
-        "SELECT {group} AS child, r.name, count(*),
-             coalesce(sum(h.status <> 'NOT_VISITED'), 0), coalesce(sum(h.outcome = 'FOUND'), 0),
-             coalesce(sum(h.status = 'NEEDS_REVIEW'), 0), coalesce(sum(h.status = 'APPROVED'), 0),
-             coalesce(sum(h.assessment = 'EXTREME_POOR'), 0), coalesce(sum(h.assessment = 'POOR'), 0),
-             coalesce(sum(h.assessment = 'VULNERABLE'), 0), coalesce(sum(h.assessment = 'NOT_POOR'), 0),
-             coalesce(sum(h.recommendation = 'REMOVE'), 0)
-         FROM households h LEFT JOIN regions r ON r.code = {group}
-         WHERE h.region >= :from AND h.region < :to AND h.target_status = 'ACTIVE' AND {IN_RW}
-         GROUP BY child ORDER BY child"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows: Vec<ProgressRow> = stmt
-        .query_map(
-            rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
-            |r| {
-                Ok(ProgressRow {
-                    key: r.get(0)?,
-                    name: r.get(1)?,
-                    targets: r.get(2)?,
-                    visited: r.get(3)?,
-                    found: r.get(4)?,
-                    needs_review: r.get(5)?,
-                    approved: r.get(6)?,
-                    extreme_poor: r.get(7)?,
-                    poor: r.get(8)?,
-                    vulnerable: r.get(9)?,
-                    not_poor: r.get(10)?,
-                    recommend_remove: r.get(11)?,
-                })
-            },
-        )?
-        .collect::<Result<_, _>>()?;
+    Ok(progress_and_proposals(conn, place)?.0)
+}
+
+fn progress_and_proposals(conn: &Connection, place: &Place) -> Result<(Progress, u64), DbError> {
+    let counts = count_households(conn, place)?;
     let mut total = ProgressRow {
-        key: region.to_string(),
+        key: place.region.to_string(),
         ..ProgressRow::default()
     };
     total.name = conn
         .prepare_cached("SELECT name FROM regions WHERE code = ?1")?
-        .query_row([region.as_str()], |r| r.get(0))
-        .ok();
-    for row in &rows {
-        total.targets += row.targets;
-        total.visited += row.visited;
-        total.found += row.found;
-        total.needs_review += row.needs_review;
-        total.approved += row.approved;
-        total.extreme_poor += row.extreme_poor;
-        total.poor += row.poor;
-        total.vulnerable += row.vulnerable;
-        total.not_poor += row.not_poor;
-        total.recommend_remove += row.recommend_remove;
+        .query_row([place.region.as_str()], |r| r.get(0))
+        .optional()?;
+    for row in &counts.rows {
+        total.add_row(row);
     }
-    Ok(Progress {
-        region: region.to_string(),
+    let progress = Progress {
+        region: place.region.to_string(),
         rw: place.rw.clone(),
-        rows,
+        rows: counts.rows,
         total,
-    })
+    };
+    Ok((progress, counts.proposals))
 }
 
 /// Each region's name as the region list has it (its code when the list lacks it), in order.
@@ -373,7 +446,7 @@ fn rw_work_since(
 }
 
 pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Overview, DbError> {
-    let progress = progress(conn, place)?;
+    let (progress, proposals) = progress_and_proposals(conn, place)?;
     let offset = utc_offset_hours(&place.region);
     let (today, week) = day_and_week_start(now, offset);
     let (from, to) = code_range(&place.region);
@@ -381,12 +454,13 @@ pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Over
         None => tallies::work_since(conn, &place.region, today, week)?,
         Some(rw) => rw_work_since(conn, &place.region, rw, today, week, offset)?,
     };
-    // A pair counts in an RW when either household lives there.
+    // A pair counts in an RW when either household lives there. The pairs are read first
+    // (CROSS JOIN keeps that order): they are far fewer than a kabupaten's households.
     let duplicates: u64 = conn
         .prepare_cached(
             "SELECT count(*) FROM duplicates d
-             JOIN households a ON a.household_id = d.household_a
-             JOIN households b ON b.household_id = d.household_b
+             CROSS JOIN households a ON a.household_id = d.household_a
+             CROSS JOIN households b ON b.household_id = d.household_b
              WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
                AND a.region >= :from AND a.region < :to AND b.region >= :from AND b.region < :to
                AND (:rw IS NULL OR coalesce(a.rw, '-') = :rw OR coalesce(b.rw, '-') = :rw)",
@@ -395,17 +469,15 @@ pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Over
             rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
             |r| r.get(0),
         )?;
-    let (flagged_visits, proposals): (u64, u64) = conn
+    let flagged_visits: u64 = conn
         .prepare_cached(&format!(
-            "SELECT (SELECT count(*) FROM visits v JOIN households h ON h.household_id = v.household_id
-                     WHERE h.region >= :from AND h.region < :to AND v.flags <> '[]' AND {IN_RW}
-                       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.visit_id = v.visit_id)),
-                    (SELECT count(*) FROM households h WHERE h.region >= :from AND h.region < :to
-                     AND h.target_status = 'PROPOSED' AND h.status <> 'NOT_VISITED' AND {IN_RW})"
+            "SELECT count(*) FROM flagged_undecided f
+             WHERE f.region >= :from AND f.region < :to AND (:rw IS NULL OR EXISTS
+                 (SELECT 1 FROM households h WHERE h.household_id = f.household_id AND {IN_RW}))"
         ))?
         .query_row(
             rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| r.get(0),
         )?;
     Ok(Overview {
         queues: QueueCounts {

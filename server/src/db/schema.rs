@@ -65,6 +65,9 @@ CREATE UNIQUE INDEX households_by_source ON households (source, source_id) WHERE
 CREATE INDEX households_by_place ON households (region, rw, rt);
 CREATE INDEX households_by_change ON households (region, change_seq);
 CREATE INDEX households_absorbed ON households (merged_into) WHERE merged_into IS NOT NULL;
+-- Progress counts households by verdict from this index alone, in its order (reports.rs).
+CREATE INDEX households_by_verdict ON households
+    (region, target_status, status, outcome, assessment, recommendation, rw, rt);
 
 -- Every accepted visit, immutable. Two visits of one content are both kept, for audit; the merge
 -- counts one of them (docs/merge.md).
@@ -124,6 +127,22 @@ CREATE TABLE visit_cells (
     PRIMARY KEY (region, cy, cx)
 ) WITHOUT ROWID;
 
+-- Flagged visits no supervisor has decided on yet, for the dashboard's count of the queue: far
+-- fewer than the visits, and counted without reading them. Triggers keep it, so that no path
+-- that stores a visit or a decision can leave it behind.
+CREATE TABLE flagged_undecided (
+    visit_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    household_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX flagged_undecided_by_region ON flagged_undecided (region, household_id);
+CREATE TRIGGER visits_flagged_wait AFTER INSERT ON visits WHEN NEW.flags <> '[]'
+BEGIN
+    INSERT INTO flagged_undecided (visit_id, region, household_id)
+    SELECT NEW.visit_id, region, household_id FROM households
+    WHERE household_id = NEW.household_id;
+END;
+
 -- Supervisors' decisions. `enumerator_id`: whose visit it decides; NULL for a decision on the
 -- household, which every phone of its area receives.
 CREATE TABLE reviews (
@@ -140,6 +159,10 @@ CREATE INDEX reviews_by_household ON reviews (household_id);
 CREATE INDEX reviews_by_enumerator ON reviews (enumerator_id, change_seq);
 -- Whether a visit was decided on (the queue of visits to review).
 CREATE INDEX reviews_by_visit ON reviews (visit_id) WHERE visit_id IS NOT NULL;
+CREATE TRIGGER reviews_decide_flagged AFTER INSERT ON reviews WHEN NEW.visit_id IS NOT NULL
+BEGIN
+    DELETE FROM flagged_undecided WHERE visit_id = NEW.visit_id;
+END;
 -- Whose phones receive a decision on a visit: its enumerator, and for a resolved conflict every
 -- enumerator whose visit was in it.
 CREATE TABLE review_recipients (
