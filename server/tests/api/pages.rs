@@ -206,24 +206,10 @@ async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked()
     assert_eq!(reads, 1);
 
     // A decision posted without the page's token, or from another site, changes nothing.
-    let decisions = app.url(&format!("/households/{}/decisions", inside.household_id));
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let decisions = format!("/households/{}/decisions", inside.household_id);
+    let csrf = csrf_of(&html);
     let form = [("decision", "REQUEST_REVISIT"), ("comment", "cek lagi")];
-    let without = client
-        .post(&decisions)
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form_body(&form))
-        .send()
-        .await
-        .unwrap();
+    let without = post_form(&client, &app, &cookie, &decisions, &form).await;
     assert_eq!(without.status(), StatusCode::FORBIDDEN);
     let with_token = [
         ("decision", "REQUEST_REVISIT"),
@@ -231,7 +217,7 @@ async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked()
         ("csrf", csrf.as_str()),
     ];
     let elsewhere = client
-        .post(&decisions)
+        .post(app.url(&decisions))
         .header("cookie", &cookie)
         .header("origin", "http://jahat.example")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -250,14 +236,7 @@ async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked()
     assert!(!unchanged.contains("cek lagi"));
 
     // With the token, from the page: stored, and the page says so.
-    let done = client
-        .post(&decisions)
-        .header("cookie", &cookie)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form_body(&with_token))
-        .send()
-        .await
-        .unwrap();
+    let done = post_form(&client, &app, &cookie, &decisions, &with_token).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     let (_, after) = page(
         &client,
