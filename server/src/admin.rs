@@ -277,6 +277,42 @@ pub fn add_supervisor(
     Ok((id, token))
 }
 
+/// Gives a supervisor a new API token, shown once, or with `rotate == false` none at all: the
+/// old token stops working at once either way (a leaked token, a colleague who left). Their
+/// browser sign-in is not touched. `None` if no such supervisor.
+pub fn replace_supervisor_token(
+    db: &Db,
+    supervisor: UserId,
+    rotate: bool,
+) -> Result<Option<Option<String>>, AdminError> {
+    let token = if rotate {
+        Some(tokens::new_token().map_err(|e| AdminError::Random(e.to_string()))?)
+    } else {
+        None
+    };
+    // A revoked token's place holds a value no SHA-256 hex digest can equal.
+    let token_hash = token
+        .as_deref()
+        .map(tokens::hash)
+        .unwrap_or_else(|| format!("revoked:{supervisor}"));
+    let action = if rotate {
+        "supervisor:rotate-token"
+    } else {
+        "supervisor:revoke-token"
+    };
+    let changed = db.write_blocking(move |tx| {
+        let n = tx.execute(
+            "UPDATE supervisors SET token_hash = ?2 WHERE user_id = ?1",
+            params![supervisor.to_string(), token_hash],
+        )?;
+        if n > 0 {
+            crate::audit::record(tx, "admin", action, Some(&supervisor.to_string()), None)?;
+        }
+        Ok::<_, AdminError>(n > 0)
+    })?;
+    Ok(changed.then_some(token))
+}
+
 /// Takes a login name from whoever holds it (their browser sign-in ends; their API token stays).
 pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
     let login = login.trim().to_lowercase();

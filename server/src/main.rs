@@ -140,6 +140,20 @@ enum SupervisorCommand {
         #[command(flatten)]
         dir: DataDir,
     },
+    /// Give a supervisor a new API token (printed once); the old one stops working at once.
+    RotateToken {
+        #[arg(long)]
+        supervisor: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Stop a supervisor's API token at once, giving no new one (their browser sign-in stays).
+    RevokeToken {
+        #[arg(long)]
+        supervisor: String,
+        #[command(flatten)]
+        dir: DataDir,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -493,6 +507,12 @@ fn run(command: Command) -> Result<(), String> {
             );
             Ok(())
         }
+        Command::Supervisor(SupervisorCommand::RotateToken { supervisor, dir }) => {
+            replace_supervisor_token(&supervisor, &dir, true)
+        }
+        Command::Supervisor(SupervisorCommand::RevokeToken { supervisor, dir }) => {
+            replace_supervisor_token(&supervisor, &dir, false)
+        }
         Command::Device(DeviceCommand::Revoke { device_id, dir }) => {
             let device = DeviceId::parse(&device_id).map_err(|e| text(&e))?;
             let revoked = with_db(&dir.data_dir, |db| {
@@ -542,4 +562,18 @@ fn serve(config: Config, intro: Option<String>, on_ready: Option<OnReady>) -> Re
             .await
             .map_err(|e| e.to_string())
     })
+}
+
+/// `supervisor rotate-token` and `revoke-token`.
+fn replace_supervisor_token(supervisor: &str, dir: &DataDir, rotate: bool) -> Result<(), String> {
+    let supervisor = UserId::parse(supervisor).map_err(|e| e.to_string())?;
+    let replaced = with_db(&dir.data_dir, |db| {
+        admin::replace_supervisor_token(db, supervisor, rotate).map_err(|e| e.to_string())
+    })?;
+    match replaced {
+        None => println!("no supervisor {supervisor}"),
+        Some(Some(token)) => println!("supervisor {supervisor}\ntoken (shown once): {token}"),
+        Some(None) => println!("token of supervisor {supervisor} revoked"),
+    }
+    Ok(())
 }

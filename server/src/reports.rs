@@ -427,21 +427,30 @@ fn rw_work_since(
     today: i64,
     week: i64,
     offset: i8,
-) -> Result<(u64, u64, u64), DbError> {
+) -> Result<tallies::Work, DbError> {
     let (today, week) = (
         tallies::day_start(today, offset),
         tallies::day_start(week, offset),
     );
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT coalesce(sum(v.order_time >= :today), 0), count(*),
-                 count(DISTINCT CASE WHEN v.order_time >= :today THEN v.enumerator_id END)
+            "SELECT coalesce(sum(v.order_time >= :today), 0), coalesce(sum(v.order_time >= :week), 0),
+                 count(DISTINCT CASE WHEN v.order_time >= :today THEN v.enumerator_id END),
+                 coalesce(sum(v.flags <> '[]' AND NOT EXISTS
+                     (SELECT 1 FROM reviews r WHERE r.visit_id = v.visit_id)), 0)
              FROM households h JOIN visits v ON v.household_id = h.household_id
-             WHERE h.region = :village AND {IN_RW} AND v.order_time >= :week"
+             WHERE h.region = :village AND {IN_RW}"
         ))?
         .query_row(
             rusqlite::named_params! {":village": village.as_str(), ":rw": rw, ":today": today, ":week": week},
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| {
+                Ok(tallies::Work {
+                    visits_today: r.get(0)?,
+                    visits_this_week: r.get(1)?,
+                    enumerators_active_today: r.get(2)?,
+                    flagged_waiting: r.get(3)?,
+                })
+            },
         )?)
 }
 
@@ -450,7 +459,7 @@ pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Over
     let offset = utc_offset_hours(&place.region);
     let (today, week) = day_and_week_start(now, offset);
     let (from, to) = code_range(&place.region);
-    let (visits_today, visits_this_week, enumerators_active_today) = match &place.rw {
+    let work = match &place.rw {
         None => tallies::work_since(conn, &place.region, today, week)?,
         Some(rw) => rw_work_since(conn, &place.region, rw, today, week, offset)?,
     };
@@ -469,27 +478,17 @@ pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Over
             rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
             |r| r.get(0),
         )?;
-    let flagged_visits: u64 = conn
-        .prepare_cached(&format!(
-            "SELECT count(*) FROM flagged_undecided f
-             WHERE f.region >= :from AND f.region < :to AND (:rw IS NULL OR EXISTS
-                 (SELECT 1 FROM households h WHERE h.household_id = f.household_id AND {IN_RW}))"
-        ))?
-        .query_row(
-            rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
-            |r| r.get(0),
-        )?;
     Ok(Overview {
         queues: QueueCounts {
             conflicts: progress.total.needs_review,
             duplicates,
-            flagged_visits,
+            flagged_visits: work.flagged_waiting,
             proposals,
         },
         progress,
-        visits_today,
-        visits_this_week,
-        enumerators_active_today,
+        visits_today: work.visits_today,
+        visits_this_week: work.visits_this_week,
+        enumerators_active_today: work.enumerators_active_today,
         utc_offset_hours: offset,
     })
 }

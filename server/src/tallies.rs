@@ -1,8 +1,10 @@
 //! Tallies the writer keeps as visits arrive, so that the dashboard and the map of a kabupaten
 //! read a few thousand small rows instead of half a million visits: visits per village and
-//! district day, the enumerators who worked in a village on a day, and visits per village and
-//! cell of a fine map grid. Visits never change and are never deleted, and each tally is
-//! written in the transaction that stores its visits, so a tally is always its visits' count.
+//! district day, the enumerators who worked in a village on a day, flagged visits waiting for a
+//! decision per village, and visits per village and cell of a fine map grid. Visits never change
+//! and are never deleted, and each tally is written in the transaction that stores its visits
+//! (a decision takes its visit out of the flagged tally by a trigger, schema.rs), so a tally is
+//! always its visits' count.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,6 +70,7 @@ struct Cell<'a> {
 /// per cell, not per visit.
 pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
     let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();
     let mut workers: BTreeSet<(&str, i64, &str)> = BTreeSet::new();
     let mut cells: BTreeMap<(&str, i64, i64), Cell<'_>> = BTreeMap::new();
     for v in visits {
@@ -77,6 +80,9 @@ pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbEr
         let day = local_day(v.order_time, offset);
         *days.entry((v.region, day)).or_default() += 1;
         workers.insert((v.region, day, v.enumerator_id));
+        if v.flagged {
+            *flagged.entry(v.region).or_default() += 1;
+        }
         if let Some((lat, lon)) = v.point {
             let (cy, cx) = cell_of(lat, lon);
             let cell = cells.entry((v.region, cy, cx)).or_default();
@@ -102,6 +108,13 @@ pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbEr
     for (region, day, enumerator) in workers {
         worker_insert.execute(params![region, day, enumerator])?;
     }
+    let mut flagged_upsert = tx.prepare_cached(
+        "INSERT INTO flagged_waiting (region, visits) VALUES (?1, ?2)
+         ON CONFLICT (region) DO UPDATE SET visits = visits + excluded.visits",
+    )?;
+    for (region, n) in flagged {
+        flagged_upsert.execute(params![region, n])?;
+    }
     // The first household seen in a cell stays: it is the cluster's while the cell has one visit.
     let mut cell_upsert = tx.prepare_cached(
         "INSERT INTO visit_cells (region, cy, cx, visits, flagged, lat_sum, lon_sum, household_id)
@@ -125,14 +138,24 @@ pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbEr
     Ok(())
 }
 
-/// Visits of the villages of `region` since the district's day `today` and since `week_start`
-/// (both day numbers), and the enumerators who finished one on `today`.
+/// The work done in a place and what of it waits for a supervisor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Work {
+    pub visits_today: u64,
+    pub visits_this_week: u64,
+    pub enumerators_active_today: u64,
+    /// Flagged visits no supervisor has decided on yet.
+    pub flagged_waiting: u64,
+}
+
+/// The work in the villages of `region` since the district's day `today` and since
+/// `week_start` (both day numbers).
 pub fn work_since(
     conn: &Connection,
     region: &RegionCode,
     today: i64,
     week_start: i64,
-) -> Result<(u64, u64, u64), DbError> {
+) -> Result<Work, DbError> {
     let (from, to) = code_range(region);
     Ok(conn
         .prepare_cached(
@@ -141,10 +164,17 @@ pub fn work_since(
                     (SELECT coalesce(sum(visits), 0) FROM visit_days
                      WHERE region >= ?1 AND region < ?2 AND day >= ?4),
                     (SELECT count(DISTINCT enumerator_id) FROM enumerator_days
-                     WHERE region >= ?1 AND region < ?2 AND day = ?3)",
+                     WHERE region >= ?1 AND region < ?2 AND day = ?3),
+                    (SELECT coalesce(sum(visits), 0) FROM flagged_waiting
+                     WHERE region >= ?1 AND region < ?2)",
         )?
         .query_row(params![from, to, today, week_start], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok(Work {
+                visits_today: r.get(0)?,
+                visits_this_week: r.get(1)?,
+                enumerators_active_today: r.get(2)?,
+                flagged_waiting: r.get(3)?,
+            })
         })?)
 }
 

@@ -100,8 +100,9 @@ END;
 
 -- Tallies of the visits, kept by the writer in the transaction that stores them (tallies.rs):
 -- visits per village and district day (the day in the district's zone) for the dashboard's
--- today and this week, the enumerators who worked there that day, and visits per village and
--- cell of the map's finest tallied grid for its clusters.
+-- today and this week, the enumerators who worked there that day, flagged visits no supervisor
+-- has decided on yet per village, and visits per village and cell of the map's finest tallied
+-- grid for its clusters.
 CREATE TABLE visit_days (
     region TEXT NOT NULL,
     day INTEGER NOT NULL,
@@ -113,6 +114,10 @@ CREATE TABLE enumerator_days (
     day INTEGER NOT NULL,
     enumerator_id TEXT NOT NULL,
     PRIMARY KEY (region, day, enumerator_id)
+) WITHOUT ROWID;
+CREATE TABLE flagged_waiting (
+    region TEXT PRIMARY KEY,
+    visits INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE visit_cells (
     region TEXT NOT NULL,
@@ -126,22 +131,6 @@ CREATE TABLE visit_cells (
     household_id TEXT NOT NULL,
     PRIMARY KEY (region, cy, cx)
 ) WITHOUT ROWID;
-
--- Flagged visits no supervisor has decided on yet, for the dashboard's count of the queue: far
--- fewer than the visits, and counted without reading them. Triggers keep it, so that no path
--- that stores a visit or a decision can leave it behind.
-CREATE TABLE flagged_undecided (
-    visit_id TEXT PRIMARY KEY,
-    region TEXT NOT NULL,
-    household_id TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE INDEX flagged_undecided_by_region ON flagged_undecided (region, household_id);
-CREATE TRIGGER visits_flagged_wait AFTER INSERT ON visits WHEN NEW.flags <> '[]'
-BEGIN
-    INSERT INTO flagged_undecided (visit_id, region, household_id)
-    SELECT NEW.visit_id, region, household_id FROM households
-    WHERE household_id = NEW.household_id;
-END;
 
 -- Supervisors' decisions. `enumerator_id`: whose visit it decides; NULL for a decision on the
 -- household, which every phone of its area receives.
@@ -159,9 +148,17 @@ CREATE INDEX reviews_by_household ON reviews (household_id);
 CREATE INDEX reviews_by_enumerator ON reviews (enumerator_id, change_seq);
 -- Whether a visit was decided on (the queue of visits to review).
 CREATE INDEX reviews_by_visit ON reviews (visit_id) WHERE visit_id IS NOT NULL;
-CREATE TRIGGER reviews_decide_flagged AFTER INSERT ON reviews WHEN NEW.visit_id IS NOT NULL
+-- The first decision on a flagged visit takes it out of its village's tally of flagged visits
+-- waiting (the writer adds them as they arrive, tallies.rs). A trigger, so that no path that
+-- stores a decision can leave the tally behind.
+CREATE TRIGGER reviews_decide_flagged AFTER INSERT ON reviews
+WHEN NEW.visit_id IS NOT NULL
+    AND EXISTS (SELECT 1 FROM visits WHERE visit_id = NEW.visit_id AND flags <> '[]')
+    AND NOT EXISTS (SELECT 1 FROM reviews WHERE visit_id = NEW.visit_id AND review_id <> NEW.review_id)
 BEGIN
-    DELETE FROM flagged_undecided WHERE visit_id = NEW.visit_id;
+    UPDATE flagged_waiting SET visits = visits - 1 WHERE region =
+        (SELECT h.region FROM visits v JOIN households h ON h.household_id = v.household_id
+         WHERE v.visit_id = NEW.visit_id);
 END;
 -- Whose phones receive a decision on a visit: its enumerator, and for a resolved conflict every
 -- enumerator whose visit was in it.

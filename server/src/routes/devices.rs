@@ -50,6 +50,9 @@ async fn enroll(
     Ok(Json(response.0))
 }
 
+/// How long after its code was used a phone may ask again for the answer it lost.
+const LOST_ANSWER_RETRY_MS: i64 = 15 * 60 * 1000;
+
 fn enroll_device(
     tx: &Transaction<'_>,
     request: &EnrollRequest,
@@ -72,15 +75,20 @@ fn enroll_device(
     }
     let device = request.device_id.to_string();
     let token = tokens::new_token().map_err(ApiError::internal)?;
-    if used_at.is_some() {
+    if let Some(used_at) = used_at {
         // The same phone asking again with its code: the answer to its first attempt was lost
-        // on a weak signal. It gets a new token (the lost one stops working); anyone else is refused.
-        if used_by.as_deref() != Some(device.as_str()) {
+        // on a weak signal. It gets a new token (the lost one stops working), but only while
+        // that token was never used and for a short while: a device id is no secret, and a used
+        // code with it must not take a working phone's place. Anyone else is refused.
+        if used_by.as_deref() != Some(device.as_str())
+            || now.unix_millis() - used_at > LOST_ANSWER_RETRY_MS
+        {
             return Err(bad_code());
         }
         let renewed = tx
             .prepare_cached(
-                "UPDATE devices SET token_hash = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+                "UPDATE devices SET token_hash = ?2
+                 WHERE device_id = ?1 AND revoked_at IS NULL AND last_seen_at IS NULL",
             )?
             .execute(params![device, tokens::hash(&token)])?;
         if renewed == 0 {
@@ -96,7 +104,8 @@ fn enroll_device(
             // token) keeps its device id, so its numbering and its queued visits stay valid.
             Some(owner) if owner == enumerator => {
                 tx.prepare_cached(
-                    "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL
+                    "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL,
+                         last_seen_at = NULL
                      WHERE device_id = ?1",
                 )?
                 .execute(params![

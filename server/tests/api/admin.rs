@@ -1,3 +1,5 @@
+use reqwest::StatusCode;
+use verivali_core::model::{Code, RegionCode};
 use verivali_server::admin;
 
 use crate::helpers::TestApp;
@@ -54,4 +56,64 @@ async fn areas_are_written_as_code_rw_rt() {
     assert!(admin::parse_area("16.04.01.2001/0").is_err());
     assert!(admin::parse_area("16.04.01.2001/1/2/3").is_err());
     assert!(admin::parse_area("99.01.01.2001").is_err());
+}
+
+/// A leaked supervisor token is stopped at once: rotated (the new one works, the old does not)
+/// or revoked (none works), and each change is in the audit log.
+#[tokio::test]
+async fn a_supervisors_api_token_can_be_rotated_and_revoked() {
+    let app = TestApp::spawn().await;
+    let db = app.db.clone();
+    let (id, old) = tokio::task::spawn_blocking(move || {
+        admin::add_supervisor(&db, "Ibu Sari", RegionCode::parse("16.04").unwrap()).unwrap()
+    })
+    .await
+    .unwrap();
+    let status = |token: String| {
+        let app = &app;
+        async move {
+            app.get_as(&token, "/api/v1/reports/progress?region=16.04")
+                .await
+                .status()
+        }
+    };
+    assert_eq!(status(old.clone()).await, StatusCode::OK);
+    let db = app.db.clone();
+    let new = tokio::task::spawn_blocking(move || {
+        admin::replace_supervisor_token(&db, id, true).unwrap()
+    })
+    .await
+    .unwrap()
+    .flatten()
+    .unwrap();
+    assert_eq!(status(old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(new.clone()).await, StatusCode::OK);
+    let db = app.db.clone();
+    let revoked = tokio::task::spawn_blocking(move || {
+        admin::replace_supervisor_token(&db, id, false).unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(revoked, Some(None));
+    assert_eq!(status(new).await, StatusCode::UNAUTHORIZED);
+    let db = app.db.clone();
+    let actions: Vec<String> = tokio::task::spawn_blocking(move || {
+        db.read_blocking(|c| {
+            c.prepare("SELECT action FROM audit_log WHERE action LIKE 'supervisor:%' ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(verivali_server::db::DbError::from)
+        })
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        actions,
+        [
+            "supervisor:add",
+            "supervisor:rotate-token",
+            "supervisor:revoke-token"
+        ]
+    );
 }

@@ -133,3 +133,38 @@ async fn a_phone_whose_enrollment_answer_was_lost_can_ask_again() {
     let other = enroll(Uuid::now_v7()).await.unwrap();
     assert_eq!(other.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// Once the phone has used its token, its used code and its device id (which travels in every
+/// visit) no longer enroll anyone: the working phone keeps its token.
+#[tokio::test]
+async fn a_used_code_does_not_take_a_working_phones_place() {
+    let app = TestApp::spawn().await;
+    let code = code_for_ani(&app).await;
+    let device = Uuid::now_v7();
+    let enroll = || {
+        app.client
+            .post(app.url("/api/v1/devices/enroll"))
+            .json(&json!({"code": code, "device_id": device, "device_name": "HP"}))
+            .send()
+    };
+    let first: EnrollResponse = enroll().await.unwrap().json().await.unwrap();
+    let pull = app
+        .client
+        .get(app.url("/api/v1/sync/pull"))
+        .bearer_auth(&first.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pull.status(), StatusCode::OK);
+    let taken = enroll().await.unwrap();
+    assert_eq!(taken.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(taken.json::<ErrorBody>().await.unwrap().code, "ENR-01");
+    let still = app
+        .client
+        .get(app.url("/api/v1/sync/pull"))
+        .bearer_auth(&first.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still.status(), StatusCode::OK);
+}

@@ -49,6 +49,12 @@ async fn visits_wait_for_a_decision_and_a_selection_is_approved_at_once_audited_
     assert_eq!(flagged["visits"][0]["flags"], json!(["CLOCK_SKEW"]));
     let overview = json_of(&app, &supervisor, "/api/v1/reports/overview").await;
     assert_eq!(overview["queues"]["flagged_visits"], 1);
+    // Household 3 lives in RW 001: counted there from its visits, not in RW 002.
+    for (rw, waiting) in [("1", 1), ("2", 0)] {
+        let path = format!("/api/v1/reports/overview?region={VILLAGE_A}&rw={rw}");
+        let overview = json_of(&app, &supervisor, &path).await;
+        assert_eq!(overview["queues"]["flagged_visits"], waiting, "RW {rw}");
+    }
     // Paged: one at a time, the second page starts after the first.
     let first_page = json_of(&app, &supervisor, "/api/v1/queues/visits?limit=1").await;
     let after = first_page["next_after"].as_str().unwrap();
@@ -91,6 +97,17 @@ async fn visits_wait_for_a_decision_and_a_selection_is_approved_at_once_audited_
     assert_eq!(approvals, 3, "one audit entry per visit approved");
     let waiting = json_of(&app, &supervisor, "/api/v1/queues/visits").await;
     assert!(visit_ids(&waiting).is_empty());
+    let overview = json_of(&app, &supervisor, "/api/v1/reports/overview").await;
+    assert_eq!(overview["queues"]["flagged_visits"], 0);
+    // A second decision on the flagged visit takes nothing more off the count.
+    let again = app
+        .review(
+            &supervisor,
+            &json!({"household_id": three.visit.household_id, "visit_id": three.visit.visit_id,
+                "decision": "RETURN", "comment": "foto kurang jelas"}),
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::OK);
     let overview = json_of(&app, &supervisor, "/api/v1/reports/overview").await;
     assert_eq!(overview["queues"]["flagged_visits"], 0);
 
