@@ -26,7 +26,7 @@ use verivali_core::model::*;
 use verivali_core::protocol::{PushItem, PushResponse, PushResult, PushStatus};
 use verivali_core::sqlite::RegionTable;
 use verivali_core::validate::{
-    Context, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
+    Context, EARLIEST_YEAR, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
 };
 
 use crate::auth::DeviceAuth;
@@ -252,6 +252,9 @@ pub fn plan(
         merged,
     })
 }
+
+/// The highest `device_seq` a phone may give.
+pub const MAX_DEVICE_SEQ: u64 = 10_000_000;
 
 /// Stores one push on the writer, inside one transaction with the batch's other jobs, and answers
 /// every slot in order. `planned`: its plan from a read connection, used if still current; without
@@ -513,8 +516,9 @@ impl Planner<'_> {
     fn item(&mut self, item: &PushItem, content_hash: &Sha256) -> Result<PushResult, DbError> {
         let (device, received_at, skew) = (self.device, self.received_at, self.skew);
         let visit = &item.visit;
-        // Numbers start at 1, and SQLite keeps signed 64-bit integers.
-        if item.device_seq == 0 || i64::try_from(item.device_seq).is_err() {
+        // Numbers start at 1 and grow by one per finished visit: no phone reaches ten million,
+        // and a number near 2^63 would make completeness count that many missing.
+        if !(1..=MAX_DEVICE_SEQ).contains(&item.device_seq) {
             return Ok(rejected(Some(item), one(&reject::MALFORMED, "device_seq")));
         }
         let Some(finished_at) = visit.finished_at else {
@@ -599,10 +603,13 @@ impl Planner<'_> {
         }
 
         // The core's rules again, on the skew-corrected times: the server never trusts the phone.
-        // A correction that leaves the calendar (a phone claiming year 0 and year 9999) is no time.
+        // A correction that leaves the calendar or the programme's years (a phone that sends at
+        // year 9999 what it finished today) is no time: such a visit would sort before every
+        // other one for good. A time still in the future after correction is only flagged.
+        let in_programme = |t: &time::OffsetDateTime| t.year() >= EARLIEST_YEAR;
         let (Some(started), Some(finished)) = (
-            visit.started_at.0.checked_add(skew),
-            finished_at.0.checked_add(skew),
+            visit.started_at.0.checked_add(skew).filter(in_programme),
+            finished_at.0.checked_add(skew).filter(in_programme),
         ) else {
             return Ok(rejected(
                 Some(item),

@@ -131,6 +131,7 @@ pub fn validate_visit(visit: &Visit, ctx: &Context<'_>) -> Vec<Issue> {
         visit.consent == Some(Consent::Refused) || visit.outcome == Some(Outcome::FoundRefused);
 
     check_times(visit, ctx, &mut issues);
+    check_texts(visit, &mut issues);
     check_household_target(visit, ctx, &mut issues);
     check_outcome(visit, ctx, &mut issues);
     if refused {
@@ -186,16 +187,79 @@ fn members_after(visit: &Visit, ctx: &Context<'_>) -> Vec<Member> {
     members
 }
 
+/// No visit of the programme was made before this year: an earlier time is a phone's clock
+/// gone wrong (or a correction of one), never a time to order visits by.
+pub const EARLIEST_YEAR: i32 = 2020;
+
+/// The longest texts, in characters. What a visit carries reaches every phone of its village
+/// at its next pull, so no text may be a megabyte.
+const NAME_CHARS: usize = 120;
+const ADDRESS_CHARS: usize = 300;
+const NOTE_CHARS: usize = 2_000;
+
+/// TXT-01 for every free text of the visit longer than its field allows.
+fn check_texts(visit: &Visit, issues: &mut Vec<Issue>) {
+    let mut check = |text: Option<&str>, limit: usize, field: &dyn Fn() -> String| {
+        // A byte count above the limit is needed for a char count above it, and cheaper.
+        if text.is_some_and(|t| t.len() > limit && t.chars().count() > limit) {
+            issues.push(Issue::new(&rules::TXT_01, field()));
+        }
+    };
+    check(visit.respondent_name.as_deref(), NAME_CHARS, &|| {
+        "respondent_name".into()
+    });
+    check(visit.moved_to.as_deref(), ADDRESS_CHARS, &|| {
+        "moved_to".into()
+    });
+    check(visit.notes.as_deref(), NOTE_CHARS, &|| "notes".into());
+    if let Some(p) = &visit.proposal {
+        check(Some(&p.head_name), NAME_CHARS, &|| {
+            "proposal.head_name".into()
+        });
+        check(Some(&p.address), ADDRESS_CHARS, &|| {
+            "proposal.address".into()
+        });
+    }
+    for (key, reason) in &visit.warning_reasons {
+        check(Some(key), NAME_CHARS, &|| "warning_reasons".into());
+        check(Some(reason), NOTE_CHARS, &|| "warning_reasons".into());
+    }
+    for change in &visit.member_changes {
+        let (id, details) = match change {
+            MemberChange::Add { member } => (member.member_id, &member.details),
+            MemberChange::Update { member_id, details } => (*member_id, details),
+            _ => continue,
+        };
+        check(details.name.as_deref(), NAME_CHARS, &|| {
+            format!("members.{id}.name")
+        });
+        check(details.birth_place.as_deref(), NAME_CHARS, &|| {
+            format!("members.{id}.birth_place")
+        });
+        if let MemberChange::Add { member } = change {
+            check(member.source_member_id.as_deref(), NAME_CHARS, &|| {
+                format!("members.{id}.source_member_id")
+            });
+        }
+    }
+}
+
 fn check_times(visit: &Visit, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
     let limit = Timestamp(ctx.now.0 + CLOCK_TOLERANCE);
     let campaign_start = ctx.campaign_start;
-    let bad = |t: &Timestamp| t > &limit || campaign_start.is_some_and(|start| t.0.date() < start);
+    let bad = |t: &Timestamp| {
+        t > &limit
+            || t.0.year() < EARLIEST_YEAR
+            || campaign_start.is_some_and(|start| t.0.date() < start)
+    };
     if bad(&visit.started_at) {
         issues.push(Issue::new(&rules::VIS_05_TIME, "started_at"));
     }
     if let Some(finished) = &visit.finished_at {
-        if bad(finished) || finished < &visit.started_at {
+        if bad(finished) {
             issues.push(Issue::new(&rules::VIS_05_TIME, "finished_at"));
+        } else if finished < &visit.started_at {
+            issues.push(Issue::new(&rules::VIS_12, "finished_at"));
         } else if finished.0 - visit.started_at.0 < SHORT_INTERVIEW
             && visit.outcome == Some(Outcome::Found)
         {

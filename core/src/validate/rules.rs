@@ -76,6 +76,8 @@ rules! {
     VIS_09 = "VIS-09", Error, "Usulan keluarga baru perlu desa, RT/RW, alamat dan nama kepala keluarga.", "A new-household proposal needs the village, RT/RW, address and head's name.";
     VIS_10 = "VIS-10", Error, "Angka tidak wajar.", "Implausible number.";
     VIS_11 = "VIS-11", Error, "Pilih hasil kunjungan.", "Choose the visit outcome.";
+    VIS_12 = "VIS-12", Error, "Waktu selesai lebih awal dari waktu mulai.", "The finishing time is before the starting time.";
+    TXT_01 = "TXT-01", Error, "Teks terlalu panjang.", "The text is too long.";
     HSE_01_AREA = "HSE-01", Error, "Luas lantai tidak wajar.", "Implausible floor area.";
     HSE_01_PER_CAPITA = "HSE-01", Info, "Luas lantai < 8 m² per orang (kriteria BPS 1).", "Floor area < 8 m² per person (BPS criterion 1).";
     HSE_02_POWER = "HSE-02", Error, "Daya listrik hanya untuk listrik PLN bermeteran.", "Power rating applies only to metered PLN electricity.";

@@ -146,6 +146,38 @@ fn times_in_the_future_or_before_the_campaign_are_errors_and_short_interviews_wa
 }
 
 #[test]
+fn a_visit_finished_before_it_started_or_before_the_programme_is_an_error() {
+    let h = household();
+    let mut backwards = visit_to(&h);
+    backwards.started_at = Timestamp(backwards.finished_at.unwrap().0 + Duration::hours(2));
+    let issues = validate_visit(&backwards, &Context::new(now()));
+    assert!(has(&issues, "VIS-12", "finished_at"));
+    let mut ancient = visit_to(&h);
+    ancient.started_at = Timestamp::parse("1999-12-31T08:00:00Z").unwrap();
+    ancient.finished_at = Some(Timestamp::parse("1999-12-31T08:30:00Z").unwrap());
+    let issues = validate_visit(&ancient, &Context::new(now()));
+    assert!(has(&issues, "VIS-05", "started_at") && has(&issues, "VIS-05", "finished_at"));
+}
+
+#[test]
+fn texts_longer_than_their_field_are_errors_at_the_limit_plus_one() {
+    let h = household();
+    let mut v = visit_to(&h);
+    // 120 characters of four bytes each: within the limit, though 480 bytes.
+    v.respondent_name = Some("𝓐".repeat(120));
+    v.notes = Some("n".repeat(2_000));
+    assert!(
+        !validate_visit(&v, &Context::new(now()))
+            .iter()
+            .any(|i| i.code == "TXT-01")
+    );
+    v.respondent_name = Some("𝓐".repeat(121));
+    v.notes = Some("n".repeat(2_001));
+    let issues = validate_visit(&v, &Context::new(now()));
+    assert!(has(&issues, "TXT-01", "respondent_name") && has(&issues, "TXT-01", "notes"));
+}
+
+#[test]
 fn a_warning_with_a_reason_no_longer_blocks() {
     let h = household();
     let mut v = visit_to(&h);

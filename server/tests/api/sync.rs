@@ -423,11 +423,14 @@ async fn an_impossible_device_seq_is_rejected_alone() {
     zero.device_seq = 0;
     let mut huge = phone.visit(3, 30);
     huge.device_seq = u64::MAX;
-    let answer = app.push(&phone, &[good, zero, huge]).await;
+    let mut near_max = phone.visit(4, 30);
+    near_max.device_seq = (1 << 63) - 2;
+    let answer = app.push(&phone, &[good, zero, huge, near_max]).await;
     assert_eq!(
         statuses(&answer),
         vec![
             PushStatus::Accepted,
+            PushStatus::Rejected,
             PushStatus::Rejected,
             PushStatus::Rejected
         ]
@@ -442,6 +445,64 @@ async fn an_impossible_device_seq_is_rejected_alone() {
         .get_as(&supervisor, "/api/v1/reports/completeness")
         .await;
     assert_eq!(report.status(), StatusCode::OK);
+    let report: serde_json::Value = report.json().await.unwrap();
+    assert!(
+        report.to_string().contains("\"missing_count\":0"),
+        "{report}"
+    );
+}
+
+/// A careless or hostile phone cannot store a visit that would break its household for good or
+/// weigh on every phone of the village: a clock at year 9999 when sending, a visit finished
+/// before it started, a name of megabytes. Each is rejected alone with its code; the household
+/// still answers and the good visit is kept.
+#[tokio::test]
+async fn a_visit_that_would_break_its_household_is_rejected_alone() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let good = phone.visit(1, 30);
+    let sent_from_9999 = phone.visit(1, 20);
+    let body = json!({"sent_at": "9999-12-31T23:59:59Z", "items": [sent_from_9999]});
+    let response = app.push_raw(&phone, &body).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: verivali_core::protocol::PushResponse = response.json().await.unwrap();
+    assert_eq!(
+        (
+            answer.results[0].status,
+            answer.results[0].issues[0].code.as_str()
+        ),
+        (PushStatus::Rejected, "VIS-05")
+    );
+    let mut backwards = phone.visit(1, 10);
+    backwards.visit.started_at =
+        Timestamp(backwards.visit.finished_at.unwrap().0 + time::Duration::hours(2));
+    let mut long_name = phone.visit(1, 5);
+    long_name.visit.respondent_name = Some("A".repeat(2 << 20));
+    let answer = app.push(&phone, &[good, backwards, long_name]).await;
+    assert_eq!(
+        statuses(&answer),
+        vec![
+            PushStatus::Accepted,
+            PushStatus::Rejected,
+            PushStatus::Rejected
+        ]
+    );
+    let codes: Vec<(&str, &str)> = answer.results[1..]
+        .iter()
+        .map(|r| (r.issues[0].code.as_str(), r.issues[0].field.as_str()))
+        .collect();
+    assert_eq!(
+        codes,
+        [("VIS-12", "finished_at"), ("TXT-01", "respondent_name")]
+    );
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let page = app
+        .get_as(
+            &supervisor,
+            &format!("/api/v1/households/{}", household(1).household_id),
+        )
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
 }
 
 #[tokio::test]
