@@ -29,7 +29,7 @@ use verivali_core::validate::{
     Context, EARLIEST_YEAR, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
 };
 
-use crate::auth::DeviceAuth;
+use crate::auth::{DeviceAuth, stored_place};
 use crate::db::DbError;
 use crate::households::{self, MergeInputs};
 use crate::tallies;
@@ -619,7 +619,7 @@ impl Planner<'_> {
         let mut corrected = visit.clone();
         corrected.started_at = Timestamp(started);
         corrected.finished_at = Some(Timestamp(finished));
-        let niks = StoredNiks(conn);
+        let niks = StoredNiks { conn, device };
         let ctx = Context {
             regions,
             household: Some(h),
@@ -742,18 +742,38 @@ impl Draft {
 }
 
 /// NIKs of the whole district, through the duplicate keys (held as digests).
-struct StoredNiks<'c>(&'c Connection);
+/// The NIKs of the households the pushing phone's areas cover. A NIK-09 warning names the other
+/// household, and its answer goes to the phone: a phone must learn no more than its areas hold
+/// (it could not otherwise probe the district's list by adding members with chosen NIKs). A
+/// family listed twice across areas is still found, by the duplicate keys (the duplicates queue).
+struct StoredNiks<'c> {
+    conn: &'c Connection,
+    device: &'c DeviceAuth,
+}
 
 impl NikDirectory for StoredNiks<'_> {
     fn household_with_nik(&self, nik: &Nik, except: Option<HouseholdId>) -> Option<HouseholdId> {
         let except = except.map(|h| h.to_string()).unwrap_or_default();
-        self.0
-            .prepare_cached("SELECT household_id FROM household_keys WHERE kind = 'NIK' AND key = ?1 AND household_id <> ?2 LIMIT 1")
+        let holders: Vec<(String, String, Option<String>, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT k.household_id, h.region, h.rw, h.rt FROM household_keys k
+                 JOIN households h ON h.household_id = k.household_id
+                 WHERE k.kind = 'NIK' AND k.key = ?1 AND k.household_id <> ?2 LIMIT 50",
+            )
             .and_then(|mut s| {
-                s.query_row([households::nik_digest(nik), except], |r| r.get::<_, String>(0)).optional()
+                s.query_map([households::nik_digest(nik), except], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect()
             })
-            .ok()
-            .flatten()
-            .and_then(|id| HouseholdId::parse(&id).ok())
+            .ok()?;
+        holders
+            .into_iter()
+            .find(|(_, region, rw, rt)| {
+                stored_place(region, rw.as_deref(), rt.as_deref())
+                    .is_ok_and(|place| self.device.covers(&place))
+            })
+            .and_then(|(id, ..)| HouseholdId::parse(&id).ok())
     }
 }

@@ -702,3 +702,62 @@ async fn households_of_a_removed_area_leave_the_phone_and_its_finished_visits_st
     .unwrap();
     assert!(flags.contains("LEFT_AREA"));
 }
+
+/// A push answer is no NIK lookup of the district: a phone that gives a member a NIK listed in
+/// another village's household hears nothing of it (NIK-09 names only households its areas
+/// hold), while the pair still reaches the district's duplicates queue.
+#[tokio::test]
+async fn a_push_answer_names_no_household_outside_the_phones_areas() {
+    let app = TestApp::spawn().await;
+    let listed_elsewhere = household(1).members[0].details.nik.clone();
+    let with_nik = |phone: &mut crate::helpers::Phone, i: u64| {
+        let mut item = phone.visit(i, 20);
+        item.visit.member_changes.push(MemberChange::Update {
+            member_id: household(i).members[0].member_id,
+            details: MemberDetails {
+                nik: listed_elsewhere.clone(),
+                ..MemberDetails::default()
+            },
+        });
+        item
+    };
+    let nik_09 = |answer: &verivali_core::protocol::PushResponse| -> Vec<String> {
+        answer.results[0]
+            .issues
+            .iter()
+            .filter(|i| i.code == "NIK-09")
+            .map(|i| format!("{} {}", i.message_id, i.message_en))
+            .collect()
+    };
+    let mut in_b = app.phone(&[VILLAGE_B]).await;
+    let item = with_nik(&mut in_b, 20);
+    let answer = app.push(&in_b, &[item]).await;
+    assert_eq!(answer.results[0].status, PushStatus::Accepted);
+    assert!(nik_09(&answer).is_empty(), "{:?}", answer.results[0].issues);
+    let text = serde_json::to_string(&answer).unwrap();
+    assert!(!text.contains(&household(1).household_id.to_string()));
+
+    // A phone of village A, which holds household 1, is told.
+    let mut in_a = app.phone(&[VILLAGE_A]).await;
+    let item = with_nik(&mut in_a, 2);
+    let answer = app.push(&in_a, &[item]).await;
+    let warned = nik_09(&answer);
+    assert_eq!(warned.len(), 1, "{:?}", answer.results[0].issues);
+    assert!(warned[0].contains(&household(1).household_id.to_string()));
+
+    let district = app.supervisor("16.04").await;
+    let pairs: serde_json::Value = app
+        .get_as(&district, "/api/v1/queues/duplicates?region=16.04")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let with = |id: HouseholdId| {
+        pairs
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["household_a"] == id.to_string() || p["household_b"] == id.to_string())
+    };
+    assert!(with(household(20).household_id), "{pairs}");
+}
