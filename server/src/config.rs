@@ -14,13 +14,28 @@ pub struct Config {
     /// Seconds a request may take before it is cut off.
     #[arg(long, env = "VERIVALI_REQUEST_TIMEOUT_SECS", default_value_t = 60)]
     pub request_timeout_secs: u64,
-    /// Failed enrollment attempts, and failed sign-ins, allowed per client address per minute.
+    /// Failed enrollment attempts allowed per client address per minute.
     #[arg(
         long,
         env = "VERIVALI_ENROLL_ATTEMPTS_PER_MINUTE",
         default_value_t = 10
     )]
     pub enroll_attempts_per_minute: u32,
+    /// Failed sign-ins allowed per login name per minute.
+    #[arg(
+        long,
+        env = "VERIVALI_SIGN_IN_FAILURES_PER_LOGIN",
+        default_value_t = 10
+    )]
+    pub sign_in_failures_per_login: u32,
+    /// Failed sign-ins allowed per client address per minute: higher, since a district office's
+    /// colleagues share one address.
+    #[arg(
+        long,
+        env = "VERIVALI_SIGN_IN_FAILURES_PER_ADDRESS",
+        default_value_t = 60
+    )]
+    pub sign_in_failures_per_address: u32,
     /// Most households in one pull page.
     #[arg(long, env = "VERIVALI_MAX_PULL_PAGE", default_value_t = 1000)]
     pub max_pull_page: u32,
@@ -45,6 +60,8 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             request_timeout_secs: 60,
             enroll_attempts_per_minute: 10,
+            sign_in_failures_per_login: 10,
+            sign_in_failures_per_address: 60,
             max_pull_page: 1000,
             basemap_tiles: None,
             basemap_pmtiles: None,

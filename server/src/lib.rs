@@ -21,6 +21,7 @@ pub mod exports;
 pub mod households;
 pub mod import;
 pub mod ingest;
+pub mod limits;
 pub mod map;
 pub mod photos;
 pub mod privacy;

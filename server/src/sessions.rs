@@ -13,7 +13,7 @@ use verivali_core::model::{Timestamp, UserId};
 
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
-use crate::state::RateLimiter;
+use crate::limits::SignInLimits;
 use crate::tokens;
 
 pub const COOKIE: &str = "verivali_session";
@@ -112,28 +112,30 @@ impl std::fmt::Debug for NewSession {
 }
 
 /// Signs a supervisor in with a login name and password, for the API and the sign-in page alike:
-/// 429 once the address has used up its failures, 401 (`AUTH-03`) for a wrong name or password.
+/// 429 once the login name or the address has used up its failures, 401 (`AUTH-03`) for a wrong
+/// name or password.
 pub async fn sign_in(
     db: &Db,
-    limiter: &RateLimiter,
+    limits: &SignInLimits,
     ip: IpAddr,
     login: String,
     password: String,
 ) -> Result<NewSession, ApiError> {
-    if limiter.blocked(ip) {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            error::TOO_MANY_ATTEMPTS,
-        ));
-    }
-    // argon2 is slow on purpose: a reader thread, not the async runtime.
-    let user = db
-        .read(move |conn| check_password(conn, &login, &password))
-        .await?;
+    let too_many = || ApiError::new(StatusCode::TOO_MANY_REQUESTS, error::TOO_MANY_ATTEMPTS);
+    let attempt = limits.try_take(&login, ip).ok_or_else(too_many)?;
+    let stored = db.read(move |conn| stored_password(conn, &login)).await?;
+    // argon2 is slow on purpose: on the blocking pool, a few at a time, never holding one of
+    // the database's read connections.
+    let user = {
+        let _permit = limits.checks.acquire().await.map_err(ApiError::internal)?;
+        tokio::task::spawn_blocking(move || check_password(stored, &password))
+            .await
+            .map_err(ApiError::internal)?
+    };
     let Some(user_id) = user else {
-        limiter.record_failure(ip);
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
     };
+    attempt.succeeded();
     db.write(move |tx| {
         let token = start(tx, user_id).map_err(ApiError::internal)?;
         let (name, region): (String, String) = tx.query_row(
@@ -151,14 +153,13 @@ pub async fn sign_in(
     .await
 }
 
-/// The supervisor a login name and password belong to, if they match and the supervisor is not
-/// revoked. Blocking: argon2 takes tens of milliseconds on purpose.
-pub fn check_password(
+/// The supervisor a login name belongs to and their password's hash, unless revoked or without
+/// a password.
+fn stored_password(
     conn: &rusqlite::Connection,
     login: &str,
-    password: &str,
-) -> Result<Option<UserId>, DbError> {
-    let row: Option<(String, String)> = conn
+) -> Result<Option<(String, String)>, DbError> {
+    Ok(conn
         .prepare_cached(
             "SELECT user_id, password_hash FROM supervisors
              WHERE login = ?1 AND password_hash IS NOT NULL AND revoked_at IS NULL",
@@ -166,20 +167,25 @@ pub fn check_password(
         .query_row([login.trim().to_lowercase()], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })
-        .optional()?;
+        .optional()?)
+}
+
+/// The supervisor whose stored password `password` is. Blocking: argon2 takes tens of
+/// milliseconds on purpose.
+fn check_password(stored: Option<(String, String)>, password: &str) -> Option<UserId> {
     // An unknown name costs the same time as a wrong password, so that names cannot be probed.
-    let stored = row
+    let hash = stored
         .as_ref()
         .map_or(UNKNOWN_LOGIN_HASH, |(_, hash)| hash.as_str());
-    let matches = PasswordHash::new(stored).is_ok_and(|hash| {
+    let matches = PasswordHash::new(hash).is_ok_and(|hash| {
         Argon2::default()
             .verify_password(password.as_bytes(), &hash)
             .is_ok()
     });
-    Ok(match row {
+    match stored {
         Some((id, _)) if matches => UserId::parse(&id).ok(),
         _ => None,
-    })
+    }
 }
 
 /// A valid argon2 hash of a password no one knows, checked against for unknown names.

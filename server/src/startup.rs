@@ -17,8 +17,9 @@ use verivali_core::protocol::MAX_PUSH_BYTES;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::limits::{RateLimiter, SignInLimits};
 use crate::routes;
-use crate::state::{AppState, RateLimiter};
+use crate::state::AppState;
 
 /// A bound, ready server.
 #[derive(Debug)]
@@ -39,9 +40,9 @@ impl Application {
                 config.enroll_attempts_per_minute,
                 Duration::from_secs(60),
             )),
-            login_limiter: Arc::new(RateLimiter::new(
-                config.enroll_attempts_per_minute,
-                Duration::from_secs(60),
+            sign_in_limits: Arc::new(SignInLimits::new(
+                config.sign_in_failures_per_login,
+                config.sign_in_failures_per_address,
             )),
             config: Arc::new(config),
         };

@@ -25,27 +25,27 @@ async fn enroll(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
-    if state.enroll_limiter.blocked(peer.ip()) {
+    let Json(request) = body?;
+    let address = peer.ip().to_string();
+    if !state.enroll_limiter.try_take(&address) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             error::TOO_MANY_ATTEMPTS,
         ));
     }
-    let Json(request) = body?;
     let now = Timestamp::now_utc();
-    let response = match state
+    let response = state
         .db
         .write(move |tx| enroll_device(tx, &request, now))
-        .await
+        .await;
+    // Only a wrong code stays counted: a guess.
+    if !response
+        .as_ref()
+        .is_err_and(|e| e.status == StatusCode::UNAUTHORIZED)
     {
-        Ok(r) => r,
-        Err(e) => {
-            if e.status == StatusCode::UNAUTHORIZED {
-                state.enroll_limiter.record_failure(peer.ip());
-            }
-            return Err(e);
-        }
-    };
+        state.enroll_limiter.give_back(&address);
+    }
+    let response = response?;
     tracing::info!(device = %response.1, enumerator = %response.0.enumerator_id, "device enrolled");
     Ok(Json(response.0))
 }

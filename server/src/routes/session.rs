@@ -50,7 +50,7 @@ async fn sign_in(
     let Json(request) = body?;
     let session = sessions::sign_in(
         &state.db,
-        &state.login_limiter,
+        &state.sign_in_limits,
         peer.ip(),
         request.login,
         request.password,

@@ -53,7 +53,7 @@ pub async fn submit(
     let login = form.login.clone();
     match sessions::sign_in(
         &state.db,
-        &state.login_limiter,
+        &state.sign_in_limits,
         peer.ip(),
         form.login,
         form.password,

@@ -168,3 +168,27 @@ async fn a_used_code_does_not_take_a_working_phones_place() {
         .unwrap();
     assert_eq!(still.status(), StatusCode::OK);
 }
+
+/// Wrong codes sent at once are counted as they arrive: 10 are tried, the rest get 429.
+#[tokio::test]
+async fn guessed_codes_sent_at_once_are_limited_too() {
+    let app = TestApp::spawn().await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/devices/enroll"));
+        guesses.spawn(async move {
+            let body =
+                json!({"code": "AAAA-BBBB", "device_id": Uuid::now_v7(), "device_name": "HP"});
+            client.post(url).json(&body).send().await.unwrap().status()
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let count = |status: StatusCode| statuses.iter().filter(|&&s| s == status).count();
+    assert_eq!(
+        (
+            count(StatusCode::UNAUTHORIZED),
+            count(StatusCode::TOO_MANY_REQUESTS)
+        ),
+        (10, 20)
+    );
+}

@@ -140,3 +140,45 @@ async fn a_supervisor_signs_in_with_a_password_and_the_cookie_works_until_signed
     assert!(audit.iter().any(|a| a.starts_with("session:start")));
     assert!(audit.iter().all(|a| !a.contains(PASSWORD)));
 }
+
+/// Guesses sent all at once are counted as they arrive, not after the password check: of 60
+/// wrong passwords for one login at once, 10 are checked and the rest get 429, while the
+/// server's health answers. The limit is per login: a colleague behind the same office address
+/// still signs in.
+#[tokio::test]
+async fn guesses_sent_at_once_are_limited_per_login_and_colleagues_still_sign_in() {
+    let app = TestApp::spawn().await;
+    let db = app.db.clone();
+    tokio::task::spawn_blocking(move || {
+        let region = RegionCode::parse(VILLAGE_A).unwrap();
+        for (name, login) in [("Siti", "siti"), ("Budi", "budi")] {
+            let (id, _) = admin::add_supervisor(&db, name, region.clone()).unwrap();
+            sessions::set_password(&db, id, login, PASSWORD).unwrap();
+        }
+    })
+    .await
+    .unwrap();
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..60 {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/session"));
+        flood.spawn(async move {
+            let guess = json!({"login": "siti", "password": "tebak-tebak-saja"});
+            client.post(url).json(&guess).send().await.unwrap().status()
+        });
+    }
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let statuses = flood.join_all().await;
+    let count = |status: StatusCode| statuses.iter().filter(|&&s| s == status).count();
+    assert_eq!(count(StatusCode::UNAUTHORIZED), 10);
+    assert_eq!(count(StatusCode::TOO_MANY_REQUESTS), 50);
+    // Siti herself waits out the minute; Budi, behind the same address, does not.
+    assert_eq!(
+        sign_in(&app, "siti", PASSWORD).await.status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        sign_in(&app, "budi", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
