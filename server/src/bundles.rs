@@ -119,13 +119,15 @@ pub fn import(
 
 fn refused(e: BundleError) -> ApiError {
     let (code, message_id, message_en) = e.describe();
-    // The reason names an item or a fault of the file, never a person: fit for the log.
-    tracing::warn!(code, reason = %e, "bundle refused");
+    // The reason names a fault of the file; any value it quotes is left out, since a decoder
+    // quotes what it read (a member's NIK given as a number, say).
+    let reason = crate::privacy::without_values(&e);
+    tracing::warn!(code, reason, "bundle refused");
     let mut error = ApiError::bad_request(crate::error::ErrorCode {
         code,
         message_id,
         message_en,
     });
-    error.body.message_en = format!("{message_en} ({e})");
+    error.body.message_en = format!("{message_en} ({reason})");
     error
 }

@@ -78,7 +78,7 @@ impl ApiError {
     }
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %what, "server fault");
+        tracing::error!(error = %crate::privacy::without_values(&what), "server fault");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
     }
 }
@@ -109,7 +109,11 @@ impl From<JsonRejection> for ApiError {
             return Self::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
         }
         let mut error = Self::bad_request(MALFORMED);
-        error.body.message_en = format!("{} ({})", MALFORMED.message_en, rejection.body_text());
+        error.body.message_en = format!(
+            "{} ({})",
+            MALFORMED.message_en,
+            crate::privacy::without_values(&rejection.body_text())
+        );
         error
     }
 }
@@ -118,7 +122,11 @@ impl From<JsonRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         let mut error = Self::bad_request(MALFORMED);
-        error.body.message_en = format!("{} ({})", MALFORMED.message_en, rejection.body_text());
+        error.body.message_en = format!(
+            "{} ({})",
+            MALFORMED.message_en,
+            crate::privacy::without_values(&rejection.body_text())
+        );
         error
     }
 }

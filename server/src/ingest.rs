@@ -416,7 +416,11 @@ fn malformed(raw: &RawValue, error: &dyn std::fmt::Display) -> PushResult {
     // Only to name the item in the answer: whatever of it can be read.
     let value: Value = serde_json::from_str(raw.get()).unwrap_or(Value::Null);
     let mut issue = Issue::new(&reject::MALFORMED, "visit");
-    issue.message_en = format!("{} ({error})", reject::MALFORMED.message_en);
+    issue.message_en = format!(
+        "{} ({})",
+        reject::MALFORMED.message_en,
+        crate::privacy::without_values(error)
+    );
     PushResult {
         visit_id: value
             .pointer("/visit/visit_id")

@@ -1,4 +1,5 @@
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -19,6 +20,77 @@ use verivali_server::{Application, households};
 pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()
+}
+
+/// Everything the servers of this test binary log, at debug level. No NIK or family card number
+/// of the test data may ever appear in it (UU 27/2022): each test's end checks the whole of it,
+/// so a leak from any test fails the run.
+fn captured_log() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let writer = log.clone();
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || SharedLog(writer.clone()))
+            .try_init();
+        log
+    })
+}
+
+struct SharedLog(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedLog {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut log) = self.0.lock() {
+            log.extend_from_slice(bytes);
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The NIKs and family card numbers of the test data: those of the seeded households and the
+/// ones tests type.
+fn personal_numbers() -> &'static Vec<String> {
+    static NUMBERS: OnceLock<Vec<String>> = OnceLock::new();
+    NUMBERS.get_or_init(|| {
+        let mut numbers: Vec<String> = ["1604010101750002", "1604010505600006"]
+            .map(String::from)
+            .to_vec();
+        for i in 0..30 {
+            let h = household(i);
+            if let Some(Entered::Valid(kk)) = &h.kk_number {
+                numbers.push(kk.as_str().to_owned());
+            }
+            numbers.extend(h.members.iter().filter_map(|m| match &m.details.nik {
+                Some(Entered::Valid(nik)) => Some(nik.as_str().to_owned()),
+                _ => None,
+            }));
+        }
+        numbers
+    })
+}
+
+/// Panics if a personal number of the test data reached the log, naming where (masked).
+fn assert_log_holds_no_personal_number() {
+    let log = captured_log()
+        .lock()
+        .map(|log| String::from_utf8_lossy(&log).into_owned())
+        .unwrap_or_default();
+    for number in personal_numbers() {
+        if let Some(at) = log.find(number.as_str()) {
+            let line = log[..at].lines().count();
+            panic!(
+                "a NIK or KK number of the test data ({}) reached the log, line {line}",
+                verivali_server::privacy::mask_number(number)
+            );
+        }
+    }
 }
 
 /// A running server with a demo-like district: village A (RW 1 and RW 2) and village B, 10
@@ -51,6 +123,7 @@ pub fn household(i: u64) -> Household {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        captured_log();
         let dir = TempDir::new().unwrap();
         let app = Application::build(Config::for_data_dir(dir.path().to_path_buf()))
             .await
@@ -300,6 +373,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if !std::thread::panicking() {
+            assert_log_holds_no_personal_number();
         }
     }
 }

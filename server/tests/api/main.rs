@@ -12,6 +12,7 @@ mod exports;
 mod guarantees;
 mod helpers;
 mod import;
+mod logs;
 mod map;
 mod openapi;
 mod pages;
