@@ -145,6 +145,14 @@ pub fn add_enumerator_with_id(
         for area in &areas {
             add_area_row(tx, id, area, now)?;
         }
+        let areas: Vec<String> = areas.iter().map(area_text).collect();
+        crate::audit::record(
+            tx,
+            "admin",
+            "enumerator:add",
+            Some(&id.to_string()),
+            Some(&areas.join(" ")),
+        )?;
         Ok::<_, AdminError>(())
     })?;
     Ok(id)
@@ -250,6 +258,16 @@ pub fn enrollment_code(
         tx.execute(
             "INSERT INTO enrollment_codes (code_hash, enumerator_id, expires_at) VALUES (?1, ?2, ?3)",
             params![code_hash, enumerator.to_string(), expires_at],
+        )?;
+        // Never the code itself: whoever reads the log must not be able to enroll with it.
+        let until =
+            serde_json::json!({"valid_until": Timestamp::from_unix_millis(expires_at)}).to_string();
+        crate::audit::record(
+            tx,
+            "admin",
+            "enrollment-code:issue",
+            Some(&enumerator.to_string()),
+            Some(&until),
         )?;
         Ok::<_, AdminError>(())
     })?;

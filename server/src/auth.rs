@@ -124,7 +124,22 @@ impl SupervisorAuth {
         if self.scope.contains(region) {
             Ok(())
         } else {
-            Err(ApiError::forbidden())
+            Err(ApiError::denied(self.actor(), region))
+        }
+    }
+
+    /// 404 unless a household of `region` lies in the supervisor's scope: one outside looks like
+    /// one that does not exist, so that household ids cannot be probed. Audited all the same.
+    pub fn check_household(&self, region: &RegionCode) -> Result<(), ApiError> {
+        self.check(region).map_err(ApiError::hidden)
+    }
+
+    /// 403 unless the supervisor's role may see whole NIK and KK numbers; audited.
+    pub fn check_sees_nik(&self) -> Result<(), ApiError> {
+        if self.sees_nik {
+            Ok(())
+        } else {
+            Err(ApiError::denied(self.actor(), "whole-nik"))
         }
     }
 }

@@ -14,6 +14,16 @@ use crate::db::DbError;
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// A person was refused data outside their scope or role: the answer carries it to
+    /// [`crate::audit::record_denials`], which writes it to the audit log.
+    pub denied: Option<Box<Denied>>,
+}
+
+/// Who was refused what, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Denied {
+    pub actor: String,
+    pub asked: String,
 }
 
 /// An API error code with its two messages.
@@ -62,6 +72,7 @@ impl ApiError {
                 message_en: code.message_en.to_owned(),
                 field: None,
             },
+            denied: None,
         }
     }
 
@@ -75,6 +86,26 @@ impl ApiError {
 
     pub fn forbidden() -> Self {
         Self::new(StatusCode::FORBIDDEN, FORBIDDEN)
+    }
+
+    /// 403 for `actor`, who asked for `asked` outside their scope or role; audited.
+    pub fn denied(actor: String, asked: impl std::fmt::Display) -> Self {
+        Self {
+            denied: Some(Box::new(Denied {
+                actor,
+                asked: asked.to_string(),
+            })),
+            ..Self::forbidden()
+        }
+    }
+
+    /// The same refusal answered as 404: a household outside the scope looks like one that does
+    /// not exist, so that ids cannot be probed. Still audited.
+    pub fn hidden(self) -> Self {
+        Self {
+            denied: self.denied,
+            ..Self::new(StatusCode::NOT_FOUND, NOT_FOUND)
+        }
     }
 
     pub fn internal(what: impl std::fmt::Display) -> Self {
@@ -138,6 +169,10 @@ pub async fn not_found() -> ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Some(denied) = self.denied {
+            response.extensions_mut().insert(*denied);
+        }
+        response
     }
 }

@@ -39,7 +39,7 @@ pub async fn household_photo(
         .read(move |conn| photo_region(conn, id, &key))
         .await?
         .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
-    who.check(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
+    who.check_household(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
     if size == PhotoSize::Full {
         record_read(
             &state.db,

@@ -162,7 +162,7 @@ pub fn decide(
     now: Timestamp,
 ) -> Result<ReviewResponse, ApiError> {
     let region = household_region(tx, request.household_id)?;
-    reviewer.check(&region)?;
+    reviewer.check_household(&region)?;
     if let Some(id) = request.review_id
         && let Some(stored) = stored_review(tx, id)?
     {
@@ -204,7 +204,7 @@ pub fn decide(
             .other_household_id
             .filter(|o| *o != request.household_id)
             .ok_or_else(|| ApiError::bad_request(OTHER_REQUIRED))?;
-        reviewer.check(&household_region(tx, other)?)?;
+        reviewer.check_household(&household_region(tx, other)?)?;
         // A merged household has no decisions left: the pair is decided, and a merge into it
         // (or a second merge of it) could make a cycle.
         if request.decision == Decision::MergeHouseholds

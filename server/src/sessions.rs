@@ -123,6 +123,7 @@ pub async fn sign_in(
 ) -> Result<NewSession, ApiError> {
     let too_many = || ApiError::new(StatusCode::TOO_MANY_REQUESTS, error::TOO_MANY_ATTEMPTS);
     let attempt = limits.try_take(&login, ip).ok_or_else(too_many)?;
+    let tried = login.trim().to_lowercase();
     let stored = db.read(move |conn| stored_password(conn, &login)).await?;
     // argon2 is slow on purpose: on the blocking pool, a few at a time, never holding one of
     // the database's read connections.
@@ -133,6 +134,12 @@ pub async fn sign_in(
             .map_err(ApiError::internal)?
     };
     let Some(user_id) = user else {
+        // Who tried is an address; the login name they tried is the target (never the password).
+        db.write(move |tx| {
+            let actor = format!("address:{ip}");
+            crate::audit::record(tx, &actor, "session:failed", Some(&tried), None)
+        })
+        .await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
     };
     attempt.succeeded();

@@ -99,6 +99,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::audit::record_denials,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -289,8 +289,8 @@ pub async fn household(
     id: HouseholdId,
     whole_nik: bool,
 ) -> Result<HouseholdRecord, ApiError> {
-    if whole_nik && !who.sees_nik {
-        return Err(ApiError::forbidden());
+    if whole_nik {
+        who.check_sees_nik()?;
     }
     let scope = who.clone();
     let record = db
@@ -316,7 +316,7 @@ fn household_record(
         .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let (region, state_json, state_hash) = row.ok_or_else(not_found)?;
-    who.check(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
+    who.check_household(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
     let state: HouseholdState = serde_json::from_str(&state_json)?;
     let duplicate_of: BTreeMap<String, String> = state
         .visits_excluded

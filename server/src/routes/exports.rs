@@ -47,8 +47,8 @@ async fn households(
     let format = Format::parse(q.format.as_deref().unwrap_or("csv"))
         .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER))?;
     let whole_numbers = whole_numbers_asked(q.nik.as_deref())?;
-    if whole_numbers && !who.sees_nik {
-        return Err(ApiError::forbidden());
+    if whole_numbers {
+        who.check_sees_nik()?;
     }
     let asked = region.clone();
     let (count, bytes) = state

@@ -182,7 +182,11 @@ impl IntoResponse for PageError {
                         .to_owned(),
                     code: error.body.code,
                 };
-                render(error.status, &page)
+                let mut response = render(error.status, &page);
+                if let Some(denied) = error.denied {
+                    response.extensions_mut().insert(*denied);
+                }
+                response
             }
         }
     }

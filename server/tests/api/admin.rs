@@ -117,3 +117,36 @@ async fn a_supervisors_api_token_can_be_rotated_and_revoked() {
         ]
     );
 }
+
+/// The data team's actions on enumerators are in the audit log: who was added with which areas,
+/// and that a code was issued, never the code itself.
+#[tokio::test]
+async fn adding_an_enumerator_and_issuing_a_code_are_audited_without_the_code() {
+    let app = TestApp::spawn().await;
+    let db = app.db.clone();
+    let code = tokio::task::spawn_blocking(move || {
+        let area = admin::parse_area("16.04.01.2001/2").unwrap();
+        let id = admin::add_enumerator(&db, "Ani", vec![area]).unwrap();
+        admin::enrollment_code(&db, id, time::Duration::hours(1)).unwrap()
+    })
+    .await
+    .unwrap();
+    let audit = app.audit();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a == "enumerator:add 16.04.01.2001/002"),
+        "{audit:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.starts_with("enrollment-code:issue {\"valid_until\":"))
+    );
+    let plain = code.replace('-', "");
+    assert!(
+        audit
+            .iter()
+            .all(|a| !a.contains(&code) && !a.contains(&plain))
+    );
+}

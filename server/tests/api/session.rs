@@ -172,6 +172,13 @@ async fn guesses_sent_at_once_are_limited_per_login_and_colleagues_still_sign_in
     let count = |status: StatusCode| statuses.iter().filter(|&&s| s == status).count();
     assert_eq!(count(StatusCode::UNAUTHORIZED), 10);
     assert_eq!(count(StatusCode::TOO_MANY_REQUESTS), 50);
+    // Each failed sign-in is audited with the address and the login tried.
+    let failed = app
+        .audit()
+        .iter()
+        .filter(|a| a.starts_with("session:failed"))
+        .count();
+    assert_eq!(failed, 10);
     // Siti herself waits out the minute; Budi, behind the same address, does not.
     assert_eq!(
         sign_in(&app, "siti", PASSWORD).await.status(),

@@ -12,7 +12,6 @@ async fn every_supervisor_call_is_confined_to_the_region() {
     let a_household = household(0).household_id;
     let forbidden = [
         format!("/api/v1/households?region={VILLAGE_A}"),
-        format!("/api/v1/households/{a_household}"),
         format!("/api/v1/queues/conflicts?region={VILLAGE_A}"),
         format!("/api/v1/queues/duplicates?region={VILLAGE_A}"),
         format!("/api/v1/reports/progress?region={VILLAGE_A}"),
@@ -32,7 +31,32 @@ async fn every_supervisor_call_is_confined_to_the_region() {
         .send()
         .await
         .unwrap();
-    assert_eq!(review.status(), StatusCode::FORBIDDEN);
+    // A household outside the region answers as one that does not exist: ids cannot be probed.
+    let unknown = app
+        .get_as(
+            &village_b,
+            &format!("/api/v1/households/{}", HouseholdId(uuid::Uuid::now_v7())),
+        )
+        .await;
+    let outside = app
+        .get_as(&village_b, &format!("/api/v1/households/{a_household}"))
+        .await;
+    for r in [review, outside, unknown] {
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert_eq!(r.json::<ErrorBody>().await.unwrap().code, "API-03");
+    }
+    // Each refusal is in the audit log, with where it was asked; the unknown id is not one.
+    let denied: Vec<String> = app
+        .audit()
+        .into_iter()
+        .filter(|a| a.starts_with("access:denied"))
+        .collect();
+    assert_eq!(denied.len(), forbidden.len() + 2, "{denied:?}");
+    assert!(
+        denied
+            .iter()
+            .any(|a| a.ends_with(&format!("/api/v1/households/{a_household}")))
+    );
     // Inside the region it answers, and lists only its own households.
     let own: Value = app
         .get_as(&village_b, "/api/v1/households")
