@@ -367,12 +367,18 @@ fn household_record(
         .map(|b| Ok::<_, ApiError>(serde_json::from_str(&b?)?))
         .collect::<Result<_, _>>()?;
     let me = id.to_string();
+    // Only the other households inside the supervisor's region: a pair across kecamatan is the
+    // kabupaten's to see, not each kecamatan's.
+    let (from, to) = code_range(&who.scope);
     let duplicates: Vec<DuplicateLine> = conn
         .prepare_cached(
-            "SELECT household_a, household_b, kind, dismissed_at IS NOT NULL FROM duplicates
-             WHERE household_a = ?1 OR household_b = ?1 ORDER BY kind",
+            "SELECT d.household_a, d.household_b, d.kind, d.dismissed_at IS NOT NULL
+             FROM duplicates d JOIN households o ON o.household_id =
+                 CASE WHEN d.household_a = ?1 THEN d.household_b ELSE d.household_a END
+             WHERE (d.household_a = ?1 OR d.household_b = ?1) AND o.region >= ?2 AND o.region < ?3
+             ORDER BY d.kind",
         )?
-        .query_map([&me], |r| {
+        .query_map([&me, &from, &to], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,

@@ -213,19 +213,26 @@ fn pull_page(
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?
         .collect::<Result<_, _>>()?;
+    // A decision on a household reaches the phones whose areas cover the household itself: a
+    // phone of one RT hears nothing of another RT's families (a revisit's comment names one).
     let mut on_households = conn.prepare_cached(
-        "SELECT change_seq, body, region FROM reviews
-         WHERE enumerator_id IS NULL AND change_seq > ?1 AND change_seq <= ?2",
+        "SELECT r.change_seq, r.body, h.region, h.rw, h.rt FROM reviews r
+         JOIN households h ON h.household_id = r.household_id
+         WHERE r.enumerator_id IS NULL AND r.change_seq > ?1 AND r.change_seq <= ?2",
     )?;
     for row in on_households.query_map(rusqlite::params![after, upto], |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Option<String>>(4)?,
         ))
     })? {
-        let (seq, body, region) = row?;
-        if regions.binary_search(&region).is_ok() {
+        let (seq, body, region, rw, rt) = row?;
+        if regions.binary_search(&region).is_ok()
+            && device.covers(&stored_place(&region, rw.as_deref(), rt.as_deref())?)
+        {
             reviews.push((seq, body));
         }
     }

@@ -135,6 +135,9 @@ async fn a_returned_visit_leaves_the_state_and_reaches_the_phone() {
 async fn a_revisit_request_reaches_every_phone_of_the_area() {
     let app = TestApp::spawn().await;
     let phone = app.phone(&[VILLAGE_A]).await;
+    // Household 4 lives in RW 001, RT 001: a phone of RT 002 hears nothing of it.
+    let same_rt = app.phone(&[&format!("{VILLAGE_A}/1/1")]).await;
+    let other_rt = app.phone(&[&format!("{VILLAGE_A}/1/2")]).await;
     let supervisor = app.supervisor(VILLAGE_A).await;
     let answer = app
         .client
@@ -145,6 +148,16 @@ async fn a_revisit_request_reaches_every_phone_of_the_area() {
         .await
         .unwrap();
     assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(
+        app.pull_page(&same_rt.token, "", 1000).await.reviews.len(),
+        1
+    );
+    assert!(
+        app.pull_page(&other_rt.token, "", 1000)
+            .await
+            .reviews
+            .is_empty()
+    );
     let page = app.pull_page(&phone.token, "", 1000).await;
     assert_eq!(page.reviews.len(), 1);
     let state = page

@@ -760,4 +760,24 @@ async fn a_push_answer_names_no_household_outside_the_phones_areas() {
             .any(|p| p["household_a"] == id.to_string() || p["household_b"] == id.to_string())
     };
     assert!(with(household(20).household_id), "{pairs}");
+    // On household 1's page, village A's supervisor is not told of village B's household; the
+    // district's supervisor is.
+    let named_on_page = |token: String| {
+        let app = &app;
+        async move {
+            let page: serde_json::Value = app
+                .get_as(
+                    &token,
+                    &format!("/api/v1/households/{}", household(1).household_id),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            page.to_string()
+                .contains(&household(20).household_id.to_string())
+        }
+    };
+    assert!(named_on_page(district).await);
+    assert!(!named_on_page(app.supervisor(VILLAGE_A).await).await);
 }
