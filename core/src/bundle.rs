@@ -138,56 +138,59 @@ pub struct Bundle {
     pub photos: Vec<(Sha256, Vec<u8>)>,
 }
 
-/// A bundle unpacked but not yet checked: the importer looks up its device's key first.
-#[derive(Debug)]
-pub struct Unchecked {
+/// A bundle whose heading and manifest are read, the rest still packed: the importer looks up
+/// its device's key, and checks who may import it, before anything more is inflated.
+pub struct Unchecked<'a> {
     manifest: Manifest,
-    /// Every byte before the seal line.
-    sealed: Vec<u8>,
-    /// Where the photos start in `sealed`: after the heading and the manifest.
-    photos_at: usize,
-    seal: Vec<u8>,
+    /// The heading and the manifest line as read: the start of what the seal covers.
+    head: Vec<u8>,
+    /// The photos and the seal line, still packed, to be read to at most the file's limit.
+    rest: std::io::Take<std::io::BufReader<flate2::read::GzDecoder<&'a [u8]>>>,
 }
 
-impl Unchecked {
-    /// Unpacks a bundle file, reading no more than [`MAX_UNPACKED_BYTES`].
-    pub fn read(file: &[u8]) -> Result<Self, BundleError> {
+impl std::fmt::Debug for Unchecked<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Unchecked")
+            .field("device_id", &self.manifest.device_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many bytes a packed file of `packed` bytes may inflate to: photos hardly pack and visits
+/// pack some tenfold, so more than 16 times the file (and at least 64 MiB) is a gzip bomb, not
+/// a bundle.
+pub fn unpacked_limit(packed: usize) -> u64 {
+    (packed as u64)
+        .saturating_mul(16)
+        .clamp(64 << 20, MAX_UNPACKED_BYTES)
+}
+
+impl<'a> Unchecked<'a> {
+    /// Reads a bundle file's heading and manifest, inflating no more of it.
+    pub fn read(file: &'a [u8]) -> Result<Self, BundleError> {
         let unreadable = |what: &str| BundleError::Unreadable(what.to_owned());
-        let mut unpacked = Vec::new();
-        flate2::read::GzDecoder::new(file)
-            .take(MAX_UNPACKED_BYTES + 1)
-            .read_to_end(&mut unpacked)
+        let limit = unpacked_limit(file.len());
+        let mut unpacked =
+            std::io::BufReader::new(flate2::read::GzDecoder::new(file)).take(limit + 1);
+        let mut head = Vec::new();
+        unpacked
+            .read_until(b'\n', &mut head)
             .map_err(|e| BundleError::Unreadable(e.to_string()))?;
-        if unpacked.len() as u64 > MAX_UNPACKED_BYTES {
-            return Err(unreadable("larger than a bundle can be"));
-        }
-        if !unpacked.starts_with(format!("{FORMAT_LINE}\n").as_bytes()) {
+        if head != format!("{FORMAT_LINE}\n").as_bytes() {
             return Err(unreadable("no bundle heading"));
         }
-        // The seal is the last line.
-        let body = unpacked
+        unpacked
+            .read_until(b'\n', &mut head)
+            .map_err(|e| BundleError::Unreadable(e.to_string()))?;
+        let manifest_line = head[FORMAT_LINE.len() + 1..]
             .strip_suffix(b"\n")
-            .ok_or_else(|| unreadable("cut short"))?;
-        let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-        let seal = body[start..]
-            .strip_prefix(b"seal ")
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(from_hex)
-            .ok_or_else(|| unreadable("no seal: cut short"))?;
-        unpacked.truncate(start);
-        let manifest_at = FORMAT_LINE.len() + 1;
-        let manifest_end = unpacked[manifest_at..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map(|i| manifest_at + i)
-            .ok_or_else(|| unreadable("no manifest"))?;
-        let manifest: Manifest = serde_json::from_slice(&unpacked[manifest_at..manifest_end])
+            .ok_or_else(|| unreadable("no manifest: cut short or larger than a bundle can be"))?;
+        let manifest: Manifest = serde_json::from_slice(manifest_line)
             .map_err(|e| BundleError::Unreadable(e.to_string()))?;
         Ok(Self {
             manifest,
-            sealed: unpacked,
-            photos_at: manifest_end + 1,
-            seal,
+            head,
+            rest: unpacked,
         })
     }
 
@@ -197,12 +200,35 @@ impl Unchecked {
     }
 
     /// Checks the seal with the device's key ([`seal_key`]) and every item's hash.
-    pub fn check(self, key: &str) -> Result<Bundle, BundleError> {
+    pub fn check(mut self, key: &str) -> Result<Bundle, BundleError> {
+        let unreadable = |what: &str| BundleError::Unreadable(what.to_owned());
         let altered = |what: String| BundleError::Altered(what);
+        let mut body = Vec::new();
+        self.rest
+            .read_to_end(&mut body)
+            .map_err(|e| BundleError::Unreadable(e.to_string()))?;
+        if self.rest.limit() == 0 {
+            return Err(unreadable("larger than a bundle can be"));
+        }
+        // The seal is the last line.
+        let without_newline = body
+            .strip_suffix(b"\n")
+            .ok_or_else(|| unreadable("cut short"))?;
+        let start = without_newline
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let seal = without_newline[start..]
+            .strip_prefix(b"seal ")
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(from_hex)
+            .ok_or_else(|| unreadable("no seal: cut short"))?;
+        body.truncate(start);
         let mut mac = Seal::new_from_slice(key.as_bytes())
             .map_err(|e| BundleError::Unreadable(e.to_string()))?;
-        mac.update(&self.sealed);
-        mac.verify_slice(&self.seal)
+        mac.update(&self.head);
+        mac.update(&body);
+        mac.verify_slice(&seal)
             .map_err(|_| altered("the seal does not match".into()))?;
 
         let manifest = self.manifest;
@@ -219,7 +245,7 @@ impl Unchecked {
                 )));
             }
         }
-        let mut rest = &self.sealed[self.photos_at..];
+        let mut rest = body.as_slice();
         let mut photos = Vec::new();
         while !rest.is_empty() {
             let mut line = String::new();
@@ -498,18 +524,40 @@ mod tests {
         assert!(matches!(photo, Err(BundleError::Altered(_))), "{photo:?}");
 
         // Cut short on the way, or not a bundle at all.
-        for broken in [&file[..file.len() / 2], b"PK\x03\x04 a zip".as_slice()] {
-            let read = Unchecked::read(broken);
+        let cut = repacked(&text[..text.len() - 20]);
+        for broken in [
+            &file[..file.len() / 2],
+            b"PK\x03\x04 a zip".as_slice(),
+            &cut,
+        ] {
+            let read = Unchecked::read(broken).and_then(|u| u.check(&key));
             assert!(matches!(read, Err(BundleError::Unreadable(_))), "{read:?}");
         }
-        let cut = repacked(&text[..text.len() - 20]);
-        assert!(matches!(
-            Unchecked::read(&cut),
-            Err(BundleError::Unreadable(_))
-        ));
         let (code, id, en) = BundleError::Altered(String::new()).describe();
         assert_eq!(code, "BDL-02");
         assert!(!id.is_empty() && !en.is_empty());
+    }
+
+    /// A small file that inflates far beyond what a bundle of its size holds is refused once
+    /// it passes the limit, without inflating the rest.
+    #[test]
+    fn a_gzip_bomb_is_refused_at_its_limit() {
+        let (_dir, _store, file, _) = written();
+        let text = unpacked(&file);
+        let seal_at = text.windows(5).rposition(|w| w == b"seal ").unwrap();
+        let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        bomb.write_all(&text[..seal_at]).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..100 {
+            bomb.write_all(&zeros).unwrap();
+        }
+        let bomb = bomb.finish().unwrap();
+        assert!(bomb.len() < 1 << 20, "{} bytes packed", bomb.len());
+        let read = Unchecked::read(&bomb).and_then(|u| u.check(&seal_key(TOKEN)));
+        let Err(BundleError::Unreadable(why)) = read else {
+            panic!("{read:?}")
+        };
+        assert!(why.contains("larger than a bundle"), "{why}");
     }
 
     #[test]

@@ -27,13 +27,20 @@ pub struct ImportReport {
     pub photos: u64,
 }
 
-/// Reads a bundle file and checks it whole against its device's key.
-pub fn open(db: &Db, file: &[u8]) -> Result<(DeviceAuth, Bundle), ApiError> {
+/// Reads a bundle file and checks it whole against its device's key. `may_import` sees the
+/// device first, from the manifest alone: an importer outside its areas is refused before the
+/// photos are inflated.
+pub fn open(
+    db: &Db,
+    file: &[u8],
+    may_import: impl FnOnce(&DeviceAuth) -> Result<(), ApiError>,
+) -> Result<(DeviceAuth, Bundle), ApiError> {
     let unchecked = Unchecked::read(file).map_err(refused)?;
     let device_id = unchecked.device_id();
     let (device, key) = db
         .read_blocking(|conn| auth::device_by_id(conn, device_id))?
         .ok_or_else(|| refused(BundleError::UnknownDevice))?;
+    may_import(&device)?;
     let bundle = unchecked.check(&key).map_err(refused)?;
     Ok((device, bundle))
 }

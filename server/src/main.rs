@@ -313,7 +313,7 @@ fn run(command: Command) -> Result<(), String> {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let attachments = verivali_server::attachments::Attachments::new(&dir.data_dir);
             let report = with_db(&dir.data_dir, |db| {
-                verivali_server::bundles::open(db, &bytes)
+                verivali_server::bundles::open(db, &bytes, |_| Ok(()))
                     .and_then(|(device, bundle)| {
                         verivali_server::bundles::import(db, &attachments, &device, bundle, "admin")
                     })

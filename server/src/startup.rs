@@ -44,6 +44,7 @@ impl Application {
                 config.sign_in_failures_per_login,
                 config.sign_in_failures_per_address,
             )),
+            bundle_imports: Arc::new(tokio::sync::Semaphore::new(1)),
             config: Arc::new(config),
         };
         Ok(Self {

@@ -13,4 +13,7 @@ pub struct AppState {
     /// Failed enrollment codes per client address.
     pub enroll_limiter: Arc<RateLimiter>,
     pub sign_in_limits: Arc<SignInLimits>,
+    /// Bundles imported at once: one, since each holds its file and what it inflates to in
+    /// memory; the others wait their turn.
+    pub bundle_imports: Arc<tokio::sync::Semaphore>,
 }

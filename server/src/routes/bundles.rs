@@ -25,13 +25,21 @@ async fn import(
     supervisor: SupervisorAuth,
     file: Bytes,
 ) -> Result<Json<ImportReport>, ApiError> {
+    let _turn = state
+        .bundle_imports
+        .acquire()
+        .await
+        .map_err(ApiError::internal)?;
     let db = state.db.clone();
     let attachments = Attachments::new(&state.config.data_dir);
     let report = tokio::task::spawn_blocking(move || {
-        let (device, bundle) = bundles::open(&db, &file)?;
-        for area in device.areas.iter().chain(&device.former_areas) {
-            supervisor.check(&area.region)?;
-        }
+        let (device, bundle) = bundles::open(&db, &file, |device| {
+            device
+                .areas
+                .iter()
+                .chain(&device.former_areas)
+                .try_for_each(|area| supervisor.check(&area.region))
+        })?;
         let actor = format!("supervisor:{}", supervisor.user_id);
         bundles::import(&db, &attachments, &device, bundle, &actor)
     })
