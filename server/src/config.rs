@@ -36,6 +36,13 @@ pub struct Config {
         default_value_t = 60
     )]
     pub sign_in_failures_per_address: u32,
+    /// Connections open at once; more wait in the kernel's backlog until one closes.
+    #[arg(long, env = "VERIVALI_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Seconds a request's headers may take to arrive, and a kept-alive connection may sit
+    /// idle, before the connection is closed.
+    #[arg(long, env = "VERIVALI_HEADER_READ_TIMEOUT_SECS", default_value_t = 20)]
+    pub header_read_timeout_secs: u64,
     /// Most households in one pull page.
     #[arg(long, env = "VERIVALI_MAX_PULL_PAGE", default_value_t = 1000)]
     pub max_pull_page: u32,
@@ -62,6 +69,8 @@ impl Config {
             enroll_attempts_per_minute: 10,
             sign_in_failures_per_login: 10,
             sign_in_failures_per_address: 60,
+            max_connections: 1024,
+            header_read_timeout_secs: 20,
             max_pull_page: 1000,
             basemap_tiles: None,
             basemap_pmtiles: None,

@@ -54,6 +54,8 @@ codes! {
     NOT_FOUND = "API-03", "Tidak ditemukan.", "Not found.";
     BAD_REGION = "API-04", "Kode wilayah tidak valid.", "Invalid region code.";
     BAD_FILTER = "API-05", "Filter tidak dikenal.", "Unknown filter value.";
+    BAD_ENCODING = "API-06", "Pemadatan permintaan tidak didukung (pakai gzip).", "The request's content encoding is not supported (use gzip).";
+    TOO_SLOW = "API-07", "Permintaan terlalu lama terkirim; coba lagi.", "The request took too long to arrive; try again.";
     BAD_HASH = "ATT-01", "Nama lampiran harus sha256 (64 digit heksadesimal).", "An attachment is named by its sha256 (64 hex digits).";
     HASH_MISMATCH = "ATT-02", "Isi lampiran tidak cocok dengan sha256-nya; kirim ulang.", "The attachment's bytes do not match its sha256; send it again.";
     WRONG_OFFSET = "ATT-03", "Unggahan dilanjutkan dari posisi lain (lihat Upload-Offset).", "The upload continues at another position (see Upload-Offset).";
@@ -175,4 +177,45 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// Answers that the layers under the routes make themselves (a body over its limit, an encoding
+/// other than gzip, a request too slow, a fault), put in the API's error contract: JSON with a
+/// stable code and both messages, like every other error of `/api/`.
+pub async fn in_contract(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    // A HEAD answer has no body to put the contract in.
+    let api =
+        request.uri().path().starts_with("/api/") && request.method() != axum::http::Method::HEAD;
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => TOO_LARGE,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => BAD_ENCODING,
+        StatusCode::REQUEST_TIMEOUT => TOO_SLOW,
+        StatusCode::NOT_FOUND => NOT_FOUND,
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::BAD_REQUEST => MALFORMED,
+        s if s.is_server_error() => INTERNAL,
+        _ => MALFORMED,
+    };
+    // The layer's own headers stay (Retry-After, Upload-Offset and the like); those that
+    // described the old body go with it.
+    use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
+    let (parts, _) = response.into_parts();
+    let mut answer = ApiError::new(status, code).into_response();
+    for (name, value) in &parts.headers {
+        if ![CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING].contains(name) {
+            answer.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    answer
 }

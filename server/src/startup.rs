@@ -27,6 +27,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
+    config: Arc<Config>,
 }
 
 impl Application {
@@ -48,6 +49,7 @@ impl Application {
             config: Arc::new(config),
         };
         Ok(Self {
+            config: state.config.clone(),
             router: router(state),
             listener,
             db,
@@ -68,16 +70,85 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let limits = ConnectionLimits::of(&self.config);
+        accept_until(self.listener, self.router, limits, shutdown).await;
         let db = self.db.clone();
         let _ = tokio::task::spawn_blocking(move || db.close()).await;
-        result
+        Ok(())
     }
+}
+
+/// What a connection may take: a district server faces phones on weak lines, and whoever else
+/// finds its address.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    /// Connections open at once; past it, new ones wait in the kernel's backlog.
+    max: usize,
+    /// The time a request's headers may take to arrive, and the longest a kept-alive
+    /// connection may sit idle before its next request: a slow or idle connection is closed,
+    /// not kept open for ever.
+    header_read: Duration,
+}
+
+impl ConnectionLimits {
+    fn of(config: &Config) -> Self {
+        Self {
+            max: config.max_connections,
+            header_read: Duration::from_secs(config.header_read_timeout_secs),
+        }
+    }
+}
+
+/// Accepts connections until `shutdown`, each served by hyper under `limits`, then lets the
+/// requests under way finish.
+async fn accept_until(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    use tower::Layer;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors, or a connection reset before it was accepted: wait a
+                // little rather than spin.
+                Err(e) => {
+                    tracing::debug!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = hyper_util::service::TowerToHyperService::new(
+            axum::Extension(axum::extract::ConnectInfo(peer)).layer(router.clone()),
+        );
+        let connection =
+            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// The whole router with its limits: body size (checked after gzip is undone), timeout,
@@ -100,6 +171,8 @@ pub fn router(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             timeout,
         ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(crate::error::in_contract))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::audit::record_denials,

@@ -192,3 +192,47 @@ async fn guessed_codes_sent_at_once_are_limited_too() {
         (10, 20)
     );
 }
+
+/// A connection that sends no request, or sits idle after one, is closed after the header
+/// timeout (1 s here), and connections past the cap wait for a free one: slow or idle clients
+/// cannot hold the server's connections for ever.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_and_connections_are_capped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(|c| {
+        c.header_read_timeout_secs = 1;
+        c.max_connections = 2;
+    })
+    .await;
+    let closed_within = |mut stream: tokio::net::TcpStream| async move {
+        let mut rest = Vec::new();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            stream.read_to_end(&mut rest),
+        )
+        .await
+        .map(|read| read.is_ok())
+        .unwrap_or(false)
+    };
+    // Half a request line, then nothing.
+    let mut slow = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    slow.write_all(b"GET /healthz HT").await.unwrap();
+    // A whole request, answered, then idle on a kept-alive connection.
+    let mut idle = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = [0u8; 12];
+    idle.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 200");
+    // Both slots are taken: a third client waits until one of them is closed.
+    let third = tokio::spawn(app.client.get(app.url("/healthz")).send());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !third.is_finished(),
+        "the third waits for a free connection"
+    );
+    assert!(closed_within(slow).await, "the slow connection is closed");
+    assert!(closed_within(idle).await, "the idle connection is closed");
+    assert_eq!(third.await.unwrap().unwrap().status(), StatusCode::OK);
+}

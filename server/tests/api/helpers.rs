@@ -123,11 +123,16 @@ pub fn household(i: u64) -> Household {
 
 impl TestApp {
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The same with a changed configuration.
+    pub async fn spawn_with(change: impl FnOnce(&mut Config)) -> Self {
         captured_log();
         let dir = TempDir::new().unwrap();
-        let app = Application::build(Config::for_data_dir(dir.path().to_path_buf()))
-            .await
-            .unwrap();
+        let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        change(&mut config);
+        let app = Application::build(config).await.unwrap();
         let addr = app.local_addr().unwrap();
         let db = app.db().clone();
         let seed_db = db.clone();

@@ -542,6 +542,33 @@ async fn bad_query_strings_and_unknown_paths_answer_with_error_codes() {
     let nowhere = app.get_as(&phone.token, "/api/v1/nowhere").await;
     assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
     assert_eq!(nowhere.json::<ErrorBody>().await.unwrap().code, "API-03");
+
+    // What the layers under the routes refuse keeps the contract too: an encoding other than
+    // gzip, a photo over its limit.
+    let brotli = app
+        .client
+        .post(app.url("/api/v1/sync/push"))
+        .bearer_auth(&phone.token)
+        .header("content-encoding", "br")
+        .header("content-type", "application/json")
+        .body(b"\x0b\x02\x80{}\x03".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(brotli.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(brotli.json::<ErrorBody>().await.unwrap().code, "API-06");
+    let huge = app
+        .client
+        .put(app.url(&format!("/api/v1/attachments/{}", Sha256::of(b"x"))))
+        .bearer_auth(&phone.token)
+        .body(vec![0u8; 9 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: ErrorBody = huge.json().await.unwrap();
+    assert_eq!(body.code, "API-02");
+    assert!(!body.message_id.is_empty() && !body.message_en.is_empty());
 }
 
 /// A visit to a family not on the list, found in RW `rw` of village A.
