@@ -193,7 +193,7 @@ pub async fn in_contract(
     let status = response.status();
     let is_json = response
         .headers()
-        .get(axum::http::header::CONTENT_TYPE)
+        .get(CONTENT_TYPE)
         .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
     if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -209,7 +209,6 @@ pub async fn in_contract(
     };
     // The layer's own headers stay (Retry-After, Upload-Offset and the like); those that
     // described the old body go with it.
-    use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
     let (parts, _) = response.into_parts();
     let mut answer = ApiError::new(status, code).into_response();
     for (name, value) in &parts.headers {
