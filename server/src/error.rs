@@ -186,6 +186,7 @@ pub async fn in_contract(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    use axum::http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
     // A HEAD answer has no body to put the contract in.
     let api =
         request.uri().path().starts_with("/api/") && request.method() != axum::http::Method::HEAD;
