@@ -1,17 +1,35 @@
 //! Photos and other attachments, stored as files named by the sha256 of their bytes under
-//! `<data_dir>/attachments/`. Uploads resume: the bytes received so far wait in `partial/`, `HEAD`
-//! tells how many, and the next `PUT` continues from there. When the last byte arrives the hash is
-//! checked; a file whose bytes do not match its name is deleted and refused.
+//! `<data_dir>/attachments/`. Uploads resume: the bytes a device sent so far wait in
+//! `partial/<device>/`, `HEAD` tells how many, and the next `PUT` continues from there. When the
+//! last byte arrives the hash is checked; a file whose bytes do not match its name is deleted and
+//! refused. A device is told a photo is held only once it sent all of that photo's bytes itself
+//! (`attachment_holders`): a hash alone does not tell whether a house was photographed. Partial
+//! uploads are kept a week and take at most [`MAX_PARTIAL_BYTES`] together.
 
+use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
+use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256 as Sha};
 use verivali_core::model::Sha256;
 
+use crate::db::DbError;
+
 /// The largest attachment accepted (photos are downscaled on the phone to a few hundred KB).
 pub const MAX_ATTACHMENT_BYTES: u64 = 8 * 1024 * 1024;
+
+/// What unfinished uploads may take on disk together: some hundred phones' photos in flight.
+pub const MAX_PARTIAL_BYTES: u64 = 1 << 30;
+
+/// An unfinished upload is forgotten after this long: the phone starts that photo again.
+pub const PARTIAL_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// The partial uploads being written now: a second request for the same one waits its turn
+/// (409, as for an offset another request moved), never writing beside the first.
+static WRITING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 #[derive(Debug, thiserror::Error)]
 pub enum AttachmentError {
@@ -21,6 +39,10 @@ pub enum AttachmentError {
     HashMismatch,
     #[error("attachment larger than the limit")]
     TooLarge,
+    #[error("another request is writing this upload")]
+    Busy,
+    #[error("unfinished uploads fill their space")]
+    NoRoom,
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -99,25 +121,34 @@ impl Attachments {
         Ok(thumb)
     }
 
-    fn partial_path(&self, sha: &Sha256) -> PathBuf {
-        self.root.join("partial").join(sha.as_str())
+    fn partial_path(&self, sha: &Sha256, uploader: &str) -> PathBuf {
+        self.root.join("partial").join(uploader).join(sha.as_str())
     }
 
-    pub fn presence(&self, sha: &Sha256) -> Presence {
-        if let Ok(meta) = fs::metadata(self.complete_path(sha)) {
-            return Presence::Complete { size: meta.len() };
+    /// Whether all of the attachment is here.
+    pub fn is_complete(&self, sha: &Sha256) -> Option<u64> {
+        fs::metadata(self.complete_path(sha)).ok().map(|m| m.len())
+    }
+
+    /// Where `uploader`'s upload of the attachment stands, `holds` telling whether the uploader
+    /// sent all of it before (a device learns of no one else's photos).
+    pub fn presence(&self, sha: &Sha256, uploader: &str, holds: bool) -> Presence {
+        if holds && let Some(size) = self.is_complete(sha) {
+            return Presence::Complete { size };
         }
-        match fs::metadata(self.partial_path(sha)) {
+        match fs::metadata(self.partial_path(sha, uploader)) {
             Ok(meta) => Presence::Partial { held: meta.len() },
             Err(_) => Presence::Absent,
         }
     }
 
-    /// Appends `bytes` at `offset` (which must be what the server holds already). Returns the
-    /// presence afterwards: complete once `total` bytes are held and their hash matches.
+    /// Appends `bytes` at `offset` of `uploader`'s upload (which must be what the server holds of
+    /// it already). Returns the presence afterwards: complete once `total` bytes are held and
+    /// their hash matches, when the caller records the uploader as a holder.
     pub fn put(
         &self,
         sha: &Sha256,
+        uploader: &str,
         offset: u64,
         total: u64,
         bytes: &[u8],
@@ -125,11 +156,8 @@ impl Attachments {
         if total > MAX_ATTACHMENT_BYTES {
             return Err(AttachmentError::TooLarge);
         }
-        if let Presence::Complete { size } = self.presence(sha) {
-            return Ok(Presence::Complete { size });
-        }
-        let partial = self.partial_path(sha);
-        fs::create_dir_all(partial.parent().unwrap_or(&self.root))?;
+        let partial = self.partial_path(sha, uploader);
+        let _writing = Writing::claim(&partial)?;
         let held = fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
         if offset != held {
             return Err(AttachmentError::WrongOffset {
@@ -140,6 +168,10 @@ impl Attachments {
         if held + bytes.len() as u64 > total {
             return Err(AttachmentError::TooLarge);
         }
+        if self.partial_bytes()? + bytes.len() as u64 > MAX_PARTIAL_BYTES {
+            return Err(AttachmentError::NoRoom);
+        }
+        fs::create_dir_all(partial.parent().unwrap_or(&self.root))?;
         let mut file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -166,12 +198,111 @@ impl Attachments {
             return Err(AttachmentError::HashMismatch);
         }
         let complete = self.complete_path(sha);
+        if self.is_complete(sha).is_some() {
+            // Another device sent the same bytes first.
+            fs::remove_file(&partial)?;
+            return Ok(Presence::Complete { size: held });
+        }
         fs::create_dir_all(complete.parent().unwrap_or(&self.root))?;
         fs::rename(&partial, &complete)?;
         if let Some(dir) = complete.parent() {
             File::open(dir)?.sync_all()?;
         }
         Ok(Presence::Complete { size: held })
+    }
+
+    /// The bytes unfinished uploads take, once those older than [`PARTIAL_KEPT`] are deleted.
+    fn partial_bytes(&self) -> std::io::Result<u64> {
+        let mut total = 0;
+        let Ok(uploaders) = fs::read_dir(self.root.join("partial")) else {
+            return Ok(0);
+        };
+        for uploader in uploaders.flatten() {
+            for upload in fs::read_dir(uploader.path())?.flatten() {
+                let meta = upload.metadata()?;
+                let stale = meta
+                    .modified()
+                    .ok()
+                    .and_then(|m| m.elapsed().ok())
+                    .is_some_and(|age| age > PARTIAL_KEPT);
+                if stale {
+                    let _ = fs::remove_file(upload.path());
+                } else {
+                    total += meta.len();
+                }
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// A partial upload being written, released when dropped.
+struct Writing(PathBuf);
+
+impl Writing {
+    fn claim(path: &Path) -> Result<Self, AttachmentError> {
+        let mut writing = WRITING.lock().map_err(|_| AttachmentError::Busy)?;
+        if writing.insert(path.to_path_buf()) {
+            Ok(Self(path.to_path_buf()))
+        } else {
+            Err(AttachmentError::Busy)
+        }
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Ok(mut writing) = WRITING.lock() {
+            writing.remove(&self.0);
+        }
+    }
+}
+
+/// Whether `device` sent all of the attachment's bytes itself once.
+pub fn holds(conn: &Connection, sha: &Sha256, device: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM attachment_holders WHERE sha256 = ?1 AND device_id = ?2")?
+        .query_row([sha.as_str(), device], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// Notes that `device` sent all of the attachment's bytes.
+pub fn record_holder(
+    tx: &rusqlite::Transaction<'_>,
+    sha: &Sha256,
+    device: &str,
+) -> Result<(), DbError> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO attachment_holders (sha256, device_id) VALUES (?1, ?2)",
+    )?
+    .execute([sha.as_str(), device])?;
+    Ok(())
+}
+
+/// An upload refused, with its code.
+impl From<AttachmentError> for crate::error::ApiError {
+    fn from(e: AttachmentError) -> Self {
+        use crate::error::{self, ApiError};
+        use axum::http::StatusCode;
+        use verivali_core::protocol::UPLOAD_OFFSET;
+        match e {
+            AttachmentError::WrongOffset { held, .. } => {
+                let mut e = ApiError::new(StatusCode::CONFLICT, error::WRONG_OFFSET);
+                e.body.field = Some(format!("{UPLOAD_OFFSET}={held}"));
+                e
+            }
+            // The client asks where the upload stands and continues, as after a moved offset.
+            AttachmentError::Busy => ApiError::new(StatusCode::CONFLICT, error::WRONG_OFFSET),
+            AttachmentError::HashMismatch => ApiError::bad_request(error::HASH_MISMATCH),
+            AttachmentError::TooLarge => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, error::TOO_LARGE)
+            }
+            AttachmentError::NoRoom => {
+                ApiError::new(StatusCode::INSUFFICIENT_STORAGE, error::UPLOADS_FULL)
+            }
+            AttachmentError::Io(e) => ApiError::internal(e),
+        }
     }
 }
 
@@ -211,31 +342,60 @@ mod tests {
         let store = Attachments::new(dir.path());
         let photo: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let sha = Sha256::of(&photo);
-        assert_eq!(store.presence(&sha), Presence::Absent);
+        assert_eq!(store.presence(&sha, "hp", false), Presence::Absent);
         assert_eq!(
-            store.put(&sha, 0, 100_000, &photo[..40_000]).unwrap(),
+            store.put(&sha, "hp", 0, 100_000, &photo[..40_000]).unwrap(),
             Presence::Partial { held: 40_000 }
         );
+        assert_eq!(
+            store.presence(&sha, "other", false),
+            Presence::Absent,
+            "another device's upload is its own"
+        );
         assert!(matches!(
-            store.put(&sha, 0, 100_000, &photo[..10]),
+            store.put(&sha, "hp", 0, 100_000, &photo[..10]),
             Err(AttachmentError::WrongOffset { held: 40_000, .. })
         ));
         assert_eq!(
-            store.put(&sha, 40_000, 100_000, &photo[40_000..]).unwrap(),
+            store
+                .put(&sha, "hp", 40_000, 100_000, &photo[40_000..])
+                .unwrap(),
             Presence::Complete { size: 100_000 }
         );
-        assert_eq!(store.presence(&sha), Presence::Complete { size: 100_000 });
+        assert_eq!(
+            store.presence(&sha, "hp", true),
+            Presence::Complete { size: 100_000 }
+        );
+        assert_eq!(store.presence(&sha, "other", false), Presence::Absent);
 
         let other = Sha256::of(b"something else");
         assert!(matches!(
-            store.put(&other, 0, 5, b"hello"),
+            store.put(&other, "hp", 0, 5, b"hello"),
             Err(AttachmentError::HashMismatch)
         ));
         assert_eq!(
-            store.presence(&other),
+            store.presence(&other, "hp", true),
             Presence::Absent,
             "nothing of a mismatched upload is kept"
         );
+    }
+
+    #[test]
+    fn an_upload_left_unfinished_for_a_week_is_forgotten() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = Attachments::new(dir.path());
+        let photo = vec![7u8; 1000];
+        let sha = Sha256::of(&photo);
+        store.put(&sha, "hp", 0, 1000, &photo[..400]).unwrap();
+        let old = std::time::SystemTime::now() - PARTIAL_KEPT - std::time::Duration::from_secs(60);
+        File::options()
+            .write(true)
+            .open(store.partial_path(&sha, "hp"))
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        assert_eq!(store.partial_bytes().unwrap(), 0);
+        assert_eq!(store.presence(&sha, "hp", false), Presence::Absent);
     }
 
     #[test]
@@ -251,7 +411,7 @@ mod tests {
             .unwrap();
         let sha = Sha256::of(&jpeg);
         assert!(matches!(store.thumbnail(&sha), Err(PhotoError::Absent)));
-        store.put(&sha, 0, jpeg.len() as u64, &jpeg).unwrap();
+        store.put(&sha, "hp", 0, jpeg.len() as u64, &jpeg).unwrap();
         let thumb = store.thumbnail(&sha).unwrap();
         let small = image::load_from_memory(&thumb).unwrap();
         assert_eq!((small.width(), small.height()), (320, 240));
@@ -269,7 +429,7 @@ mod tests {
 
         let text = b"not a photo at all".to_vec();
         let sha = Sha256::of(&text);
-        store.put(&sha, 0, text.len() as u64, &text).unwrap();
+        store.put(&sha, "hp", 0, text.len() as u64, &text).unwrap();
         assert!(matches!(store.thumbnail(&sha), Err(PhotoError::Unreadable)));
     }
 }

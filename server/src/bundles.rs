@@ -8,7 +8,7 @@ use verivali_core::bundle::{Bundle, BundleError, Unchecked};
 use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushResult, PushStatus};
 
-use crate::attachments::{AttachmentError, Attachments, Presence};
+use crate::attachments::{self, Attachments, Presence};
 use crate::auth::{self, DeviceAuth};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -62,9 +62,11 @@ pub fn import(
         rejected: Vec::new(),
         photos: bundle.photos.len() as u64,
     };
+    let uploader = device.device_id.to_string();
     for (sha, bytes) in &bundle.photos {
         // A cut upload of the same photo may have left part of it: continue from there.
-        let held = match attachments.presence(sha) {
+        let holds = db.read_blocking(|conn| attachments::holds(conn, sha, &uploader))?;
+        let held = match attachments.presence(sha, &uploader, holds) {
             Presence::Complete { .. } => continue,
             Presence::Partial { held } => held,
             Presence::Absent => 0,
@@ -74,14 +76,10 @@ pub fn import(
             .and_then(|h| bytes.get(h..))
             .unwrap_or_default();
         attachments
-            .put(sha, held, bytes.len() as u64, rest)
-            .map_err(|e| match e {
-                AttachmentError::TooLarge => ApiError::new(
-                    axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-                    crate::error::TOO_LARGE,
-                ),
-                other => ApiError::internal(other),
-            })?;
+            .put(sha, &uploader, held, bytes.len() as u64, rest)
+            .map_err(ApiError::from)?;
+        let (sha, who) = (sha.clone(), uploader.clone());
+        db.write_blocking(move |tx| attachments::record_holder(tx, &sha, &who))?;
     }
     let mut visits = bundle.visits.into_iter().peekable();
     while visits.peek().is_some() {

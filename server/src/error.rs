@@ -60,6 +60,7 @@ codes! {
     HASH_MISMATCH = "ATT-02", "Isi lampiran tidak cocok dengan sha256-nya; kirim ulang.", "The attachment's bytes do not match its sha256; send it again.";
     WRONG_OFFSET = "ATT-03", "Unggahan dilanjutkan dari posisi lain (lihat Upload-Offset).", "The upload continues at another position (see Upload-Offset).";
     PHOTO_NOT_RECEIVED = "ATT-04", "Foto ini belum diterima dari ponsel.", "This photo has not arrived from the phone yet.";
+    UPLOADS_FULL = "ATT-06", "Ruang unggahan server sedang penuh; coba lagi nanti.", "The server's upload space is full; try again later.";
     PHOTO_UNREADABLE = "ATT-05", "Foto ini tidak dapat dibaca sebagai gambar.", "This photo cannot be read as an image.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }

@@ -264,6 +264,13 @@ END;
 -- Numbers of a device's visits that were rejected: the phone reopened each as a draft, which gets a
 -- new number when finished again, so the old number never arrives. Completeness shows them apart
 -- from the numbers that are missing.
+-- Which device sent all of an attachment's bytes: only it is told the attachment is held.
+CREATE TABLE attachment_holders (
+    sha256 TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    PRIMARY KEY (sha256, device_id)
+) WITHOUT ROWID;
+
 CREATE TABLE rejected_seqs (
     device_id TEXT NOT NULL,
     device_seq INTEGER NOT NULL,

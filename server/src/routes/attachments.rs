@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use verivali_core::model::Sha256;
 use verivali_core::protocol::{MissingRequest, MissingResponse, UPLOAD_LENGTH, UPLOAD_OFFSET};
 
-use crate::attachments::{AttachmentError, Attachments, Presence};
+use crate::attachments::{self, Attachments, Presence};
 use crate::auth::DeviceAuth;
 use crate::error::{self, ApiError};
 use crate::state::AppState;
@@ -31,33 +31,46 @@ fn parse_sha(text: &str) -> Result<Sha256, ApiError> {
 
 async fn missing(
     State(state): State<AppState>,
-    _device: DeviceAuth,
+    device: DeviceAuth,
     body: Result<Json<MissingRequest>, JsonRejection>,
 ) -> Result<Json<MissingResponse>, ApiError> {
     let Json(request) = body?;
     let store = store(&state);
-    let missing = tokio::task::spawn_blocking(move || {
-        request
-            .sha256
-            .into_iter()
-            .filter(|s| !matches!(store.presence(s), Presence::Complete { .. }))
-            .collect()
-    })
-    .await
-    .map_err(ApiError::internal)?;
+    let uploader = device.device_id.to_string();
+    let missing = state
+        .db
+        .read(move |conn| {
+            let mut missing = Vec::new();
+            for sha in request.sha256 {
+                let holds = attachments::holds(conn, &sha, &uploader)?;
+                if !matches!(
+                    store.presence(&sha, &uploader, holds),
+                    Presence::Complete { .. }
+                ) {
+                    missing.push(sha);
+                }
+            }
+            Ok::<_, ApiError>(missing)
+        })
+        .await?;
     Ok(Json(MissingResponse { missing }))
 }
 
 async fn presence(
     State(state): State<AppState>,
-    _device: DeviceAuth,
+    device: DeviceAuth,
     Path(sha): Path<String>,
 ) -> Result<(StatusCode, HeaderMap), ApiError> {
     let sha = parse_sha(&sha)?;
     let store = store(&state);
-    let presence = tokio::task::spawn_blocking(move || store.presence(&sha))
-        .await
-        .map_err(ApiError::internal)?;
+    let uploader = device.device_id.to_string();
+    let presence = state
+        .db
+        .read(move |conn| {
+            let holds = attachments::holds(conn, &sha, &uploader)?;
+            Ok::<_, ApiError>(store.presence(&sha, &uploader, holds))
+        })
+        .await?;
     Ok(answer(presence))
 }
 
@@ -72,28 +85,50 @@ fn answer(presence: Presence) -> (StatusCode, HeaderMap) {
     (status, headers)
 }
 
-fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+/// A number header: absent is `None`; present but not a number is a bad request, never 0.
+fn header_u64(headers: &HeaderMap, name: &str) -> Result<Option<u64>, ApiError> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .map(Some)
+        .ok_or_else(|| {
+            let mut e = ApiError::bad_request(error::MALFORMED);
+            e.body.field = Some(name.to_owned());
+            e
+        })
 }
 
 /// `PUT` the bytes from `Upload-Offset` (default 0); `Upload-Length` is the whole size (default:
 /// this body is all of it). Answers 201 when complete, 202 with `Upload-Offset` while partial.
 async fn upload(
     State(state): State<AppState>,
-    _device: DeviceAuth,
+    device: DeviceAuth,
     Path(sha): Path<String>,
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<(StatusCode, HeaderMap), ApiError> {
     let sha = parse_sha(&sha)?;
-    let offset = header_u64(&headers, UPLOAD_OFFSET).unwrap_or(0);
-    let total = header_u64(&headers, UPLOAD_LENGTH).unwrap_or(offset + bytes.len() as u64);
+    let offset = header_u64(&headers, UPLOAD_OFFSET)?.unwrap_or(0);
+    let total = header_u64(&headers, UPLOAD_LENGTH)?.unwrap_or(offset + bytes.len() as u64);
     let store = store(&state);
-    let result = tokio::task::spawn_blocking(move || store.put(&sha, offset, total, &bytes))
-        .await
-        .map_err(ApiError::internal)?;
+    let uploader = device.device_id.to_string();
+    let (held, who) = (sha.clone(), uploader.clone());
+    let result =
+        tokio::task::spawn_blocking(move || store.put(&sha, &uploader, offset, total, &bytes))
+            .await
+            .map_err(ApiError::internal)?;
     match result {
         Ok(Presence::Complete { size }) => {
+            state
+                .db
+                .write(move |tx| {
+                    attachments::record_holder(tx, &held, &who).map_err(ApiError::from)
+                })
+                .await?;
             let (_, headers) = answer(Presence::Complete { size });
             Ok((StatusCode::CREATED, headers))
         }
@@ -101,16 +136,6 @@ async fn upload(
             let (_, headers) = answer(other);
             Ok((StatusCode::ACCEPTED, headers))
         }
-        Err(AttachmentError::WrongOffset { held, .. }) => {
-            let mut e = ApiError::new(StatusCode::CONFLICT, error::WRONG_OFFSET);
-            e.body.field = Some(format!("{UPLOAD_OFFSET}={held}"));
-            Err(e)
-        }
-        Err(AttachmentError::HashMismatch) => Err(ApiError::bad_request(error::HASH_MISMATCH)),
-        Err(AttachmentError::TooLarge) => Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            error::TOO_LARGE,
-        )),
-        Err(AttachmentError::Io(e)) => Err(ApiError::internal(e)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -241,3 +241,88 @@ async fn a_photo_is_shown_to_the_supervisors_of_its_household_only() {
         .await;
     assert_eq!(bad_size.status(), StatusCode::BAD_REQUEST);
 }
+
+/// A device learns that a photo is held only for photos it sent whole itself; a number header
+/// that does not read is refused, never taken as 0; the same upload sent twice at once is
+/// written once, the other told to ask again (409), never a 500.
+#[tokio::test]
+async fn a_device_learns_only_of_its_own_photos_and_uploads_never_collide() {
+    let app = TestApp::spawn().await;
+    let (ani, budi) = (app.phone(&[VILLAGE_A]).await, app.phone(&[VILLAGE_A]).await);
+    let photo = house_photo();
+    let sha = Sha256::of(&photo);
+    let url = app.url(&format!("/api/v1/attachments/{sha}"));
+    let put = |token: String, body: Vec<u8>| {
+        let (client, url) = (app.client.clone(), url.clone());
+        async move {
+            client
+                .put(url)
+                .bearer_auth(token)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let mut at_once = tokio::task::JoinSet::new();
+    for _ in 0..4 {
+        at_once.spawn(put(ani.token.clone(), photo.clone()));
+    }
+    let statuses = at_once.join_all().await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| [StatusCode::CREATED, StatusCode::CONFLICT].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&StatusCode::CREATED));
+    let head = |token: String| {
+        let (client, url) = (app.client.clone(), url.clone());
+        async move {
+            client
+                .head(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(head(ani.token.clone()).await, StatusCode::OK);
+    // Budi's phone is told nothing of Ani's photo until it sends the bytes itself.
+    assert_eq!(head(budi.token.clone()).await, StatusCode::NOT_FOUND);
+    let missing: Value = app
+        .client
+        .post(app.url("/api/v1/attachments/missing"))
+        .bearer_auth(&budi.token)
+        .json(&json!({"sha256": [sha]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(missing["missing"], json!([sha]));
+    assert_eq!(
+        put(budi.token.clone(), photo.clone()).await,
+        StatusCode::CREATED
+    );
+    assert_eq!(head(budi.token.clone()).await, StatusCode::OK);
+
+    let unreadable = app
+        .client
+        .put(&url)
+        .bearer_auth(&budi.token)
+        .header("upload-offset", "banyak")
+        .body(photo[..10].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unreadable.status(), StatusCode::BAD_REQUEST);
+    let body: ErrorBody = unreadable.json().await.unwrap();
+    assert_eq!(
+        (body.code.as_str(), body.field.as_deref()),
+        ("API-01", Some("upload-offset"))
+    );
+}
