@@ -315,7 +315,9 @@ fn generate(seed: u64, now: OffsetDateTime) -> Case {
                     })
                 {
                     visit.supersedes = Some(original.item.visit.visit_id);
-                    visit.started_at = original.item.visit.started_at;
+                    // It keeps the original's start, unless that falls after its own finish: a
+                    // visit that ends before it begins is refused (VIS-12).
+                    visit.started_at = original.item.visit.started_at.min(visit.started_at);
                 }
                 let item = PushItem {
                     device_seq: seqs[p],
