@@ -229,15 +229,16 @@ pub struct BoundaryReport {
 /// The names a region code goes by in the properties of common boundary files.
 const CODE_PROPERTIES: &[&str] = &["code", "kode", "kode_desa", "kd_desa", "kdepum", "region"];
 
-/// Stores the outlines of a GeoJSON FeatureCollection, each keyed by the region code found in
-/// its properties (`property`, or the usual names). A feature without a known region code or
-/// without a Polygon or MultiPolygon is left out and reported; the others are stored, replacing
-/// an earlier outline of the same region.
-pub fn import_boundaries(
-    db: &Db,
+/// One feature of a boundary file as read: its region code and outline, or why it is left out.
+pub type BoundaryFeature = Result<(RegionCode, String), String>;
+
+/// Reads a GeoJSON FeatureCollection: each feature's region code, found in its properties
+/// (`property`, or the usual names), and its Polygon or MultiPolygon, in file order. Also what
+/// the fuzzer feeds.
+pub fn read_boundaries(
     geojson: &[u8],
     property: Option<&str>,
-) -> Result<BoundaryReport, ImportError> {
+) -> Result<Vec<BoundaryFeature>, ImportError> {
     let mut document: Value =
         serde_json::from_slice(geojson).map_err(|e| ImportError::NotJson {
             line: e.line(),
@@ -249,7 +250,33 @@ pub fn import_boundaries(
     let Some(Value::Array(features)) = document.get_mut("features").map(Value::take) else {
         return Err(ImportError::NotFeatureCollection);
     };
-    let property = property.map(str::to_owned);
+    Ok(features
+        .iter()
+        .map(|feature| {
+            let properties = feature["properties"].as_object();
+            let code = properties
+                .and_then(|p| region_code_in(p, property))
+                .ok_or_else(|| "no region code".to_owned())?;
+            let geometry = &feature["geometry"];
+            if !matches!(geometry["type"].as_str(), Some("Polygon" | "MultiPolygon"))
+                || !geometry["coordinates"].is_array()
+            {
+                return Err("geometry is not a Polygon or MultiPolygon".to_owned());
+            }
+            Ok((code, geometry.to_string()))
+        })
+        .collect())
+}
+
+/// Stores the outlines of a GeoJSON FeatureCollection ([`read_boundaries`]). A feature without
+/// a known region code or without a Polygon or MultiPolygon is left out and reported; the others
+/// are stored, replacing an earlier outline of the same region.
+pub fn import_boundaries(
+    db: &Db,
+    geojson: &[u8],
+    property: Option<&str>,
+) -> Result<BoundaryReport, ImportError> {
+    let features = read_boundaries(geojson, property)?;
     db.write_blocking(move |tx| {
         let mut report = BoundaryReport::default();
         let mut known = tx.prepare_cached("SELECT 1 FROM regions WHERE code = ?1")?;
@@ -257,11 +284,13 @@ pub fn import_boundaries(
             "INSERT INTO boundaries (region, geometry) VALUES (?1, ?2)
              ON CONFLICT (region) DO UPDATE SET geometry = excluded.geometry",
         )?;
-        for (n, feature) in features.iter().enumerate() {
-            let properties = feature["properties"].as_object();
-            let Some(code) = properties.and_then(|p| region_code_in(p, property.as_deref())) else {
-                report.left_out.push((n + 1, "no region code".into()));
-                continue;
+        for (n, feature) in features.into_iter().enumerate() {
+            let (code, geometry) = match feature {
+                Ok(found) => found,
+                Err(why) => {
+                    report.left_out.push((n + 1, why));
+                    continue;
+                }
             };
             if !known.exists([code.as_str()])? {
                 report
@@ -269,16 +298,7 @@ pub fn import_boundaries(
                     .push((n + 1, format!("region {code} is not in the region list")));
                 continue;
             }
-            let geometry = &feature["geometry"];
-            if !matches!(geometry["type"].as_str(), Some("Polygon" | "MultiPolygon"))
-                || !geometry["coordinates"].is_array()
-            {
-                report
-                    .left_out
-                    .push((n + 1, "geometry is not a Polygon or MultiPolygon".into()));
-                continue;
-            }
-            store.execute(params![code.as_str(), geometry.to_string()])?;
+            store.execute(params![code.as_str(), geometry])?;
             report.stored += 1;
         }
         Ok(report)

@@ -10,7 +10,7 @@
 //! nothing.
 
 mod columns;
-mod table;
+pub mod table;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
 
 use super::ImportError;
 
@@ -20,17 +20,24 @@ pub fn read_table(path: &Path) -> Result<Table, ImportError> {
         .and_then(|e| e.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    match extension.as_str() {
-        "xlsx" | "xlsm" | "xls" | "ods" => read_workbook(path),
-        _ => read_csv(path),
-    }
-}
-
-fn read_csv(path: &Path) -> Result<Table, ImportError> {
     let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
         path: path.display().to_string(),
         source,
     })?;
+    let workbook = matches!(extension.as_str(), "xlsx" | "xlsm" | "xls" | "ods");
+    parse_table(&bytes, workbook)
+}
+
+/// A table from a file's bytes: a workbook's first sheet, or CSV. Also what the fuzzer feeds.
+pub fn parse_table(bytes: &[u8], workbook: bool) -> Result<Table, ImportError> {
+    if workbook {
+        read_workbook(bytes)
+    } else {
+        read_csv(bytes)
+    }
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Table, ImportError> {
     // P3KE exports come with commas or semicolons; take whichever the header uses more.
     let head = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |c: u8| head.iter().filter(|b| **b == c).count();
@@ -42,7 +49,7 @@ fn read_csv(path: &Path) -> Result<Table, ImportError> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let headers = reader.headers()?.iter().map(str::to_owned).collect();
     let mut lines = LineCounter::default();
     let mut rows = Vec::new();
@@ -50,7 +57,7 @@ fn read_csv(path: &Path) -> Result<Table, ImportError> {
         let record = record?;
         let line = record
             .position()
-            .map_or(0, |p| lines.line_of_record_at(&bytes, p.byte()));
+            .map_or(0, |p| lines.line_of_record_at(bytes, p.byte()));
         rows.push((line, record.iter().map(str::to_owned).collect()));
     }
     Ok(Table { headers, rows })
@@ -85,9 +92,9 @@ impl LineCounter {
     }
 }
 
-fn read_workbook(path: &Path) -> Result<Table, ImportError> {
-    let mut workbook =
-        open_workbook_auto(path).map_err(|e| ImportError::Workbook(e.to_string()))?;
+fn read_workbook(bytes: &[u8]) -> Result<Table, ImportError> {
+    let mut workbook = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| ImportError::Workbook(e.to_string()))?;
     let range = workbook
         .worksheet_range_at(0)
         .ok_or_else(|| ImportError::Workbook("the workbook has no sheet".into()))?
@@ -118,11 +125,29 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
+/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`; nothing for a serial outside
+/// Excel's calendar (years 1900 to 9999), which would overflow a date.
 fn excel_date(serial: f64) -> String {
+    const LAST_SERIAL: f64 = 2_958_465.0;
+    if !(0.0..=LAST_SERIAL).contains(&serial) {
+        return String::new();
+    }
     let epoch = time::macros::date!(1899 - 12 - 30);
     epoch
         .checked_add(time::Duration::days(serial.floor() as i64))
         .map(|d| d.to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_excel_date_outside_excels_calendar_is_no_date() {
+        assert_eq!(excel_date(45_627.0), "2024-12-01");
+        for serial in [1e300, -1.0, f64::NAN, f64::INFINITY, 2_958_466.0] {
+            assert_eq!(excel_date(serial), "", "{serial}");
+        }
+    }
 }
