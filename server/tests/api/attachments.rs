@@ -5,6 +5,22 @@ use verivali_core::protocol::ErrorBody;
 
 use crate::helpers::{TestApp, VILLAGE_A};
 
+/// What the server asks `token`'s device to upload of `sha`.
+async fn missing(app: &TestApp, token: &str, sha: &Sha256) -> Value {
+    let answer: Value = app
+        .client
+        .post(app.url("/api/v1/attachments/missing"))
+        .bearer_auth(token)
+        .json(&json!({"sha256": [sha]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["missing"].clone()
+}
+
 #[tokio::test]
 async fn an_interrupted_photo_upload_resumes_where_it_stopped() {
     let app = TestApp::spawn().await;
@@ -13,18 +29,7 @@ async fn an_interrupted_photo_upload_resumes_where_it_stopped() {
     let sha = Sha256::of(&photo);
     let url = app.url(&format!("/api/v1/attachments/{sha}"));
 
-    let missing: Value = app
-        .client
-        .post(app.url("/api/v1/attachments/missing"))
-        .bearer_auth(&phone.token)
-        .json(&json!({"sha256": [sha]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(missing["missing"], json!([sha]));
+    assert_eq!(missing(&app, &phone.token, &sha).await, json!([sha]));
 
     // The signal drops after the first 120 KB.
     let first = app
@@ -87,18 +92,7 @@ async fn an_interrupted_photo_upload_resumes_where_it_stopped() {
             .status(),
         StatusCode::OK
     );
-    let missing: Value = app
-        .client
-        .post(app.url("/api/v1/attachments/missing"))
-        .bearer_auth(&phone.token)
-        .json(&json!({"sha256": [sha]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(missing["missing"], json!([]));
+    assert_eq!(missing(&app, &phone.token, &sha).await, json!([]));
 }
 
 #[tokio::test]
@@ -292,18 +286,7 @@ async fn a_device_learns_only_of_its_own_photos_and_uploads_never_collide() {
     assert_eq!(head(ani.token.clone()).await, StatusCode::OK);
     // Budi's phone is told nothing of Ani's photo until it sends the bytes itself.
     assert_eq!(head(budi.token.clone()).await, StatusCode::NOT_FOUND);
-    let missing: Value = app
-        .client
-        .post(app.url("/api/v1/attachments/missing"))
-        .bearer_auth(&budi.token)
-        .json(&json!({"sha256": [sha]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(missing["missing"], json!([sha]));
+    assert_eq!(missing(&app, &budi.token, &sha).await, json!([sha]));
     assert_eq!(
         put(budi.token.clone(), photo.clone()).await,
         StatusCode::CREATED

@@ -148,24 +148,12 @@ async fn a_used_code_does_not_take_a_working_phones_place() {
             .send()
     };
     let first: EnrollResponse = enroll().await.unwrap().json().await.unwrap();
-    let pull = app
-        .client
-        .get(app.url("/api/v1/sync/pull"))
-        .bearer_auth(&first.token)
-        .send()
-        .await
-        .unwrap();
+    let pull = app.get_as(&first.token, "/api/v1/sync/pull").await;
     assert_eq!(pull.status(), StatusCode::OK);
     let taken = enroll().await.unwrap();
     assert_eq!(taken.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(taken.json::<ErrorBody>().await.unwrap().code, "ENR-01");
-    let still = app
-        .client
-        .get(app.url("/api/v1/sync/pull"))
-        .bearer_auth(&first.token)
-        .send()
-        .await
-        .unwrap();
+    let still = app.get_as(&first.token, "/api/v1/sync/pull").await;
     assert_eq!(still.status(), StatusCode::OK);
 }
 
