@@ -11,14 +11,29 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
 }
 
+/// The errors any call may answer, each an ErrorBody: a bad request, no or a revoked credential,
+/// outside the scope or role, not found (a household outside the scope too), too slow, a
+/// conflict, too large, an encoding other than gzip, too many attempts, a fault.
 fn error_responses() -> Value {
-    json!({
-        "400": {"$ref": "#/components/responses/Error"},
-        "401": {"$ref": "#/components/responses/Error"},
-        "403": {"$ref": "#/components/responses/Error"},
-        "413": {"$ref": "#/components/responses/Error"},
-        "500": {"$ref": "#/components/responses/Error"}
-    })
+    let error = json!({"$ref": "#/components/responses/Error"});
+    let codes = [
+        "400", "401", "403", "404", "408", "409", "413", "415", "429", "500",
+    ];
+    Value::Object(
+        codes
+            .iter()
+            .map(|c| (c.to_string(), error.clone()))
+            .collect(),
+    )
+}
+
+/// `responses` with every error of [`error_responses`] beside them.
+fn with_errors(responses: Value) -> Value {
+    let mut all = error_responses();
+    if let (Value::Object(all), Value::Object(given)) = (&mut all, responses) {
+        all.extend(given);
+    }
+    all
 }
 
 fn ok(schema: Value) -> Value {
@@ -45,8 +60,7 @@ fn region_param() -> Value {
 pub fn document() -> Value {
     let device = json!([{"device": []}]);
     let supervisor = json!([{"supervisor": []}]);
-    let mut decided = ok(schema("ReviewResponse"));
-    decided["409"] = json!({"$ref": "#/components/responses/Error"});
+    let decided = ok(schema("ReviewResponse"));
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -81,20 +95,17 @@ pub fn document() -> Value {
                         {"name": "Upload-Length", "in": "header", "required": false, "schema": {"type": "integer"}}
                     ],
                     "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                    "responses": {"201": {"description": "Complete"}, "202": {"description": "Partial; Upload-Offset says how much is held"},
-                                  "409": {"$ref": "#/components/responses/Error"}, "400": {"$ref": "#/components/responses/Error"},
-                                  "401": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}},
-                "head": {"summary": "200 if held complete, else 404 with Upload-Offset", "security": device,
-                    "responses": {"200": {"description": "Held"}, "404": {"description": "Not held (Upload-Offset: bytes held)"}}}
+                    "responses": with_errors(json!({"201": {"description": "Complete"}, "202": {"description": "Partial; Upload-Offset says how much is held"},
+                                  "507": {"$ref": "#/components/responses/Error"}}))},
+                "head": {"summary": "200 if this device sent all of it, else 404 with Upload-Offset", "security": device,
+                    "responses": with_errors(json!({"200": {"description": "Held"}, "404": {"description": "Not held (Upload-Offset: bytes held)"}}))}
             },
             "/bundles": {"post": {
                 "summary": "Import a phone's bundle (its unsent visits and photos, sealed); an altered bundle stores nothing",
                 "security": supervisor,
                 "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                "responses": {"200": {"description": "Imported: visits stored, already held, rejected one by one; photos",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}},
-                              "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
-                              "403": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}},
+                "responses": with_errors(json!({"200": {"description": "Imported: visits stored, already held, rejected one by one; photos",
+                                      "content": {"application/json": {"schema": {"type": "object"}}}}}))}},
             "/exports/households": {"get": {
                 "summary": "A region's households as CSV, XLSX or GeoJSON; NIK and KK masked unless nik=full by a role allowed whole numbers",
                 "security": supervisor,
@@ -102,16 +113,14 @@ pub fn document() -> Value {
                     {"name": "status", "in": "query", "required": false, "schema": {"type": "string"}},
                     {"name": "format", "in": "query", "required": false, "schema": {"type": "string", "enum": ["csv", "xlsx", "geojson"]}},
                     {"name": "nik", "in": "query", "required": false, "schema": {"type": "string", "enum": ["masked", "full"]}}],
-                "responses": {"200": {"description": "The file (Content-Disposition: attachment)"},
-                              "400": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+                "responses": with_errors(json!({"200": {"description": "The file (Content-Disposition: attachment)"}}))}},
             "/session": {
                 "post": {"summary": "Sign in from the browser: login name and password → session cookie (HttpOnly, Secure, SameSite=Strict)",
                     "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
                         "required": ["login", "password"], "properties": {"login": {"type": "string"}, "password": {"type": "string"}}}}}},
-                    "responses": {"200": {"description": "Signed in; Set-Cookie carries the session"},
-                                  "401": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}},
+                    "responses": with_errors(json!({"200": {"description": "Signed in; Set-Cookie carries the session"}}))},
                 "delete": {"summary": "Sign out: the session cookie stops working",
-                    "responses": {"204": {"description": "Signed out"}}}
+                    "responses": with_errors(json!({"204": {"description": "Signed out"}}))}
             },
             "/households": {"get": {
                 "summary": "Households of a region", "security": supervisor,
@@ -142,9 +151,9 @@ pub fn document() -> Value {
                 "parameters": [{"name": "household_id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}},
                     {"name": "sha256", "in": "path", "required": true, "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
                     {"name": "size", "in": "query", "required": false, "schema": {"type": "string", "enum": ["full", "thumb"]}}],
-                "responses": {"200": {"description": "The photo", "content": {"image/jpeg": {}}},
+                "responses": with_errors(json!({"200": {"description": "The photo", "content": {"image/jpeg": {}}},
                     "404": {"description": "Not this household's photo (API-03), or not yet uploaded (ATT-04)"},
-                    "422": {"description": "Not readable as a JPEG (ATT-05)"}}}},
+                    "422": {"description": "Not readable as a JPEG (ATT-05)"}}))}},
             "/queues/conflicts": {"get": {"summary": "Households whose enumerators disagree", "security": supervisor,
                 "parameters": [region_param()], "responses": ok(json!({"type": "array", "items": {"type": "object"}}))}},
             "/queues/duplicates": {"get": {"summary": "Suspected duplicates not dismissed or merged (same NIK, KK, or name and birth date; or an enumerator's DUPLICATE_OF or PART_OF_OTHER_FAMILY)", "security": supervisor,
@@ -218,7 +227,7 @@ pub fn document() -> Value {
                     "next_cursor": {"type": "string"}, "more": {"type": "boolean"}, "remaining": {"type": "integer", "minimum": 0}}},
                 "MissingRequest": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "array", "items": {"type": "string"}}}},
                 "MissingResponse": {"type": "object", "required": ["missing"], "properties": {"missing": {"type": "array", "items": {"type": "string"}}}},
-                "HouseholdList": {"type": "object", "properties": {"households": {"type": "array", "items": {"type": "object"}}, "next_after": {"type": "string"}}},
+                "HouseholdList": {"type": "object", "properties": {"households": {"type": "array", "items": {"type": "object"}}, "next_after": {"type": ["string", "null"]}}},
                 "HouseholdDetail": {"type": "object", "properties": {"state": {"type": "object"}, "state_hash": {"type": "string"},
                     "visits": {"type": "array", "items": {"type": "object"}}, "reviews": {"type": "array", "items": {"type": "object"}},
                     "duplicates": {"type": "array", "items": {"type": "object"}}}},
