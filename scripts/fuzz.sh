@@ -13,7 +13,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}-fuzz"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 cd fuzz
-flags=(-O --debug-assertions --sanitizer none)
+# Debug assertions and overflow checks come from fuzz/Cargo.toml's release profile.
+flags=(-O --sanitizer none)
 cargo fuzz build "${flags[@]}"
 for target in $(cargo fuzz list); do
     mkdir -p "$scratch/$target"

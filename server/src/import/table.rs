@@ -143,6 +143,18 @@ fn excel_date(serial: f64) -> String {
 mod tests {
     use super::*;
 
+    /// The fuzzer's find: a workbook whose sheet declares its dimension reversed.
+    #[test]
+    fn a_workbook_with_a_reversed_dimension_reads_or_is_refused_without_a_panic() {
+        let seed = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fuzz/corpus/target_table/reversed-dimension.xlsx"
+        ))
+        .unwrap();
+        // The fuzz input's first byte chose a workbook.
+        let _ = parse_table(&seed[1..], true);
+    }
+
     #[test]
     fn an_excel_date_outside_excels_calendar_is_no_date() {
         assert_eq!(excel_date(45_627.0), "2024-12-01");
