@@ -185,11 +185,10 @@ fn count_households(conn: &Connection, place: &Place) -> Result<HouseholdCounts,
             })
             .add(&verdict, n);
     }
-    let mut name = conn.prepare_cached("SELECT name FROM regions WHERE code = ?1")?;
     let rows = children
         .into_values()
         .map(|mut row| {
-            row.name = name.query_row([&row.key], |r| r.get(0)).optional()?;
+            row.name = region_name(conn, &row.key)?;
             Ok(row)
         })
         .collect::<Result<_, DbError>>()?;
@@ -208,10 +207,7 @@ fn progress_and_proposals(conn: &Connection, place: &Place) -> Result<(Progress,
         key: place.region.to_string(),
         ..ProgressRow::default()
     };
-    total.name = conn
-        .prepare_cached("SELECT name FROM regions WHERE code = ?1")?
-        .query_row([place.region.as_str()], |r| r.get(0))
-        .optional()?;
+    total.name = region_name(conn, place.region.as_str())?;
     for row in &counts.rows {
         total.add_row(row);
     }
@@ -229,14 +225,21 @@ pub fn region_names(
     conn: &Connection,
     regions: &[RegionCode],
 ) -> Result<Vec<(String, String)>, DbError> {
-    let mut stmt = conn.prepare_cached("SELECT name FROM regions WHERE code = ?1")?;
     regions
         .iter()
         .map(|r| {
-            let name: Option<String> = stmt.query_row([r.as_str()], |row| row.get(0)).optional()?;
+            let name = region_name(conn, r.as_str())?;
             Ok((r.to_string(), name.unwrap_or_else(|| r.to_string())))
         })
         .collect()
+}
+
+/// A region's name as the region list has it; none for a code the list lacks (an RW's key).
+fn region_name(conn: &Connection, code: &str) -> Result<Option<String>, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT name FROM regions WHERE code = ?1")?
+        .query_row([code], |r| r.get(0))
+        .optional()?)
 }
 
 /// How complete one phone's visits are on the server.
