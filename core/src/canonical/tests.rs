@@ -75,6 +75,46 @@ fn golden_visit_hash() {
     );
 }
 
+/// Member changes carry calendar dates: on the wire they are ISO 8601 strings (`1990-05-12`), the
+/// form the OpenAPI document gives and every client expects.
+const GOLDEN_MEMBER_CHANGES: &str = r#"[{"member":{"details":{"birth_date":"2026-09-01","name":"Putri","relation":"CHILD","sex":"FEMALE"},"member_id":"00000000-0000-0000-0000-00000000000a","presence":"NEW"},"op":"ADD"},{"date":"2026-10-31","member_id":"00000000-0000-0000-0000-00000000000b","op":"MARK_MOVED"}]"#;
+
+#[test]
+fn golden_visit_with_dated_member_changes() {
+    let mut visit: serde_json::Value = serde_json::from_str(GOLDEN_VISIT).unwrap();
+    visit["member_changes"] = serde_json::from_str(GOLDEN_MEMBER_CHANGES).unwrap();
+    let visit: Visit = serde_json::from_value(visit).unwrap();
+    let text = to_canonical_json(&visit).unwrap();
+    assert!(
+        text.contains(GOLDEN_MEMBER_CHANGES),
+        "dates stay ISO strings: {text}"
+    );
+    assert_eq!(
+        visit_content_hash(&visit).unwrap().as_str(),
+        "1d5eb7099d3c62e5e869687d87410242b11a393ec196bc83e983c65733c2490d"
+    );
+}
+
+/// A body stored by a build before dates became strings (`[year, day-of-year]`) still reads, as
+/// the same date, and is written back as a string.
+#[test]
+fn a_date_stored_as_year_and_ordinal_still_reads() {
+    let old: MemberChange = serde_json::from_str(
+        r#"{"op":"MARK_MOVED","member_id":"00000000-0000-0000-0000-00000000000b","date":[2026,304]}"#,
+    )
+    .unwrap();
+    let new: MemberChange = serde_json::from_str(
+        r#"{"op":"MARK_MOVED","member_id":"00000000-0000-0000-0000-00000000000b","date":"2026-10-31"}"#,
+    )
+    .unwrap();
+    assert_eq!(old, new);
+    assert!(
+        serde_json::to_string(&old)
+            .unwrap()
+            .contains(r#""date":"2026-10-31""#)
+    );
+}
+
 #[test]
 fn visit_hash_ignores_the_ids_the_software_gave_it() {
     let household = sample::household(1, &sample::village(), 1, 1);

@@ -6,6 +6,7 @@ use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use crate::state::AppState;
+use verivali_core::model::{Labelled, Presence, Relation, Sex, TargetStatus, VerificationStatus};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/openapi.json", get(|| async { Json(document()) }))
@@ -51,6 +52,20 @@ fn body(name: &str) -> Value {
     json!({"required": true, "content": {"application/json": {"schema": schema(name)}}})
 }
 
+/// The wire codes of an enumeration, from the code itself so that the document cannot lag it.
+fn codes<T: Labelled>() -> Value {
+    json!({"type": "string", "enum": T::ALL.iter().map(|v| v.code()).collect::<Vec<_>>()})
+}
+
+/// A calendar date: an ISO 8601 string (the pattern makes a validator check it as well).
+fn date() -> Value {
+    json!({"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"})
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
 fn region_param() -> Value {
     json!({"name": "region", "in": "query", "required": false, "schema": {"type": "string"},
            "description": "A region code inside the supervisor's scope (default: the whole scope)"})
@@ -61,6 +76,8 @@ pub fn document() -> Value {
     let device = json!([{"device": []}]);
     let supervisor = json!([{"supervisor": []}]);
     let decided = ok(schema("ReviewResponse"));
+    let uuid = json!({"type": "string", "format": "uuid"});
+    let date_time = json!({"type": "string", "format": "date-time"});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -211,7 +228,41 @@ pub fn document() -> Value {
                     "token": {"type": "string"}, "enumerator_id": {"type": "string", "format": "uuid"}, "enumerator_name": {"type": "string"},
                     "areas": {"type": "array", "items": {"type": "object", "properties": {"region": {"type": "string"}, "rw": {"type": "string"}, "rt": {"type": "string"}}}}}},
                 "Visit": {"type": "object", "required": ["visit_id", "enumerator_id", "device_id", "started_at"],
-                    "description": "A household visit (core::model::Visit): ids, times (RFC 3339), outcome, member changes, housing, welfare, assessment, recommendation, photos, supersedes."},
+                    "description": "A household visit (core::model::Visit): ids, times (RFC 3339), outcome, member changes, housing, welfare, assessment, recommendation, photos, supersedes.",
+                    "properties": {"visit_id": uuid, "household_id": uuid, "enumerator_id": uuid, "device_id": uuid,
+                        "started_at": date_time, "finished_at": date_time,
+                        "member_changes": {"type": "array", "items": schema("MemberChange")}}},
+                "MemberChange": {"type": "object", "required": ["op"], "properties": {
+                    "op": {"enum": ["ADD", "UPDATE", "MARK_PRESENT", "MARK_MOVED", "MARK_DECEASED"]},
+                    "member_id": uuid, "member": schema("Member"), "details": schema("MemberDetails"),
+                    "date": date()}},
+                "Member": {"type": "object", "required": ["member_id", "details", "presence"], "properties": {
+                    "member_id": uuid, "source_member_id": {"type": "string"}, "details": schema("MemberDetails"),
+                    "presence": codes::<Presence>(), "presence_date": date()}},
+                "MemberDetails": {"type": "object", "description": "What a visit observed of a member; NIK masked (1604********0001) unless the role sees whole numbers",
+                    "properties": {"name": {"type": "string"}, "nik": {"type": "string"}, "sex": codes::<Sex>(),
+                        "birth_place": {"type": "string"}, "birth_date": date(), "relation": codes::<Relation>()}},
+                "Household": {"type": "object", "required": ["household_id", "source", "region", "head_name", "target_status"], "properties": {
+                    "household_id": uuid, "source": {"type": "string"}, "source_id": {"type": "string"}, "kk_number": {"type": "string"},
+                    "region": {"type": "string"}, "rw": {"type": "string"}, "rt": {"type": "string"}, "address": {"type": "string"},
+                    "head_name": {"type": "string"}, "target_status": codes::<TargetStatus>(),
+                    "members": {"type": "array", "items": schema("Member")}}},
+                "HouseholdState": {"type": "object", "required": ["household", "status"], "description": "A household merged from its list entry, its visits and the reviews",
+                    "properties": {"household": schema("Household"), "status": codes::<VerificationStatus>(),
+                        "outcome": {"type": "string"}, "assessment": {"type": "string"}, "recommendation": {"type": "string"},
+                        "merged_into": uuid, "visits_used": {"type": "array", "items": uuid},
+                        "conflicts": {"type": "array", "items": {"type": "object", "required": ["field", "visits"], "properties": {
+                            "field": {"enum": ["OUTCOME", "ASSESSMENT", "RECOMMENDATION"]}, "visits": {"type": "array", "items": uuid}}}},
+                        "last_visit_at": date_time}},
+                "HouseholdLine": {"type": "object", "required": ["household_id", "region", "head_name", "address", "status"], "properties": {
+                    "household_id": uuid, "region": {"type": "string"}, "rw": nullable_string(), "rt": nullable_string(),
+                    "head_name": {"type": "string"}, "address": {"type": "string"}, "status": codes::<VerificationStatus>(),
+                    "outcome": nullable_string(), "assessment": nullable_string(), "recommendation": nullable_string()}},
+                "VisitLine": {"type": "object", "required": ["visit_id", "enumerator_id", "device_id", "device_seq", "received_at", "order_time", "flags"], "properties": {
+                    "visit_id": uuid, "enumerator_id": uuid, "device_id": uuid, "device_seq": {"type": "integer", "minimum": 1},
+                    "received_at": date_time, "order_time": date_time, "skew_ms": {"type": "integer"},
+                    "duplicate_of": nullable_string(), "flags": {"type": "array", "items": {"type": "string"}},
+                    "outcome": nullable_string(), "assessment": nullable_string(), "recommendation": nullable_string()}},
                 "PushRequest": {"type": "object", "required": ["sent_at", "items"], "properties": {
                     "sent_at": {"type": "string", "format": "date-time"},
                     "items": {"type": "array", "maxItems": 500, "items": {"type": "object", "required": ["device_seq", "visit"],
@@ -222,14 +273,14 @@ pub fn document() -> Value {
                         "status": {"enum": ["ACCEPTED", "DUPLICATE", "REJECTED"]},
                         "issues": {"type": "array", "items": schema("Issue")}}}}}},
                 "PullResponse": {"type": "object", "required": ["households", "reviews", "removed", "next_cursor", "more"], "properties": {
-                    "households": {"type": "array", "items": {"type": "object", "properties": {"state": {"type": "object"}, "state_hash": {"type": "string"}}}},
+                    "households": {"type": "array", "items": {"type": "object", "required": ["state", "state_hash"], "properties": {"state": schema("HouseholdState"), "state_hash": {"type": "string"}}}},
                     "reviews": {"type": "array", "items": {"type": "object"}}, "removed": {"type": "array", "items": {"type": "string"}},
                     "next_cursor": {"type": "string"}, "more": {"type": "boolean"}, "remaining": {"type": "integer", "minimum": 0}}},
                 "MissingRequest": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "array", "items": {"type": "string"}}}},
                 "MissingResponse": {"type": "object", "required": ["missing"], "properties": {"missing": {"type": "array", "items": {"type": "string"}}}},
-                "HouseholdList": {"type": "object", "properties": {"households": {"type": "array", "items": {"type": "object"}}, "next_after": {"type": ["string", "null"]}}},
-                "HouseholdDetail": {"type": "object", "properties": {"state": {"type": "object"}, "state_hash": {"type": "string"},
-                    "visits": {"type": "array", "items": {"type": "object"}}, "reviews": {"type": "array", "items": {"type": "object"}},
+                "HouseholdList": {"type": "object", "required": ["households", "next_after"], "properties": {"households": {"type": "array", "items": schema("HouseholdLine")}, "next_after": nullable_string()}},
+                "HouseholdDetail": {"type": "object", "required": ["state", "state_hash", "visits", "reviews", "duplicates"], "properties": {"state": schema("HouseholdState"), "state_hash": {"type": "string"},
+                    "visits": {"type": "array", "items": schema("VisitLine")}, "reviews": {"type": "array", "items": {"type": "object"}},
                     "duplicates": {"type": "array", "items": {"type": "object"}}}},
                 "ReviewRequest": {"type": "object", "required": ["household_id", "decision"], "properties": {
                     "review_id": {"type": "string", "format": "uuid", "description": "Made by the client so that a decision sent twice is stored once (another decision under a used id: 409, SUP-05)"},

@@ -117,6 +117,18 @@ async fn a_messy_p3ke_file_imports_flags_and_leaves_out_with_reasons_and_twice_c
         budi.members[0].details.birth_date,
         Some(time::macros::date!(1975 - 01 - 01))
     );
+    // On the wire the date is an ISO 8601 string, as the OpenAPI document says.
+    let token = app.supervisor(budi.region.as_str()).await;
+    let detail: serde_json::Value = app
+        .get_as(&token, &format!("/api/v1/households/{}", budi.household_id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["state"]["household"]["members"][0]["details"]["birth_date"],
+        "1975-01-01"
+    );
 
     let again = import(&app, &family, Some(&people), BTreeMap::new()).await;
     assert_eq!(
