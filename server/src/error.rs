@@ -3,7 +3,7 @@
 //! internals.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use verivali_core::protocol::ErrorBody;
@@ -149,6 +149,16 @@ impl From<JsonRejection> for ApiError {
             crate::privacy::without_values(&rejection.body_text())
         );
         error
+    }
+}
+
+/// A body too large, or cut off.
+impl From<BytesRejection> for ApiError {
+    fn from(rejection: BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::new(StatusCode::PAYLOAD_TOO_LARGE, TOO_LARGE);
+        }
+        Self::bad_request(MALFORMED)
     }
 }
 

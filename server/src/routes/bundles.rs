@@ -2,7 +2,7 @@
 //! body. Only bundles of enumerators working inside the supervisor's region.
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::routing::post;
 use axum::{Json, Router};
 
@@ -23,13 +23,16 @@ pub fn router() -> Router<AppState> {
 async fn import(
     State(state): State<AppState>,
     supervisor: SupervisorAuth,
-    file: Bytes,
+    request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
+    // The body is read only at the import's turn, so that bundles sent at once wait unread
+    // instead of each taking its size in memory.
     let _turn = state
         .bundle_imports
         .acquire()
         .await
         .map_err(ApiError::internal)?;
+    let file = Bytes::from_request(request, &state).await?;
     let db = state.db.clone();
     let attachments = Attachments::new(&state.config.data_dir);
     let report = tokio::task::spawn_blocking(move || {
