@@ -43,6 +43,19 @@ fn village(n: usize) -> RegionCode {
     RegionCode::parse(&format!("16.04.{:02}.{}", 1 + n / 10, 2001 + n % 10)).unwrap()
 }
 
+/// A family card number of the household's village (recorded 1 January 2020), one per household.
+fn family_card(h: &Household) -> String {
+    let place: String = h
+        .region
+        .as_str()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .take(6)
+        .collect();
+    let serial = 1 + h.household_id.0.as_u128() % 9999;
+    format!("{place}010120{serial:04}")
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -152,6 +165,10 @@ async fn run() {
                     );
                     let mut visit = sample::found_visit(h, *enumerator, *device, finished, seq);
                     visit.visit_id = VisitId::new_v7();
+                    // Half the families show their card: the household's duplicate keys change.
+                    if seq % 2 == 0 {
+                        visit.kk_number = Some(Entered::from_input(&family_card(h)));
+                    }
                     PushItem {
                         device_seq: seq,
                         visit,
@@ -280,8 +297,15 @@ async fn run() {
         pulled as f64 / secs,
         pull_bytes as f64 / pulled as f64
     );
-    let size = std::fs::metadata(db.path()).map(|m| m.len()).unwrap_or(0);
-    println!("database file: {:.0} MiB", size as f64 / 1048576.0);
+    let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let mut wal = db.path().as_os_str().to_owned();
+    wal.push("-wal");
+    println!(
+        "database file: {:.0} MiB, its WAL {:.0} MiB (bound {} MiB)",
+        size(db.path()) as f64 / 1048576.0,
+        size(std::path::Path::new(&wal)) as f64 / 1048576.0,
+        verivali_server::db::WAL_LIMIT_BYTES >> 20
+    );
 }
 
 /// CPU seconds used so far by the database writer thread, by the threads that fsync and checkpoint

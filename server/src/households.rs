@@ -2,6 +2,8 @@
 //! visit or review recomputes with the core's merge, in the same transaction, under a new change
 //! sequence number that pulls read from.
 
+use std::collections::BTreeSet;
+
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use sha2::{Digest, Sha256 as Sha};
 use verivali_core::merge::{AcceptedVisit, Merged, merge_group_with_text};
@@ -391,8 +393,20 @@ fn record_duplicate_keys(
         .collect();
     keys.sort();
     keys.dedup();
-    tx.prepare_cached("DELETE FROM household_keys WHERE household_id = ?1")?
-        .execute([&id])?;
+    // Only the keys that changed are rewritten: rewriting them all, at random places in two
+    // indexes, was most of the writer's cost for a visit that brought a family card number.
+    let stored: BTreeSet<(String, String)> = tx
+        .prepare_cached("SELECT kind, key FROM household_keys WHERE household_id = ?1")?
+        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut remove = tx.prepare_cached(
+        "DELETE FROM household_keys WHERE kind = ?1 AND key = ?2 AND household_id = ?3",
+    )?;
+    for (kind, key) in &stored {
+        if !keys.iter().any(|(k, v)| k == kind && v == key) {
+            remove.execute(params![kind, key, id])?;
+        }
+    }
     let mut insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO household_keys (kind, key, household_id) VALUES (?1, ?2, ?3)",
     )?;
@@ -400,7 +414,11 @@ fn record_duplicate_keys(
     let mut pair = tx.prepare_cached(
         "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (kind, key) in &keys {
+    // A key held before found its pairs when it came (or they found it when they gained it).
+    let added = keys
+        .iter()
+        .filter(|(kind, key)| !stored.contains(&((*kind).to_owned(), key.clone())));
+    for (kind, key) in added {
         insert.execute(params![kind, key, id])?;
         let found: Vec<String> = others
             .query_map(params![kind, key, id], |r| r.get(0))?
