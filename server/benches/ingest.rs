@@ -166,7 +166,7 @@ async fn run() {
                     let mut visit = sample::found_visit(h, *enumerator, *device, finished, seq);
                     visit.visit_id = VisitId::new_v7();
                     // Half the families show their card: the household's duplicate keys change.
-                    if seq % 2 == 0 {
+                    if seq.is_multiple_of(2) {
                         visit.kk_number = Some(Entered::from_input(&family_card(h)));
                     }
                     PushItem {
