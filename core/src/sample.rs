@@ -146,6 +146,14 @@ pub fn household(index: u64, region: &RegionCode, rw: u16, rt: u16) -> Household
     }
 }
 
+/// A family card number (No. KK) of the household's district, recorded 1 January 2020, one per
+/// household: 16 digits, as the card prints it.
+pub fn family_card(household: &Household) -> String {
+    let district: String = household.region.undotted().chars().take(6).collect();
+    let serial = 1 + household.household_id.0.as_u128() % 9999;
+    format!("{district}010120{serial:04}")
+}
+
 /// A complete FOUND visit to `household` that passes validation: housing, welfare, members
 /// reviewed, GPS location, an assessment and a recommendation. `seq` varies the answers.
 pub fn found_visit(

@@ -11,7 +11,11 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::Instant;
+
+use common::CpuTimes;
 
 /// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
 #[global_allocator]
@@ -41,19 +45,6 @@ struct PageCount {
 
 fn village(n: usize) -> RegionCode {
     RegionCode::parse(&format!("16.04.{:02}.{}", 1 + n / 10, 2001 + n % 10)).unwrap()
-}
-
-/// A family card number of the household's village (recorded 1 January 2020), one per household.
-fn family_card(h: &Household) -> String {
-    let place: String = h
-        .region
-        .as_str()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .take(6)
-        .collect();
-    let serial = 1 + h.household_id.0.as_u128() % 9999;
-    format!("{place}010120{serial:04}")
 }
 
 fn main() {
@@ -167,7 +158,7 @@ async fn run() {
                     visit.visit_id = VisitId::new_v7();
                     // Half the families show their card: the household's duplicate keys change.
                     if seq.is_multiple_of(2) {
-                        visit.kk_number = Some(Entered::from_input(&family_card(h)));
+                        visit.kk_number = Some(Entered::from_input(&sample::family_card(h)));
                     }
                     PushItem {
                         device_seq: seq,
@@ -199,7 +190,7 @@ async fn run() {
         ),
     ] {
         let started = Instant::now();
-        let cpu_before = CpuTimes::now();
+        let cpu_before = CpuTimes::of_self();
         let mut tasks = Vec::new();
         for pushes in bodies.clone() {
             let client = client.clone();
@@ -228,7 +219,7 @@ async fn run() {
             t.await.unwrap();
         }
         let secs = started.elapsed().as_secs_f64();
-        let cpu = CpuTimes::now().since(&cpu_before);
+        let cpu = CpuTimes::of_self().since(&cpu_before);
         println!(
             "{label}: {total} visits in {secs:.2} s = {:.0} visits/s",
             total as f64 / secs
@@ -306,64 +297,4 @@ async fn run() {
         size(std::path::Path::new(&wal)) as f64 / 1048576.0,
         verivali_server::db::WAL_LIMIT_BYTES >> 20
     );
-}
-
-/// CPU seconds used so far by the database writer thread, by the threads that fsync and checkpoint
-/// the WAL, and by the whole process, read from
-/// `/proc` (Linux; zero elsewhere). The writer is the one serial part of ingest, so its CPU per
-/// visit is the figure to lower, and it is steadier than the wall-clock rate on a shared machine.
-struct CpuTimes {
-    writer: f64,
-    /// The threads that fsync the WAL and checkpoint it.
-    disk: f64,
-    process: f64,
-}
-
-/// CPU seconds of the threads of this process with one of these names.
-fn threads_cpu(names: &[&str]) -> f64 {
-    std::fs::read_dir("/proc/self/task")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|t| {
-            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| names.contains(&c.trim()))
-        })
-        .map(|t| cpu_seconds(&t.path().join("stat")))
-        .sum()
-}
-
-impl CpuTimes {
-    fn now() -> Self {
-        Self {
-            writer: threads_cpu(&["db-writer"]),
-            disk: threads_cpu(&["db-sync", "db-checkpoint"]),
-            process: cpu_seconds(std::path::Path::new("/proc/self/stat")),
-        }
-    }
-
-    fn since(&self, before: &Self) -> Self {
-        Self {
-            writer: self.writer - before.writer,
-            disk: self.disk - before.disk,
-            process: self.process - before.process,
-        }
-    }
-}
-
-/// User and system time from a `stat` file of `/proc`, in seconds (clock ticks of 1/100 s).
-fn cpu_seconds(stat: &std::path::Path) -> f64 {
-    let text = std::fs::read_to_string(stat).unwrap_or_default();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = text
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
 }

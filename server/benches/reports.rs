@@ -17,6 +17,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use uuid::Uuid;
@@ -40,17 +42,6 @@ const BATCH: usize = 500;
 
 fn village(d: u64, v: u64) -> RegionCode {
     RegionCode::parse(&format!("16.04.{:02}.{}", d + 1, 2001 + v)).unwrap()
-}
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kib: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
 }
 
 /// Villages lie on a grid across the kabupaten, about 11 km apart (0.1°), as a real regency of
@@ -138,9 +129,9 @@ fn main() {
     }
     let total_households = DISTRICTS * VILLAGES * PER_VILLAGE;
     println!(
-        "seeded {total_households} households in {:.0} s; RSS {:.0} MiB",
+        "seeded {total_households} households in {:.0} s; {}",
         started.elapsed().as_secs_f64(),
-        rss_mib()
+        common::Resident::of(std::path::Path::new("/proc/self"))
     );
 
     // One phone per kecamatan, working in its 20 villages.
@@ -229,9 +220,9 @@ fn main() {
         }
         let secs = started.elapsed().as_secs_f64();
         println!(
-            "{visits} visits ingested ({:.0} visits/s without HTTP); RSS {:.0} MiB; database {:.0} MiB",
+            "{visits} visits ingested ({:.0} visits/s without HTTP); {}; database {:.0} MiB",
             visits as f64 / secs,
-            rss_mib(),
+            common::Resident::of(std::path::Path::new("/proc/self")),
             std::fs::metadata(db.path()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
         );
         if target == 500_000 {

@@ -326,6 +326,7 @@ fn open_reader(path: &Path) -> Result<Connection, DbError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     schema::keep_plans(&conn)?;
     schema::set_cache_kib(&conn, schema::READER_CACHE_KIB)?;
+    conn.pragma_update(None, "mmap_size", schema::MMAP_BYTES)?;
     Ok(conn)
 }
 

@@ -319,6 +319,12 @@ pub fn keep_plans(conn: &Connection) -> Result<(), DbError> {
 pub const WRITER_CACHE_KIB: i64 = 64 * 1024;
 pub const READER_CACHE_KIB: i64 = 8 * 1024;
 
+/// How much of the file a reader maps instead of copying pages into its cache. A reader's cache
+/// is thrown away whenever another connection has committed since its last transaction, which
+/// under ingest is every time: each push's plan re-read every page it touched, and half the
+/// readers' time went to allocating, copying and freeing pages.
+pub const MMAP_BYTES: i64 = 1 << 34;
+
 pub fn set_cache_kib(conn: &Connection, kib: i64) -> Result<(), DbError> {
     conn.pragma_update(None, "cache_size", -kib)?;
     Ok(())

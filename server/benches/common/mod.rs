@@ -1,0 +1,116 @@
+//! What the server benches share: CPU time and memory read from `/proc`.
+
+// Each bench is its own crate and uses part of this.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// CPU seconds used so far by a server process: its database writer thread, the threads that
+/// fsync and checkpoint the WAL, and the whole process, read from `/proc` (Linux; zero
+/// elsewhere). The writer is the one serial part of ingest, so its CPU per visit is the figure to
+/// lower, and it is steadier than the wall-clock rate on a shared machine.
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTimes {
+    pub writer: f64,
+    /// The threads that fsync the WAL and checkpoint it.
+    pub disk: f64,
+    pub process: f64,
+}
+
+impl CpuTimes {
+    /// This process's times.
+    pub fn of_self() -> Self {
+        Self::of(Path::new("/proc/self"))
+    }
+
+    /// The times of the process whose `/proc` directory this is.
+    pub fn of(proc_dir: &Path) -> Self {
+        Self {
+            writer: threads_cpu(proc_dir, &["db-writer"]),
+            disk: threads_cpu(proc_dir, &["db-sync", "db-checkpoint"]),
+            process: cpu_seconds(&proc_dir.join("stat")),
+        }
+    }
+
+    pub fn since(&self, before: &Self) -> Self {
+        Self {
+            writer: self.writer - before.writer,
+            disk: self.disk - before.disk,
+            process: self.process - before.process,
+        }
+    }
+}
+
+/// The `/proc` directory of a process.
+pub fn proc_dir(pid: u32) -> PathBuf {
+    PathBuf::from(format!("/proc/{pid}"))
+}
+
+/// CPU seconds of the threads of a process with one of these names.
+fn threads_cpu(proc_dir: &Path, names: &[&str]) -> f64 {
+    std::fs::read_dir(proc_dir.join("task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| names.contains(&c.trim()))
+        })
+        .map(|t| cpu_seconds(&t.path().join("stat")))
+        .sum()
+}
+
+/// User and system time from a `stat` file of `/proc`, in seconds (clock ticks of 1/100 s).
+pub fn cpu_seconds(stat: &Path) -> f64 {
+    let text = std::fs::read_to_string(stat).unwrap_or_default();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = text
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// A process's resident memory, in MiB: its own (heap, stacks) and the file pages it maps. The
+/// readers map the database (`db::schema::MMAP_BYTES`): those pages are the kernel's page cache,
+/// shared and given back under pressure, so the memory budget is the process's own.
+#[derive(Debug, Clone, Copy)]
+pub struct Resident {
+    pub own_mib: f64,
+    pub mapped_file_mib: f64,
+}
+
+impl Resident {
+    pub fn of(proc_dir: &Path) -> Self {
+        let status = std::fs::read_to_string(proc_dir.join("status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|n| n.parse::<f64>().ok())
+                .unwrap_or(0.0)
+                / 1024.0
+        };
+        Self {
+            own_mib: field("RssAnon:"),
+            mapped_file_mib: field("RssFile:") + field("RssShmem:"),
+        }
+    }
+}
+
+impl std::fmt::Display for Resident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "RSS {:.0} MiB of its own, {:.0} MiB of mapped database",
+            self.own_mib, self.mapped_file_mib
+        )
+    }
+}
