@@ -970,6 +970,10 @@ async fn run(settings: Settings) {
             let (bodies, json_bytes) = push_bodies(&phones, &items, settings.batch);
             let count: usize = items.iter().map(Vec::len).sum();
             let wire: usize = bodies.iter().flatten().map(|(_, b)| b.len()).sum();
+            // A peer may still be busy with what it was sent (LevelDB compacts after a fill).
+            for peer in &settings.peers {
+                peer.settle().await;
+            }
             let profile = measured.then(|| server.profile(level));
             let before = server.cpu();
             let (secs, answers) = push_all(&client, &server.url, bodies.clone()).await;
@@ -982,6 +986,9 @@ async fn run(settings: Settings) {
                     "  filled with {count} visits in {secs:.1} s = {:.0}/s",
                     count as f64 / secs
                 );
+                for peer in &settings.peers {
+                    peer.fill(&client, &items, settings.batch).await;
+                }
                 continue;
             }
             println!(
@@ -1086,6 +1093,20 @@ impl Peer {
         common::cpu_seconds(&proc_dir(self.pid).join("stat"))
     }
 
+    /// Waits (up to a minute) until the peer has used no CPU for half a second.
+    async fn settle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut before = self.cpu();
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let now = self.cpu();
+            if now - before < 0.01 {
+                return;
+            }
+            before = now;
+        }
+    }
+
     /// A batch of visits as the peer's push body: the visit's own JSON as a document.
     fn body(&self, chunk: &[PushItem]) -> Vec<u8> {
         let docs = chunk.iter().map(|item| {
@@ -1119,43 +1140,64 @@ impl Peer {
         }
     }
 
+    fn bodies(&self, items: &[Vec<PushItem>], batch: usize) -> Vec<Vec<Vec<u8>>> {
+        items
+            .iter()
+            .map(|items| items.chunks(batch).map(|c| self.body(c)).collect())
+            .collect()
+    }
+
+    /// The visits of a part of the fill, pushed as in the measured window, so that the peer holds
+    /// what Verivali holds.
+    async fn fill(&self, client: &reqwest::Client, items: &[Vec<PushItem>], batch: usize) {
+        let count: usize = items.iter().map(Vec::len).sum();
+        let secs = self.push_all(client, self.bodies(items, batch)).await;
+        println!(
+            "  {} filled with {count} in {secs:.1} s = {:.0}/s",
+            self.name,
+            count as f64 / secs
+        );
+    }
+
+    /// Every client pushes its bodies in turn, all at once; returns the seconds taken.
+    async fn push_all(&self, client: &reqwest::Client, bodies: Vec<Vec<Vec<u8>>>) -> f64 {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for pushes in bodies {
+            let (client, url) = (client.clone(), self.push_url());
+            tasks.push(tokio::spawn(async move {
+                for body in pushes {
+                    let answer = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert!(
+                        answer.status().is_success(),
+                        "peer push: {}",
+                        answer.status()
+                    );
+                    answer.bytes().await.unwrap();
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        started.elapsed().as_secs_f64()
+    }
+
     /// The segment's visits pushed by as many clients as there are phones, then again (a retry:
     /// both peers answer a document they hold as a conflict).
     async fn push_segment(&self, client: &reqwest::Client, items: &[Vec<PushItem>], batch: usize) {
-        let bodies: Vec<Vec<Vec<u8>>> = items
-            .iter()
-            .map(|items| items.chunks(batch).map(|c| self.body(c)).collect())
-            .collect();
+        let bodies = self.bodies(items, batch);
         let count: usize = items.iter().map(Vec::len).sum();
         let wire: usize = bodies.iter().flatten().map(Vec::len).sum();
         for label in ["push", "retry storm"] {
             let before = self.cpu();
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for pushes in bodies.clone() {
-                let (client, url) = (client.clone(), self.push_url());
-                tasks.push(tokio::spawn(async move {
-                    for body in pushes {
-                        let answer = client
-                            .post(&url)
-                            .header("content-type", "application/json")
-                            .body(body)
-                            .send()
-                            .await
-                            .unwrap();
-                        assert!(
-                            answer.status().is_success(),
-                            "peer push: {}",
-                            answer.status()
-                        );
-                        answer.bytes().await.unwrap();
-                    }
-                }));
-            }
-            for task in tasks {
-                task.await.unwrap();
-            }
-            let secs = started.elapsed().as_secs_f64();
+            let secs = self.push_all(client, bodies.clone()).await;
             println!(
                 "  {} {label}: {count} in {secs:.2} s = {:.0}/s; its CPU per item {:.1} µs; {:.0} bytes each on the wire (not gzipped)",
                 self.name,

@@ -197,8 +197,15 @@ impl MergeInputs {
             .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
         let mut inputs = Self::new(serde_json::from_str(&baseline)?);
         inputs.keys_digest = keys_digest;
-        let absorbed: Vec<(String, String)> = conn
-            .prepare_cached(
+        // Few households ever absorb another. The recursive query builds a temporary table each
+        // time it runs, with a page cache of its own, so it runs only for those that did.
+        let absorbs: bool = conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM households WHERE merged_into = ?1)")?
+            .query_row([&key], |r| r.get(0))?;
+        let absorbed: Vec<(String, String)> = if !absorbs {
+            Vec::new()
+        } else {
+            conn.prepare_cached(
                 "WITH RECURSIVE absorbed (id) AS (
                      SELECT household_id FROM households WHERE merged_into = ?1
                      UNION SELECT h.household_id FROM households h JOIN absorbed a
@@ -207,7 +214,8 @@ impl MergeInputs {
                  JOIN baselines b ON b.household_id = a.id",
             )?
             .query_map([&key], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<_, _>>()?
+        };
         let mut group = vec![key];
         for (id, baseline) in absorbed {
             inputs.absorbed.push(serde_json::from_str(&baseline)?);

@@ -236,3 +236,27 @@ proptest! {
         prop_assert_eq!(canon(&back), text);
     }
 }
+
+/// Strings are escaped exactly as serde_json escapes them (the form the golden vectors fixed when
+/// serde_json wrote them): every character below U+0080, and text around them.
+#[test]
+fn strings_are_escaped_as_serde_json_escapes_them() {
+    let mut samples: Vec<String> = (0u8..0x80).map(|b| char::from(b).to_string()).collect();
+    samples.push("Rumah \"panggung\"\\\n\tdinding\u{1}papan\u{7f} — ñ 漢".into());
+    samples.push(String::new());
+    for s in samples {
+        let mut out = String::new();
+        write_string(&s, &mut out);
+        assert_eq!(out, serde_json::to_string(&s).unwrap(), "{s:?}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_nfc_string_is_escaped_as_serde_json_escapes_it(s in "\\PC*|[\u{0}-\u{1f}\"\\\\a-z]{0,12}") {
+        let s: String = s.nfc().collect();
+        let mut out = String::new();
+        write_string(&s, &mut out);
+        prop_assert_eq!(out, serde_json::to_string(&s).unwrap());
+    }
+}
