@@ -1043,13 +1043,11 @@ async fn run(settings: Settings) {
         }
         let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
         let database = data_dir.join("verivali.db");
-        let mut wal = database.as_os_str().to_owned();
-        wal.push("-wal");
         println!(
             "  server {}; database {:.0} MiB, WAL {:.0} MiB",
             Resident::of(&proc_dir(server.child.id())),
             size(&database),
-            size(Path::new(&wal))
+            size(&verivali_server::db::wal_path(&database))
         );
     }
 }

@@ -289,12 +289,10 @@ async fn run() {
         pull_bytes as f64 / pulled as f64
     );
     let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let mut wal = db.path().as_os_str().to_owned();
-    wal.push("-wal");
     println!(
         "database file: {:.0} MiB, its WAL {:.0} MiB (bound {} MiB)",
         size(db.path()) as f64 / 1048576.0,
-        size(std::path::Path::new(&wal)) as f64 / 1048576.0,
+        size(&verivali_server::db::wal_path(db.path())) as f64 / 1048576.0,
         verivali_server::db::WAL_LIMIT_BYTES >> 20
     );
 }

@@ -120,9 +120,7 @@ impl Db {
             }
             Ok(())
         }))?;
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
-        let wal = PathBuf::from(wal);
+        let wal = wal_path(&path);
         let checked = wal.clone();
         let checkpointer = std::thread::Builder::new()
             .name("db-checkpoint".into())
@@ -316,6 +314,13 @@ impl Db {
             .and_then(|j| j.clone())
             .ok_or(DbError::WriterGone)
     }
+}
+
+/// The WAL beside a database file: its name with `-wal` after it.
+pub fn wal_path(database: &Path) -> PathBuf {
+    let mut wal = database.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
 
 fn open_reader(path: &Path) -> Result<Connection, DbError> {
