@@ -14,7 +14,7 @@
 //! Unicode and drop nulls, and because an upgrade of a dependency must never change a hash.
 
 use serde::Serialize;
-use serde_json::{Map, Number, Value};
+use serde_json::Number;
 use std::borrow::Cow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
@@ -31,9 +31,8 @@ pub enum CanonicalError {
 
 /// The canonical JSON text of any serialisable value.
 pub fn to_canonical_json<T: Serialize + ?Sized>(value: &T) -> Result<String, CanonicalError> {
-    let value = serde_json::to_value(value)?;
     let mut out = String::new();
-    write_value(&value, &mut out)?;
+    writer::write(value, &[], &mut out)?;
     Ok(out)
 }
 
@@ -48,58 +47,9 @@ pub fn hash_of<T: Serialize + ?Sized>(value: &T) -> Result<Sha256, CanonicalErro
 /// sends its visits again under new ids. Transport fields such as `device_seq` are not part of
 /// [`Visit`] at all.
 pub fn visit_content_hash(visit: &Visit) -> Result<Sha256, CanonicalError> {
-    let mut value = serde_json::to_value(visit)?;
-    if let Value::Object(map) = &mut value {
-        map.remove("visit_id");
-        map.remove("device_id");
-    }
     let mut out = String::new();
-    write_value(&value, &mut out)?;
+    writer::write(visit, &["visit_id", "device_id"], &mut out)?;
     Ok(Sha256::of(out.as_bytes()))
-}
-
-fn write_value(value: &Value, out: &mut String) -> Result<(), CanonicalError> {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => write_number(n, out),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_value(item, out)?;
-            }
-            out.push(']');
-        }
-        Value::Object(map) => write_object(map, out)?,
-    }
-    Ok(())
-}
-
-fn write_object(map: &Map<String, Value>, out: &mut String) -> Result<(), CanonicalError> {
-    let mut members: Vec<(Cow<'_, str>, &Value)> = map
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (nfc(k), v))
-        .collect();
-    members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    if members.windows(2).any(|w| w[0].0 == w[1].0) {
-        return Err(CanonicalError::DuplicateKey);
-    }
-    out.push('{');
-    for (i, (key, value)) in members.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_string(key, out);
-        out.push(':');
-        write_value(value, out)?;
-    }
-    out.push('}');
-    Ok(())
 }
 
 /// A JSON string as serde_json escapes it: `"` and `\\`, the five control characters with a short
@@ -149,23 +99,22 @@ fn nfc(s: &str) -> Cow<'_, str> {
 /// Largest integer a double holds exactly.
 const MAX_EXACT_INTEGER: f64 = 9_007_199_254_740_992.0;
 
-fn write_number(n: &Number, out: &mut String) {
+/// A float as `serde_json::to_value` leaves it: `null` if it is not finite (JSON has no such
+/// number), an integer if it is one, else the shortest text that reads back the same (ryu).
+fn write_float(f: f64, out: &mut String) {
     use std::fmt::Write;
-    if let Some(i) = n.as_i64() {
-        let _ = write!(out, "{i}");
-    } else if let Some(u) = n.as_u64() {
-        let _ = write!(out, "{u}");
-    } else if let Some(f) = n.as_f64() {
-        if f.fract() == 0.0 && f.abs() < MAX_EXACT_INTEGER {
-            // In range, so the cast is exact, and an integer has no negative zero.
-            #[allow(clippy::cast_possible_truncation)]
-            let _ = write!(out, "{}", f as i64);
-        } else {
-            // serde_json prints floats with ryu: the shortest text that reads back the same.
-            let _ = write!(out, "{n}");
-        }
+    if !f.is_finite() {
+        out.push_str("null");
+    } else if f.fract() == 0.0 && f.abs() < MAX_EXACT_INTEGER {
+        // In range, so the cast is exact, and an integer has no negative zero.
+        #[allow(clippy::cast_possible_truncation)]
+        let _ = write!(out, "{}", f as i64);
+    } else if let Some(n) = Number::from_f64(f) {
+        let _ = write!(out, "{n}");
     }
 }
+
+mod writer;
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::CpuTimes;
+use common::Usage;
 
 /// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
 #[global_allocator]
@@ -190,7 +190,7 @@ async fn run() {
         ),
     ] {
         let started = Instant::now();
-        let cpu_before = CpuTimes::of_self();
+        let cpu_before = Usage::of_self();
         let mut tasks = Vec::new();
         for pushes in bodies.clone() {
             let client = client.clone();
@@ -219,7 +219,7 @@ async fn run() {
             t.await.unwrap();
         }
         let secs = started.elapsed().as_secs_f64();
-        let cpu = CpuTimes::of_self().since(&cpu_before);
+        let cpu = Usage::of_self().since(&cpu_before);
         println!(
             "{label}: {total} visits in {secs:.2} s = {:.0} visits/s",
             total as f64 / secs

@@ -2,14 +2,14 @@
 //! visit or review recomputes with the core's merge, in the same transaction, under a new change
 //! sequence number that pulls read from.
 
-use std::collections::BTreeSet;
+mod keys;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use sha2::{Digest, Sha256 as Sha};
 use verivali_core::merge::{AcceptedVisit, Merged, merge_group_with_text};
 use verivali_core::model::*;
 
 use crate::db::DbError;
+pub use keys::{DuplicateKeys, nik_digest};
 
 /// Takes the next number of the change sequence (its row is made with the schema).
 ///
@@ -123,12 +123,12 @@ pub fn proposed(id: HouseholdId, proposal: &HouseholdProposal) -> Household {
 
 /// A household row as a push finds it, read once: the household of its merged state, the change
 /// number it is stored under (work planned on the row holds while that number has not moved) and
-/// the digest of its duplicate keys (for [`MergeInputs::with_keys_digest`]).
+/// its duplicate keys as recorded (for [`MergeInputs::with_recorded_keys`]).
 #[derive(Debug)]
 pub struct Stored {
     pub household: Household,
     pub change_seq: i64,
-    pub keys_digest: String,
+    pub recorded_keys: DuplicateKeys,
 }
 
 /// Only the household of a stored state: the rest of the state is skipped, not built.
@@ -149,10 +149,11 @@ impl Stored {
             return Ok(None);
         };
         let StateHousehold { household } = serde_json::from_str(&state)?;
+        let recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
         Ok(Some(Self {
             household,
             change_seq,
-            keys_digest,
+            recorded_keys,
         }))
     }
 }
@@ -174,29 +175,36 @@ pub struct MergeInputs {
     /// Every accepted visit; the merge counts one of each content.
     pub visits: Vec<AcceptedVisit>,
     pub reviews: Vec<Review>,
-    /// The digest of the duplicate keys last recorded (see `record_duplicate_keys`).
-    pub keys_digest: String,
+    /// The duplicate keys recorded, those of the stored state.
+    pub recorded_keys: DuplicateKeys,
 }
 
 impl MergeInputs {
     pub fn read(conn: &Connection, id: HouseholdId) -> Result<Self, DbError> {
-        let keys_digest: String = conn
-            .prepare_cached("SELECT keys_digest FROM households WHERE household_id = ?1")?
-            .query_row([id.to_string()], |r| r.get(0))?;
-        Self::with_keys_digest(conn, id, keys_digest)
+        let (state, keys_digest): (String, String) = conn
+            .prepare_cached("SELECT state, keys_digest FROM households WHERE household_id = ?1")?
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        // A row never merged has an empty state, and no keys.
+        let recorded_keys = if keys_digest.is_empty() {
+            DuplicateKeys::default()
+        } else {
+            let StateHousehold { household } = serde_json::from_str(&state)?;
+            DuplicateKeys::recorded(conn, id, &household, keys_digest)?
+        };
+        Self::with_recorded_keys(conn, id, recorded_keys)
     }
 
-    /// The inputs of a household whose row is read already, with its keys digest.
-    pub fn with_keys_digest(
+    /// The inputs of a household whose row is read already, with its keys as recorded.
+    pub fn with_recorded_keys(
         conn: &Connection,
         id: HouseholdId,
-        keys_digest: String,
+        recorded_keys: DuplicateKeys,
     ) -> Result<Self, DbError> {
         let key = id.to_string();
         let baseline = baseline_text(conn, id)?
             .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
         let mut inputs = Self::new(serde_json::from_str(&baseline)?);
-        inputs.keys_digest = keys_digest;
+        inputs.recorded_keys = recorded_keys;
         // Few households ever absorb another. The recursive query builds a temporary table each
         // time it runs, with a page cache of its own, so it runs only for those that did.
         let absorbs: bool = conn
@@ -257,7 +265,7 @@ impl MergeInputs {
             absorbed: Vec::new(),
             visits: Vec::new(),
             reviews: Vec::new(),
-            keys_digest: String::new(),
+            recorded_keys: DuplicateKeys::default(),
         }
     }
 
@@ -274,26 +282,29 @@ impl MergeInputs {
 pub fn remerge(tx: &Transaction<'_>, id: HouseholdId, now: Timestamp) -> Result<Merged, DbError> {
     let inputs = MergeInputs::read(tx, id)?;
     let (merged, text) = inputs.merge()?;
-    write_merged(tx, id, &merged, &text, &inputs.keys_digest, now)?;
+    let keys = DuplicateKeys::of(&merged.state.household);
+    write_merged(tx, id, &merged, &text, &inputs.recorded_keys, &keys, now)?;
     Ok(merged)
 }
 
-/// Stores a merged state (its canonical `text`) under a new change number, and records its keys.
-/// `keys_digest`: the digest of the keys recorded before. A household merged into another one
-/// changes that one too, which is merged again here.
+/// Stores a merged state (its canonical `text`) under a new change number, with its duplicate
+/// `keys` in place of those `recorded`. A household merged into another one changes that one
+/// too, which is merged again here.
 pub fn write_merged(
     tx: &Transaction<'_>,
     id: HouseholdId,
     merged: &Merged,
     text: &str,
-    keys_digest: &str,
+    recorded: &DuplicateKeys,
+    keys: &DuplicateKeys,
     now: Timestamp,
 ) -> Result<(), DbError> {
     let seq = next_change_seq(tx)?;
+    // One write of the row, its keys' digest with the rest: the row is most of a page.
     tx.prepare_cached(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
              assessment = ?6, recommendation = ?7, change_seq = ?8, head_name = ?9, address = ?10,
-             target_status = ?11, merged_into = ?12
+             target_status = ?11, merged_into = ?12, keys_digest = ?13
          WHERE household_id = ?1",
     )?
     .execute(params![
@@ -309,136 +320,11 @@ pub fn write_merged(
         merged.state.household.address,
         merged.state.household.target_status.code(),
         merged.state.merged_into.map(|s| s.to_string()),
+        keys.digest,
     ])?;
-    record_duplicate_keys(tx, &merged.state.household, keys_digest, now)?;
+    keys.replace(tx, id, recorded, now)?;
     if let Some(survivor) = merged.state.merged_into {
         remerge(tx, survivor, now)?;
-    }
-    Ok(())
-}
-
-/// The kinds of suspected duplicate (data ganda).
-const NIK: &str = "NIK";
-const KK: &str = "KK";
-const NAME_BIRTH: &str = "NAME_BIRTH";
-
-/// The digest under which a NIK is indexed.
-pub fn nik_digest(nik: &Nik) -> String {
-    digest(&[nik.as_str()])
-}
-
-fn digest(parts: &[&str]) -> String {
-    let mut h = Sha::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    hex(&h.finalize())
-}
-
-/// Replaces a household's duplicate keys, and queues every other household that shares one.
-fn record_duplicate_keys(
-    tx: &Transaction<'_>,
-    h: &Household,
-    recorded: &str,
-    now: Timestamp,
-) -> Result<(), DbError> {
-    let id = h.household_id.to_string();
-    // The material of each key, in clear only here, in memory.
-    let mut material: Vec<(&str, Vec<String>)> = Vec::new();
-    // A household merged into another one has its keys there.
-    let merged = h.target_status == TargetStatus::MergedInto;
-    for m in h.members.iter().filter(|m| m.is_active() && !merged) {
-        if let Some(nik) = m.details.nik.as_ref().and_then(Entered::valid) {
-            material.push((NIK, vec![nik.as_str().to_owned()]));
-        }
-        if let Some(born) = m.details.birth_date {
-            let name = m
-                .name()
-                .to_lowercase()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            if !name.is_empty() {
-                material.push((
-                    NAME_BIRTH,
-                    vec![h.region.as_str().to_owned(), name, born.to_string()],
-                ));
-            }
-        }
-    }
-    if let Some(kk) = h
-        .kk_number
-        .as_ref()
-        .and_then(Entered::valid)
-        .filter(|_| !merged)
-    {
-        material.push((KK, vec![kk.as_str().to_owned()]));
-    }
-    material.sort();
-    material.dedup();
-
-    // Most merges change no NIK, KK or name: then there is nothing to rewrite, and no new pair (a
-    // household that gains a shared key finds this one when it is merged itself).
-    let all: Vec<&str> = material
-        .iter()
-        .flat_map(|(kind, parts)| std::iter::once(*kind).chain(parts.iter().map(String::as_str)))
-        .collect();
-    let keys_digest = digest(&all);
-    if keys_digest == recorded {
-        return Ok(());
-    }
-    tx.prepare_cached("UPDATE households SET keys_digest = ?2 WHERE household_id = ?1")?
-        .execute([&id, &keys_digest])?;
-    let mut keys: Vec<(&str, String)> = material
-        .iter()
-        .map(|(kind, parts)| {
-            (
-                *kind,
-                digest(&parts.iter().map(String::as_str).collect::<Vec<_>>()),
-            )
-        })
-        .collect();
-    keys.sort();
-    keys.dedup();
-    // Only the keys that changed are rewritten: rewriting them all, at random places in two
-    // indexes, was most of the writer's cost for a visit that brought a family card number.
-    let stored: BTreeSet<(String, String)> = tx
-        .prepare_cached("SELECT kind, key FROM household_keys WHERE household_id = ?1")?
-        .query_map([&id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut remove = tx.prepare_cached(
-        "DELETE FROM household_keys WHERE kind = ?1 AND key = ?2 AND household_id = ?3",
-    )?;
-    for (kind, key) in &stored {
-        if !keys.iter().any(|(k, v)| k == kind && v == key) {
-            remove.execute(params![kind, key, id])?;
-        }
-    }
-    let mut insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO household_keys (kind, key, household_id) VALUES (?1, ?2, ?3)",
-    )?;
-    let mut others = tx.prepare_cached("SELECT household_id FROM household_keys WHERE kind = ?1 AND key = ?2 AND household_id <> ?3")?;
-    let mut pair = tx.prepare_cached(
-        "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    // A key held before found its pairs when it came (or they found it when they gained it).
-    let added = keys
-        .iter()
-        .filter(|(kind, key)| !stored.contains(&((*kind).to_owned(), key.clone())));
-    for (kind, key) in added {
-        insert.execute(params![kind, key, id])?;
-        let found: Vec<String> = others
-            .query_map(params![kind, key, id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        for other in found {
-            let (a, b) = if id < other {
-                (&id, &other)
-            } else {
-                (&other, &id)
-            };
-            pair.execute(params![a, b, kind, now.unix_millis()])?;
-        }
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ use verivali_core::validate::{
 
 use crate::auth::{DeviceAuth, stored_place};
 use crate::db::DbError;
-use crate::households::{self, MergeInputs};
+use crate::households::{self, DuplicateKeys, MergeInputs};
 use crate::tallies;
 
 /// Measured skews are rounded to this: a phone's clock is wrong by a time zone (hours, half and
@@ -178,13 +178,14 @@ struct VisitRow {
     same_family_as: Option<(String, &'static str)>,
 }
 
-/// A household's new merged state, with the digest of its keys as read.
+/// A household's new merged state, with its duplicate keys as recorded and as they will be.
 #[derive(Debug)]
 struct MergedRow {
     id: HouseholdId,
     merged: Merged,
     text: String,
-    keys_digest: String,
+    recorded_keys: DuplicateKeys,
+    keys: DuplicateKeys,
 }
 
 /// Plans the pending items of one push on `conn`, which should hold one read transaction, so that
@@ -237,9 +238,10 @@ pub fn plan(
             let (state, text) = inputs.merge()?;
             merged.push(MergedRow {
                 id,
+                keys: DuplicateKeys::of(&state.state.household),
                 merged: state,
                 text,
-                keys_digest: inputs.keys_digest,
+                recorded_keys: inputs.recorded_keys,
             });
         }
     }
@@ -354,7 +356,15 @@ impl Plan {
             }
         }
         for m in &self.merged {
-            households::write_merged(tx, m.id, &m.merged, &m.text, &m.keys_digest, received_at)?;
+            households::write_merged(
+                tx,
+                m.id,
+                &m.merged,
+                &m.text,
+                &m.recorded_keys,
+                &m.keys,
+                received_at,
+            )?;
         }
         Ok(PushResponse {
             results: self.results,
@@ -459,8 +469,8 @@ struct Draft {
     household: Household,
     /// Stored, or proposed by a visit of this push that was accepted.
     listed: bool,
-    /// The digest of its duplicate keys, read with its row.
-    keys_digest: Option<String>,
+    /// Its duplicate keys as recorded, read with its row.
+    recorded_keys: Option<DuplicateKeys>,
     /// Read once the household gains a visit: the stored inputs, then the push's visits.
     inputs: Option<MergeInputs>,
     gained_visits: bool,
@@ -482,7 +492,7 @@ fn draft<'d>(
         read.insert(id, stored.as_ref().map(|s| s.change_seq));
         if let Some(stored) = stored {
             let mut draft = Draft::new(stored.household, true);
-            draft.keys_digest = Some(stored.keys_digest);
+            draft.recorded_keys = Some(stored.recorded_keys);
             entry.insert(draft);
         }
     }
@@ -678,9 +688,9 @@ impl Planner<'_> {
             draft.inputs = Some(MergeInputs::new(draft.household.clone()));
             self.proposed.push(draft.household.clone());
         }
-        let inputs = match (draft.inputs.take(), draft.keys_digest.take()) {
+        let inputs = match (draft.inputs.take(), draft.recorded_keys.take()) {
             (Some(inputs), _) => inputs,
-            (None, Some(digest)) => MergeInputs::with_keys_digest(conn, household_id, digest)?,
+            (None, Some(keys)) => MergeInputs::with_recorded_keys(conn, household_id, keys)?,
             (None, None) => MergeInputs::read(conn, household_id)?,
         };
         let inputs = draft.inputs.insert(inputs);
@@ -737,7 +747,7 @@ impl Draft {
         Self {
             household,
             listed,
-            keys_digest: None,
+            recorded_keys: None,
             inputs: None,
             gained_visits: false,
             behind: false,

@@ -67,7 +67,7 @@ fn golden_visit_hash() {
         "59929cff95bd9581719363822b9fafbc3a53733a5b9e547bbc1da92e6f19bf43"
     );
     // Key order and spacing on the wire do not matter.
-    let reordered: serde_json::Value = serde_json::from_str(GOLDEN_VISIT).unwrap();
+    let reordered: Value = serde_json::from_str(GOLDEN_VISIT).unwrap();
     let spaced = serde_json::to_string_pretty(&reordered).unwrap();
     assert_eq!(
         visit_content_hash(&serde_json::from_str(&spaced).unwrap()).unwrap(),
@@ -81,7 +81,7 @@ const GOLDEN_MEMBER_CHANGES: &str = r#"[{"member":{"details":{"birth_date":"2026
 
 #[test]
 fn golden_visit_with_dated_member_changes() {
-    let mut visit: serde_json::Value = serde_json::from_str(GOLDEN_VISIT).unwrap();
+    let mut visit: Value = serde_json::from_str(GOLDEN_VISIT).unwrap();
     visit["member_changes"] = serde_json::from_str(GOLDEN_MEMBER_CHANGES).unwrap();
     let visit: Visit = serde_json::from_value(visit).unwrap();
     let text = to_canonical_json(&visit).unwrap();

@@ -107,6 +107,26 @@ fn arb_visits() -> impl Strategy<Value = Vec<AcceptedVisit>> {
 }
 
 proptest! {
+    /// The canonical text is written straight from the types; the form was defined on their
+    /// `serde_json::Value` (golden vectors), so the two must agree on every visit and state.
+    #[test]
+    fn canonical_text_from_the_types_is_that_of_their_json_value(visits in arb_visits()) {
+        use crate::canonical::{hash_of, to_canonical_json};
+        for v in &visits {
+            let mut value = serde_json::to_value(&v.visit).unwrap();
+            prop_assert_eq!(to_canonical_json(&v.visit).unwrap(), to_canonical_json(&value).unwrap());
+            let ids = value.as_object_mut().unwrap();
+            ids.remove("visit_id");
+            ids.remove("device_id");
+            prop_assert_eq!(visit_content_hash(&v.visit).unwrap(), hash_of(&value).unwrap());
+        }
+        let state = merge(&household(), &visits, &[]).unwrap().state;
+        let value = serde_json::to_value(&state).unwrap();
+        prop_assert_eq!(to_canonical_json(&state).unwrap(), to_canonical_json(&value).unwrap());
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]

@@ -7,17 +7,20 @@ use std::path::{Path, PathBuf};
 
 /// CPU seconds used so far by a server process: its database writer thread, the threads that
 /// fsync and checkpoint the WAL, and the whole process, read from `/proc` (Linux; zero
-/// elsewhere). The writer is the one serial part of ingest, so its CPU per visit is the figure to
-/// lower, and it is steadier than the wall-clock rate on a shared machine.
+/// elsewhere); and the bytes it has had written to storage. The writer is the one serial part of
+/// ingest, so its CPU per visit is the figure to lower, and it is steadier than the wall-clock
+/// rate on a shared machine. The bytes written are mostly WAL frames and the checkpoint's copies
+/// of them: a page for every page a commit touched, twice.
 #[derive(Debug, Clone, Copy)]
-pub struct CpuTimes {
+pub struct Usage {
     pub writer: f64,
     /// The threads that fsync the WAL and checkpoint it.
     pub disk: f64,
     pub process: f64,
+    pub written_bytes: f64,
 }
 
-impl CpuTimes {
+impl Usage {
     /// This process's times.
     pub fn of_self() -> Self {
         Self::of(Path::new("/proc/self"))
@@ -29,6 +32,7 @@ impl CpuTimes {
             writer: threads_cpu(proc_dir, &["db-writer"]),
             disk: threads_cpu(proc_dir, &["db-sync", "db-checkpoint"]),
             process: cpu_seconds(&proc_dir.join("stat")),
+            written_bytes: written_bytes(&proc_dir.join("io")),
         }
     }
 
@@ -37,8 +41,19 @@ impl CpuTimes {
             writer: self.writer - before.writer,
             disk: self.disk - before.disk,
             process: self.process - before.process,
+            written_bytes: self.written_bytes - before.written_bytes,
         }
     }
+}
+
+/// `write_bytes` of an `io` file of `/proc`: what the process had written to storage.
+fn written_bytes(io: &Path) -> f64 {
+    std::fs::read_to_string(io)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("write_bytes:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// The `/proc` directory of a process.

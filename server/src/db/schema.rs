@@ -209,14 +209,14 @@ CREATE TABLE devices (
 );
 
 -- Keys for suspected duplicates (a NIK, a KK number, a name with birth date in a village), as
--- sha256 digests: the index never holds a NIK in clear.
+-- sha256 digests: the index never holds a NIK in clear. No index by household: the keys recorded
+-- for one are those of its stored state (households/keys.rs), so none is looked up by household.
 CREATE TABLE household_keys (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
     household_id TEXT NOT NULL REFERENCES households (household_id),
     PRIMARY KEY (kind, key, household_id)
 ) WITHOUT ROWID;
-CREATE INDEX household_keys_by_household ON household_keys (household_id);
 
 CREATE TABLE supervisors (
     user_id TEXT PRIMARY KEY,

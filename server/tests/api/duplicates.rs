@@ -155,3 +155,49 @@ async fn a_dismissed_pair_leaves_the_queue_and_part_of_another_family_enters_it(
     let b_state = app.merged(b).await;
     assert_eq!(b_state.state.merged_into, None);
 }
+
+/// The keys a household is found by are those of its state as merged now: a family card number
+/// corrected away no longer pairs it, and the corrected one does. (The keys recorded are worked
+/// out from the stored state, not read back by household: households/keys.rs.)
+#[tokio::test]
+async fn a_family_card_number_corrected_away_pairs_no_more_and_the_new_one_does() {
+    let app = TestApp::spawn().await;
+    let mut ani = app.phone(&[VILLAGE_A]).await;
+    let supervisor = app.supervisor(VILLAGE_A).await;
+    let [first, second, third] = [3, 4, 5].map(|i| household(i).household_id);
+    let (card, corrected) = ("1604010101200001", "1604010101200002");
+    let with_card = |ani: &mut crate::helpers::Phone, i: u64, minutes: i64, kk: &str| {
+        let mut item = ani.visit(i, minutes);
+        item.visit.kk_number = Some(Entered::from_input(kk));
+        item
+    };
+
+    // Household 3 is given a card number, then the same visit's enumerator corrects it.
+    let items = [with_card(&mut ani, 3, 90, card)];
+    app.push(&ani, &items).await;
+    let items = [with_card(&mut ani, 3, 80, corrected)];
+    app.push(&ani, &items).await;
+    assert_eq!(
+        app.merged(first).await.state.household.kk_number,
+        Some(Entered::from_input(corrected))
+    );
+
+    // Household 4 turns out to hold the first number, household 5 the corrected one.
+    let items = [
+        with_card(&mut ani, 4, 70, card),
+        with_card(&mut ani, 5, 60, corrected),
+    ];
+    let answer = app.push(&ani, &items).await;
+    assert!(
+        answer
+            .results
+            .iter()
+            .all(|r| r.status == PushStatus::Accepted),
+        "{:?}",
+        answer.results
+    );
+    let queue = json_of(&app, &supervisor, "/api/v1/queues/duplicates").await;
+    assert!(pairs_with(&queue, first, second).is_empty(), "{queue}");
+    assert_eq!(pairs_with(&queue, first, third), ["KK"]);
+    assert!(pairs_with(&queue, second, third).is_empty());
+}

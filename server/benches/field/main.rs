@@ -24,10 +24,16 @@
 //! With `VERIVALI_BENCH_PEERS=name=kind@url@pid,...` (kind `rxdb` or `pouchdb`; set by
 //! `scripts/bench-peers.sh`), every segment pushed to Verivali is pushed to each peer too, the same
 //! visits as documents in batches of the same size from the same number of clients, and pulled.
+//! `VERIVALI_BENCH_WAL=1` counts the WAL frames of each measured push by table and index.
 
 #![allow(clippy::unwrap_used)]
 
+#[path = "../common/mod.rs"]
 mod common;
+mod peers;
+mod wal_frames;
+
+use peers::Peer;
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -35,7 +41,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{CpuTimes, Resident, proc_dir};
+use common::{Resident, Usage, proc_dir};
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 use verivali_core::merge::Merged;
@@ -93,6 +99,8 @@ struct Settings {
     phones: usize,
     batch: usize,
     peers: Vec<Peer>,
+    /// `VERIVALI_BENCH_WAL=1`: the WAL frames of each measured push, by b-tree (wal_frames.rs).
+    wal_frames: bool,
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -115,6 +123,7 @@ impl Settings {
             phones: env_usize("VERIVALI_BENCH_PHONES", 50),
             batch: env_usize("VERIVALI_BENCH_BATCH", 200),
             peers,
+            wal_frames: env_usize("VERIVALI_BENCH_WAL", 0) != 0,
         }
     }
 
@@ -455,8 +464,8 @@ impl Server {
         Self { child, url }
     }
 
-    fn cpu(&self) -> CpuTimes {
-        CpuTimes::of(&proc_dir(self.child.id()))
+    fn cpu(&self) -> Usage {
+        Usage::of(&proc_dir(self.child.id()))
     }
 }
 
@@ -825,14 +834,15 @@ async fn push_all(client: &reqwest::Client, url: &str, bodies: PushBodies) -> (f
 }
 
 /// Figures of one measured phase.
-fn report(label: &str, count: usize, secs: f64, cpu: &CpuTimes, wire_bytes: usize) {
+fn report(label: &str, count: usize, secs: f64, cpu: &Usage, wire_bytes: usize) {
     println!(
-        "  {label}: {count} in {secs:.2} s = {:.0}/s; server CPU per item {:.1} µs (writer {:.1}, fsync and checkpoint {:.1}); {:.0} bytes each on the wire",
+        "  {label}: {count} in {secs:.2} s = {:.0}/s; server CPU per item {:.1} µs (writer {:.1}, fsync and checkpoint {:.1}); {:.0} bytes each on the wire, {:.1} KiB each written to disk",
         count as f64 / secs,
         cpu.process * 1e6 / count as f64,
         cpu.writer * 1e6 / count as f64,
         cpu.disk * 1e6 / count as f64,
         wire_bytes as f64 / count as f64,
+        cpu.written_bytes / 1024.0 / count as f64,
     );
 }
 
@@ -975,10 +985,15 @@ async fn run(settings: Settings) {
                 peer.settle().await;
             }
             let profile = measured.then(|| server.profile(level));
+            let frames = (measured && settings.wal_frames)
+                .then(|| wal_frames::Watch::start(&data_dir.join("verivali.db")));
             let before = server.cpu();
             let (secs, answers) = push_all(&client, &server.url, bodies.clone()).await;
             let cpu = server.cpu().since(&before);
             drop(profile);
+            if let Some(frames) = frames {
+                frames.report(count);
+            }
             assert_eq!(answers.rejected, 0, "{:?}", answers.first_rejection);
             assert_eq!(answers.accepted, count, "{answers:?}");
             if !measured {
@@ -1048,223 +1063,6 @@ async fn run(settings: Settings) {
             Resident::of(&proc_dir(server.child.id())),
             size(&database),
             size(&verivali_server::db::wal_path(&database))
-        );
-    }
-}
-
-/// Another sync server measured beside Verivali on the same records (`scripts/bench-peers.sh`).
-struct Peer {
-    name: String,
-    kind: PeerKind,
-    /// RxDB: the replication endpoint (`…/visits/0`); pouchdb-server: the database.
-    url: String,
-    pid: u32,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum PeerKind {
-    Rxdb,
-    Pouchdb,
-}
-
-impl Peer {
-    /// `name=kind@url@pid`.
-    fn parse(text: &str) -> Self {
-        let (name, rest) = text.split_once('=').unwrap();
-        let mut parts = rest.split('@');
-        let kind = match parts.next().unwrap() {
-            "rxdb" => PeerKind::Rxdb,
-            other => {
-                assert_eq!(other, "pouchdb", "a peer is of kind rxdb or pouchdb");
-                PeerKind::Pouchdb
-            }
-        };
-        Self {
-            name: name.to_owned(),
-            kind,
-            url: parts.next().unwrap().trim_end_matches('/').to_owned(),
-            pid: parts.next().unwrap().parse().unwrap(),
-        }
-    }
-
-    fn cpu(&self) -> f64 {
-        common::cpu_seconds(&proc_dir(self.pid).join("stat"))
-    }
-
-    /// Waits (up to a minute) until the peer has used no CPU for half a second.
-    async fn settle(&self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut before = self.cpu();
-        while Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let now = self.cpu();
-            if now - before < 0.01 {
-                return;
-            }
-            before = now;
-        }
-    }
-
-    /// A batch of visits as the peer's push body: the visit's own JSON as a document.
-    fn body(&self, chunk: &[PushItem]) -> Vec<u8> {
-        let docs = chunk.iter().map(|item| {
-            let mut doc = serde_json::to_value(&item.visit).unwrap();
-            let id = item.visit.visit_id.to_string();
-            doc["device_seq"] = item.device_seq.into();
-            match self.kind {
-                PeerKind::Rxdb => {
-                    doc["id"] = id.into();
-                    doc["_deleted"] = false.into();
-                    serde_json::json!({ "newDocumentState": doc })
-                }
-                PeerKind::Pouchdb => {
-                    doc["_id"] = id.into();
-                    doc
-                }
-            }
-        });
-        let docs: Vec<serde_json::Value> = docs.collect();
-        serde_json::to_vec(&match self.kind {
-            PeerKind::Rxdb => serde_json::json!(docs),
-            PeerKind::Pouchdb => serde_json::json!({ "docs": docs }),
-        })
-        .unwrap()
-    }
-
-    fn push_url(&self) -> String {
-        match self.kind {
-            PeerKind::Rxdb => format!("{}/push", self.url),
-            PeerKind::Pouchdb => format!("{}/_bulk_docs", self.url),
-        }
-    }
-
-    fn bodies(&self, items: &[Vec<PushItem>], batch: usize) -> Vec<Vec<Vec<u8>>> {
-        items
-            .iter()
-            .map(|items| items.chunks(batch).map(|c| self.body(c)).collect())
-            .collect()
-    }
-
-    /// The visits of a part of the fill, pushed as in the measured window, so that the peer holds
-    /// what Verivali holds.
-    async fn fill(&self, client: &reqwest::Client, items: &[Vec<PushItem>], batch: usize) {
-        let count: usize = items.iter().map(Vec::len).sum();
-        let secs = self.push_all(client, self.bodies(items, batch)).await;
-        println!(
-            "  {} filled with {count} in {secs:.1} s = {:.0}/s",
-            self.name,
-            count as f64 / secs
-        );
-    }
-
-    /// Every client pushes its bodies in turn, all at once; returns the seconds taken.
-    async fn push_all(&self, client: &reqwest::Client, bodies: Vec<Vec<Vec<u8>>>) -> f64 {
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for pushes in bodies {
-            let (client, url) = (client.clone(), self.push_url());
-            tasks.push(tokio::spawn(async move {
-                for body in pushes {
-                    let answer = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                    assert!(
-                        answer.status().is_success(),
-                        "peer push: {}",
-                        answer.status()
-                    );
-                    answer.bytes().await.unwrap();
-                }
-            }));
-        }
-        for task in tasks {
-            task.await.unwrap();
-        }
-        started.elapsed().as_secs_f64()
-    }
-
-    /// The segment's visits pushed by as many clients as there are phones, then again (a retry:
-    /// both peers answer a document they hold as a conflict).
-    async fn push_segment(&self, client: &reqwest::Client, items: &[Vec<PushItem>], batch: usize) {
-        let bodies = self.bodies(items, batch);
-        let count: usize = items.iter().map(Vec::len).sum();
-        let wire: usize = bodies.iter().flatten().map(Vec::len).sum();
-        for label in ["push", "retry storm"] {
-            let before = self.cpu();
-            let secs = self.push_all(client, bodies.clone()).await;
-            println!(
-                "  {} {label}: {count} in {secs:.2} s = {:.0}/s; its CPU per item {:.1} µs; {:.0} bytes each on the wire (not gzipped)",
-                self.name,
-                count as f64 / secs,
-                (self.cpu() - before) * 1e6 / count as f64,
-                wire as f64 / count as f64
-            );
-        }
-    }
-
-    /// Pulls every document the peer holds, 1,000 a page, from the start.
-    async fn pull(&self, client: &reqwest::Client) {
-        let before = self.cpu();
-        let started = Instant::now();
-        let (mut pulled, mut wire) = (0usize, 0usize);
-        let mut since = serde_json::Value::Null;
-        loop {
-            let url = match self.kind {
-                PeerKind::Rxdb => {
-                    let (id, lwt) = (&since["id"], &since["lwt"]);
-                    let id = id.as_str().unwrap_or_default();
-                    let lwt = lwt.as_f64().unwrap_or(0.0);
-                    format!("{}/pull?id={id}&lwt={lwt}&limit=1000", self.url)
-                }
-                PeerKind::Pouchdb => {
-                    // A number on PouchDB, a string on CouchDB.
-                    let since = match &since {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Number(n) => n.to_string(),
-                        _ => "0".to_owned(),
-                    };
-                    format!(
-                        "{}/_changes?include_docs=true&limit=1000&since={since}",
-                        self.url
-                    )
-                }
-            };
-            let answer = client.get(url).send().await.unwrap();
-            assert!(
-                answer.status().is_success(),
-                "peer pull: {}",
-                answer.status()
-            );
-            let bytes = answer.bytes().await.unwrap();
-            wire += bytes.len();
-            let page: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-            let (count, next) = match self.kind {
-                PeerKind::Rxdb => (
-                    page["documents"].as_array().map_or(0, Vec::len),
-                    page["checkpoint"].clone(),
-                ),
-                PeerKind::Pouchdb => (
-                    page["results"].as_array().map_or(0, Vec::len),
-                    page["last_seq"].clone(),
-                ),
-            };
-            pulled += count;
-            since = next;
-            if count == 0 {
-                break;
-            }
-        }
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "  {} pull of everything: {pulled} documents in {secs:.2} s = {:.0}/s; its CPU per item {:.1} µs; {:.0} bytes each",
-            self.name,
-            pulled as f64 / secs,
-            (self.cpu() - before) * 1e6 / pulled.max(1) as f64,
-            wire as f64 / pulled.max(1) as f64
         );
     }
 }
