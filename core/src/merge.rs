@@ -136,6 +136,20 @@ pub fn merge_group_with_text(
     visits: &[AcceptedVisit],
     reviews: &[Review],
 ) -> Result<(Merged, String), CanonicalError> {
+    let state = merge_group_state(baseline, absorbed, visits, reviews);
+    let text = canonical::to_canonical_json(&state)?;
+    let state_hash = Sha256::of(text.as_bytes());
+    Ok((Merged { state, state_hash }, text))
+}
+
+/// The state of [`merge_group_with_text`] alone, without its text and hash: for what a server
+/// checks a visit against.
+pub fn merge_group_state(
+    baseline: &Household,
+    absorbed: &[Household],
+    visits: &[AcceptedVisit],
+    reviews: &[Review],
+) -> HouseholdState {
     let id = baseline.household_id;
     let mut absorbed: Vec<&Household> = absorbed.iter().filter(|h| h.household_id != id).collect();
     absorbed.sort_by_key(|h| h.household_id);
@@ -309,10 +323,7 @@ pub fn merge_group_with_text(
     } else {
         VerificationStatus::Visited
     };
-
-    let text = canonical::to_canonical_json(&state)?;
-    let state_hash = Sha256::of(text.as_bytes());
-    Ok((Merged { state, state_hash }, text))
+    state
 }
 
 /// The visits of this household, one per visit id and one per content hash. A visit id given

@@ -5,7 +5,7 @@
 mod keys;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use verivali_core::merge::{AcceptedVisit, Merged, merge_group_with_text};
+use verivali_core::merge::{AcceptedVisit, Merged, merge_group_state, merge_group_with_text};
 use verivali_core::model::*;
 
 use crate::db::DbError;
@@ -121,14 +121,14 @@ pub fn proposed(id: HouseholdId, proposal: &HouseholdProposal) -> Household {
     }
 }
 
-/// A household row as a push finds it, read once: the household of its merged state, the change
-/// number it is stored under (work planned on the row holds while that number has not moved) and
-/// its duplicate keys as recorded (for [`MergeInputs::with_recorded_keys`]).
+/// A stored household as a push finds it, read once: what its state is merged from, with the
+/// keys recorded for it; the household of that state; and the change number it is stored under
+/// (work planned on the row holds while that number has not moved).
 #[derive(Debug)]
 pub struct Stored {
+    pub inputs: MergeInputs,
     pub household: Household,
     pub change_seq: i64,
-    pub recorded_keys: DuplicateKeys,
 }
 
 /// Only the household of a stored state: the rest of the state is skipped, not built.
@@ -138,22 +138,23 @@ struct StateHousehold {
 }
 
 impl Stored {
+    /// Read in one snapshot, the inputs merge to the stored state (every write of an input merges
+    /// again in its transaction): their merge gives the household without parsing the state.
     pub fn read(conn: &Connection, id: HouseholdId) -> Result<Option<Self>, DbError> {
-        let row: Option<(String, i64, String)> = conn
-            .prepare_cached(
-                "SELECT state, change_seq, keys_digest FROM households WHERE household_id = ?1",
-            )?
-            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        let row: Option<(i64, String)> = conn
+            .prepare_cached("SELECT change_seq, keys_digest FROM households WHERE household_id = ?1")?
+            .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some((state, change_seq, keys_digest)) = row else {
+        let Some((change_seq, keys_digest)) = row else {
             return Ok(None);
         };
-        let StateHousehold { household } = serde_json::from_str(&state)?;
-        let recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
+        let mut inputs = MergeInputs::with_recorded_keys(conn, id, DuplicateKeys::default())?;
+        let household = inputs.household();
+        inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
         Ok(Some(Self {
+            inputs,
             household,
             change_seq,
-            recorded_keys,
         }))
     }
 }
@@ -267,6 +268,11 @@ impl MergeInputs {
             reviews: Vec::new(),
             recorded_keys: DuplicateKeys::default(),
         }
+    }
+
+    /// The household of the merged state.
+    pub fn household(&self) -> Household {
+        merge_group_state(&self.baseline, &self.absorbed, &self.visits, &self.reviews).household
     }
 
     /// The core's merge, with the canonical text of the state: the text is what is stored, so

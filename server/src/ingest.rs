@@ -234,7 +234,8 @@ pub fn plan(
     }
     let mut merged = Vec::new();
     for (id, draft) in planner.drafts {
-        if let (true, Some(inputs)) = (draft.gained_visits, draft.inputs) {
+        if draft.gained_visits {
+            let inputs = draft.inputs;
             let (state, text) = inputs.merge()?;
             merged.push(MergedRow {
                 id,
@@ -469,10 +470,8 @@ struct Draft {
     household: Household,
     /// Stored, or proposed by a visit of this push that was accepted.
     listed: bool,
-    /// Its duplicate keys as recorded, read with its row.
-    recorded_keys: Option<DuplicateKeys>,
-    /// Read once the household gains a visit: the stored inputs, then the push's visits.
-    inputs: Option<MergeInputs>,
+    /// The stored inputs (with the keys recorded), then the push's visits.
+    inputs: MergeInputs,
     gained_visits: bool,
     /// `household` predates the last visit added to `inputs`.
     behind: bool,
@@ -491,16 +490,16 @@ fn draft<'d>(
         let stored = households::Stored::read(conn, id)?;
         read.insert(id, stored.as_ref().map(|s| s.change_seq));
         if let Some(stored) = stored {
-            let mut draft = Draft::new(stored.household, true);
-            draft.recorded_keys = Some(stored.recorded_keys);
-            entry.insert(draft);
+            entry.insert(Draft::new(stored.household, stored.inputs, true));
         }
     }
     if drafts.get(&id).is_none_or(|d| !d.listed) {
         // A new household proposed by this visit (listed once the visit is accepted).
         match proposal {
             Some(p) => {
-                drafts.insert(id, Draft::new(households::proposed(id, p), false));
+                let household = households::proposed(id, p);
+                let inputs = MergeInputs::new(household.clone());
+                drafts.insert(id, Draft::new(household, inputs, false));
             }
             None => return Ok(None),
         }
@@ -509,9 +508,7 @@ fn draft<'d>(
         return Ok(None);
     };
     if draft.behind {
-        if let Some(inputs) = &draft.inputs {
-            draft.household = inputs.merge()?.0.state.household;
-        }
+        draft.household = draft.inputs.household();
         draft.behind = false;
     }
     Ok(Some(draft))
@@ -685,15 +682,9 @@ impl Planner<'_> {
         // Accepted. A new household is listed with its first accepted visit.
         if !draft.listed {
             draft.listed = true;
-            draft.inputs = Some(MergeInputs::new(draft.household.clone()));
             self.proposed.push(draft.household.clone());
         }
-        let inputs = match (draft.inputs.take(), draft.recorded_keys.take()) {
-            (Some(inputs), _) => inputs,
-            (None, Some(keys)) => MergeInputs::with_recorded_keys(conn, household_id, keys)?,
-            (None, None) => MergeInputs::read(conn, household_id)?,
-        };
-        let inputs = draft.inputs.insert(inputs);
+        let inputs = &mut draft.inputs;
         // The same content held already: the merge keeps one of the two (the smaller id), so a
         // duplicate that arrives first is merged now and left out once its twin arrives.
         let duplicate = inputs
@@ -743,12 +734,11 @@ impl Planner<'_> {
 }
 
 impl Draft {
-    fn new(household: Household, listed: bool) -> Self {
+    fn new(household: Household, inputs: MergeInputs, listed: bool) -> Self {
         Self {
             household,
             listed,
-            recorded_keys: None,
-            inputs: None,
+            inputs,
             gained_visits: false,
             behind: false,
         }
