@@ -142,7 +142,9 @@ impl Stored {
     /// again in its transaction): their merge gives the household without parsing the state.
     pub fn read(conn: &Connection, id: HouseholdId) -> Result<Option<Self>, DbError> {
         let row: Option<(i64, String)> = conn
-            .prepare_cached("SELECT change_seq, keys_digest FROM households WHERE household_id = ?1")?
+            .prepare_cached(
+                "SELECT change_seq, keys_digest FROM households WHERE household_id = ?1",
+            )?
             .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
         let Some((change_seq, keys_digest)) = row else {

@@ -478,6 +478,7 @@ impl Server {
         let Ok(dir) = std::env::var("VERIVALI_BENCH_PROFILE") else {
             return Profile(None);
         };
+        std::fs::create_dir_all(&dir).unwrap();
         let child = Command::new("perf")
             .args([
                 "record",
