@@ -7,7 +7,6 @@
 //! value came out as `null` is left out.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 
 use serde::ser::{self, Impossible, Serialize};
 
@@ -42,14 +41,13 @@ impl<'o> Writer<'o> {
         Ok(())
     }
 
-    fn object(self, suffix: &'static str) -> Object<'o> {
-        let spare = SPARE.with_borrow_mut(Vec::pop).unwrap_or_default();
+    fn object(self, len: Option<usize>, suffix: &'static str) -> Object<'o> {
         Object {
             out: self.out,
             skip: self.skip,
             suffix,
-            values: spare.0,
-            members: spare.1,
+            values: String::new(),
+            members: Vec::with_capacity(len.unwrap_or(8)),
             key: None,
             from_map: false,
         }
@@ -176,7 +174,7 @@ impl<'o> ser::Serializer for Writer<'o> {
         value: &T,
     ) -> Result<(), CanonicalError> {
         // An object of one member, which is left out if its value is null.
-        let mut object = self.object("");
+        let mut object = self.object(Some(1), "");
         object.member(Cow::Borrowed(variant), value)?;
         object.close()
     }
@@ -213,27 +211,27 @@ impl<'o> ser::Serializer for Writer<'o> {
             suffix: "]}",
         })
     }
-    fn serialize_map(self, _len: Option<usize>) -> Result<Object<'o>, CanonicalError> {
-        let mut object = self.object("");
+    fn serialize_map(self, len: Option<usize>) -> Result<Object<'o>, CanonicalError> {
+        let mut object = self.object(len, "");
         object.from_map = true;
         Ok(object)
     }
     fn serialize_struct(
         self,
         _name: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Object<'o>, CanonicalError> {
-        Ok(self.object(""))
+        Ok(self.object(Some(len), ""))
     }
     fn serialize_struct_variant(
         mut self,
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-        _len: usize,
+        len: usize,
     ) -> Result<Object<'o>, CanonicalError> {
         self.open_variant(variant);
-        Ok(self.object("}"))
+        Ok(self.object(Some(len), "}"))
     }
 }
 
@@ -298,27 +296,8 @@ struct Object<'o> {
 
 struct Member {
     key: Cow<'static, str>,
-    /// The key in NFC, when it is not already.
-    normalized: Option<String>,
     /// Where the value lies in `values`; `None`: it is null.
     value: Option<(usize, usize)>,
-}
-
-impl Member {
-    /// The key as written, by which members are sorted.
-    fn written_key(&self) -> &str {
-        self.normalized.as_deref().unwrap_or(&self.key)
-    }
-}
-
-/// Most keep fewer than this many objects open at once (a state nests four deep).
-const SPARE_KEPT: usize = 16;
-
-thread_local! {
-    /// The buffers of objects written before on this thread, for the next ones: a merged state
-    /// holds dozens of objects, and allocating and freeing two buffers for each (and the kernel
-    /// zeroing the allocator's fresh pages) was about a sixth of the text's cost in profiles.
-    static SPARE: RefCell<Vec<(String, Vec<Member>)>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Object<'_> {
@@ -338,15 +317,7 @@ impl Object<'_> {
         } else {
             Some((start, self.values.len()))
         };
-        let normalized = match nfc(&key) {
-            Cow::Owned(normalized) => Some(normalized),
-            Cow::Borrowed(_) => None,
-        };
-        self.members.push(Member {
-            key,
-            normalized,
-            value,
-        });
+        self.members.push(Member { key, value });
         Ok(())
     }
 
@@ -358,38 +329,28 @@ impl Object<'_> {
             self.members.sort_by(|a, b| a.key.cmp(&b.key));
             self.members.dedup_by(|later, kept| later.key == kept.key);
         }
-        self.members
-            .sort_by(|a, b| a.written_key().as_bytes().cmp(b.written_key().as_bytes()));
+        let skip = self.skip;
+        let mut members: Vec<(Cow<'_, str>, (usize, usize))> = self
+            .members
+            .iter()
+            .filter(|m| !skip.contains(&m.key.as_ref()))
+            .filter_map(|m| Some((nfc(&m.key), m.value?)))
+            .collect();
+        members.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        if members.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(CanonicalError::DuplicateKey);
+        }
         self.out.push('{');
-        let mut previous: Option<&str> = None;
-        for m in &self.members {
-            let Some((start, end)) = m.value else {
-                continue;
-            };
-            if self.skip.contains(&m.key.as_ref()) {
-                continue;
+        for (i, (key, (start, end))) in members.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
             }
-            let key = m.written_key();
-            match previous {
-                Some(p) if p == key => return Err(CanonicalError::DuplicateKey),
-                Some(_) => self.out.push(','),
-                None => {}
-            }
-            previous = Some(key);
             write_string(key, self.out);
             self.out.push(':');
-            self.out.push_str(&self.values[start..end]);
+            self.out.push_str(&self.values[*start..*end]);
         }
         self.out.push('}');
         self.out.push_str(self.suffix);
-        let (mut values, mut members) = (self.values, self.members);
-        values.clear();
-        members.clear();
-        SPARE.with_borrow_mut(|spare| {
-            if spare.len() < SPARE_KEPT {
-                spare.push((values, members));
-            }
-        });
         Ok(())
     }
 }
