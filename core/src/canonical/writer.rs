@@ -374,35 +374,25 @@ impl ser::SerializeMap for Object<'_> {
     }
 }
 
-impl ser::SerializeStruct for Object<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), CanonicalError> {
-        self.member(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), CanonicalError> {
-        self.close()
-    }
+macro_rules! struct_impl {
+    ($($trait:ident),+) => {$(
+        impl ser::$trait for Object<'_> {
+            type Ok = ();
+            type Error = CanonicalError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), CanonicalError> {
+                self.member(Cow::Borrowed(key), value)
+            }
+            fn end(self) -> Result<(), CanonicalError> {
+                self.close()
+            }
+        }
+    )+};
 }
-
-impl ser::SerializeStructVariant for Object<'_> {
-    type Ok = ();
-    type Error = CanonicalError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), CanonicalError> {
-        self.member(Cow::Borrowed(key), value)
-    }
-    fn end(self) -> Result<(), CanonicalError> {
-        self.close()
-    }
-}
+struct_impl!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: a string, or what serde_json turns into one (a number, a bool, a unit variant).
 struct KeyWriter;

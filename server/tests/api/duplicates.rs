@@ -8,7 +8,7 @@ use verivali_core::model::*;
 
 use verivali_core::protocol::{ErrorBody, PushStatus};
 
-use crate::helpers::{TestApp, VILLAGE_A, household};
+use crate::helpers::{TestApp, VILLAGE_A, assert_all_accepted, household};
 
 async fn json_of(app: &TestApp, token: &str, path: &str) -> Value {
     let response = app.get_as(token, path).await;
@@ -43,14 +43,7 @@ async fn a_merge_moves_members_and_visits_into_the_survivor_and_the_pair_leaves_
     says_duplicate.visit.outcome = Some(Outcome::DuplicateOf);
     says_duplicate.visit.other_household_id = Some(survivor);
     let answer = app.push(&ani, &[found, says_duplicate]).await;
-    assert!(
-        answer
-            .results
-            .iter()
-            .all(|r| r.status == PushStatus::Accepted),
-        "{:?}",
-        answer.results
-    );
+    assert_all_accepted(&answer);
     let queue = json_of(&app, &supervisor, "/api/v1/queues/duplicates").await;
     assert_eq!(pairs_with(&queue, survivor, merged), ["DUPLICATE_OF"]);
     let before = json_of(&app, &supervisor, "/api/v1/reports/overview").await;
@@ -188,14 +181,7 @@ async fn a_family_card_number_corrected_away_pairs_no_more_and_the_new_one_does(
         with_card(&mut ani, 5, 60, corrected),
     ];
     let answer = app.push(&ani, &items).await;
-    assert!(
-        answer
-            .results
-            .iter()
-            .all(|r| r.status == PushStatus::Accepted),
-        "{:?}",
-        answer.results
-    );
+    assert_all_accepted(&answer);
     let queue = json_of(&app, &supervisor, "/api/v1/queues/duplicates").await;
     assert!(pairs_with(&queue, first, second).is_empty(), "{queue}");
     assert_eq!(pairs_with(&queue, first, third), ["KK"]);

@@ -107,6 +107,18 @@ pub const VILLAGE_A: &str = "16.04.01.2001";
 pub const VILLAGE_B: &str = "16.04.01.2002";
 
 /// Household `i` of a place: A/RW1 are 0..10, A/RW2 10..20, B 20..30.
+/// Asserts that the server accepted every item of a push.
+pub fn assert_all_accepted(answer: &PushResponse) {
+    assert!(
+        answer
+            .results
+            .iter()
+            .all(|r| r.status == verivali_core::protocol::PushStatus::Accepted),
+        "{:?}",
+        answer.results
+    );
+}
+
 pub fn household(i: u64) -> Household {
     let (village, rw) = match i {
         0..10 => (VILLAGE_A, 1),

@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 use verivali_core::model::*;
 use verivali_core::protocol::{ErrorBody, PushStatus};
 
-use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, household};
+use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, assert_all_accepted, household};
 
 #[tokio::test]
 async fn every_supervisor_call_is_confined_to_the_region() {
@@ -429,14 +429,7 @@ async fn conflicts_and_duplicates_queue_up_and_niks_are_masked() {
     );
     app.push(&ani, &[first]).await;
     let answer = app.push(&budi, &[second, third]).await;
-    assert!(
-        answer
-            .results
-            .iter()
-            .all(|r| r.status == PushStatus::Accepted),
-        "{:?}",
-        answer.results
-    );
+    assert_all_accepted(&answer);
 
     let supervisor = app.supervisor(VILLAGE_A).await;
     let conflicts: Value = app
