@@ -150,7 +150,7 @@ impl Stored {
         let Some((change_seq, keys_digest)) = row else {
             return Ok(None);
         };
-        let mut inputs = MergeInputs::with_recorded_keys(conn, id, DuplicateKeys::default())?;
+        let mut inputs = MergeInputs::read_stored(conn, id)?;
         let household = inputs.household();
         inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
         Ok(Some(Self {
@@ -188,26 +188,21 @@ impl MergeInputs {
             .prepare_cached("SELECT state, keys_digest FROM households WHERE household_id = ?1")?
             .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         // A row never merged has an empty state, and no keys.
-        let recorded_keys = if keys_digest.is_empty() {
-            DuplicateKeys::default()
-        } else {
+        let mut inputs = Self::read_stored(conn, id)?;
+        if !keys_digest.is_empty() {
             let StateHousehold { household } = serde_json::from_str(&state)?;
-            DuplicateKeys::recorded(conn, id, &household, keys_digest)?
-        };
-        Self::with_recorded_keys(conn, id, recorded_keys)
+            inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
+        }
+        Ok(inputs)
     }
 
-    /// The inputs of a household whose row is read already, with its keys as recorded.
-    pub fn with_recorded_keys(
-        conn: &Connection,
-        id: HouseholdId,
-        recorded_keys: DuplicateKeys,
-    ) -> Result<Self, DbError> {
+    /// The stored baselines, visits and reviews of a household; its keys recorded are for the
+    /// caller to set (none by default: a row never merged has none).
+    fn read_stored(conn: &Connection, id: HouseholdId) -> Result<Self, DbError> {
         let key = id.to_string();
         let baseline = baseline_text(conn, id)?
             .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
         let mut inputs = Self::new(serde_json::from_str(&baseline)?);
-        inputs.recorded_keys = recorded_keys;
         // Few households ever absorb another. The recursive query builds a temporary table each
         // time it runs, with a page cache of its own, so it runs only for those that did.
         let absorbs: bool = conn

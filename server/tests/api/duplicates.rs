@@ -165,7 +165,7 @@ async fn a_family_card_number_corrected_away_pairs_no_more_and_the_new_one_does(
         item
     };
 
-    // Household 3 is given a card number, then the same visit's enumerator corrects it.
+    // Household 3 is given a card number, which its enumerator corrects at a later visit.
     let items = [with_card(&mut ani, 3, 90, card)];
     app.push(&ani, &items).await;
     let items = [with_card(&mut ani, 3, 80, corrected)];
