@@ -16,6 +16,7 @@ use verivali_core::protocol::Area;
 use verivali_core::sample;
 use verivali_core::store::Store;
 use verivali_server::db::{Db, DbError};
+use verivali_server::roles::Role;
 use verivali_server::{admin, households};
 
 mod proxy;
@@ -70,8 +71,13 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
         let id = admin::add_enumerator(&db, &format!("Pencacah {n}"), vec![area]).unwrap();
         enrollment_codes.push(admin::enrollment_code(&db, id, time::Duration::hours(2)).unwrap());
     }
-    let (_, supervisor_token) =
-        admin::add_supervisor(&db, "Bappeda", RegionCode::parse("16.04").unwrap()).unwrap();
+    let (_, supervisor_token) = admin::add_supervisor(
+        &db,
+        "Bappeda",
+        RegionCode::parse("16.04").unwrap(),
+        Role::Admin,
+    )
+    .unwrap();
     db.close();
     District {
         codes: enrollment_codes,

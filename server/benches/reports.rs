@@ -20,6 +20,7 @@
 mod common;
 
 use std::time::{Duration, Instant};
+use verivali_server::roles::Role;
 
 use uuid::Uuid;
 use verivali_core::model::*;
@@ -281,8 +282,13 @@ fn main() {
 async fn pages(db: &Db, base: &str) {
     let db = db.clone();
     tokio::task::spawn_blocking(move || {
-        let (id, _) =
-            admin::add_supervisor(&db, "Bappeda", RegionCode::parse("16.04").unwrap()).unwrap();
+        let (id, _) = admin::add_supervisor(
+            &db,
+            "Bappeda",
+            RegionCode::parse("16.04").unwrap(),
+            Role::Reviewer,
+        )
+        .unwrap();
         sessions::set_password(&db, id, "bappeda", "Bench-verval-2026").unwrap();
     })
     .await

@@ -6,11 +6,12 @@ use std::path::Path;
 use rusqlite::{Transaction, params};
 use time::Duration;
 use verivali_core::model::{
-    Code, DeviceId, EnumeratorId, ParseError, RegionCode, Rt, Rw, Timestamp, UserId,
+    Code, DeviceId, EnumeratorId, Labelled, ParseError, RegionCode, Rt, Rw, Timestamp, UserId,
 };
 use verivali_core::protocol::Area;
 
 use crate::db::{Db, DbError};
+use crate::roles::Role;
 use crate::tokens;
 
 #[derive(Debug, thiserror::Error)]
@@ -274,22 +275,24 @@ pub fn enrollment_code(
     Ok(code)
 }
 
-/// Creates a supervisor who sees and decides on `region` and everything inside it. Returns the id
+/// Creates a supervisor who works on `region` and everything inside it, in `role`. Returns the id
 /// and the API token, shown once.
 pub fn add_supervisor(
     db: &Db,
     name: &str,
     region: RegionCode,
+    role: Role,
 ) -> Result<(UserId, String), AdminError> {
     let id = UserId(uuid::Uuid::new_v4());
     let token = tokens::new_token().map_err(|e| AdminError::Random(e.to_string()))?;
     let (name, token_hash) = (name.trim().to_owned(), tokens::hash(&token));
     db.write_blocking(move |tx| {
         tx.execute(
-            "INSERT INTO supervisors (user_id, name, region, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis()],
+            "INSERT INTO supervisors (user_id, name, region, token_hash, created_at, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis(), role.code()],
         )?;
-        crate::audit::record(tx, "admin", "supervisor:add", Some(&id.to_string()), Some(region.as_str()))?;
+        let detail = format!("{} {}", region.as_str(), role.code());
+        crate::audit::record(tx, "admin", "supervisor:add", Some(&id.to_string()), Some(&detail))?;
         Ok::<_, AdminError>(())
     })?;
     Ok((id, token))
@@ -346,20 +349,20 @@ pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
     })
 }
 
-/// Allows a supervisor whole NIK and KK numbers in exports (a data officer who reports the list
-/// upward). `false` if no such supervisor.
-pub fn allow_nik(db: &Db, supervisor: UserId) -> Result<bool, AdminError> {
+/// Gives a supervisor another role (a reviewer who becomes the data officer reporting the list
+/// upward, say); it holds from their next call. `false` if no such supervisor.
+pub fn set_role(db: &Db, supervisor: UserId, role: Role) -> Result<bool, AdminError> {
     db.write_blocking(move |tx| {
         let n = tx.execute(
-            "UPDATE supervisors SET sees_nik = 1 WHERE user_id = ?1",
-            [supervisor.to_string()],
+            "UPDATE supervisors SET role = ?2 WHERE user_id = ?1",
+            params![supervisor.to_string(), role.code()],
         )?;
         crate::audit::record(
             tx,
             "admin",
-            "supervisor:allow-nik",
+            "supervisor:set-role",
             Some(&supervisor.to_string()),
-            None,
+            Some(role.code()),
         )?;
         Ok::<_, AdminError>(n == 1)
     })

@@ -9,6 +9,7 @@ use verivali_core::protocol::Area;
 
 use crate::db::DbError;
 use crate::error::ApiError;
+use crate::roles::{Power, Role};
 use crate::state::AppState;
 use crate::{sessions, tokens};
 
@@ -109,8 +110,7 @@ pub struct SupervisorAuth {
     pub user_id: UserId,
     pub name: String,
     pub scope: RegionCode,
-    /// May receive whole NIK and KK numbers in exports.
-    pub sees_nik: bool,
+    pub role: Role,
 }
 
 impl SupervisorAuth {
@@ -134,13 +134,18 @@ impl SupervisorAuth {
         self.check(region).map_err(ApiError::hidden)
     }
 
-    /// 403 unless the supervisor's role may see whole NIK and KK numbers; audited.
-    pub fn check_sees_nik(&self) -> Result<(), ApiError> {
-        if self.sees_nik {
+    /// 403 unless the supervisor's role holds `power`; audited.
+    pub fn check_role(&self, power: Power) -> Result<(), ApiError> {
+        if self.role >= power.least {
             Ok(())
         } else {
-            Err(ApiError::denied(self.actor(), "whole-nik"))
+            Err(ApiError::role_forbids(self.actor(), power.name))
         }
+    }
+
+    /// May see and export whole NIK and KK numbers.
+    pub fn sees_nik(&self) -> bool {
+        self.role.sees_nik()
     }
 }
 
@@ -160,13 +165,13 @@ impl FromRequestParts<AppState> for SupervisorAuth {
             .db
             .read(move |conn| {
                 let row =
-                    |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, String, bool)> {
+                    |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, String, String)> {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     };
                 let found = if by_session {
                     let now = Timestamp::now_utc().unix_millis();
                     conn.prepare_cached(
-                        "SELECT s.user_id, s.name, s.region, s.sees_nik
+                        "SELECT s.user_id, s.name, s.region, s.role
                          FROM sessions x JOIN supervisors s ON s.user_id = x.user_id
                          WHERE x.token_hash = ?1 AND x.ended_at IS NULL AND x.expires_at > ?2
                            AND s.revoked_at IS NULL",
@@ -174,18 +179,19 @@ impl FromRequestParts<AppState> for SupervisorAuth {
                     .query_row(rusqlite::params![key, now], row)
                 } else {
                     conn.prepare_cached(
-                        "SELECT user_id, name, region, sees_nik FROM supervisors
+                        "SELECT user_id, name, region, role FROM supervisors
                          WHERE token_hash = ?1 AND revoked_at IS NULL",
                     )?
                     .query_row([key], row)
                 };
-                let (user, name, region, sees_nik) =
+                let (user, name, region, role) =
                     found.optional()?.ok_or_else(ApiError::unauthorized)?;
                 Ok(SupervisorAuth {
                     user_id: UserId::parse(&user).map_err(ApiError::internal)?,
                     name,
                     scope: RegionCode::parse(&region).map_err(ApiError::internal)?,
-                    sees_nik,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| ApiError::internal("a supervisor's stored role"))?,
                 })
             })
             .await

@@ -46,6 +46,7 @@ codes! {
     UNAUTHORIZED = "AUTH-01", "Perangkat atau pengguna tidak dikenal, atau sudah dicabut.", "Unknown or revoked device or user.";
     BAD_LOGIN = "AUTH-03", "Nama pengguna atau kata sandi salah.", "Wrong login name or password.";
     FORBIDDEN = "AUTH-02", "Anda tidak berwenang atas data ini.", "You are not allowed to access this data.";
+    ROLE_FORBIDS = "AUTH-04", "Peran Anda tidak mengizinkan tindakan ini.", "Your role does not allow this.";
     BAD_ENROLLMENT_CODE = "ENR-01", "Kode pendaftaran tidak berlaku, kedaluwarsa, atau sudah dipakai.", "The enrollment code is invalid, expired or already used.";
     DEVICE_EXISTS = "ENR-02", "Perangkat ini sudah terdaftar.", "This device is already enrolled.";
     TOO_MANY_ATTEMPTS = "ENR-03", "Terlalu banyak percobaan. Coba lagi sebentar lagi.", "Too many attempts. Try again shortly.";
@@ -99,6 +100,17 @@ impl ApiError {
                 asked: asked.to_string(),
             })),
             ..Self::forbidden()
+        }
+    }
+
+    /// 403 for `actor`, whose role does not allow `power`; audited like a refusal of scope.
+    pub fn role_forbids(actor: String, power: &str) -> Self {
+        Self {
+            denied: Some(Box::new(Denied {
+                actor,
+                asked: format!("role:{power}"),
+            })),
+            ..Self::new(StatusCode::FORBIDDEN, ROLE_FORBIDS)
         }
     }
 

@@ -28,6 +28,7 @@ pub mod privacy;
 pub mod queues;
 pub mod reports;
 pub mod review;
+pub mod roles;
 pub mod routes;
 pub mod sessions;
 pub mod startup;

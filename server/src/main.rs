@@ -8,9 +8,10 @@ use clap::{Parser, Subcommand};
 /// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use verivali_core::model::{Code, DeviceId, EnumeratorId, UserId};
+use verivali_core::model::{Code, DeviceId, EnumeratorId, Labelled, UserId};
 use verivali_server::config::Config;
 use verivali_server::db::Db;
+use verivali_server::roles::Role;
 use verivali_server::startup::shutdown_signal;
 use verivali_server::{Application, admin, demo, telemetry};
 
@@ -116,17 +117,30 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum SupervisorCommand {
-    /// Add a supervisor who sees and decides on a region and everything inside it; prints the
-    /// API token once.
+    /// Add a supervisor who works on a region and everything inside it; prints the API token
+    /// once.
     Add {
         #[arg(long)]
         name: String,
         /// A province, regency, district or village code, e.g. 16.04 for a kabupaten.
         #[arg(long)]
         region: String,
-        /// A data officer who may export whole NIK and KK numbers (others get them masked).
+        /// viewer (reads), reviewer (also decides and exports masked lists), data-officer (also
+        /// whole NIK and KK numbers), admin (also users, areas and imports).
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+        /// The same as `--role data-officer` (kept for scripts).
         #[arg(long)]
         sees_nik: bool,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Give a supervisor another role (viewer, reviewer, data-officer, admin).
+    SetRole {
+        #[arg(long)]
+        supervisor: String,
+        #[arg(long)]
+        role: String,
         #[command(flatten)]
         dir: DataDir,
     },
@@ -354,10 +368,8 @@ fn run(command: Command) -> Result<(), String> {
             dir,
         } => {
             let source =
-                <verivali_core::model::Source as verivali_core::model::Labelled>::from_code(
-                    &source.to_uppercase(),
-                )
-                .ok_or_else(|| format!("unknown source {source}"))?;
+                <verivali_core::model::Source as Labelled>::from_code(&source.to_uppercase())
+                    .ok_or_else(|| format!("unknown source {source}"))?;
             let mut mapping = std::collections::BTreeMap::new();
             for pair in columns {
                 let (field, header) = pair
@@ -472,18 +484,35 @@ fn run(command: Command) -> Result<(), String> {
         Command::Supervisor(SupervisorCommand::Add {
             name,
             region,
+            role,
             sees_nik,
             dir,
         }) => {
             let region = verivali_core::model::RegionCode::parse(&region).map_err(|e| text(&e))?;
+            let role = if sees_nik {
+                Role::DataOfficer
+            } else {
+                parse_role(&role)?
+            };
             let (id, token) = with_db(&dir.data_dir, |db| {
-                let (id, token) = admin::add_supervisor(db, &name, region).map_err(|e| text(&e))?;
-                if sees_nik {
-                    admin::allow_nik(db, id).map_err(|e| text(&e))?;
-                }
-                Ok((id, token))
+                admin::add_supervisor(db, &name, region, role).map_err(|e| text(&e))
             })?;
             println!("supervisor {id}\ntoken (shown once): {token}");
+            Ok(())
+        }
+        Command::Supervisor(SupervisorCommand::SetRole {
+            supervisor,
+            role,
+            dir,
+        }) => {
+            let supervisor = UserId::parse(&supervisor).map_err(|e| text(&e))?;
+            let role = parse_role(&role)?;
+            if !with_db(&dir.data_dir, |db| {
+                admin::set_role(db, supervisor, role).map_err(|e| text(&e))
+            })? {
+                return Err(format!("no supervisor {supervisor}"));
+            }
+            println!("supervisor {supervisor}: {}", role.code());
             Ok(())
         }
         Command::Supervisor(SupervisorCommand::SetPassword {
@@ -526,6 +555,11 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+fn parse_role(role: &str) -> Result<Role, String> {
+    Role::parse(role)
+        .ok_or_else(|| format!("unknown role {role:?}: viewer, reviewer, data-officer or admin"))
 }
 
 /// Opens the data directory, runs `op` on it and closes it, whether `op` succeeded or not: the

@@ -14,6 +14,7 @@ use crate::audit;
 use crate::auth::SupervisorAuth;
 use crate::error::{ApiError, ErrorCode};
 use crate::households;
+use crate::roles;
 
 /// `POST /api/v1/reviews`
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -109,6 +110,7 @@ pub async fn approve_all(
     reviewer: SupervisorAuth,
     request: BulkApproval,
 ) -> Result<BulkApprovalResponse, ApiError> {
+    reviewer.check_role(roles::DECIDE)?;
     if request.visits.len() > MAX_BULK {
         return Err(ApiError::bad_request(TOO_MANY_VISITS));
     }
@@ -149,6 +151,7 @@ pub async fn decide_now(
     reviewer: SupervisorAuth,
     request: ReviewRequest,
 ) -> Result<ReviewResponse, ApiError> {
+    reviewer.check_role(roles::DECIDE)?;
     let now = Timestamp::now_utc();
     db.write(move |tx| decide(tx, &reviewer, request, now))
         .await

@@ -18,6 +18,7 @@ use crate::auth::SupervisorAuth;
 use crate::db::Db;
 use crate::error::{self, ApiError};
 use crate::reports::code_range;
+use crate::roles;
 use crate::{audit, households, privacy};
 
 /// The region asked for (the supervisor's whole region when none), checked against the scope.
@@ -290,7 +291,7 @@ pub async fn household(
     whole_nik: bool,
 ) -> Result<HouseholdRecord, ApiError> {
     if whole_nik {
-        who.check_sees_nik()?;
+        who.check_role(roles::WHOLE_NIK)?;
     }
     let scope = who.clone();
     let record = db

@@ -7,6 +7,7 @@
 use std::io::{Read, Write};
 use std::process::Command;
 use std::time::Duration;
+use verivali_server::roles::Role;
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -54,8 +55,13 @@ fn a_bundle_imported_twice_and_then_pushed_stores_each_visit_once() {
     let data_dir = dir.path().join("server");
     let district = seed(&data_dir, 2, 40);
     let db = Db::open(&data_dir).unwrap();
-    let (_, elsewhere) =
-        admin::add_supervisor(&db, "Kab. lain", RegionCode::parse("16.05").unwrap()).unwrap();
+    let (_, elsewhere) = admin::add_supervisor(
+        &db,
+        "Kab. lain",
+        RegionCode::parse("16.05").unwrap(),
+        Role::Admin,
+    )
+    .unwrap();
     db.close();
     let server = ServerProcess::start(&data_dir);
 

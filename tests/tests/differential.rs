@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration as StdDuration;
+use verivali_server::roles::Role;
 
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -177,8 +178,13 @@ fn seed_template(dir: &Path, cases: u64, first_seed: u64) -> Seeded {
         push_codes.push(codes);
         observer_codes.push(observers);
     }
-    let (_, supervisor) =
-        admin::add_supervisor(&db, "Bappeda", RegionCode::parse("16.04").unwrap()).unwrap();
+    let (_, supervisor) = admin::add_supervisor(
+        &db,
+        "Bappeda",
+        RegionCode::parse("16.04").unwrap(),
+        Role::Reviewer,
+    )
+    .unwrap();
     db.close();
     Seeded {
         push_codes,

@@ -1,11 +1,20 @@
-//! The server's schema. Version 1 is not released yet and may still change in place; from the first
-//! release on, changes come as `upgrade_from` steps, as in the phone store.
+//! The server's schema. `SQL` creates the current version; a database of an earlier version is
+//! brought up to it by the steps in [`migrate`], in its transaction.
 
 use rusqlite::Connection;
 
 use super::DbError;
 
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
+
+/// From version 1: supervisors get a role in place of the flag that allowed whole NIKs (a
+/// supervisor who had it becomes a data officer, every other one a reviewer, as they were).
+const FROM_1: &str = r#"
+ALTER TABLE supervisors ADD COLUMN role TEXT NOT NULL DEFAULT 'REVIEWER'
+    CHECK (role IN ('VIEWER', 'REVIEWER', 'DATA_OFFICER', 'ADMIN'));
+UPDATE supervisors SET role = 'DATA_OFFICER' WHERE sees_nik = 1;
+ALTER TABLE supervisors DROP COLUMN sees_nik;
+"#;
 
 pub const SQL: &str = r#"
 CREATE TABLE meta (
@@ -224,9 +233,10 @@ CREATE TABLE supervisors (
     -- Sees and decides on this region and everything inside it.
     region TEXT NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
-    -- A role allowed whole NIK and KK numbers in exports (a data officer reporting upward);
-    -- everyone else gets them masked.
-    sees_nik INTEGER NOT NULL DEFAULT 0,
+    -- What they may do there (roles.rs): VIEWER reads, REVIEWER also decides and exports masked
+    -- lists, DATA_OFFICER also sees whole NIK and KK numbers, ADMIN also manages users and imports.
+    role TEXT NOT NULL DEFAULT 'REVIEWER'
+        CHECK (role IN ('VIEWER', 'REVIEWER', 'DATA_OFFICER', 'ADMIN')),
     -- Signing in from the browser: a login name and an argon2 hash (PHC string), once set.
     login TEXT UNIQUE,
     password_hash TEXT,
@@ -335,10 +345,55 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match found {
         0 => tx.execute_batch(SQL)?,
+        1 => tx.execute_batch(FROM_1)?,
         VERSION => {}
         other => return Err(DbError::IncompatibleVersion(other)),
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_database_keeps_its_supervisors_with_the_roles_they_had() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // Version 1's supervisors: a flag for whole NIKs where the role now is.
+        conn.execute_batch(SQL).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE supervisors ADD COLUMN sees_nik INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE supervisors DROP COLUMN role;
+             PRAGMA user_version = 1;
+             INSERT INTO supervisors (user_id, name, region, token_hash, created_at, sees_nik)
+             VALUES ('a', 'Dinsos', '16.04', 'ha', 0, 1), ('b', 'Bappeda', '16.04', 'hb', 0, 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let roles: Vec<(String, String)> = conn
+            .prepare("SELECT name, role FROM supervisors ORDER BY user_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            roles,
+            [
+                ("Dinsos".to_owned(), "DATA_OFFICER".to_owned()),
+                ("Bappeda".to_owned(), "REVIEWER".to_owned())
+            ]
+        );
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, VERSION);
+        // A role the server does not know is refused by the table itself.
+        assert!(
+            conn.execute("UPDATE supervisors SET role = 'ROOT' WHERE user_id = 'a'", [])
+                .is_err()
+        );
+    }
 }

@@ -4,6 +4,7 @@
 
 pub mod phones;
 
+use crate::roles::Role;
 use time::Duration;
 use verivali_core::model::{
     Code, EnumeratorId, HouseholdId, Location, LocationSource, RegionCode, Timestamp,
@@ -287,7 +288,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
     let regency = RegionCode::parse("16.04")
         .map_err(|e| AdminError::BadArea("16.04".into(), e.to_string()))?;
     let (supervisor, supervisor_token) =
-        admin::add_supervisor(db, "Bappeda Lahat (demo)", regency)?;
+        admin::add_supervisor(db, "Bappeda Lahat (demo)", regency, Role::Reviewer)?;
     // A run on the same directory hands the login to this run's supervisor.
     admin::release_login(db, SUPERVISOR_LOGIN)?;
     let supervisor_password = tokens::new_token()

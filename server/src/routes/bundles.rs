@@ -10,6 +10,7 @@ use crate::attachments::Attachments;
 use crate::auth::SupervisorAuth;
 use crate::bundles::{self, ImportReport};
 use crate::error::ApiError;
+use crate::roles;
 use crate::state::AppState;
 
 /// A bundle is larger than a push: days of visits and their photos.
@@ -25,6 +26,7 @@ async fn import(
     supervisor: SupervisorAuth,
     request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
+    supervisor.check_role(roles::IMPORT)?;
     // The body is read only at the import's turn, so that bundles sent at once wait unread
     // instead of each taking its size in memory.
     let _turn = state

@@ -15,6 +15,7 @@ use crate::audit;
 use crate::auth::SupervisorAuth;
 use crate::error::{self, ApiError};
 use crate::exports::{self, Format};
+use crate::roles;
 use crate::state::AppState;
 use crate::supervision::{code_filter, region_in_scope, whole_numbers_asked};
 
@@ -42,13 +43,14 @@ async fn households(
     query: Result<Query<ExportQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(q) = query?;
+    who.check_role(roles::EXPORT)?;
     let region = region_in_scope(&who, q.region.as_deref())?;
     let status = code_filter(q.status.as_deref())?;
     let format = Format::parse(q.format.as_deref().unwrap_or("csv"))
         .ok_or_else(|| ApiError::bad_request(error::BAD_FILTER))?;
     let whole_numbers = whole_numbers_asked(q.nik.as_deref())?;
     if whole_numbers {
-        who.check_sees_nik()?;
+        who.check_role(roles::WHOLE_NIK)?;
     }
     let asked = region.clone();
     let (count, bytes) = state

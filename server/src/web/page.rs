@@ -11,6 +11,7 @@ use super::catalogue::{self, Lang, Texts};
 use super::{assets, csrf};
 use crate::auth::SupervisorAuth;
 use crate::error::ApiError;
+use crate::roles;
 use crate::sessions;
 use crate::state::AppState;
 
@@ -70,6 +71,9 @@ impl Viewer {
             lang: self.lang,
             title: title.to_owned(),
             user: Some(self.who.name.clone()),
+            role: self.lang.label(self.who.role),
+            may_decide: self.who.role >= roles::DECIDE.least,
+            may_export: self.who.role >= roles::EXPORT.least,
             csrf: self.csrf.clone(),
             here: self.here.clone(),
             other_code: self.lang.other().code(),
@@ -97,6 +101,13 @@ pub struct Chrome {
     pub title: String,
     /// The signed-in supervisor's name; none on the sign-in page.
     pub user: Option<String>,
+    /// Their role's label, shown beside the name.
+    pub role: &'static str,
+    /// Their role lets them decide: pages show decision forms only then (the server refuses
+    /// a decision of any other role all the same).
+    pub may_decide: bool,
+    /// Their role lets them download the region's households.
+    pub may_export: bool,
     pub csrf: String,
     /// The page to come back to after switching language.
     pub here: String,
@@ -114,6 +125,9 @@ impl Chrome {
             lang,
             title: title.to_owned(),
             user: None,
+            role: "",
+            may_decide: false,
+            may_export: false,
             csrf: String::new(),
             here: back.to_owned(),
             other_code: lang.other().code(),

@@ -1,6 +1,7 @@
 use reqwest::StatusCode;
 use verivali_core::model::{Code, RegionCode};
 use verivali_server::admin;
+use verivali_server::roles::Role;
 
 use crate::helpers::TestApp;
 
@@ -65,7 +66,13 @@ async fn a_supervisors_api_token_can_be_rotated_and_revoked() {
     let app = TestApp::spawn().await;
     let db = app.db.clone();
     let (id, old) = tokio::task::spawn_blocking(move || {
-        admin::add_supervisor(&db, "Ibu Sari", RegionCode::parse("16.04").unwrap()).unwrap()
+        admin::add_supervisor(
+            &db,
+            "Ibu Sari",
+            RegionCode::parse("16.04").unwrap(),
+            Role::Reviewer,
+        )
+        .unwrap()
     })
     .await
     .unwrap();

@@ -1,4 +1,5 @@
 use std::io::Cursor;
+use verivali_server::roles::Role;
 
 use calamine::{Reader, Xlsx};
 use reqwest::StatusCode;
@@ -76,9 +77,13 @@ async fn exports_list_the_region_with_numbers_masked_unless_the_role_allows() {
     );
     let db = app.db.clone();
     let officer = tokio::task::spawn_blocking(move || {
-        let (id, token) =
-            admin::add_supervisor(&db, "Dinsos", RegionCode::parse("16.04").unwrap()).unwrap();
-        assert!(admin::allow_nik(&db, id).unwrap());
+        let (_, token) = admin::add_supervisor(
+            &db,
+            "Dinsos",
+            RegionCode::parse("16.04").unwrap(),
+            Role::DataOfficer,
+        )
+        .unwrap();
         token
     })
     .await

@@ -1,5 +1,6 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
+use verivali_server::roles::Role;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -185,11 +186,16 @@ impl TestApp {
         }
     }
 
-    /// A supervisor of `region`; returns the API token.
+    /// A reviewer of `region` (reads and decides); returns the API token.
     pub async fn supervisor(&self, region: &str) -> String {
+        self.supervisor_as(region, Role::Reviewer).await
+    }
+
+    /// A supervisor of `region` in `role`; returns the API token.
+    pub async fn supervisor_as(&self, region: &str, role: Role) -> String {
         let (db, region) = (self.db.clone(), RegionCode::parse(region).unwrap());
         tokio::task::spawn_blocking(move || {
-            admin::add_supervisor(&db, "Supervisor Uji", region)
+            admin::add_supervisor(&db, "Supervisor Uji", region, role)
                 .unwrap()
                 .1
         })

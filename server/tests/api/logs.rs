@@ -3,6 +3,7 @@
 //! there: a member's NIK given as a JSON number, in a push and in a bundle's manifest.
 
 use std::io::Write;
+use verivali_server::roles::Role;
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -54,7 +55,7 @@ async fn a_nik_given_as_a_number_is_quoted_neither_in_the_answer_nor_in_the_log(
     });
     let mut file = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     write!(file, "verivali-bundle/1\n{manifest}\nseal 00\n").unwrap();
-    let supervisor = app.supervisor(VILLAGE_A).await;
+    let supervisor = app.supervisor_as(VILLAGE_A, Role::Admin).await;
     let bundle = app
         .client
         .post(app.url("/api/v1/bundles"))

@@ -7,26 +7,37 @@ use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::Value;
 use verivali_core::model::{Code, RegionCode};
+use verivali_server::roles::Role;
 use verivali_server::{admin, sessions};
 
 use crate::helpers::{TestApp, VILLAGE_A, household};
 
 const PASSWORD: &str = "Lahat-verval-2026";
 
-/// Signs in through the form; gives the `Cookie` header value.
+/// Signs in through the form as Siti, a reviewer of village A; gives the `Cookie` header value.
 async fn signed_in(app: &TestApp, client: &reqwest::Client) -> String {
+    signed_in_as(app, client, "siti", Role::Reviewer).await
+}
+
+/// Signs in through the form as a new supervisor of village A with `login` and `role`.
+async fn signed_in_as(
+    app: &TestApp,
+    client: &reqwest::Client,
+    login: &'static str,
+    role: Role,
+) -> String {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
-        let (id, _) =
-            admin::add_supervisor(&db, "Siti", RegionCode::parse(VILLAGE_A).unwrap()).unwrap();
-        sessions::set_password(&db, id, "siti", PASSWORD).unwrap();
+        let region = RegionCode::parse(VILLAGE_A).unwrap();
+        let (id, _) = admin::add_supervisor(&db, login, region, role).unwrap();
+        sessions::set_password(&db, id, login, PASSWORD).unwrap();
     })
     .await
     .unwrap();
     let response = client
         .post(app.url("/signin"))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(form_body(&[("login", "siti"), ("password", PASSWORD)]))
+        .body(form_body(&[("login", login), ("password", PASSWORD)]))
         .send()
         .await
         .unwrap();
@@ -512,4 +523,63 @@ async fn the_recap_the_rw_dashboard_and_completeness_read_as_the_api_does() {
     );
     let (status, _) = page(&client, &app, &cookie, "/recap?region=16.04").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+/// A viewer's pages (issue 14): the role beside the name, no decision form and no export link,
+/// and a decision posted all the same with the session's token refused and nothing stored.
+#[tokio::test]
+async fn a_viewer_reads_the_pages_and_can_neither_decide_nor_export() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let cookie = signed_in_as(&app, &client, "camat", Role::Viewer).await;
+    let inside = household(0);
+    let path = format!("/households/{}", inside.household_id);
+    let (status, html) = page(&client, &app, &cookie, &path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("data-role>Pemantau<"),
+        "the role beside the name"
+    );
+    assert!(!html.contains("/decisions"), "a decision form for a viewer");
+    let (_, dashboard) = page(
+        &client,
+        &app,
+        &cookie,
+        &format!("/dashboard?region={VILLAGE_A}"),
+    )
+    .await;
+    assert!(!dashboard.contains("data-export=\"csv\""));
+    assert!(dashboard.contains("data-export=\"recap\""));
+
+    let csrf = csrf_of(&html);
+    let form = [
+        ("decision", "REQUEST_REVISIT"),
+        ("comment", "cek lagi"),
+        ("csrf", csrf.as_str()),
+    ];
+    let refused = post_form(&client, &app, &cookie, &format!("{path}/decisions"), &form).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let answer = refused.text().await.unwrap();
+    assert!(
+        answer.contains("Peran Anda tidak mengizinkan tindakan ini."),
+        "{answer}"
+    );
+    let (_, after) = page(&client, &app, &cookie, &path).await;
+    assert!(!after.contains("cek lagi"));
+
+    // A reviewer of the same village sees the forms and the exports.
+    let reviewer = signed_in(&app, &client).await;
+    let (_, html) = page(&client, &app, &reviewer, &path).await;
+    assert!(html.contains("/decisions") && html.contains("data-role>Pemeriksa<"));
+    let (_, dashboard) = page(
+        &client,
+        &app,
+        &reviewer,
+        &format!("/dashboard?region={VILLAGE_A}"),
+    )
+    .await;
+    assert!(dashboard.contains("data-export=\"csv\""));
 }

@@ -1,6 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use verivali_core::model::{Code, RegionCode};
+use verivali_server::roles::Role;
 use verivali_server::{admin, sessions};
 
 use crate::helpers::{TestApp, VILLAGE_A};
@@ -32,7 +33,7 @@ async fn a_supervisor_signs_in_with_a_password_and_the_cookie_works_until_signed
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         let region = RegionCode::parse(VILLAGE_A).unwrap();
-        let (id, _) = admin::add_supervisor(&db, "Siti", region).unwrap();
+        let (id, _) = admin::add_supervisor(&db, "Siti", region, Role::Reviewer).unwrap();
         let weak = sessions::set_password(&db, id, "siti.bappeda", "pendek");
         assert!(matches!(weak, Err(sessions::SessionError::WeakPassword)));
         sessions::set_password(&db, id, "Siti.Bappeda", PASSWORD).unwrap();
@@ -152,7 +153,7 @@ async fn guesses_sent_at_once_are_limited_per_login_and_colleagues_still_sign_in
     tokio::task::spawn_blocking(move || {
         let region = RegionCode::parse(VILLAGE_A).unwrap();
         for (name, login) in [("Siti", "siti"), ("Budi", "budi")] {
-            let (id, _) = admin::add_supervisor(&db, name, region.clone()).unwrap();
+            let (id, _) = admin::add_supervisor(&db, name, region.clone(), Role::Reviewer).unwrap();
             sessions::set_password(&db, id, login, PASSWORD).unwrap();
         }
     })

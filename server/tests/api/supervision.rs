@@ -3,6 +3,8 @@ use serde_json::{Value, json};
 use verivali_core::model::*;
 use verivali_core::protocol::{ErrorBody, PushStatus};
 
+use verivali_server::roles::Role;
+
 use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, assert_all_accepted, household};
 
 #[tokio::test]
@@ -472,4 +474,182 @@ async fn conflicts_and_duplicates_queue_up_and_niks_are_masked() {
         "NIK in clear in the supervisor's view"
     );
     assert!(detail.contains(&format!("{}********", &nik.as_str()[..4])));
+}
+
+/// Every supervisor call against each role (issue 14): what a role may not do answers 403
+/// AUTH-04, changes nothing and is audited; each role holds the powers of the roles before it.
+#[tokio::test]
+async fn every_supervisor_call_checks_the_role() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    let item = phone.visit(0, 30);
+    let (household_id, visit_id) = (household(0).household_id, item.visit.visit_id);
+    assert_all_accepted(&app.push(&phone, &[item]).await);
+    let viewer = app.supervisor_as("16.04", Role::Viewer).await;
+    let reviewer = app.supervisor_as("16.04", Role::Reviewer).await;
+    let officer = app.supervisor_as("16.04", Role::DataOfficer).await;
+    let admin = app.supervisor_as("16.04", Role::Admin).await;
+
+    // Reading is every role's.
+    let reads = [
+        "/api/v1/households?region=16.04".to_owned(),
+        format!("/api/v1/households/{household_id}"),
+        "/api/v1/queues/conflicts?region=16.04".to_owned(),
+        "/api/v1/queues/duplicates?region=16.04".to_owned(),
+        "/api/v1/queues/visits?region=16.04".to_owned(),
+        "/api/v1/queues/proposals?region=16.04".to_owned(),
+        "/api/v1/reports/overview?region=16.04".to_owned(),
+        "/api/v1/reports/progress?region=16.04".to_owned(),
+        "/api/v1/reports/completeness?region=16.04".to_owned(),
+        "/api/v1/map/boundaries?region=16.04".to_owned(),
+    ];
+    for path in &reads {
+        assert_eq!(
+            app.get_as(&viewer, path).await.status(),
+            StatusCode::OK,
+            "{path}"
+        );
+    }
+
+    // Each call that needs more than reading, with the least role that may make it.
+    let refused = |r: reqwest::Response, who: &'static str, call: &'static str| async move {
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}: {call}");
+        assert_eq!(
+            r.json::<ErrorBody>().await.unwrap().code,
+            "AUTH-04",
+            "{who}: {call}"
+        );
+    };
+    let decide = |token: String| {
+        app.client
+            .post(app.url("/api/v1/reviews"))
+            .bearer_auth(token)
+            .json(&json!({"household_id": household_id, "decision": "REQUEST_REVISIT"}))
+            .send()
+    };
+    let approve = |token: String| {
+        app.client
+            .post(app.url("/api/v1/reviews/approve"))
+            .bearer_auth(token)
+            .json(&json!({"visits": [{"household_id": household_id, "visit_id": visit_id}]}))
+            .send()
+    };
+    let export = |token: String, nik: &'static str| {
+        app.client
+            .get(app.url(&format!(
+                "/api/v1/exports/households?region=16.04&format=csv&nik={nik}"
+            )))
+            .bearer_auth(token)
+            .send()
+    };
+    let whole = |token: String| {
+        app.client
+            .get(app.url(&format!("/api/v1/households/{household_id}?nik=full")))
+            .bearer_auth(token)
+            .send()
+    };
+    let bundle = |token: String| {
+        app.client
+            .post(app.url("/api/v1/bundles"))
+            .bearer_auth(token)
+            .body("not a bundle")
+            .send()
+    };
+
+    refused(decide(viewer.clone()).await.unwrap(), "viewer", "decide").await;
+    refused(approve(viewer.clone()).await.unwrap(), "viewer", "approve").await;
+    refused(
+        export(viewer.clone(), "masked").await.unwrap(),
+        "viewer",
+        "export",
+    )
+    .await;
+    refused(whole(viewer.clone()).await.unwrap(), "viewer", "whole NIK").await;
+    refused(bundle(viewer.clone()).await.unwrap(), "viewer", "bundle").await;
+    // The viewer changed nothing.
+    let detail: Value = app
+        .get_as(&viewer, &format!("/api/v1/households/{household_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(detail["reviews"].as_array().unwrap().is_empty());
+
+    assert_eq!(
+        decide(reviewer.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let approved: Value = approve(reviewer.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(approved["approved"].as_array().unwrap().len(), 1);
+    let masked = export(reviewer.clone(), "masked").await.unwrap();
+    assert_eq!(masked.status(), StatusCode::OK);
+    refused(
+        export(reviewer.clone(), "full").await.unwrap(),
+        "reviewer",
+        "export whole NIK",
+    )
+    .await;
+    refused(
+        whole(reviewer.clone()).await.unwrap(),
+        "reviewer",
+        "whole NIK",
+    )
+    .await;
+    refused(
+        bundle(reviewer.clone()).await.unwrap(),
+        "reviewer",
+        "bundle",
+    )
+    .await;
+
+    assert_eq!(
+        export(officer.clone(), "full").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        whole(officer.clone()).await.unwrap().status(),
+        StatusCode::OK
+    );
+    refused(
+        bundle(officer.clone()).await.unwrap(),
+        "data officer",
+        "bundle",
+    )
+    .await;
+
+    // The admin's bundle is read, and refused for what it is, not for who sent it.
+    let by_admin = bundle(admin.clone()).await.unwrap();
+    assert_eq!(by_admin.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        export(admin.clone(), "full").await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Every refusal is in the audit log with the power it lacked.
+    let denied: Vec<String> = app
+        .db
+        .read_blocking(|c| {
+            c.prepare("SELECT target FROM audit_log WHERE action = 'access:denied' ORDER BY seq")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(verivali_server::db::DbError::from)
+        })
+        .unwrap();
+    let lacked = [
+        "decide",
+        "decide",
+        "export",
+        "whole-nik",
+        "import",
+        "whole-nik",
+        "whole-nik",
+        "import",
+        "import",
+    ];
+    assert_eq!(denied, lacked.map(|p| format!("role:{p}")));
 }
