@@ -146,9 +146,11 @@ pub fn add_enumerator_with_id(
         for area in &areas {
             add_area_row(tx, id, area, now)?;
         }
+        let region = areas.first().map(|a| a.region.to_string());
         let areas: Vec<String> = areas.iter().map(area_text).collect();
-        crate::audit::record(
+        crate::audit::record_in(
             tx,
+            region.as_deref(),
             "admin",
             "enumerator:add",
             Some(&id.to_string()),
@@ -184,8 +186,9 @@ pub fn add_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<(), Adm
         require_enumerator(tx, enumerator)?;
         add_area_row(tx, enumerator, &area, Timestamp::now_utc().unix_millis())?;
         crate::households::touch_area(tx, &area.region, area.rw.as_ref(), area.rt.as_ref())?;
-        crate::audit::record(
+        crate::audit::record_in(
             tx,
+            Some(area.region.as_str()),
             "admin",
             "area:add",
             Some(&enumerator.to_string()),
@@ -214,7 +217,7 @@ pub fn remove_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<bool
                 seq
             ],
         )?;
-        crate::audit::record(tx, "admin", "area:remove", Some(&enumerator.to_string()), Some(&area_text(&area)))?;
+        crate::audit::record_in(tx, Some(area.region.as_str()), "admin", "area:remove", Some(&enumerator.to_string()), Some(&area_text(&area)))?;
         Ok(n > 0)
     })
 }
@@ -292,7 +295,7 @@ pub fn add_supervisor(
             params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis(), role.code()],
         )?;
         let detail = format!("{} {}", region.as_str(), role.code());
-        crate::audit::record(tx, "admin", "supervisor:add", Some(&id.to_string()), Some(&detail))?;
+        crate::audit::record_in(tx, Some(region.as_str()), "admin", "supervisor:add", Some(&id.to_string()), Some(&detail))?;
         Ok::<_, AdminError>(())
     })?;
     Ok((id, token))

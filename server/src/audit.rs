@@ -4,13 +4,18 @@
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use rusqlite::{Transaction, params};
-use verivali_core::model::Timestamp;
+use rusqlite::{Connection, Transaction, params};
+use serde::Deserialize;
+use verivali_core::model::{Code, RegionCode, Timestamp};
 
-use crate::db::DbError;
-use crate::error::Denied;
+use crate::auth::SupervisorAuth;
+use crate::db::{Db, DbError};
+use crate::error::{ApiError, Denied};
+use crate::roles;
 use crate::state::AppState;
+use crate::supervision::region_in_scope;
 
+/// Records an action that concerned no one region (a sign-in, a device revoked, an import).
 pub fn record(
     tx: &Transaction<'_>,
     actor: &str,
@@ -18,15 +23,30 @@ pub fn record(
     target: Option<&str>,
     detail: Option<&str>,
 ) -> Result<(), DbError> {
+    record_in(tx, None, actor, action, target, detail)
+}
+
+/// Records an action on something of `region` (a household's village, an export's region, an
+/// enumerator's area), so that the audit page shows it to that region's admins.
+pub fn record_in(
+    tx: &Transaction<'_>,
+    region: Option<&str>,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    detail: Option<&str>,
+) -> Result<(), DbError> {
     tx.prepare_cached(
-        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO audit_log (at, actor, action, target, detail, region)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         Timestamp::now_utc().unix_millis(),
         actor,
         action,
         target,
-        detail
+        detail,
+        region
     ])?;
     Ok(())
 }
@@ -59,4 +79,198 @@ pub async fn record_denials(
         }
     }
     response
+}
+
+/// What the audit page asks for: everything of the admin's region, newest first, narrowed by
+/// person (an actor as logged, or part of a supervisor's name), action and region.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub who: Option<String>,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Entries older than this one (the next page).
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
+/// One entry as the page and the download show it.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: Timestamp,
+    pub actor: String,
+    /// The supervisor's name, when the actor is a supervisor.
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub region: Option<String>,
+}
+
+/// Entries a page shows.
+pub const PAGE: usize = 100;
+/// Entries a download holds at most.
+const DOWNLOAD: usize = 100_000;
+
+/// A page of the log as the query narrows it, with the actions there are to filter by.
+#[derive(Debug)]
+pub struct AuditPage {
+    pub region: RegionCode,
+    pub entries: Vec<AuditEntry>,
+    pub actions: Vec<String>,
+    /// The `before` of the next page, when there is one.
+    pub next: Option<i64>,
+}
+
+/// The audit log for an admin: entries of their region (or of a region inside it), and those that
+/// concern no region (sign-ins, imports, devices) when the whole scope is asked. Reading it is
+/// audited too.
+pub async fn read_log(db: &Db, who: &SupervisorAuth, q: AuditQuery) -> Result<AuditPage, ApiError> {
+    who.check_role(roles::AUDIT)?;
+    let region = region_in_scope(who, q.region.as_deref())?;
+    let whole_scope = region == who.scope;
+    let asked = region.clone();
+    let (mut entries, actions) = db
+        .read(move |conn| {
+            let entries = entries(conn, &asked, whole_scope, &q, PAGE + 1)?;
+            Ok::<_, ApiError>((entries, actions(conn)?))
+        })
+        .await?;
+    let next = (entries.len() > PAGE).then(|| entries[PAGE - 1].seq);
+    entries.truncate(PAGE);
+    record_reading(db, who, &region, "audit:read").await?;
+    Ok(AuditPage {
+        region,
+        entries,
+        actions,
+        next,
+    })
+}
+
+/// The same entries as a CSV file (up to 100,000, newest first); audited.
+pub async fn download_log(
+    db: &Db,
+    who: &SupervisorAuth,
+    q: AuditQuery,
+) -> Result<Vec<u8>, ApiError> {
+    who.check_role(roles::AUDIT)?;
+    let region = region_in_scope(who, q.region.as_deref())?;
+    let whole_scope = region == who.scope;
+    let asked = region.clone();
+    let entries = db
+        .read(move |conn| Ok::<_, ApiError>(entries(conn, &asked, whole_scope, &q, DOWNLOAD)?))
+        .await?;
+    let csv = entries_csv(&entries).map_err(ApiError::internal)?;
+    record_reading(db, who, &region, "audit:export").await?;
+    Ok(csv)
+}
+
+async fn record_reading(
+    db: &Db,
+    who: &SupervisorAuth,
+    region: &RegionCode,
+    action: &'static str,
+) -> Result<(), ApiError> {
+    let (actor, region) = (who.actor(), region.to_string());
+    db.write(move |tx| record_in(tx, Some(&region), &actor, action, Some(&region), None))
+        .await
+        .map_err(ApiError::from)
+}
+
+fn entries(
+    conn: &Connection,
+    region: &RegionCode,
+    with_regionless: bool,
+    q: &AuditQuery,
+    limit: usize,
+) -> Result<Vec<AuditEntry>, DbError> {
+    let blank = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let who = blank(&q.who);
+    let name_part = who
+        .as_ref()
+        .map(|w| format!("%{}%", w.replace(['%', '_'], "")));
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.seq, a.at, a.actor, s.name, a.action, a.target, a.detail, a.region
+         FROM audit_log a LEFT JOIN supervisors s ON a.actor = 'supervisor:' || s.user_id
+         WHERE ((a.region IS NULL AND ?2) OR a.region = ?1 OR a.region LIKE ?1 || '.%')
+           AND (?3 IS NULL OR a.actor = ?3 OR s.name LIKE ?4)
+           AND (?5 IS NULL OR a.action = ?5)
+           AND (?6 IS NULL OR a.seq < ?6)
+         ORDER BY a.seq DESC LIMIT ?7",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            region.as_str(),
+            with_regionless,
+            who,
+            name_part,
+            blank(&q.action),
+            q.before,
+            i64::try_from(limit).unwrap_or(i64::MAX)
+        ],
+        |r| {
+            Ok(AuditEntry {
+                seq: r.get(0)?,
+                at: Timestamp::from_unix_millis(r.get(1)?),
+                actor: r.get(2)?,
+                actor_name: r.get(3)?,
+                action: r.get(4)?,
+                target: r.get(5)?,
+                detail: r.get(6)?,
+                region: r.get(7)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn actions(conn: &Connection) -> Result<Vec<String>, DbError> {
+    Ok(conn
+        .prepare_cached("SELECT DISTINCT action FROM audit_log ORDER BY action")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+fn entries_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {
+    // A byte-order mark, as in the households' export, for Excel.
+    let mut out = b"\xEF\xBB\xBF".to_vec();
+    {
+        let mut writer = csv::Writer::from_writer(&mut out);
+        writer.write_record([
+            "seq",
+            "at_utc",
+            "actor",
+            "actor_name",
+            "action",
+            "region",
+            "target",
+            "detail",
+        ])?;
+        for e in entries {
+            let at =
+                e.at.0
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+            writer.write_record([
+                e.seq.to_string().as_str(),
+                &at,
+                &e.actor,
+                e.actor_name.as_deref().unwrap_or(""),
+                &e.action,
+                e.region.as_deref().unwrap_or(""),
+                e.target.as_deref().unwrap_or(""),
+                e.detail.as_deref().unwrap_or(""),
+            ])?;
+        }
+        writer.flush()?;
+    }
+    Ok(out)
 }

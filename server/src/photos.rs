@@ -39,11 +39,13 @@ pub async fn household_photo(
         .read(move |conn| photo_region(conn, id, &key))
         .await?
         .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
-    who.check_household(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
+    let region = RegionCode::parse(&region).map_err(ApiError::internal)?;
+    who.check_household(&region)?;
     if size == PhotoSize::Full {
         record_read(
             &state.db,
             who,
+            &region,
             "photo:read",
             id.to_string(),
             Some(sha.to_string()),

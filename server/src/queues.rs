@@ -32,8 +32,9 @@ async fn audited_read<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     who.check(&region)?;
     let target = region.to_string();
+    let asked = region.clone();
     let found = db.read(move |conn| read(conn, &region)).await?;
-    record_read(db, who, action, target, None).await?;
+    record_read(db, who, &asked, action, target, None).await?;
     Ok(found)
 }
 

@@ -274,8 +274,9 @@ pub fn decide(
         .execute(params![a, b, now.unix_millis()])?;
     }
     let merged = households::remerge(tx, review.household_id, now)?;
-    audit::record(
+    audit::record_in(
         tx,
+        Some(household_region(tx, review.household_id)?.as_str()),
         &format!("supervisor:{}", reviewer.user_id),
         &format!("review:{}", review.decision.code()),
         Some(&review.household_id.to_string()),

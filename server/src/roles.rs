@@ -86,6 +86,11 @@ pub const IMPORT: Power = Power {
     least: Role::Admin,
     name: "import",
 };
+/// Read and download the audit log of the region.
+pub const AUDIT: Power = Power {
+    least: Role::Admin,
+    name: "audit",
+};
 
 #[cfg(test)]
 mod tests {

@@ -180,7 +180,7 @@ pub async fn households(
         .map(|s| format!("search:{}", s.kind()));
     let target = filter.region.to_string();
     let list = db.read(move |conn| household_page(conn, &filter)).await?;
-    record_read(db, who, "households:list", target, detail).await?;
+    record_read(db, who, &who.scope, "households:list", target, detail).await?;
     Ok(list)
 }
 
@@ -302,7 +302,15 @@ pub async fn household(
     } else {
         "household:read"
     };
-    record_read(db, who, action, id.to_string(), None).await?;
+    record_read(
+        db,
+        who,
+        &record.state.household.region,
+        action,
+        id.to_string(),
+        None,
+    )
+    .await?;
     Ok(record)
 }
 
@@ -470,13 +478,22 @@ impl HouseholdRecord {
 pub(crate) async fn record_read(
     db: &Db,
     who: &SupervisorAuth,
+    region: &RegionCode,
     action: &'static str,
     target: String,
     detail: Option<String>,
 ) -> Result<(), ApiError> {
-    let actor = who.actor();
+    let (actor, region) = (who.actor(), region.to_string());
     db.write(move |tx| {
-        audit::record(tx, &actor, action, Some(&target), detail.as_deref()).map_err(ApiError::from)
+        audit::record_in(
+            tx,
+            Some(&region),
+            &actor,
+            action,
+            Some(&target),
+            detail.as_deref(),
+        )
+        .map_err(ApiError::from)
     })
     .await
 }

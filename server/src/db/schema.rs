@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::DbError;
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// From version 1: supervisors get a role in place of the flag that allowed whole NIKs (a
 /// supervisor who had it becomes a data officer, every other one a reviewer, as they were).
@@ -14,6 +14,13 @@ ALTER TABLE supervisors ADD COLUMN role TEXT NOT NULL DEFAULT 'REVIEWER'
     CHECK (role IN ('VIEWER', 'REVIEWER', 'DATA_OFFICER', 'ADMIN'));
 UPDATE supervisors SET role = 'DATA_OFFICER' WHERE sees_nik = 1;
 ALTER TABLE supervisors DROP COLUMN sees_nik;
+"#;
+
+/// From version 2: the audit log records the region an action concerned (entries before have
+/// none, as actions that concern no region do).
+const FROM_2: &str = r#"
+ALTER TABLE audit_log ADD COLUMN region TEXT;
+CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT NULL;
 "#;
 
 pub const SQL: &str = r#"
@@ -260,8 +267,12 @@ CREATE TABLE audit_log (
     actor TEXT NOT NULL,
     action TEXT NOT NULL,
     target TEXT,
-    detail TEXT
+    detail TEXT,
+    -- The region the action concerned, where it concerned one (a household's village, an
+    -- export's region): the audit page filters by it and shows an admin their region's.
+    region TEXT
 );
+CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT NULL;
 CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only');
@@ -345,7 +356,8 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match found {
         0 => tx.execute_batch(SQL)?,
-        1 => tx.execute_batch(FROM_1)?,
+        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}"))?,
+        2 => tx.execute_batch(FROM_2)?,
         VERSION => {}
         other => return Err(DbError::IncompatibleVersion(other)),
     }
@@ -359,13 +371,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_version_1_database_keeps_its_supervisors_with_the_roles_they_had() {
+    fn a_version_1_database_keeps_its_supervisors_with_the_roles_they_had_and_gains_audit_regions()
+    {
         let mut conn = Connection::open_in_memory().unwrap();
-        // Version 1's supervisors: a flag for whole NIKs where the role now is.
+        // Version 1's supervisors: a flag for whole NIKs where the role now is; its audit log
+        // without regions.
         conn.execute_batch(SQL).unwrap();
         conn.execute_batch(
             "ALTER TABLE supervisors ADD COLUMN sees_nik INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE supervisors DROP COLUMN role;
+             DROP INDEX audit_log_by_region;
+             ALTER TABLE audit_log DROP COLUMN region;
              PRAGMA user_version = 1;
              INSERT INTO supervisors (user_id, name, region, token_hash, created_at, sees_nik)
              VALUES ('a', 'Dinsos', '16.04', 'ha', 0, 1), ('b', 'Bappeda', '16.04', 'hb', 0, 0);",
@@ -390,10 +406,21 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, VERSION);
+        let regions: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM pragma_table_info('audit_log') WHERE name = 'region'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(regions, 1);
         // A role the server does not know is refused by the table itself.
         assert!(
-            conn.execute("UPDATE supervisors SET role = 'ROOT' WHERE user_id = 'a'", [])
-                .is_err()
+            conn.execute(
+                "UPDATE supervisors SET role = 'ROOT' WHERE user_id = 'a'",
+                []
+            )
+            .is_err()
         );
     }
 }

@@ -71,7 +71,16 @@ async fn households(
     let (action, target) = (format!("export:{}", format.extension()), region.to_string());
     state
         .db
-        .write(move |tx| audit::record(tx, &actor, &action, Some(&target), Some(&detail)))
+        .write(move |tx| {
+            audit::record_in(
+                tx,
+                Some(&target),
+                &actor,
+                &action,
+                Some(&target),
+                Some(&detail),
+            )
+        })
         .await?;
     let date = Timestamp::now_utc().0.date();
     let file = format!(

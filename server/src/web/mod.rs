@@ -8,6 +8,7 @@
 //! the API. Every form post carries the session's CSRF token (`csrf`).
 
 pub mod assets;
+mod audit;
 pub mod catalogue;
 mod compare;
 mod completeness;
@@ -49,5 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/queues/proposals", get(queues::proposals))
         .route("/completeness", get(completeness::page))
         .route("/recap", get(recap::page))
+        .route("/audit", get(audit::page))
+        .route("/audit.csv", get(audit::download))
         .route("/assets/{name}", get(assets::serve))
 }

@@ -74,6 +74,7 @@ impl Viewer {
             role: self.lang.label(self.who.role),
             may_decide: self.who.role >= roles::DECIDE.least,
             may_export: self.who.role >= roles::EXPORT.least,
+            may_audit: self.who.role >= roles::AUDIT.least,
             csrf: self.csrf.clone(),
             here: self.here.clone(),
             other_code: self.lang.other().code(),
@@ -108,6 +109,8 @@ pub struct Chrome {
     pub may_decide: bool,
     /// Their role lets them download the region's households.
     pub may_export: bool,
+    /// Their role lets them read the audit log.
+    pub may_audit: bool,
     pub csrf: String,
     /// The page to come back to after switching language.
     pub here: String,
@@ -128,6 +131,7 @@ impl Chrome {
             role: "",
             may_decide: false,
             may_export: false,
+            may_audit: false,
             csrf: String::new(),
             here: back.to_owned(),
             other_code: lang.other().code(),

@@ -10,25 +10,27 @@ use verivali_core::model::{Code, RegionCode};
 use verivali_server::roles::Role;
 use verivali_server::{admin, sessions};
 
-use crate::helpers::{TestApp, VILLAGE_A, household};
+use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, household};
 
 const PASSWORD: &str = "Lahat-verval-2026";
 
 /// Signs in through the form as Siti, a reviewer of village A; gives the `Cookie` header value.
 async fn signed_in(app: &TestApp, client: &reqwest::Client) -> String {
-    signed_in_as(app, client, "siti", Role::Reviewer).await
+    signed_in_as(app, client, "siti", Role::Reviewer, VILLAGE_A).await
 }
 
-/// Signs in through the form as a new supervisor of village A with `login` and `role`.
+/// Signs in through the form as a new supervisor of `region` with `login` (their name too) and
+/// `role`.
 async fn signed_in_as(
     app: &TestApp,
     client: &reqwest::Client,
     login: &'static str,
     role: Role,
+    region: &'static str,
 ) -> String {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
-        let region = RegionCode::parse(VILLAGE_A).unwrap();
+        let region = RegionCode::parse(region).unwrap();
         let (id, _) = admin::add_supervisor(&db, login, region, role).unwrap();
         sessions::set_password(&db, id, login, PASSWORD).unwrap();
     })
@@ -534,7 +536,7 @@ async fn a_viewer_reads_the_pages_and_can_neither_decide_nor_export() {
         .redirect(Policy::none())
         .build()
         .unwrap();
-    let cookie = signed_in_as(&app, &client, "camat", Role::Viewer).await;
+    let cookie = signed_in_as(&app, &client, "camat", Role::Viewer, VILLAGE_A).await;
     let inside = household(0);
     let path = format!("/households/{}", inside.household_id);
     let (status, html) = page(&client, &app, &cookie, &path).await;
@@ -582,4 +584,169 @@ async fn a_viewer_reads_the_pages_and_can_neither_decide_nor_export() {
     )
     .await;
     assert!(dashboard.contains("data-export=\"csv\""));
+}
+
+/// The audit log page (issue 14): an admin reads their region's entries, filters them by person,
+/// action and region, and downloads them; no other role reads it, an admin of a village sees
+/// nothing of another, and neither SQL nor any endpoint changes or deletes an entry.
+#[tokio::test]
+async fn the_audit_log_is_an_admins_filtered_and_unchangeable() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    // Siti, a reviewer of village A, reads a household and asks for a revisit from its page.
+    let siti = signed_in(&app, &client).await;
+    let inside = household(0).household_id;
+    let (_, html) = page(&client, &app, &siti, &format!("/households/{inside}")).await;
+    let csrf = csrf_of(&html);
+    let decided = post_form(
+        &client,
+        &app,
+        &siti,
+        &format!("/households/{inside}/decisions"),
+        &[
+            ("decision", "REQUEST_REVISIT"),
+            ("comment", "cek"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(decided.status(), StatusCode::SEE_OTHER);
+    // A supervisor of village B lists its households through the API.
+    let village_b = app.supervisor(VILLAGE_B).await;
+    assert_eq!(
+        app.get_as(&village_b, "/api/v1/households").await.status(),
+        StatusCode::OK
+    );
+
+    let admin = signed_in_as(&app, &client, "bappeda", Role::Admin, "16.04").await;
+    let actions = |html: &str| -> Vec<String> {
+        html.split("data-action=\"")
+            .skip(1)
+            .map(|rest| rest.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let (status, all) = page(&client, &app, &admin, "/audit").await;
+    assert_eq!(status, StatusCode::OK);
+    let seen = actions(&all);
+    for action in [
+        "review:REQUEST_REVISIT",
+        "household:read",
+        "households:list",
+        "session:start",
+    ] {
+        assert!(seen.iter().any(|a| a == action), "{action}: {seen:?}");
+    }
+    let (_, reviews) = page(
+        &client,
+        &app,
+        &admin,
+        "/audit?action=review%3AREQUEST_REVISIT",
+    )
+    .await;
+    assert_eq!(actions(&reviews), ["review:REQUEST_REVISIT"]);
+    let (_, by_siti) = page(&client, &app, &admin, "/audit?who=sit").await;
+    let by_siti = actions(&by_siti);
+    assert!(by_siti.contains(&"review:REQUEST_REVISIT".to_owned()));
+    assert!(
+        !by_siti.contains(&"households:list".to_owned()),
+        "{by_siti:?}"
+    );
+    let (_, of_b) = page(&client, &app, &admin, &format!("/audit?region={VILLAGE_B}")).await;
+    // Newest first: the list, and the supervisor's creation before it.
+    assert_eq!(actions(&of_b), ["households:list", "supervisor:add"]);
+
+    // The download holds what the page filtered.
+    let csv = client
+        .get(app.url("/audit.csv?action=review%3AREQUEST_REVISIT"))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[1].contains("review:REQUEST_REVISIT") && lines[1].contains(VILLAGE_A));
+
+    // An admin of village A sees nothing of village B, and may not ask for it.
+    let village_admin = signed_in_as(&app, &client, "kades", Role::Admin, VILLAGE_A).await;
+    let (_, own) = page(&client, &app, &village_admin, "/audit").await;
+    assert!(!actions(&own).contains(&"households:list".to_owned()));
+    let (status, _) = page(
+        &client,
+        &app,
+        &village_admin,
+        &format!("/audit?region={VILLAGE_B}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // No other role reads the log, nor sees it in the menu.
+    let (status, refused) = page(&client, &app, &siti, "/audit").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(refused.contains("Peran Anda tidak mengizinkan tindakan ini."));
+    assert!(all.contains("href=\"/audit\"") && !html.contains("href=\"/audit\""));
+
+    // Unchangeable: no endpoint takes another method, and SQL refuses updates and deletes.
+    let snapshot = || {
+        app.db
+            .read_blocking(|c| {
+                c.prepare(
+                    "SELECT seq, at, actor, action, coalesce(target, ''), coalesce(detail, ''),
+                         coalesce(region, '') FROM audit_log ORDER BY seq",
+                )?
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ))
+                })?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(verivali_server::db::DbError::from)
+            })
+            .unwrap()
+    };
+    let before = snapshot();
+    for path in ["/audit", "/audit.csv"] {
+        for method in [
+            reqwest::Method::POST,
+            reqwest::Method::PUT,
+            reqwest::Method::PATCH,
+            reqwest::Method::DELETE,
+        ] {
+            let r = client
+                .request(method.clone(), app.url(path))
+                .header("cookie", &admin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}"
+            );
+        }
+    }
+    for sql in [
+        "UPDATE audit_log SET actor = 'nobody'",
+        "UPDATE audit_log SET region = NULL WHERE seq = 1",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_log WHERE action = 'review:REQUEST_REVISIT'",
+    ] {
+        let refused = app.db.write_blocking(move |tx| {
+            tx.execute(sql, [])
+                .map_err(verivali_server::db::DbError::from)
+        });
+        assert!(refused.is_err(), "{sql}");
+    }
+    let after = snapshot();
+    assert!(after.len() >= before.len());
+    assert_eq!(after[..before.len()], before[..]);
 }
