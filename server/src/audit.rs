@@ -129,13 +129,11 @@ pub struct AuditPage {
 /// concern no region (sign-ins, imports, devices) when the whole scope is asked. Reading it is
 /// audited too.
 pub async fn read_log(db: &Db, who: &SupervisorAuth, q: AuditQuery) -> Result<AuditPage, ApiError> {
-    who.check_role(roles::AUDIT)?;
-    let region = region_in_scope(who, q.region.as_deref())?;
-    let whole_scope = region == who.scope;
-    let asked = region.clone();
+    let selection = Selection::of(who, q)?;
+    let region = selection.region.clone();
     let (mut entries, actions) = db
         .read(move |conn| {
-            let entries = entries(conn, &asked, whole_scope, &q, PAGE + 1)?;
+            let entries = entries(conn, &selection, PAGE + 1)?;
             Ok::<_, ApiError>((entries, actions(conn)?))
         })
         .await?;
@@ -156,16 +154,35 @@ pub async fn download_log(
     who: &SupervisorAuth,
     q: AuditQuery,
 ) -> Result<Vec<u8>, ApiError> {
-    who.check_role(roles::AUDIT)?;
-    let region = region_in_scope(who, q.region.as_deref())?;
-    let whole_scope = region == who.scope;
-    let asked = region.clone();
+    let selection = Selection::of(who, q)?;
+    let region = selection.region.clone();
     let entries = db
-        .read(move |conn| Ok::<_, ApiError>(entries(conn, &asked, whole_scope, &q, DOWNLOAD)?))
+        .read(move |conn| Ok::<_, ApiError>(entries(conn, &selection, DOWNLOAD)?))
         .await?;
     let csv = entries_csv(&entries).map_err(ApiError::internal)?;
     record_reading(db, who, &region, "audit:export").await?;
     Ok(csv)
+}
+
+/// The entries a query asks for, as an admin may see them.
+struct Selection {
+    region: RegionCode,
+    /// Entries that concern no region, shown with the whole scope only.
+    with_regionless: bool,
+    query: AuditQuery,
+}
+
+impl Selection {
+    /// 403 unless `who` is an admin and the region asked lies in their scope.
+    fn of(who: &SupervisorAuth, query: AuditQuery) -> Result<Self, ApiError> {
+        who.check_role(roles::AUDIT)?;
+        let region = region_in_scope(who, query.region.as_deref())?;
+        Ok(Self {
+            with_regionless: region == who.scope,
+            region,
+            query,
+        })
+    }
 }
 
 async fn record_reading(
@@ -182,11 +199,10 @@ async fn record_reading(
 
 fn entries(
     conn: &Connection,
-    region: &RegionCode,
-    with_regionless: bool,
-    q: &AuditQuery,
+    selection: &Selection,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, DbError> {
+    let q = &selection.query;
     let blank = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -208,8 +224,8 @@ fn entries(
     )?;
     let rows = stmt.query_map(
         params![
-            region.as_str(),
-            with_regionless,
+            selection.region.as_str(),
+            selection.with_regionless,
             who,
             name_part,
             blank(&q.action),

@@ -66,31 +66,22 @@ pub struct Power {
     pub name: &'static str,
 }
 
+impl Power {
+    const fn needs(least: Role, name: &'static str) -> Self {
+        Self { least, name }
+    }
+}
+
 /// Approve, return, request a revisit, resolve a conflict, merge or dismiss a duplicate pair.
-pub const DECIDE: Power = Power {
-    least: Role::Reviewer,
-    name: "decide",
-};
+pub const DECIDE: Power = Power::needs(Role::Reviewer, "decide");
 /// Download the region's households (masked unless [`WHOLE_NIK`] too).
-pub const EXPORT: Power = Power {
-    least: Role::Reviewer,
-    name: "export",
-};
+pub const EXPORT: Power = Power::needs(Role::Reviewer, "export");
 /// See or export whole NIK and KK numbers.
-pub const WHOLE_NIK: Power = Power {
-    least: Role::DataOfficer,
-    name: "whole-nik",
-};
+pub const WHOLE_NIK: Power = Power::needs(Role::DataOfficer, "whole-nik");
 /// Import a phone's bundle file (and, later, target lists).
-pub const IMPORT: Power = Power {
-    least: Role::Admin,
-    name: "import",
-};
+pub const IMPORT: Power = Power::needs(Role::Admin, "import");
 /// Read and download the audit log of the region.
-pub const AUDIT: Power = Power {
-    least: Role::Admin,
-    name: "audit",
-};
+pub const AUDIT: Power = Power::needs(Role::Admin, "audit");
 
 #[cfg(test)]
 mod tests {
