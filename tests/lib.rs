@@ -6,7 +6,7 @@
 
 use rusqlite::Transaction;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use verivali_core::model::{
@@ -366,6 +366,55 @@ impl DemoProcess {
             child,
         }
     }
+}
+
+/// Adds a supervisor of `region` in `role` to a data directory through the server's CLI (while
+/// its server runs, as a district's IT officer would), with a browser sign-in of `login` and
+/// `password`.
+pub fn add_supervisor_by_cli(
+    data_dir: &Path,
+    login: &str,
+    password: &str,
+    region: &str,
+    role: &str,
+) {
+    let dir = data_dir.to_str().unwrap();
+    let added = Command::new(server_binary())
+        .args([
+            "supervisor",
+            "add",
+            "--name",
+            login,
+            "--region",
+            region,
+            "--role",
+            role,
+        ])
+        .args(["--data-dir", dir])
+        .output()
+        .unwrap();
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let printed = String::from_utf8_lossy(&added.stdout);
+    let id = printed.split_whitespace().nth(1).unwrap().to_owned();
+    let mut set = Command::new(server_binary())
+        .args([
+            "supervisor",
+            "set-password",
+            "--supervisor",
+            &id,
+            "--login",
+            login,
+        ])
+        .args(["--data-dir", dir])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(set.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(set.wait().unwrap().success());
 }
 
 impl Drop for DemoProcess {

@@ -1,6 +1,7 @@
 // The supervisors' pages in a real headless Chromium (Debian's), driven by playwright-core, against
 // a real `verivali-server demo` process (tests/tests/browser.rs starts it and checks the phone side).
-// Env: BASE_URL, LOGIN, PASSWORD, TOKEN (the same supervisor's API token), OUT_DIR (screenshots), PLAYWRIGHT_DIR (holds node_modules),
+// Env: BASE_URL, LOGIN, PASSWORD, TOKEN (the same supervisor's API token), ADMIN_LOGIN and VIEWER_LOGIN
+// with TEAM_PASSWORD (an admin and a viewer of the district), OUT_DIR (screenshots), PLAYWRIGHT_DIR (holds node_modules),
 // CHROMIUM (default /usr/bin/chromium).
 // Prints `RETURNED <household_id> <visit_id>` for the Rust side; exits 1 on a failed check.
 import { createRequire } from 'node:module';
@@ -20,7 +21,7 @@ const browser = await chromium.launch({
   // playwright gives each launch a new empty profile.
 });
 
-async function signIn(context) {
+async function signIn(context, login = process.env.LOGIN, password = process.env.PASSWORD) {
   const page = await context.newPage();
   let firstLoad = 0;
   page.on('requestfinished', async (request) => {
@@ -29,8 +30,8 @@ async function signIn(context) {
   });
   await page.goto(`${base}/`);
   check(page.url().endsWith('/signin'), 'an anonymous visitor is sent to the sign-in form');
-  await page.fill('input[name=login]', process.env.LOGIN);
-  await page.fill('input[name=password]', process.env.PASSWORD);
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', password);
   await Promise.all([page.waitForURL('**/dashboard'), page.click('form[action="/signin"] button')]);
   await page.waitForLoadState('networkidle');
   return { page, firstLoad: () => firstLoad };
@@ -197,6 +198,37 @@ try {
   const { page: noJs } = await signIn(plain);
   const now = (await overview()).progress.total.targets;
   check((await figures(noJs)).targets === now, 'the dashboard reads without JavaScript');
+
+  // A viewer (a camat's office) reads, finds no decision form and no export, and is refused one.
+  const { page: viewer } = await signIn(await browser.newContext(), process.env.VIEWER_LOGIN, process.env.TEAM_PASSWORD);
+  check((await viewer.textContent('[data-role]')).includes('Pemantau'), "the viewer's role stands beside the name");
+  check(await viewer.locator('a[data-export="csv"]').count() === 0, 'no export link for a viewer');
+  check(await viewer.locator('nav a[href="/audit"]').count() === 0, 'no audit log in a viewer\'s menu');
+  await viewer.goto(`${base}/households`);
+  const someHousehold = await viewer.getAttribute('table a[href^="/households/"]', 'href');
+  await viewer.goto(`${base}${someHousehold}`);
+  check(await viewer.locator('form[action$="/decisions"]').count() === 0, 'no decision form for a viewer');
+  const refused = await viewer.request.get(`${base}/api/v1/exports/households?format=csv`);
+  check(refused.status() === 403 && (await refused.json()).code === 'AUTH-04', `a viewer's export answers ${refused.status()}`);
+
+  // The admin reads the audit log, where the reviewer's return and the viewer's refusal stand,
+  // filters it by action, and downloads what the filter shows.
+  const { page: admin } = await signIn(await browser.newContext({ viewport: { width: 1280, height: 900 } }),
+    process.env.ADMIN_LOGIN, process.env.TEAM_PASSWORD);
+  await Promise.all([admin.waitForURL('**/audit'), admin.click('nav a[href="/audit"]')]);
+  const actions = async () => admin.$$eval('tr[data-action]', (rows) => rows.map((r) => r.dataset.action));
+  const logged = await actions();
+  check(logged.includes('review:RETURN'), "the reviewer's return stands in the audit log");
+  check(logged.includes('access:denied'), "the viewer's refused export stands in the audit log");
+  await admin.selectOption('select[name=action]', 'review:RETURN');
+  await Promise.all([admin.waitForURL('**/audit?**'), admin.click('form.filters button')]);
+  const returns = await actions();
+  check(returns.length >= 1 && returns.every((a) => a === 'review:RETURN'), `the filter shows returns only: ${returns}`);
+  await admin.screenshot({ path: `${out}/audit.png`, fullPage: true });
+  const [logFile] = await Promise.all([admin.waitForEvent('download'), admin.click('a[data-export="audit"]')]);
+  const logText = readFileSync(await logFile.path(), 'utf8');
+  const rows = logText.split('\n').filter((l) => l.includes('review:RETURN'));
+  check(rows.length === returns.length, `the download holds the ${returns.length} entries shown, not ${rows.length}`);
   console.log('browser checks passed');
 } catch (e) {
   console.error(e);

@@ -3,7 +3,10 @@
 //! the background. The script signs in, checks the dashboard against the JSON report, drills down
 //! to a village, switches language, resolves a conflict from the visits side by side, returns a
 //! visit, merges a suspected duplicate pair, approves a selection of visits, checks masking on
-//! every page, 403 and reading without JavaScript, and saves screenshots. Then this test lets the returned visit's
+//! every page, 403 and reading without JavaScript, and saves screenshots. Two more of the
+//! district's people, added by the CLI while the server runs, sign in too: a viewer, who finds
+//! no decision form and no export and is refused one, and an admin, who reads, filters and
+//! downloads the audit log, where the reviewer's decisions stand. Then this test lets the returned visit's
 //! phone sync and finds the supervisor's comment in its inbox.
 //!
 //! Needs `VERIVALI_PLAYWRIGHT_DIR` (set by scripts/test-all.sh, from scripts/browser-deps.sh).
@@ -49,6 +52,11 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         std::thread::sleep(Duration::from_millis(500));
     }
 
+    // The data team's people: an admin of the kabupaten, and a camat's office that only reads.
+    let team_password = "Data-tim-Lahat-2026";
+    verivali_e2e::add_supervisor_by_cli(dir.path(), "admin-data", team_password, "16.04", "admin");
+    verivali_e2e::add_supervisor_by_cli(dir.path(), "camat", team_password, "16.04.01", "viewer");
+
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let output = Command::new("node")
@@ -57,6 +65,9 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         .env("LOGIN", &demo.login)
         .env("PASSWORD", &demo.password)
         .env("TOKEN", &token)
+        .env("ADMIN_LOGIN", "admin-data")
+        .env("VIEWER_LOGIN", "camat")
+        .env("TEAM_PASSWORD", team_password)
         .env("OUT_DIR", &shots)
         .env("PLAYWRIGHT_DIR", &playwright)
         .output()
@@ -73,6 +84,7 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         "household.png",
         "duplicate.png",
         "visits.png",
+        "audit.png",
     ] {
         assert!(
             shots.join(shot).metadata().unwrap().len() > 10_000,
