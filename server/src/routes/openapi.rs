@@ -118,13 +118,13 @@ pub fn document() -> Value {
                     "responses": with_errors(json!({"200": {"description": "Held"}, "404": {"description": "Not held (Upload-Offset: bytes held)"}}))}
             },
             "/bundles": {"post": {
-                "summary": "Import a phone's bundle (its unsent visits and photos, sealed); an altered bundle stores nothing",
+                "summary": "Import a phone's bundle (its unsent visits and photos, sealed); an altered bundle stores nothing. Admins only (403 AUTH-04 otherwise)",
                 "security": supervisor,
                 "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                 "responses": with_errors(json!({"200": {"description": "Imported: visits stored, already held, rejected one by one; photos",
                                       "content": {"application/json": {"schema": {"type": "object"}}}}}))}},
             "/exports/households": {"get": {
-                "summary": "A region's households as CSV, XLSX or GeoJSON; NIK and KK masked unless nik=full by a role allowed whole numbers",
+                "summary": "A region's households as CSV, XLSX or GeoJSON; NIK and KK masked unless nik=full by a data officer or admin. Reviewers and above (403 AUTH-04 for a viewer)",
                 "security": supervisor,
                 "parameters": [region_param(),
                     {"name": "status", "in": "query", "required": false, "schema": {"type": "string"}},
@@ -183,9 +183,9 @@ pub fn document() -> Value {
                 "responses": ok(json!({"type": "object"}))}},
             "/queues/proposals": {"get": {"summary": "Households enumerators proposed, waiting to be accepted (APPROVE their visit) or rejected (RETURN it with a reason)", "security": supervisor,
                 "parameters": [region_param()], "responses": ok(json!({"type": "array", "items": {"type": "object"}}))}},
-            "/reviews": {"post": {"summary": "A supervisor's decision; merged into the household and sent to phones",
+            "/reviews": {"post": {"summary": "A supervisor's decision; merged into the household and sent to phones. Reviewers and above (403 AUTH-04 for a viewer)",
                 "security": supervisor, "requestBody": body("ReviewRequest"), "responses": decided}},
-            "/reviews/approve": {"post": {"summary": "Approves up to 200 visits at once, each its own decision (stored, sent to its phone, audited); the visits refused are listed with their errors",
+            "/reviews/approve": {"post": {"summary": "Approves up to 200 visits at once, each its own decision (stored, sent to its phone, audited); the visits refused are listed with their errors. Reviewers and above (403 AUTH-04 for a viewer)",
                 "security": supervisor,
                 "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["visits"],
                     "properties": {"visits": {"type": "array", "maxItems": 200, "items": {"type": "object", "required": ["household_id", "visit_id"],
