@@ -129,6 +129,9 @@ pub fn add_enumerator(db: &Db, name: &str, areas: Vec<Area>) -> Result<Enumerato
     add_enumerator_with_id(db, EnumeratorId(uuid::Uuid::new_v4()), name, areas)
 }
 
+/// Who the audit log names for what the command line does.
+pub const CLI: &str = "admin";
+
 /// Creates an enumerator under a given id (a district's own staff list may carry ids).
 pub fn add_enumerator_with_id(
     db: &Db,
@@ -136,7 +139,18 @@ pub fn add_enumerator_with_id(
     name: &str,
     areas: Vec<Area>,
 ) -> Result<EnumeratorId, AdminError> {
-    let name = name.trim().to_owned();
+    add_enumerator_by(db, CLI, id, name, areas)
+}
+
+/// Creates an enumerator, recorded in the audit log as done by `actor`.
+pub fn add_enumerator_by(
+    db: &Db,
+    actor: &str,
+    id: EnumeratorId,
+    name: &str,
+    areas: Vec<Area>,
+) -> Result<EnumeratorId, AdminError> {
+    let (name, actor) = (name.trim().to_owned(), actor.to_owned());
     db.write_blocking(move |tx| {
         let now = Timestamp::now_utc().unix_millis();
         tx.execute(
@@ -151,7 +165,7 @@ pub fn add_enumerator_with_id(
         crate::audit::record_in(
             tx,
             region.as_deref(),
-            "admin",
+            &actor,
             "enumerator:add",
             Some(&id.to_string()),
             Some(&areas.join(" ")),
@@ -182,44 +196,68 @@ fn add_area_row(
 
 /// Gives an enumerator one more area; its phones pull all of the area's households next.
 pub fn add_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<(), AdminError> {
-    db.write_blocking(move |tx| {
-        require_enumerator(tx, enumerator)?;
-        add_area_row(tx, enumerator, &area, Timestamp::now_utc().unix_millis())?;
-        crate::households::touch_area(tx, &area.region, area.rw.as_ref(), area.rt.as_ref())?;
-        crate::audit::record_in(
-            tx,
-            Some(area.region.as_str()),
-            "admin",
-            "area:add",
-            Some(&enumerator.to_string()),
-            Some(&area_text(&area)),
-        )?;
-        Ok(())
-    })
+    db.write_blocking(move |tx| add_area_in(tx, CLI, enumerator, &area))
+}
+
+/// Gives an enumerator one more area inside `tx`, recorded in the audit log as done by `actor`.
+pub fn add_area_in(
+    tx: &Transaction<'_>,
+    actor: &str,
+    enumerator: EnumeratorId,
+    area: &Area,
+) -> Result<(), AdminError> {
+    require_enumerator(tx, enumerator)?;
+    add_area_row(tx, enumerator, area, Timestamp::now_utc().unix_millis())?;
+    crate::households::touch_area(tx, &area.region, area.rw.as_ref(), area.rt.as_ref())?;
+    crate::audit::record_in(
+        tx,
+        Some(area.region.as_str()),
+        actor,
+        "area:add",
+        Some(&enumerator.to_string()),
+        Some(&area_text(area)),
+    )?;
+    Ok(())
 }
 
 /// Takes an area from an enumerator. The area is kept, marked removed: visits finished there
 /// before the phone heard of it are still accepted (flagged), and the next pull tells the phone
 /// which households left. `false` if the enumerator had no such area.
 pub fn remove_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<bool, AdminError> {
-    db.write_blocking(move |tx| {
-        require_enumerator(tx, enumerator)?;
-        let seq = crate::households::next_change_seq(tx)?;
-        let n = tx.execute(
-            "UPDATE areas SET removed_at = ?5, removed_seq = ?6
-             WHERE enumerator_id = ?1 AND region = ?2 AND rw IS ?3 AND rt IS ?4 AND removed_at IS NULL",
-            params![
-                enumerator.to_string(),
-                area.region.as_str(),
-                area.rw.as_ref().map(Rw::as_str),
-                area.rt.as_ref().map(Rt::as_str),
-                Timestamp::now_utc().unix_millis(),
-                seq
-            ],
-        )?;
-        crate::audit::record_in(tx, Some(area.region.as_str()), "admin", "area:remove", Some(&enumerator.to_string()), Some(&area_text(&area)))?;
-        Ok(n > 0)
-    })
+    db.write_blocking(move |tx| remove_area_in(tx, CLI, enumerator, &area))
+}
+
+/// Takes an area from an enumerator inside `tx`, recorded as done by `actor`; `false` if they had
+/// no such area.
+pub fn remove_area_in(
+    tx: &Transaction<'_>,
+    actor: &str,
+    enumerator: EnumeratorId,
+    area: &Area,
+) -> Result<bool, AdminError> {
+    require_enumerator(tx, enumerator)?;
+    let seq = crate::households::next_change_seq(tx)?;
+    let n = tx.execute(
+        "UPDATE areas SET removed_at = ?5, removed_seq = ?6
+         WHERE enumerator_id = ?1 AND region = ?2 AND rw IS ?3 AND rt IS ?4 AND removed_at IS NULL",
+        params![
+            enumerator.to_string(),
+            area.region.as_str(),
+            area.rw.as_ref().map(Rw::as_str),
+            area.rt.as_ref().map(Rt::as_str),
+            Timestamp::now_utc().unix_millis(),
+            seq
+        ],
+    )?;
+    crate::audit::record_in(
+        tx,
+        Some(area.region.as_str()),
+        actor,
+        "area:remove",
+        Some(&enumerator.to_string()),
+        Some(&area_text(area)),
+    )?;
+    Ok(n > 0)
 }
 
 fn area_text(area: &Area) -> String {
@@ -254,6 +292,17 @@ pub fn enrollment_code(
     enumerator: EnumeratorId,
     valid_for: Duration,
 ) -> Result<String, AdminError> {
+    enrollment_code_by(db, CLI, enumerator, valid_for)
+}
+
+/// The same, recorded in the audit log as issued by `actor`.
+pub fn enrollment_code_by(
+    db: &Db,
+    actor: &str,
+    enumerator: EnumeratorId,
+    valid_for: Duration,
+) -> Result<String, AdminError> {
+    let actor = actor.to_owned();
     let code = tokens::new_enrollment_code().map_err(|e| AdminError::Random(e.to_string()))?;
     let code_hash = tokens::hash(&tokens::normalise_code(&code));
     let expires_at = Timestamp(Timestamp::now_utc().0 + valid_for).unix_millis();
@@ -268,7 +317,7 @@ pub fn enrollment_code(
             serde_json::json!({"valid_until": Timestamp::from_unix_millis(expires_at)}).to_string();
         crate::audit::record(
             tx,
-            "admin",
+            &actor,
             "enrollment-code:issue",
             Some(&enumerator.to_string()),
             Some(&until),
@@ -373,18 +422,18 @@ pub fn set_role(db: &Db, supervisor: UserId, role: Role) -> Result<bool, AdminEr
 
 /// Revokes a device: its token stops working at once. `false` if no such active device.
 pub fn revoke_device(db: &Db, device: DeviceId) -> Result<bool, AdminError> {
+    revoke_device_by(db, CLI, device)
+}
+
+/// The same, recorded in the audit log as done by `actor`.
+pub fn revoke_device_by(db: &Db, actor: &str, device: DeviceId) -> Result<bool, AdminError> {
+    let actor = actor.to_owned();
     db.write_blocking(move |tx| {
         let n = tx.execute(
             "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
             params![device.to_string(), Timestamp::now_utc().unix_millis()],
         )?;
-        crate::audit::record(
-            tx,
-            "admin",
-            "device:revoke",
-            Some(&device.to_string()),
-            None,
-        )?;
+        crate::audit::record(tx, &actor, "device:revoke", Some(&device.to_string()), None)?;
         Ok::<_, AdminError>(n > 0)
     })
 }

@@ -35,6 +35,7 @@ pub mod startup;
 pub mod state;
 pub mod supervision;
 pub mod tallies;
+pub mod team;
 pub mod telemetry;
 pub mod tokens;
 pub mod web;

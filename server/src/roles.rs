@@ -80,6 +80,8 @@ pub const EXPORT: Power = Power::needs(Role::Reviewer, "export");
 pub const WHOLE_NIK: Power = Power::needs(Role::DataOfficer, "whole-nik");
 /// Import a phone's bundle file (and, later, target lists).
 pub const IMPORT: Power = Power::needs(Role::Admin, "import");
+/// Add enumerators, give, move and take their areas, issue enrollment codes, revoke phones.
+pub const MANAGE: Power = Power::needs(Role::Admin, "manage");
 /// Read and download the audit log of the region.
 pub const AUDIT: Power = Power::needs(Role::Admin, "audit");
 

@@ -21,6 +21,7 @@ mod page;
 mod queues;
 mod recap;
 mod signin;
+mod team;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -52,5 +53,11 @@ pub fn router() -> Router<AppState> {
         .route("/recap", get(recap::page))
         .route("/audit", get(audit::page))
         .route("/audit.csv", get(audit::download))
+        .route("/team", get(team::page))
+        .route("/team/enumerators", post(team::add_enumerator))
+        .route("/team/enumerators/{id}/areas", post(team::change_area))
+        .route("/team/enumerators/{id}/code", post(team::enrollment_code))
+        .route("/team/areas/move", post(team::move_area))
+        .route("/team/devices/{id}/revoke", post(team::revoke_device))
         .route("/assets/{name}", get(assets::serve))
 }

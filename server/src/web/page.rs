@@ -75,6 +75,7 @@ impl Viewer {
             may_decide: self.who.role >= roles::DECIDE.least,
             may_export: self.who.role >= roles::EXPORT.least,
             may_audit: self.who.role >= roles::AUDIT.least,
+            may_manage: self.who.role >= roles::MANAGE.least,
             csrf: self.csrf.clone(),
             here: self.here.clone(),
             other_code: self.lang.other().code(),
@@ -111,6 +112,8 @@ pub struct Chrome {
     pub may_export: bool,
     /// Their role lets them read the audit log.
     pub may_audit: bool,
+    /// Their role lets them manage enumerators, areas and phones.
+    pub may_manage: bool,
     pub csrf: String,
     /// The page to come back to after switching language.
     pub here: String,
@@ -132,6 +135,7 @@ impl Chrome {
             may_decide: false,
             may_export: false,
             may_audit: false,
+            may_manage: false,
             csrf: String::new(),
             here: back.to_owned(),
             other_code: lang.other().code(),

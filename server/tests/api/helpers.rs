@@ -274,7 +274,7 @@ impl TestApp {
     }
 
     /// Enrolls a phone under `device_id` with a one-time code; its numbering starts at 1.
-    async fn enroll(&self, code: &str, device_id: DeviceId) -> Phone {
+    pub async fn enroll(&self, code: &str, device_id: DeviceId) -> Phone {
         let response = self
             .client
             .post(self.url("/api/v1/devices/enroll"))

@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::Value;
-use verivali_core::model::{Code, RegionCode};
+use verivali_core::model::{Code, DeviceId, RegionCode};
 use verivali_server::roles::Role;
 use verivali_server::{admin, sessions};
 
@@ -749,4 +749,183 @@ async fn the_audit_log_is_an_admins_filtered_and_unchangeable() {
     let after = snapshot();
     assert!(after.len() >= before.len());
     assert_eq!(after[..before.len()], before[..]);
+}
+
+/// The data team's page of enumerators (issue 14): an admin adds two enumerators, issues a code
+/// with its QR code, a phone enrolls with it and pulls its area, the area moves to the other
+/// enumerator and leaves the phone, and the phone is revoked; a region outside is refused, and a
+/// reviewer may do none of it.
+#[tokio::test]
+async fn an_admin_adds_enumerators_moves_an_area_and_enrolls_and_revokes_a_phone() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "bappeda", Role::Admin, "16.04").await;
+    let (status, html) = page(&client, &app, &admin, "/team").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_of(&html);
+    let post = |path: &'static str, form: Vec<(&'static str, String)>| {
+        let (client, app, cookie, csrf) = (&client, &app, &admin, &csrf);
+        async move {
+            let mut form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            form.push(("csrf", csrf));
+            post_form(client, app, cookie, path, &form).await
+        }
+    };
+    let ani = post(
+        "/team/enumerators",
+        vec![("name", "Ani".into()), ("area", VILLAGE_A.into())],
+    )
+    .await;
+    assert_eq!(ani.status(), StatusCode::SEE_OTHER);
+    assert_eq!(ani.headers()["location"], "/team?saved=1");
+    let budi = post(
+        "/team/enumerators",
+        vec![("name", "Budi".into()), ("area", VILLAGE_B.into())],
+    )
+    .await;
+    assert_eq!(budi.status(), StatusCode::SEE_OTHER);
+    let elsewhere = post(
+        "/team/enumerators",
+        vec![("name", "Citra".into()), ("area", "16.05.01.2001".into())],
+    )
+    .await;
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    let ids: Vec<String> = html
+        .split("data-enumerator=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 2, "Citra was not added");
+    let (ani, budi) = (ids[0].clone(), ids[1].clone());
+    assert!(html.contains(&format!("data-area=\"{VILLAGE_A}\"")) && !html.contains("Citra"));
+
+    // A code for Ani, shown once with its QR code; a phone enrolls with it as scanned.
+    let code_page = post_form(
+        &client,
+        &app,
+        &admin,
+        &format!("/team/enumerators/{ani}/code"),
+        &[("csrf", &csrf), ("name", "Ani")],
+    )
+    .await;
+    assert_eq!(code_page.status(), StatusCode::OK);
+    let code_page = code_page.text().await.unwrap();
+    assert!(code_page.contains("<svg"), "the QR code");
+    let payload = code_page
+        .split("data-payload=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let code = code_page
+        .split("data-code>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap();
+    assert!(
+        payload.starts_with("verivali:enroll?server=http%3A%2F%2F127.0.0.1%3A"),
+        "{payload}"
+    );
+    assert!(payload.ends_with(&format!("&#38;code={code}")), "{payload}");
+    let phone = app.enroll(code, DeviceId::new_v4()).await;
+    let first = app.pull_page(&phone.token, "", 1000).await;
+    assert_eq!(first.households.len(), 20, "village A's households");
+
+    // The area moves to Budi: Ani's phone hears they left at its next pull.
+    let moved = post(
+        "/team/areas/move",
+        vec![
+            ("area", VILLAGE_A.into()),
+            ("from", ani.clone()),
+            ("to", budi.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    let after = app.pull_page(&phone.token, &first.next_cursor, 1000).await;
+    assert_eq!(after.removed.len(), 20);
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    let budi_part = html
+        .split(&format!("data-enumerator=\"{budi}\""))
+        .nth(1)
+        .unwrap();
+    assert!(budi_part.contains(&format!("data-area=\"{VILLAGE_A}\"")));
+
+    // An RW given to Ani, then taken away; taken twice, it is not there to take.
+    let areas = format!("/team/enumerators/{ani}/areas");
+    let rw = format!("{VILLAGE_B}/001");
+    let given = post_form(
+        &client,
+        &app,
+        &admin,
+        &areas,
+        &[("csrf", &csrf), ("area", &rw)],
+    )
+    .await;
+    assert_eq!(given.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    assert!(html.contains(&format!("data-area=\"{rw}\"")));
+    let take = [
+        ("csrf", csrf.as_str()),
+        ("area", rw.as_str()),
+        ("remove", "1"),
+    ];
+    let taken = post_form(&client, &app, &admin, &areas, &take).await;
+    assert_eq!(taken.status(), StatusCode::SEE_OTHER);
+    let again = post_form(&client, &app, &admin, &areas, &take).await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND);
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    assert!(!html.contains(&format!("data-area=\"{rw}\"")));
+
+    // Revoked, the phone's token stops at once.
+    let device = phone.device_id.to_string();
+    assert!(html.contains(&format!("data-device=\"{device}\"")));
+    let revoke = post_form(
+        &client,
+        &app,
+        &admin,
+        &format!("/team/devices/{device}/revoke"),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(revoke.status(), StatusCode::SEE_OTHER);
+    let refused = app.get_as(&phone.token, "/api/v1/sync/pull").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    // Each change stands in the audit log under the admin's name, never the code.
+    let log = app.audit().join("\n");
+    for action in [
+        "enumerator:add",
+        "enrollment-code:issue",
+        "area:remove",
+        "area:add",
+        "device:revoke",
+    ] {
+        assert!(log.contains(action), "{action}");
+    }
+    assert!(!log.contains(code));
+
+    // A reviewer of the district may do none of it.
+    let reviewer = signed_in_as(&app, &client, "siti", Role::Reviewer, "16.04").await;
+    let (status, _) = page(&client, &app, &reviewer, "/team").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, dashboard) = page(&client, &app, &reviewer, "/dashboard").await;
+    let theirs = csrf_of(&dashboard);
+    let tried = post_form(
+        &client,
+        &app,
+        &reviewer,
+        "/team/enumerators",
+        &[("csrf", &theirs), ("name", "Dedi"), ("area", VILLAGE_A)],
+    )
+    .await;
+    assert_eq!(tried.status(), StatusCode::FORBIDDEN);
 }

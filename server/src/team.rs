@@ -1,0 +1,327 @@
+//! The data team's work on enumerators, their areas and their phones from the browser (issue 14,
+//! item 3): the command line's operations (`admin`), for an admin, inside their region, and
+//! recorded in the audit log under their name. Phones learn of an area given, moved or taken at
+//! their next pull, as with the CLI.
+
+use rusqlite::{Connection, Transaction};
+use time::Duration;
+use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, RegionLevel, Timestamp};
+use verivali_core::protocol::Area;
+
+use crate::admin::{self, AdminError};
+use crate::auth::SupervisorAuth;
+use crate::db::{Db, DbError};
+use crate::error::{self, ApiError};
+use crate::roles;
+use crate::supervision::region_in_scope;
+
+/// How long a code issued from the browser lets a phone enroll (a training day and the next).
+pub const CODE_VALID_HOURS: i64 = 72;
+
+/// An enumerator of the region, with their current areas and phones.
+#[derive(Debug, Clone)]
+pub struct EnumeratorLine {
+    pub id: String,
+    pub name: String,
+    /// As the CLI writes them: `16.04.01.2001`, `…/2`, `…/2/5`.
+    pub areas: Vec<String>,
+    pub devices: Vec<DeviceLine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeviceLine {
+    pub id: String,
+    pub name: String,
+    pub enrolled_at: Timestamp,
+    pub last_seen_at: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+/// The enumerators working in a region, and the villages an area may be picked from.
+#[derive(Debug)]
+pub struct Team {
+    pub region: RegionCode,
+    pub enumerators: Vec<EnumeratorLine>,
+    /// (code, name) of every village of the region, for the area picker's search.
+    pub villages: Vec<(String, String)>,
+}
+
+/// The enumerators who have or had an area in `region` (the admin's scope unless narrower): one
+/// whose areas all moved to others stays listed, with their phones to revoke.
+pub async fn team(db: &Db, who: &SupervisorAuth, region: Option<&str>) -> Result<Team, ApiError> {
+    who.check_role(roles::MANAGE)?;
+    let region = region_in_scope(who, region)?;
+    let asked = region.clone();
+    let (enumerators, villages) = db
+        .read(move |conn| Ok::<_, ApiError>((enumerators(conn, &asked)?, villages(conn, &asked)?)))
+        .await?;
+    Ok(Team {
+        region,
+        enumerators,
+        villages,
+    })
+}
+
+/// Adds an enumerator with a first area of the admin's region.
+pub async fn add_enumerator(
+    db: &Db,
+    who: &SupervisorAuth,
+    name: &str,
+    area: &str,
+) -> Result<EnumeratorId, ApiError> {
+    who.check_role(roles::MANAGE)?;
+    let area = area_in_scope(who, area)?;
+    let name = name.trim().to_owned();
+    if name.is_empty() {
+        return Err(ApiError::bad_request(error::MALFORMED));
+    }
+    let (db, actor) = (db.clone(), who.actor());
+    blocking(move || {
+        let id = EnumeratorId(uuid::Uuid::new_v4());
+        admin::add_enumerator_by(&db, &actor, id, &name, vec![area])
+    })
+    .await
+}
+
+/// Gives an enumerator of the region one more area of it.
+pub async fn add_area(
+    db: &Db,
+    who: &SupervisorAuth,
+    enumerator: EnumeratorId,
+    area: &str,
+) -> Result<(), ApiError> {
+    on_area(db, who, area, move |tx, scope, actor, area| {
+        enumerator_in_scope(tx, scope, enumerator)?;
+        admin::add_area_in(tx, actor, enumerator, area).map_err(refused)
+    })
+    .await
+}
+
+/// Takes an area from an enumerator of the region; 404 if they had no such area.
+pub async fn remove_area(
+    db: &Db,
+    who: &SupervisorAuth,
+    enumerator: EnumeratorId,
+    area: &str,
+) -> Result<(), ApiError> {
+    on_area(db, who, area, move |tx, scope, actor, area| {
+        enumerator_in_scope(tx, scope, enumerator)?;
+        taken(admin::remove_area_in(tx, actor, enumerator, area))
+    })
+    .await
+}
+
+/// Moves an area from one enumerator to another in one transaction: the one who had it stops
+/// receiving its households, the other pulls them all, at their next sync.
+pub async fn move_area(
+    db: &Db,
+    who: &SupervisorAuth,
+    from: EnumeratorId,
+    to: EnumeratorId,
+    area: &str,
+) -> Result<(), ApiError> {
+    on_area(db, who, area, move |tx, scope, actor, area| {
+        enumerator_in_scope(tx, scope, from)?;
+        enumerator_in_scope(tx, scope, to)?;
+        taken(admin::remove_area_in(tx, actor, from, area))?;
+        admin::add_area_in(tx, actor, to, area).map_err(refused)
+    })
+    .await
+}
+
+/// A change to an area of the admin's region, made on the writer by `op` with the admin's scope,
+/// their name for the audit log, and the area read.
+async fn on_area<T: Send + 'static>(
+    db: &Db,
+    who: &SupervisorAuth,
+    area: &str,
+    op: impl FnOnce(&Transaction<'_>, &SupervisorAuth, &str, &Area) -> Result<T, ApiError>
+    + Send
+    + 'static,
+) -> Result<T, ApiError> {
+    who.check_role(roles::MANAGE)?;
+    let area = area_in_scope(who, area)?;
+    let (scope, actor) = (who.clone(), who.actor());
+    db.write(move |tx| op(tx, &scope, &actor, &area)).await
+}
+
+/// An area taken, or 404 if the enumerator did not have it.
+fn taken(removed: Result<bool, AdminError>) -> Result<(), ApiError> {
+    match removed.map_err(refused)? {
+        true => Ok(()),
+        false => Err(not_found()),
+    }
+}
+
+/// A one-time enrollment code for an enumerator of the region; the code itself is never logged.
+pub async fn enrollment_code(
+    db: &Db,
+    who: &SupervisorAuth,
+    enumerator: EnumeratorId,
+) -> Result<(String, Timestamp), ApiError> {
+    who.check_role(roles::MANAGE)?;
+    let scope = who.clone();
+    db.read(move |conn| enumerator_in_scope(conn, &scope, enumerator))
+        .await?;
+    let (db, actor) = (db.clone(), who.actor());
+    let valid = Duration::hours(CODE_VALID_HOURS);
+    let code = blocking(move || admin::enrollment_code_by(&db, &actor, enumerator, valid)).await?;
+    Ok((code, Timestamp(Timestamp::now_utc().0 + valid)))
+}
+
+/// Revokes a phone of an enumerator of the region: its token stops at once.
+pub async fn revoke_device(
+    db: &Db,
+    who: &SupervisorAuth,
+    device: DeviceId,
+) -> Result<(), ApiError> {
+    who.check_role(roles::MANAGE)?;
+    let scope = who.clone();
+    db.read(move |conn| {
+        let owner: Option<String> = conn
+            .prepare_cached("SELECT enumerator_id FROM devices WHERE device_id = ?1")?
+            .query_row([device.to_string()], |r| r.get(0))
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })?;
+        let owner = owner
+            .and_then(|o| EnumeratorId::parse(&o).ok())
+            .ok_or_else(not_found)?;
+        enumerator_in_scope(conn, &scope, owner)
+    })
+    .await?;
+    let (db, actor) = (db.clone(), who.actor());
+    if blocking(move || admin::revoke_device_by(&db, &actor, device)).await? {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
+/// The QR code a phone scans to enroll: the server's address and the code, as
+/// `verivali:enroll?server=…&code=…` (the phone may also have the code typed).
+pub fn enrollment_payload(server: &str, code: &str) -> String {
+    let query =
+        serde_urlencoded::to_string([("server", server), ("code", code)]).unwrap_or_default();
+    format!("verivali:enroll?{query}")
+}
+
+/// The payload as an SVG QR code, for the page and for printing.
+pub fn qr_svg(payload: &str) -> Result<String, ApiError> {
+    let code = qrcode::QrCode::new(payload.as_bytes()).map_err(ApiError::internal)?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(220, 220)
+        .build())
+}
+
+fn area_in_scope(who: &SupervisorAuth, text: &str) -> Result<Area, ApiError> {
+    let area =
+        admin::parse_area(text.trim()).map_err(|_| ApiError::bad_request(error::BAD_REGION))?;
+    who.check(&area.region)?;
+    Ok(area)
+}
+
+/// 404 unless the enumerator has (or had) an area in the admin's region: another region's
+/// enumerators look like none.
+fn enumerator_in_scope(
+    conn: &Connection,
+    who: &SupervisorAuth,
+    enumerator: EnumeratorId,
+) -> Result<(), ApiError> {
+    let regions: Vec<String> = conn
+        .prepare_cached("SELECT region FROM areas WHERE enumerator_id = ?1")?
+        .query_map([enumerator.to_string()], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let ours = regions
+        .iter()
+        .filter_map(|r| RegionCode::parse(r).ok())
+        .any(|r| who.scope.contains(&r));
+    if ours { Ok(()) } else { Err(not_found()) }
+}
+
+fn enumerators(conn: &Connection, region: &RegionCode) -> Result<Vec<EnumeratorLine>, DbError> {
+    let mut lines: Vec<EnumeratorLine> = conn
+        .prepare_cached(
+            "SELECT e.enumerator_id, e.name FROM enumerators e
+             WHERE EXISTS (SELECT 1 FROM areas a WHERE a.enumerator_id = e.enumerator_id
+                 AND (a.region = ?1 OR a.region LIKE ?1 || '.%'))
+             ORDER BY e.name, e.enumerator_id",
+        )?
+        .query_map([region.as_str()], |r| {
+            Ok(EnumeratorLine {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                areas: Vec::new(),
+                devices: Vec::new(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut areas = conn.prepare_cached(
+        "SELECT region, rw, rt FROM areas WHERE enumerator_id = ?1 AND removed_at IS NULL
+         ORDER BY region, rw, rt",
+    )?;
+    let mut devices = conn.prepare_cached(
+        "SELECT device_id, name, enrolled_at, last_seen_at, revoked_at IS NOT NULL FROM devices
+         WHERE enumerator_id = ?1 ORDER BY enrolled_at",
+    )?;
+    for line in &mut lines {
+        line.areas = areas
+            .query_map([&line.id], |r| {
+                let parts: [Option<String>; 3] = [r.get(0)?, r.get(1)?, r.get(2)?];
+                Ok(parts.into_iter().flatten().collect::<Vec<_>>().join("/"))
+            })?
+            .collect::<Result<_, _>>()?;
+        line.devices = devices
+            .query_map([&line.id], |r| {
+                Ok(DeviceLine {
+                    id: r.get(0)?,
+                    name: r.get(1)?,
+                    enrolled_at: Timestamp::from_unix_millis(r.get(2)?),
+                    last_seen_at: r.get::<_, Option<i64>>(3)?.map(Timestamp::from_unix_millis),
+                    revoked: r.get(4)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+    }
+    Ok(lines)
+}
+
+fn villages(conn: &Connection, region: &RegionCode) -> Result<Vec<(String, String)>, DbError> {
+    let rows: Vec<(String, String)> = conn
+        .prepare_cached(
+            "SELECT code, name FROM regions WHERE code = ?1 OR code LIKE ?1 || '.%' ORDER BY code",
+        )?
+        .query_map([region.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows
+        .into_iter()
+        .filter(|(code, _)| {
+            RegionCode::parse(code).is_ok_and(|c| c.level() == RegionLevel::Village)
+        })
+        .collect())
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND)
+}
+
+fn refused(e: AdminError) -> ApiError {
+    match e {
+        AdminError::UnknownEnumerator(_) => not_found(),
+        AdminError::BadArea(..) => ApiError::bad_request(error::BAD_REGION),
+        other => ApiError::internal(other),
+    }
+}
+
+/// Runs one of the CLI's operations, which wait for the writer, off the async threads.
+async fn blocking<T: Send + 'static>(
+    op: impl FnOnce() -> Result<T, AdminError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(op)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(refused)
+}
