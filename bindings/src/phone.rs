@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use verivali_core::bundle::{self, BundleError};
 use verivali_core::model::*;
+use verivali_core::protocol::EnrollmentPayload;
 use verivali_core::store::{self, Store};
 use verivali_core::sync::{self, SyncConfig, SyncError};
 
@@ -182,6 +183,19 @@ impl Phone {
     ) -> Result<EnrollmentInfo> {
         let enrollment = sync::enroll(&self.config(server_url), &self.store, &code, &device_name)?;
         Ok(enrollment.into())
+    }
+
+    /// Enrolls with the QR code the admin's page shows, as the camera read it: it carries the
+    /// server's address and the code (`verivali:enroll?server=…&code=…`).
+    pub fn enroll_scanned(&self, payload: String, device_name: String) -> Result<EnrollmentInfo> {
+        let scanned = EnrollmentPayload::parse(&payload).ok_or_else(|| {
+            input(
+                "PHONE-QR",
+                "Kode QR ini bukan kode pendaftaran Verivali; ketik kodenya.",
+                "This QR code is not a Verivali enrollment code; type the code instead.",
+            )
+        })?;
+        self.enroll(scanned.server, scanned.code, device_name)
     }
 
     pub fn enrollment(&self) -> Result<Option<EnrollmentInfo>> {

@@ -145,3 +145,75 @@ pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
+
+/// What an enrollment QR code carries (issue 14): the server's address and a one-time code, as
+/// `verivali:enroll?server=<address>&code=<code>`. The server's `/team` page writes it; the phone
+/// reads it as the camera scanned it (or the code is typed, with the address known).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentPayload {
+    pub server: String,
+    pub code: String,
+}
+
+impl EnrollmentPayload {
+    const PREFIX: &'static str = "verivali:enroll?";
+
+    /// The payload's text, its values escaped as in a URL query.
+    pub fn text(&self) -> String {
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("server", &self.server)
+            .append_pair("code", &self.code)
+            .finish();
+        format!("{}{query}", Self::PREFIX)
+    }
+
+    /// Reads a scanned payload; `None` when it is not a Verivali enrollment code (another QR
+    /// code, a cut scan): the app then says so and asks for the code to be typed.
+    pub fn parse(scanned: &str) -> Option<Self> {
+        let query = scanned.trim().strip_prefix(Self::PREFIX)?;
+        let (mut server, mut code) = (None, None);
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            match key.as_ref() {
+                "server" => server = Some(value.trim().to_owned()),
+                "code" => code = Some(value.trim().to_owned()),
+                _ => {}
+            }
+        }
+        let (server, code) = (server?, code?);
+        let web = server.starts_with("http://") || server.starts_with("https://");
+        (web && !code.is_empty()).then_some(Self { server, code })
+    }
+}
+
+#[cfg(test)]
+mod enrollment_payload_tests {
+    use super::EnrollmentPayload;
+
+    #[test]
+    fn a_payload_reads_back_as_written_and_anything_else_is_refused() {
+        let payload = EnrollmentPayload {
+            server: "https://verval.lahatkab.go.id:8443/".into(),
+            code: "EJXX-CVZT".into(),
+        };
+        let text = payload.text();
+        assert_eq!(
+            text,
+            "verivali:enroll?server=https%3A%2F%2Fverval.lahatkab.go.id%3A8443%2F&code=EJXX-CVZT"
+        );
+        assert_eq!(EnrollmentPayload::parse(&text), Some(payload.clone()));
+        assert_eq!(
+            EnrollmentPayload::parse(&format!(" {text}\n")),
+            Some(payload)
+        );
+        for other in [
+            "",
+            "https://example.org",
+            "verivali:enroll?code=EJXX-CVZT",
+            "verivali:enroll?server=https%3A%2F%2Fx&code=",
+            "verivali:enroll?server=javascript%3Aalert(1)&code=A",
+            "verivali:enroll?server=%ZZ&code=%",
+        ] {
+            assert_eq!(EnrollmentPayload::parse(other), None, "{other}");
+        }
+    }
+}

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, Transaction};
 use time::Duration;
 use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, RegionLevel, Timestamp};
-use verivali_core::protocol::Area;
+use verivali_core::protocol::{Area, EnrollmentPayload};
 
 use crate::admin::{self, AdminError};
 use crate::auth::SupervisorAuth;
@@ -200,12 +200,14 @@ pub async fn revoke_device(
     }
 }
 
-/// The QR code a phone scans to enroll: the server's address and the code, as
-/// `verivali:enroll?server=…&code=…` (the phone may also have the code typed).
+/// The QR code a phone scans to enroll: the server's address and the code
+/// ([`EnrollmentPayload`]; the phone may also have the code typed).
 pub fn enrollment_payload(server: &str, code: &str) -> String {
-    let query =
-        serde_urlencoded::to_string([("server", server), ("code", code)]).unwrap_or_default();
-    format!("verivali:enroll?{query}")
+    EnrollmentPayload {
+        server: server.to_owned(),
+        code: code.to_owned(),
+    }
+    .text()
 }
 
 /// The payload as an SVG QR code, for the page and for printing.

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.environ["VERIVALI_BINDINGS_DIR"])
@@ -176,6 +177,21 @@ class PhoneAgainstServer(unittest.TestCase):
         self.assertEqual(on_server["state"]["outcome"], "FOUND")
         self.assertEqual(on_server["state_hash"], phone.household(rows[0].household_id).state_hash)
         self.assertEqual(self.server.household(rows[1].household_id)["state"]["visits_used"], [nobody])
+
+    def test_enrolls_with_the_qr_code_as_scanned(self):
+        """The admin's page shows a QR code of the server's address and the code (issue 14)."""
+        phone = v.Phone.open(v.PhoneConfig(
+            store_path=os.path.join(self.phone_dir, "scanned.db"), ca_certificate_pem=None))
+        with self.assertRaises(v.PhoneError.Input) as not_ours:
+            phone.enroll_scanned("https://wa.me/6281234567890", "HP Citra")
+        self.assertEqual(not_ours.exception.code, "PHONE-QR")
+        self.assertTrue(not_ours.exception.message_id and not_ours.exception.message_en)
+
+        code, _ = self.server.codes[2]
+        scanned = "verivali:enroll?" + urllib.parse.urlencode({"server": self.server.url, "code": code})
+        enrollment = phone.enroll_scanned(scanned, "HP Citra")
+        self.assertEqual(phone.enrollment().device_id, enrollment.device_id)
+        self.assertGreater(phone.sync(Progress()).households_pulled, 0)
 
     def test_pick_lists_carry_both_labels(self):
         outcomes = v.choices("outcome")
