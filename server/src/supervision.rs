@@ -178,9 +178,9 @@ pub async fn households(
         .search
         .as_ref()
         .map(|s| format!("search:{}", s.kind()));
-    let target = filter.region.to_string();
+    let (asked, target) = (filter.region.clone(), filter.region.to_string());
     let list = db.read(move |conn| household_page(conn, &filter)).await?;
-    record_read(db, who, &who.scope, "households:list", target, detail).await?;
+    record_read(db, who, &asked, "households:list", target, detail).await?;
     Ok(list)
 }
 
