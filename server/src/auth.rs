@@ -134,18 +134,18 @@ impl SupervisorAuth {
         self.check(region).map_err(ApiError::hidden)
     }
 
+    /// Whether the supervisor's role holds `power` (pages show only what it does).
+    pub fn may(&self, power: Power) -> bool {
+        self.role >= power.least
+    }
+
     /// 403 unless the supervisor's role holds `power`; audited.
     pub fn check_role(&self, power: Power) -> Result<(), ApiError> {
-        if self.role >= power.least {
+        if self.may(power) {
             Ok(())
         } else {
             Err(ApiError::role_forbids(self.actor(), power.name))
         }
-    }
-
-    /// May see and export whole NIK and KK numbers.
-    pub fn sees_nik(&self) -> bool {
-        self.role.sees_nik()
     }
 }
 

@@ -276,7 +276,7 @@ pub fn decide(
     let merged = households::remerge(tx, review.household_id, now)?;
     audit::record_in(
         tx,
-        Some(household_region(tx, review.household_id)?.as_str()),
+        Some(region.as_str()),
         &format!("supervisor:{}", reviewer.user_id),
         &format!("review:{}", review.decision.code()),
         Some(&review.household_id.to_string()),

@@ -3,7 +3,7 @@
 //! recorded in the audit log under their name. Phones learn of an area given, moved or taken at
 //! their next pull, as with the CLI.
 
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 use time::Duration;
 use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, RegionLevel, Timestamp};
 use verivali_core::protocol::{Area, EnrollmentPayload};
@@ -181,11 +181,7 @@ pub async fn revoke_device(
         let owner: Option<String> = conn
             .prepare_cached("SELECT enumerator_id FROM devices WHERE device_id = ?1")?
             .query_row([device.to_string()], |r| r.get(0))
-            .map(Some)
-            .or_else(|e| match e {
-                rusqlite::Error::QueryReturnedNoRows => Ok(None),
-                e => Err(e),
-            })?;
+            .optional()?;
         let owner = owner
             .and_then(|o| EnumeratorId::parse(&o).ok())
             .ok_or_else(not_found)?;

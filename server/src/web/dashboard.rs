@@ -172,7 +172,7 @@ pub async fn page(
     let page = DashboardPage {
         chrome: viewer.chrome(&region_name),
         query,
-        may_see_nik: viewer.who.sees_nik(),
+        may_see_nik: viewer.who.may(crate::roles::WHOLE_NIK),
         region: region.to_string(),
         region_name,
         crumbs: names,

@@ -443,7 +443,7 @@ fn household_page(viewer: &Viewer, record: HouseholdRecord, saved: bool) -> Hous
             .map(|d| (d.other_household_id.clone(), d.kind.clone(), d.dismissed))
             .collect(),
         whole_nik: whole,
-        may_see_nik: viewer.who.sees_nik(),
+        may_see_nik: viewer.who.may(crate::roles::WHOLE_NIK),
         merged_into: state.merged_into.map(|h| h.to_string()),
         comparison: super::compare::of(lang, &record.visits, &in_conflict_ids, offset),
         saved,
