@@ -185,7 +185,7 @@ impl Selection {
     }
 }
 
-async fn record_reading(
+pub async fn record_reading(
     db: &Db,
     who: &SupervisorAuth,
     region: &RegionCode,

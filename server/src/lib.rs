@@ -26,6 +26,7 @@ pub mod map;
 pub mod photos;
 pub mod privacy;
 pub mod queues;
+pub mod removals;
 pub mod reports;
 pub mod review;
 pub mod roles;

@@ -395,6 +395,9 @@ fn run(command: Command) -> Result<(), String> {
                 individual_file: individuals,
                 source,
                 columns: mapping,
+                scope: None,
+                actor: admin::CLI.to_owned(),
+                import_id: uuid::Uuid::new_v4(),
             };
             let bar = indicatif::ProgressBar::new(0).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows")
@@ -404,10 +407,11 @@ fn run(command: Command) -> Result<(), String> {
                 verivali_server::import::import_targets(db, &options, &bar).map_err(|e| text(&e))
             })?;
             println!(
-                "households: {} added, {} updated, {} unchanged; rows flagged: {}; rows left out: {}",
+                "households: {} added, {} updated, {} unchanged, {} newly candidates for removal; rows flagged: {}; rows left out: {}",
                 report.added,
                 report.updated,
                 report.unchanged,
+                report.removal_candidates,
                 report.flagged.len(),
                 report.rejected.len()
             );

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::DbError;
 
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// From version 1: supervisors get a role in place of the flag that allowed whole NIKs (a
 /// supervisor who had it becomes a data officer, every other one a reviewer, as they were).
@@ -21,6 +21,42 @@ ALTER TABLE supervisors DROP COLUMN sees_nik;
 const FROM_2: &str = r#"
 ALTER TABLE audit_log ADD COLUMN region TEXT;
 CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT NULL;
+"#;
+
+/// From version 3, and in a new database: each import of a target list with its report, and the
+/// families a newer list no longer holds, waiting for a supervisor (issue 14, item 1).
+const FROM_3: &str = r#"
+-- Every import of a target list, from the CLI or the browser, with its report (JSON of
+-- import::ImportReport: counts and each flagged or left-out row, never a NIK), or the error that
+-- stored nothing. The report page and its XLSX read it.
+CREATE TABLE target_imports (
+    import_id TEXT PRIMARY KEY,
+    -- The importer's region: their scope, '' for the CLI's whole country.
+    region TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    source TEXT NOT NULL,
+    files TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    report TEXT,
+    error TEXT
+);
+CREATE INDEX target_imports_by_region ON target_imports (region, at);
+
+-- Families of a target list that a newer list of the same source no longer holds. They are not
+-- deleted: a supervisor confirms the removal (the baseline becomes REMOVED) or keeps them, and
+-- their visits stay either way. A family listed again leaves the queue.
+CREATE TABLE removal_candidates (
+    household_id TEXT PRIMARY KEY REFERENCES households (household_id),
+    region TEXT NOT NULL,
+    -- The import that found it missing (a target_imports row written in the same transaction).
+    import_id TEXT NOT NULL,
+    listed_at INTEGER NOT NULL,
+    -- NULL while it waits; REMOVED or KEPT once decided.
+    decision TEXT CHECK (decision IN ('REMOVED', 'KEPT')),
+    decided_by TEXT,
+    decided_at INTEGER
+);
+CREATE INDEX removal_candidates_waiting ON removal_candidates (region) WHERE decision IS NULL;
 "#;
 
 pub const SQL: &str = r#"
@@ -355,9 +391,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match found {
-        0 => tx.execute_batch(SQL)?,
-        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}"))?,
-        2 => tx.execute_batch(FROM_2)?,
+        0 => tx.execute_batch(&format!("{SQL}{FROM_3}"))?,
+        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}"))?,
+        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}"))?,
+        3 => tx.execute_batch(FROM_3)?,
         VERSION => {}
         other => return Err(DbError::IncompatibleVersion(other)),
     }

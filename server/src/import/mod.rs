@@ -7,23 +7,27 @@
 //! in the field, and flagged; rows that cannot be placed (no family id, an unknown village) are left
 //! out. The report lists each flagged or left-out row with its rule and reason. The import is one
 //! transaction, and ids derive from the source's ids, so importing the same file again changes
-//! nothing.
+//! nothing. Families of the same source and kabupaten that a newer list no longer holds become
+//! candidates for removal (`removals`), never deleted; the import and its report are kept in
+//! `target_imports` for the report page.
 
 mod columns;
+mod history;
 pub mod table;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use indicatif::ProgressBar;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use verivali_core::model::*;
 use verivali_core::validate::{Context, Severity, rules, validate_household};
 
 use crate::db::{Db, DbError};
-use crate::households;
-use columns::Columns;
-pub use columns::FIELDS;
+use crate::{audit, households, removals};
+pub use columns::{Columns, FIELDS};
+pub use history::{ImportLine, ImportRecord, Outcome, imports_in, read_import, record_failure};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -44,6 +48,46 @@ pub enum ImportError {
     NoRegions,
 }
 
+/// Why an import stored nothing, as a page shows it: a stable code and both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFailure {
+    pub code: String,
+    pub message_id: String,
+    pub message_en: String,
+}
+
+impl ImportError {
+    pub fn failure(&self) -> ImportFailure {
+        let (code, message_id, message_en) = match self {
+            Self::Read { .. } | Self::Csv(_) | Self::Workbook(_) => (
+                "IMP-20",
+                format!("Berkas tidak dapat dibaca sebagai CSV atau XLSX: {self}"),
+                format!("The file cannot be read as CSV or XLSX: {self}"),
+            ),
+            Self::MissingColumn { file, field } => (
+                "IMP-21",
+                format!("{file} tidak punya kolom untuk {field}: pilih kolomnya"),
+                format!("{file} has no column for {field}: choose its column"),
+            ),
+            Self::NoRegions => (
+                "IMP-22",
+                "Daftar wilayah belum diimpor, desa tidak dapat diperiksa".to_owned(),
+                "No region list yet, so villages cannot be checked".to_owned(),
+            ),
+            Self::Db(_) => (
+                "IMP-23",
+                "Penyimpanan gagal; tidak ada yang disimpan".to_owned(),
+                "Storing failed; nothing was stored".to_owned(),
+            ),
+        };
+        ImportFailure {
+            code: code.to_owned(),
+            message_id,
+            message_en,
+        }
+    }
+}
+
 impl From<rusqlite::Error> for ImportError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Db(e.into())
@@ -57,10 +101,16 @@ pub struct ImportOptions {
     pub source: Source,
     /// Field name → header, for layouts other than P3KE's.
     pub columns: BTreeMap<String, String>,
+    /// The importer's region: rows of villages outside it are left out (IMP-11). `None`: the
+    /// whole country, as the CLI on the server imports.
+    pub scope: Option<RegionCode>,
+    /// Who imports, for the audit log and the list of imports.
+    pub actor: String,
+    pub import_id: Uuid,
 }
 
 /// One row the report names: where, which family, which rule, why.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowNote {
     pub file: String,
     pub line: u64,
@@ -69,11 +119,14 @@ pub struct RowNote {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub added: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Families of this source and kabupaten that the list no longer holds, newly put in the
+    /// removal queue.
+    pub removal_candidates: usize,
     /// Imported, with something for the enumerator to correct.
     pub flagged: Vec<RowNote>,
     /// Left out: they cannot be placed.
@@ -117,6 +170,10 @@ const NAME_SPACES: ImportRule = ImportRule {
 const NAME_LOWER_CASE: ImportRule = ImportRule {
     code: "IMP-09",
     reason: "Nama tidak ditulis huruf kapital seperti di KK; periksa ejaannya / name not in capitals as on the KK; check its spelling",
+};
+const OUTSIDE_SCOPE: ImportRule = ImportRule {
+    code: "IMP-11",
+    reason: "Desa di luar wilayah Anda; baris tidak diimpor / village outside your region; the row is left out",
 };
 const HEAD_NIK_DIFFERS: ImportRule = ImportRule {
     code: "IMP-10",
@@ -222,6 +279,10 @@ pub fn import_targets(
             continue;
         }
         let region = match RegionCode::parse(cols.get(row, "region")) {
+            Ok(code) if options.scope.as_ref().is_some_and(|s| !s.contains(&code)) => {
+                notes.reject(*line, &family_id, OUTSIDE_SCOPE.code, OUTSIDE_SCOPE.reason);
+                continue;
+            }
             Ok(code) if villages.contains(code.as_str()) => code,
             Ok(_) => {
                 notes.reject(
@@ -404,37 +465,46 @@ pub fn import_targets(
     }
 
     let households: Vec<Household> = families.into_values().map(|(_, h, _)| h).collect();
-    let (added, updated, unchanged) = db.write_blocking(move |tx| {
-        let (mut added, mut updated, mut unchanged) = (0, 0, 0);
+    let record = ImportRecord::of(options);
+    let scope = options.scope.clone();
+    let source = options.source;
+    let report = db.write_blocking(move |tx| {
         for household in &households {
             let json = serde_json::to_string(household).map_err(DbError::from)?;
-            let before = households::baseline_text(tx, household.household_id)?;
-            match before {
-                Some(b) if b == json => unchanged += 1,
+            match households::baseline_text(tx, household.household_id)? {
+                Some(b) if b == json => report.unchanged += 1,
                 Some(_) => {
                     households::save_baseline(tx, household, today)?;
-                    updated += 1;
+                    report.updated += 1;
                 }
                 None => {
                     households::save_baseline(tx, household, today)?;
-                    added += 1;
+                    report.added += 1;
                 }
             }
         }
-        crate::audit::record(
+        report.removal_candidates = removals::mark_unlisted(
             tx,
-            "admin",
+            record.import_id,
+            source,
+            scope.as_ref(),
+            &households,
+            today,
+        )?;
+        record.insert(tx, today, Ok(&report))?;
+        audit::record_in(
+            tx,
+            record.region.as_deref(),
+            &record.actor,
             "import:targets",
-            None,
+            Some(&record.import_id.to_string()),
             Some(&format!(
-                "added {added}, updated {updated}, unchanged {unchanged}"
+                "added {}, updated {}, unchanged {}, removal candidates {}",
+                report.added, report.updated, report.unchanged, report.removal_candidates
             )),
         )?;
-        Ok::<_, ImportError>((added, updated, unchanged))
+        Ok::<_, ImportError>(report)
     })?;
-    report.added = added;
-    report.updated = updated;
-    report.unchanged = unchanged;
     progress.finish_and_clear();
     Ok(report)
 }

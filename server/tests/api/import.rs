@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use indicatif::ProgressBar;
 use verivali_core::model::*;
+use verivali_server::db::DbError;
 use verivali_server::import::{ImportOptions, import_targets};
 
 use crate::helpers::TestApp;
@@ -36,6 +37,9 @@ async fn import(
         individual_file: individuals.map(|p| p.to_path_buf()),
         source: Source::P3ke,
         columns,
+        scope: None,
+        actor: "admin".into(),
+        import_id: uuid::Uuid::new_v4(),
     };
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
@@ -132,10 +136,75 @@ async fn a_messy_p3ke_file_imports_flags_and_leaves_out_with_reasons_and_twice_c
 
     let again = import(&app, &family, Some(&people), BTreeMap::new()).await;
     assert_eq!(
-        (again.added, again.updated, again.unchanged),
-        (0, 0, 3),
+        (
+            again.added,
+            again.updated,
+            again.unchanged,
+            again.removal_candidates
+        ),
+        (0, 0, 3, 0),
         "importing again changes nothing"
     );
+}
+
+#[tokio::test]
+async fn a_newer_list_queues_the_families_it_leaves_out_and_deletes_none() {
+    let app = TestApp::spawn().await;
+    let (first, newer) = (
+        app.dir.path().join("keluarga-2024.csv"),
+        app.dir.path().join("keluarga-2025.csv"),
+    );
+    std::fs::write(&first, FAMILIES).unwrap();
+    // The newer list no longer holds BUDI SANTOSO's family (900000002).
+    let without_budi: String = FAMILIES
+        .lines()
+        .filter(|l| !l.starts_with("900000002"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&newer, without_budi).unwrap();
+    // The test district's own households (of P3KE, kabupaten 16.04) are not in this file.
+    let seeded = import(&app, &first, None, BTreeMap::new()).await;
+    assert_eq!(seeded.added, 3);
+    let waiting_now = || async {
+        app.db
+            .read(|c| {
+                let ids = c
+                    .prepare("SELECT household_id FROM removal_candidates WHERE decision IS NULL")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<Result<Vec<String>, _>>()?;
+                Ok::<_, DbError>(ids)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(waiting_now().await.len(), seeded.removal_candidates);
+
+    let report = import(&app, &newer, None, BTreeMap::new()).await;
+    assert_eq!(
+        (report.added, report.unchanged, report.removal_candidates),
+        (0, 2, 1)
+    );
+    let again = import(&app, &newer, None, BTreeMap::new()).await;
+    assert_eq!(
+        again.removal_candidates, 0,
+        "the same list twice queues nothing more"
+    );
+    let budi = households_by_source(&app, "900000002").await;
+    assert_eq!(
+        budi.target_status,
+        TargetStatus::Active,
+        "nothing is deleted or removed"
+    );
+    let waiting = waiting_now().await;
+    assert!(waiting.contains(&budi.household_id.to_string()));
+    assert_eq!(waiting.len(), seeded.removal_candidates + 1);
+
+    // Listed again, the family leaves the queue.
+    let report = import(&app, &first, None, BTreeMap::new()).await;
+    assert_eq!((report.unchanged, report.removal_candidates), (3, 0));
+    let waiting = waiting_now().await;
+    assert!(!waiting.contains(&budi.household_id.to_string()));
+    assert_eq!(waiting.len(), seeded.removal_candidates);
 }
 
 #[tokio::test]
@@ -193,7 +262,7 @@ async fn households_by_source(app: &TestApp, source_id: &'static str) -> Househo
                 [source_id],
                 |r| r.get(0),
             )?;
-            Ok::<_, verivali_server::db::DbError>(serde_json::from_str(&json)?)
+            Ok::<_, DbError>(serde_json::from_str(&json)?)
         })
         .unwrap()
     })
