@@ -9,10 +9,13 @@ use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushResult, PushStatus};
 
 use crate::attachments::{self, Attachments, Presence};
-use crate::auth::{self, DeviceAuth};
+use crate::auth::{self, DeviceAuth, SupervisorAuth};
 use crate::db::Db;
 use crate::error::ApiError;
-use crate::{audit, ingest};
+use crate::{audit, ingest, roles};
+
+/// A bundle is larger than a push: days of visits and their photos.
+pub const MAX_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
 
 /// What an import did, visit by visit where it matters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,6 +28,31 @@ pub struct ImportReport {
     /// Each with its code, field and both messages; the rest of the bundle is stored.
     pub rejected: Vec<PushResult>,
     pub photos: u64,
+}
+
+/// A supervisor's import of a bundle `file`: refused unless their role imports and the bundle's
+/// enumerator works, or worked, inside their region.
+pub async fn import_by(
+    db: &Db,
+    data_dir: &std::path::Path,
+    who: &SupervisorAuth,
+    file: axum::body::Bytes,
+) -> Result<ImportReport, ApiError> {
+    who.check_role(roles::IMPORT)?;
+    let (db, who) = (db.clone(), who.clone());
+    let attachments = Attachments::new(data_dir);
+    tokio::task::spawn_blocking(move || {
+        let (device, bundle) = open(&db, &file, |device| {
+            device
+                .areas
+                .iter()
+                .chain(&device.former_areas)
+                .try_for_each(|area| who.check(&area.region))
+        })?;
+        import(&db, &attachments, &device, bundle, &who.actor())
+    })
+    .await
+    .map_err(ApiError::internal)?
 }
 
 /// Reads a bundle file and checks it whole against its device's key. `may_import` sees the

@@ -63,6 +63,7 @@ codes! {
     PHOTO_NOT_RECEIVED = "ATT-04", "Foto ini belum diterima dari ponsel.", "This photo has not arrived from the phone yet.";
     UPLOADS_FULL = "ATT-06", "Ruang unggahan server sedang penuh; coba lagi nanti.", "The server's upload space is full; try again later.";
     PHOTO_UNREADABLE = "ATT-05", "Foto ini tidak dapat dibaca sebagai gambar.", "This photo cannot be read as an image.";
+    NO_LIST_FILE = "IMP-24", "Pilih berkas keluarga (CSV atau XLSX) untuk diimpor.", "Choose a family file (CSV or XLSX) to import.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }
 

@@ -46,6 +46,7 @@ impl Application {
                 config.sign_in_failures_per_address,
             )),
             bundle_imports: Arc::new(tokio::sync::Semaphore::new(1)),
+            running_imports: Arc::default(),
             config: Arc::new(config),
         };
         Ok(Self {

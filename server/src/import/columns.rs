@@ -72,6 +72,11 @@ impl Columns {
         Self(found)
     }
 
+    /// The column found for `field`.
+    pub fn column(&self, field: &str) -> Option<usize> {
+        self.0.get(field).copied()
+    }
+
     pub fn has(&self, field: &str) -> bool {
         self.0.contains_key(field)
     }

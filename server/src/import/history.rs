@@ -158,3 +158,40 @@ pub fn imports_in(
         .collect::<Result<_, _>>()?;
     Ok(imports)
 }
+
+/// The report as a spreadsheet for the clerks who fix the list: each flagged and each left-out
+/// row with its file, line, family, rule and reason.
+pub fn report_workbook(report: &ImportReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    const HEADERS: [&str; 6] = [
+        "Berkas / File",
+        "Baris / Line",
+        "ID Keluarga / Family ID",
+        "Hasil / Outcome",
+        "Kode / Code",
+        "Alasan / Reason",
+    ];
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Laporan impor")?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (c, header) in HEADERS.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, *header, &bold)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let rows = report
+        .rejected
+        .iter()
+        .map(|n| (n, "Tidak diimpor / Left out"))
+        .chain(report.flagged.iter().map(|n| (n, "Ditandai / Flagged")));
+    for (r, (note, outcome)) in rows.enumerate() {
+        let line = r as u32 + 1;
+        sheet.write_string(line, 0, &note.file)?;
+        sheet.write_number(line, 1, note.line as f64)?;
+        // The family id as text: a spreadsheet would turn a long number into 9.0E+8.
+        sheet.write_string(line, 2, &note.family_id)?;
+        sheet.write_string(line, 3, outcome)?;
+        sheet.write_string(line, 4, &note.code)?;
+        sheet.write_string(line, 5, &note.reason)?;
+    }
+    book.save_to_buffer()
+}

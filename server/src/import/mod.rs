@@ -13,6 +13,7 @@
 
 mod columns;
 mod history;
+pub mod jobs;
 pub mod table;
 
 use std::collections::{BTreeMap, HashSet};
@@ -27,7 +28,9 @@ use verivali_core::validate::{Context, Severity, rules, validate_household};
 use crate::db::{Db, DbError};
 use crate::{audit, households, removals};
 pub use columns::{Columns, FIELDS};
-pub use history::{ImportLine, ImportRecord, Outcome, imports_in, read_import, record_failure};
+pub use history::{
+    ImportLine, ImportRecord, Outcome, imports_in, read_import, record_failure, report_workbook,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {

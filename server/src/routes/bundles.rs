@@ -6,18 +6,14 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::routing::post;
 use axum::{Json, Router};
 
-use crate::attachments::Attachments;
 use crate::auth::SupervisorAuth;
 use crate::bundles::{self, ImportReport};
 use crate::error::ApiError;
 use crate::roles;
 use crate::state::AppState;
 
-/// A bundle is larger than a push: days of visits and their photos.
-pub const MAX_BUNDLE_BYTES: usize = 256 * 1024 * 1024;
-
 pub fn router() -> Router<AppState> {
-    let import = post(import).layer(DefaultBodyLimit::max(MAX_BUNDLE_BYTES));
+    let import = post(import).layer(DefaultBodyLimit::max(bundles::MAX_BUNDLE_BYTES));
     Router::new().route("/bundles", import)
 }
 
@@ -35,20 +31,6 @@ async fn import(
         .await
         .map_err(ApiError::internal)?;
     let file = Bytes::from_request(request, &state).await?;
-    let db = state.db.clone();
-    let attachments = Attachments::new(&state.config.data_dir);
-    let report = tokio::task::spawn_blocking(move || {
-        let (device, bundle) = bundles::open(&db, &file, |device| {
-            device
-                .areas
-                .iter()
-                .chain(&device.former_areas)
-                .try_for_each(|area| supervisor.check(&area.region))
-        })?;
-        let actor = format!("supervisor:{}", supervisor.user_id);
-        bundles::import(&db, &attachments, &device, bundle, &actor)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let report = bundles::import_by(&state.db, &state.config.data_dir, &supervisor, file).await?;
     Ok(Json(report))
 }

@@ -9,6 +9,7 @@
 
 pub mod assets;
 mod audit;
+mod bundles;
 pub mod catalogue;
 mod compare;
 mod completeness;
@@ -16,10 +17,12 @@ mod csrf;
 mod dashboard;
 mod duplicates;
 mod households;
+mod imports;
 mod minimap;
 mod page;
 mod queues;
 mod recap;
+mod removals;
 mod signin;
 mod team;
 
@@ -49,6 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/queues/visits", get(queues::visits))
         .route("/queues/visits/approve", post(queues::approve_selected))
         .route("/queues/proposals", get(queues::proposals))
+        .route("/queues/removals", get(removals::page))
+        .route("/queues/removals/{household_id}", post(removals::decide))
         .route("/completeness", get(completeness::page))
         .route("/recap", get(recap::page))
         .route("/audit", get(audit::page))
@@ -59,5 +64,28 @@ pub fn router() -> Router<AppState> {
         .route("/team/enumerators/{id}/code", post(team::enrollment_code))
         .route("/team/areas/move", post(team::move_area))
         .route("/team/devices/{id}/revoke", post(team::revoke_device))
+        .route(
+            "/imports",
+            get(imports::page)
+                .post(imports::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::import::jobs::MAX_LIST_BYTES,
+                )),
+        )
+        .route("/imports/{id}", get(imports::import))
+        .route(
+            "/imports/{id}/columns",
+            get(imports::columns).post(imports::start),
+        )
+        .route("/imports/{id}/progress", get(imports::progress))
+        .route("/imports/{id}/report.xlsx", get(imports::workbook))
+        .route(
+            "/bundles",
+            get(bundles::page)
+                .post(bundles::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::bundles::MAX_BUNDLE_BYTES,
+                )),
+        )
         .route("/assets/{name}", get(assets::serve))
 }

@@ -76,6 +76,7 @@ impl Viewer {
             may_export: self.who.may(roles::EXPORT),
             may_audit: self.who.may(roles::AUDIT),
             may_manage: self.who.may(roles::MANAGE),
+            may_import: self.who.may(roles::IMPORT),
             csrf: self.csrf.clone(),
             here: self.here.clone(),
             other_code: self.lang.other().code(),
@@ -114,6 +115,8 @@ pub struct Chrome {
     pub may_audit: bool,
     /// Their role lets them manage enumerators, areas and phones.
     pub may_manage: bool,
+    /// Their role lets them import target lists and bundles.
+    pub may_import: bool,
     pub csrf: String,
     /// The page to come back to after switching language.
     pub here: String,
@@ -135,6 +138,7 @@ impl Chrome {
             may_decide: false,
             may_export: false,
             may_audit: false,
+            may_import: false,
             may_manage: false,
             csrf: String::new(),
             here: back.to_owned(),

@@ -7,7 +7,7 @@ use verivali_server::import::{ImportOptions, import_targets};
 
 use crate::helpers::TestApp;
 
-const FAMILIES: &str = "\
+pub(crate) const FAMILIES: &str = "\
 ID Keluarga P3KE,Provinsi,Kabupaten/Kota,Kecamatan,Desa/Kelurahan,Kode Kemdagri,Desil Kesejahteraan,Alamat,Prioritas Verval,Kepala Keluarga,NIK Kepala Keluarga,Penerima PKH,Penerima BPNT
 900000001,SUMATERA SELATAN,LAHAT,CONTOH,DESA A,1604012001,1,  KP. SUKAMAJU   RT 01 ,NORMAL,SITI RAHAYU,,Ya,Tidak
 900000002,SUMATERA SELATAN,LAHAT,CONTOH,DESA A,1604012001,2,KP. SUKAMAJU,NORMAL,BUDI SANTOSO,,Tidak,Ya
@@ -16,7 +16,7 @@ ID Keluarga P3KE,Provinsi,Kabupaten/Kota,Kecamatan,Desa/Kelurahan,Kode Kemdagri,
 900000004,SUMATERA SELATAN,LAHAT,CONTOH,DESA B,1604012002,12,KP. BARU,NORMAL,EKO,,Tidak,Tidak
 ";
 
-const INDIVIDUALS: &str = "\
+pub(crate) const INDIVIDUALS: &str = "\
 ID Keluarga P3KE,Kode Kemdagri,ID Individu,Nama,NIK,Jenis Kelamin,Hubungan dengan Kepala Keluarga,Tanggal Lahir,Status Kawin,Pekerjaan,Pendidikan
 900000001,1604012001,1,SITI RAHAYU,1.60401E+15,perempuan,KEPALA KELUARGA,1980-05-01,CERAI MATI,PETANI,TAMAT SD
 900000001,1604012001,2,WATI,,PEREMPUAN,ANAK,12-08-2010,BELUM KAWIN,TIDAK/BELUM BEKERJA,MASIH SD
@@ -252,7 +252,7 @@ async fn another_layout_imports_through_a_column_mapping_from_xlsx() {
     assert_eq!(h.address, "Dusun 2");
 }
 
-async fn households_by_source(app: &TestApp, source_id: &'static str) -> Household {
+pub(crate) async fn households_by_source(app: &TestApp, source_id: &'static str) -> Household {
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         db.read_blocking(|c| {

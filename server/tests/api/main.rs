@@ -12,6 +12,7 @@ mod exports;
 mod guarantees;
 mod helpers;
 mod import;
+mod import_pages;
 mod logs;
 mod map;
 mod openapi;

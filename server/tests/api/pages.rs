@@ -21,7 +21,7 @@ async fn signed_in(app: &TestApp, client: &reqwest::Client) -> String {
 
 /// Signs in through the form as a new supervisor of `region` with `login` (their name too) and
 /// `role`.
-async fn signed_in_as(
+pub(crate) async fn signed_in_as(
     app: &TestApp,
     client: &reqwest::Client,
     login: &'static str,
@@ -49,7 +49,7 @@ async fn signed_in_as(
     cookie.split(';').next().unwrap().to_owned()
 }
 
-async fn page(
+pub(crate) async fn page(
     client: &reqwest::Client,
     app: &TestApp,
     cookie: &str,
@@ -65,7 +65,7 @@ async fn page(
 }
 
 /// A form's body as a browser sends it.
-fn form_body(pairs: &[(&str, &str)]) -> String {
+pub(crate) fn form_body(pairs: &[(&str, &str)]) -> String {
     let escape = |text: &str| -> String {
         text.bytes()
             .map(|b| match b {
@@ -263,7 +263,7 @@ async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked()
 }
 
 /// The CSRF token a page's forms carry.
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .unwrap()
@@ -273,7 +273,7 @@ fn csrf_of(html: &str) -> String {
         .to_owned()
 }
 
-async fn post_form(
+pub(crate) async fn post_form(
     client: &reqwest::Client,
     app: &TestApp,
     cookie: &str,

@@ -1,0 +1,386 @@
+//! Target lists imported from the browser (issue 14, item 1): the uploaded files are staged in
+//! the data directory, the admin picks the columns, and the import runs in the background while
+//! the page shows its progress; its report is then read from `target_imports`.
+//!
+//! The staged files hold NIKs: they are deleted when the import ends, and files staged but never
+//! imported are deleted a day later. The progress of a running import lives in the process that
+//! runs it (a restart ends the import, and its files are staged for nothing).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use indicatif::ProgressBar;
+use uuid::Uuid;
+use verivali_core::model::{Code, Labelled, RegionCode, Source};
+
+use super::{FIELDS, ImportLine, ImportOptions, import_targets, read_import, record_failure};
+use crate::auth::SupervisorAuth;
+use crate::db::Db;
+use crate::error::{self, ApiError};
+use crate::roles;
+
+/// A kabupaten's individual file is tens of megabytes; this leaves room for a province's.
+pub const MAX_LIST_BYTES: usize = 512 * 1024 * 1024;
+
+/// How long files may wait staged for their import.
+const STAGED_FOR: Duration = Duration::from_secs(24 * 3600);
+
+/// The two files of a list: the families, and optionally their members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Families,
+    Individuals,
+}
+
+impl Part {
+    pub fn of_field(name: &str) -> Option<Self> {
+        match name {
+            "family" => Some(Self::Families),
+            "individuals" => Some(Self::Individuals),
+            _ => None,
+        }
+    }
+
+    fn dir(self) -> &'static str {
+        match self {
+            Self::Families => "family",
+            Self::Individuals => "individuals",
+        }
+    }
+}
+
+/// Imports running in this process, with their progress.
+#[derive(Debug, Default)]
+pub struct Running(Mutex<HashMap<Uuid, ProgressBar>>);
+
+impl Running {
+    fn progress(&self, id: Uuid) -> Option<(u64, u64)> {
+        let running = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        running
+            .get(&id)
+            .map(|bar| (bar.position(), bar.length().unwrap_or(0)))
+    }
+
+    /// Registers an import; false if it runs already.
+    fn begin(&self, id: Uuid, bar: ProgressBar) -> bool {
+        let mut running = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if running.contains_key(&id) {
+            return false;
+        }
+        running.insert(id, bar);
+        true
+    }
+
+    fn end(&self, id: Uuid) {
+        let mut running = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        running.remove(&id);
+    }
+}
+
+/// Where uploads wait for their import, one directory each.
+fn uploads_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("imports")
+}
+
+/// A new staging directory for `who`'s upload of a list of `source`; older ones left unimported
+/// are deleted.
+pub fn new_upload(data_dir: &Path, who: &SupervisorAuth, source: &str) -> Result<Staged, ApiError> {
+    who.check_role(roles::IMPORT)?;
+    let source =
+        Source::from_code(source).ok_or_else(|| ApiError::bad_request(error::MALFORMED))?;
+    sweep(&uploads_dir(data_dir));
+    let staged = Staged {
+        id: Uuid::new_v4(),
+        dir: PathBuf::new(),
+    };
+    let dir = uploads_dir(data_dir).join(staged.id.to_string());
+    std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+    std::fs::write(dir.join("owner"), who.actor()).map_err(ApiError::internal)?;
+    std::fs::write(dir.join("source"), source.code()).map_err(ApiError::internal)?;
+    Ok(Staged { dir, ..staged })
+}
+
+fn sweep(uploads: &Path) {
+    let Ok(entries) = std::fs::read_dir(uploads) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|at| SystemTime::now().duration_since(at).ok())
+            .is_some_and(|age| age > STAGED_FOR);
+        if old {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// An upload's directory.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    pub id: Uuid,
+    dir: PathBuf,
+}
+
+impl Staged {
+    /// `who`'s staged upload `id`; 404 for another person's or none.
+    pub fn find(data_dir: &Path, who: &SupervisorAuth, id: Uuid) -> Result<Self, ApiError> {
+        who.check_role(roles::IMPORT)?;
+        let dir = uploads_dir(data_dir).join(id.to_string());
+        match std::fs::read_to_string(dir.join("owner")) {
+            Ok(owner) if owner == who.actor() => Ok(Self { id, dir }),
+            _ => Err(ApiError::new(
+                axum::http::StatusCode::NOT_FOUND,
+                error::NOT_FOUND,
+            )),
+        }
+    }
+
+    /// The path to write an uploaded file to, under a safe form of the name the clerk gave it
+    /// (the report names files by it).
+    pub fn file_path(&self, part: Part, name: &str) -> Result<PathBuf, ApiError> {
+        let dir = self.dir.join(part.dir());
+        std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+        let name: String = Path::new(name)
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_alphanumeric() || "._- ".contains(c) {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(120)
+            .collect();
+        let name = match name.trim_matches(['.', ' ']) {
+            "" => "list.csv",
+            name => name,
+        };
+        Ok(dir.join(name))
+    }
+
+    fn file(&self, part: Part) -> Option<PathBuf> {
+        std::fs::read_dir(self.dir.join(part.dir()))
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+    }
+
+    fn remove(&self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// The import of these files by `who`, with the columns they chose.
+    fn options(
+        &self,
+        who: &SupervisorAuth,
+        columns: BTreeMap<String, String>,
+    ) -> Result<ImportOptions, ApiError> {
+        let source = std::fs::read_to_string(self.dir.join("source"))
+            .ok()
+            .and_then(|s| Source::from_code(&s))
+            .unwrap_or(Source::P3ke);
+        let family_file = self
+            .file(Part::Families)
+            .ok_or_else(|| ApiError::bad_request(error::NO_LIST_FILE))?;
+        Ok(ImportOptions {
+            family_file,
+            individual_file: self.file(Part::Individuals),
+            source,
+            columns,
+            scope: Some(who.scope.clone()),
+            actor: who.actor(),
+            import_id: self.id,
+        })
+    }
+}
+
+/// What the column page shows: each field with the file's headers to choose from, the one found
+/// chosen.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub id: Uuid,
+    pub files: Vec<String>,
+    pub headers: Vec<String>,
+    /// (field, the header found for it, if any), in `FIELDS` order.
+    pub fields: Vec<(&'static str, Option<String>)>,
+}
+
+/// The column page, or the import ended already: a file that cannot be read is recorded as a
+/// failed import (IMP-20), with nothing stored, and its upload deleted.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Columns(Mapping),
+    Failed,
+}
+
+/// Reads the staged files' headers and finds the P3KE columns among them.
+pub async fn mapping(
+    db: &Db,
+    data_dir: &Path,
+    who: &SupervisorAuth,
+    id: Uuid,
+) -> Result<Prepared, ApiError> {
+    let staged = Staged::find(data_dir, who, id)?;
+    let options = staged.options(who, BTreeMap::new())?;
+    let db = db.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut headers: Vec<String> = Vec::new();
+        let mut files = Vec::new();
+        let paths = std::iter::once(&options.family_file).chain(&options.individual_file);
+        for path in paths {
+            let table = match super::table::read_table(path) {
+                Ok(table) => table,
+                Err(e) => {
+                    record_failure(&db, &options, &e.failure())?;
+                    staged.remove();
+                    return Ok(Prepared::Failed);
+                }
+            };
+            files.push(super::file_name(path));
+            for header in table.headers {
+                if !header.trim().is_empty() && !headers.contains(&header) {
+                    headers.push(header);
+                }
+            }
+        }
+        let found = super::Columns::find(&headers, &BTreeMap::new());
+        let fields = FIELDS
+            .iter()
+            .map(|(field, _)| (*field, found.column(field).map(|c| headers[c].clone())))
+            .collect();
+        Ok(Prepared::Columns(Mapping {
+            id,
+            files,
+            headers,
+            fields,
+        }))
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// Starts the import of a staged upload with the columns the admin chose (field → header;
+/// fields left empty are found by their P3KE names). It runs in the background; its progress
+/// and then its report are read with [`status`].
+pub fn start(
+    db: &Db,
+    data_dir: &Path,
+    running: &std::sync::Arc<Running>,
+    who: &SupervisorAuth,
+    id: Uuid,
+    columns: BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    let staged = Staged::find(data_dir, who, id)?;
+    let columns = columns
+        .into_iter()
+        .filter(|(field, header)| !header.is_empty() && FIELDS.iter().any(|(f, _)| f == field))
+        .collect();
+    let options = staged.options(who, columns)?;
+    let bar = ProgressBar::hidden();
+    if !running.begin(id, bar.clone()) {
+        return Ok(());
+    }
+    let (db, running) = (db.clone(), running.clone());
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = import_targets(&db, &options, &bar) {
+            let failure = e.failure();
+            tracing::warn!(import = %id, code = %failure.code, "target list import failed");
+            if let Err(e) = record_failure(&db, &options, &failure) {
+                tracing::error!(import = %id, error = %e, "recording a failed import");
+            }
+        }
+        staged.remove();
+        running.end(id);
+    });
+    Ok(())
+}
+
+/// A browser import as its page shows it.
+#[derive(Debug, Clone)]
+pub enum Status {
+    Running { done: u64, total: u64 },
+    Ended(Box<ImportLine>),
+}
+
+/// The progress of an import, or its report once it ended; 404 for an import of another region.
+pub async fn status(
+    db: &Db,
+    running: &Running,
+    who: &SupervisorAuth,
+    id: Uuid,
+) -> Result<Status, ApiError> {
+    who.check_role(roles::IMPORT)?;
+    // Running first: an import that ends between the two reads is then found in the table.
+    if let Some((done, total)) = running.progress(id) {
+        return Ok(Status::Running { done, total });
+    }
+    let import = db
+        .read(move |conn| Ok::<_, ApiError>(read_import(conn, id)?))
+        .await?
+        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+    let region = RegionCode::parse(&import.region)
+        .map_err(|_| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+    who.check_household(&region)?;
+    Ok(Status::Ended(Box::new(import)))
+}
+
+/// The latest imports of `who`'s region, for the import page.
+pub async fn recent(db: &Db, who: &SupervisorAuth) -> Result<Vec<ImportLine>, ApiError> {
+    who.check_role(roles::IMPORT)?;
+    let scope = who.scope.clone();
+    db.read(move |conn| Ok::<_, ApiError>(super::imports_in(conn, &scope, 20)?))
+        .await
+}
+
+/// An ended import's report as an XLSX file; audited as a download.
+pub async fn report_workbook(
+    db: &Db,
+    running: &Running,
+    who: &SupervisorAuth,
+    id: Uuid,
+) -> Result<Vec<u8>, ApiError> {
+    let Status::Ended(import) = status(db, running, who, id).await? else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            error::NOT_FOUND,
+        ));
+    };
+    let super::Outcome::Done(report) = &import.outcome else {
+        return Err(ApiError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            error::NOT_FOUND,
+        ));
+    };
+    let xlsx = super::report_workbook(report).map_err(ApiError::internal)?;
+    let (actor, region) = (who.actor(), import.region.clone());
+    db.write(move |tx| {
+        crate::audit::record_in(
+            tx,
+            Some(&region),
+            &actor,
+            "import:report-download",
+            Some(&id.to_string()),
+            None,
+        )
+    })
+    .await?;
+    Ok(xlsx)
+}

@@ -1,0 +1,312 @@
+//! Target lists imported in the browser's pages over real HTTP (issue 14, item 1): upload as a
+//! form would, columns chosen, the report as a page and as an XLSX, a failed import that stores
+//! nothing, and the removal queue a newer list fills, settled by a reviewer.
+
+use std::time::Duration;
+
+use calamine::{DataType, Reader};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use verivali_core::model::TargetStatus;
+use verivali_server::roles::Role;
+
+use crate::helpers::TestApp;
+use crate::import::{FAMILIES, INDIVIDUALS, households_by_source};
+use crate::pages::{csrf_of, page, post_form, signed_in_as};
+
+/// A file input's part: field, file name, bytes.
+type FilePart<'a> = (&'a str, &'a str, &'a [u8]);
+
+/// A `multipart/form-data` body as a browser sends the upload form: the token first.
+fn multipart(fields: &[(&str, &str)], files: &[FilePart<'_>]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "----verivali-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file, bytes) in files {
+        body.extend(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend(*bytes);
+        body.extend(b"\r\n");
+    }
+    body.extend(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+/// Uploads a list and chooses `columns`; the import's page address.
+async fn import_in_browser(
+    client: &reqwest::Client,
+    app: &TestApp,
+    cookie: &str,
+    files: &[FilePart<'_>],
+    columns: &[(&str, &str)],
+) -> String {
+    let (_, html) = page(client, app, cookie, "/imports").await;
+    let csrf = csrf_of(&html);
+    let (content_type, body) = multipart(&[("csrf", &csrf), ("source", "P3KE")], files);
+    let upload = client
+        .post(app.url("/imports"))
+        .header("cookie", cookie)
+        .header("content-type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(upload.status(), StatusCode::SEE_OTHER);
+    let columns_page = upload.headers()["location"].to_str().unwrap().to_owned();
+    let (status, html) = page(client, app, cookie, &columns_page).await;
+    if status == StatusCode::SEE_OTHER {
+        // The file could not be read: the import ended already.
+        return columns_page.trim_end_matches("/columns").to_owned();
+    }
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let mut form = vec![("csrf", csrf.as_str())];
+    form.extend(columns);
+    let start = post_form(client, app, cookie, &columns_page, &form).await;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    start.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The import's page once it ended.
+async fn ended(client: &reqwest::Client, app: &TestApp, cookie: &str, path: &str) -> String {
+    for _ in 0..400 {
+        let (status, html) = page(client, app, cookie, path).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        if html.contains("data-outcome") {
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the import at {path} never ended");
+}
+
+fn count(html: &str, name: &str) -> u64 {
+    let marker = format!("data-count=\"{name}\">");
+    let rest = html.split(&marker).nth(1).unwrap();
+    let rest = rest.trim_start_matches(|c: char| !c.is_ascii_digit());
+    rest.split(|c: char| !c.is_ascii_digit())
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn households(app: &TestApp) -> i64 {
+    app.db
+        .read(|c| {
+            let n = c.query_row("SELECT count(*) FROM households", [], |r| r.get(0))?;
+            Ok::<i64, verivali_server::db::DbError>(n)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_admin_imports_a_list_in_the_browser_and_a_reviewer_settles_what_a_newer_one_left_out() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let reviewer = signed_in_as(&app, &client, "tkpk", Role::Reviewer, "16.04").await;
+    let viewer = signed_in_as(&app, &client, "bappeda", Role::Viewer, "16.04").await;
+
+    // Only an admin imports.
+    let (status, _) = page(&client, &app, &reviewer, "/imports").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The column page finds P3KE's columns by their names.
+    let files: [FilePart<'_>; 2] = [
+        ("family", "KEPALA-KELUARGA.csv", FAMILIES.as_bytes()),
+        ("individuals", "INDIVIDU.csv", INDIVIDUALS.as_bytes()),
+    ];
+    let path = import_in_browser(&client, &app, &admin, &files, &[]).await;
+    let report = ended(&client, &app, &admin, &path).await;
+    assert!(report.contains("data-outcome=\"done\""), "{report}");
+    assert_eq!(count(&report, "added"), 3);
+    assert_eq!(count(&report, "left-out"), 3);
+    assert!(report.contains("IMP-06") && report.contains("KEPALA-KELUARGA.csv"));
+    assert!(!report.contains("1604014202780003"), "no NIK in the report");
+
+    // The report as a spreadsheet: a row per flagged or left-out row, and the download audited.
+    let id = path.trim_start_matches("/imports/");
+    let xlsx = client
+        .get(app.url(&format!("{path}/report.xlsx")))
+        .header("cookie", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap();
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let rows = sheet.rows().count() as u64;
+    assert_eq!(
+        rows,
+        1 + count(&report, "left-out") + count(&report, "flagged")
+    );
+    assert!(
+        sheet
+            .rows()
+            .any(|r| r.iter().any(|c| c.get_string() == Some("IMP-06")))
+    );
+    let (_, log) = page(
+        &client,
+        &app,
+        &admin,
+        "/audit?action=import:report-download",
+    )
+    .await;
+    assert!(log.contains(id), "{log}");
+
+    // The same files again change nothing.
+    let again = import_in_browser(&client, &app, &admin, &files, &[]).await;
+    let again = ended(&client, &app, &admin, &again).await;
+    assert_eq!(
+        (
+            count(&again, "added"),
+            count(&again, "updated"),
+            count(&again, "unchanged")
+        ),
+        (0, 0, 3)
+    );
+
+    // A file without the family id column fails with its reason and stores nothing; so does a
+    // file that is no spreadsheet.
+    let before = households(&app).await;
+    let no_id = b"Nama,Kode Kemdagri\nSITI,1604012001\n";
+    let failed =
+        import_in_browser(&client, &app, &admin, &[("family", "lain.csv", no_id)], &[]).await;
+    let failed = ended(&client, &app, &admin, &failed).await;
+    assert!(
+        failed.contains("data-outcome=\"failed\"") && failed.contains("IMP-21"),
+        "{failed}"
+    );
+    let garbage = import_in_browser(
+        &client,
+        &app,
+        &admin,
+        &[("family", "rusak.xlsx", b"not a workbook")],
+        &[],
+    )
+    .await;
+    let garbage = ended(&client, &app, &admin, &garbage).await;
+    assert!(garbage.contains("IMP-20"), "{garbage}");
+    assert_eq!(households(&app).await, before);
+    // The same header-less file imports once its columns are chosen on the page.
+    let mapped = import_in_browser(
+        &client,
+        &app,
+        &admin,
+        &[(
+            "family",
+            "dtks.csv",
+            b"IDDTKS,Nama,Wilayah\nD-1,SITI,1604012001\n",
+        )],
+        &[
+            ("map.family_id", "IDDTKS"),
+            ("map.region", "Wilayah"),
+            ("map.head_name", "Nama"),
+        ],
+    )
+    .await;
+    let mapped = ended(&client, &app, &admin, &mapped).await;
+    assert_eq!(count(&mapped, "added"), 1, "{mapped}");
+
+    // A newer list without BUDI SANTOSO's family queues it; nothing is deleted.
+    let newer: String = FAMILIES
+        .lines()
+        .filter(|l| !l.starts_with("900000002"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = import_in_browser(
+        &client,
+        &app,
+        &admin,
+        &[("family", "KELUARGA-2025.csv", newer.as_bytes())],
+        &[],
+    )
+    .await;
+    let report = ended(&client, &app, &admin, &path).await;
+    assert!(count(&report, "candidates") >= 1, "{report}");
+    let budi = households_by_source(&app, "900000002").await;
+    let row = format!("data-household=\"{}\"", budi.household_id);
+    let (status, queue) = page(&client, &app, &viewer, "/queues/removals").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        queue.contains(&row) && !queue.contains("value=\"remove\""),
+        "a viewer reads only"
+    );
+    let (_, queue) = page(&client, &app, &reviewer, "/queues/removals").await;
+    assert!(queue.contains(&row));
+    let csrf = csrf_of(&queue);
+    let decide = format!("/queues/removals/{}", budi.household_id);
+    let refused = post_form(
+        &client,
+        &app,
+        &viewer,
+        &decide,
+        &[
+            (
+                "csrf",
+                &csrf_of(&page(&client, &app, &viewer, "/queues/removals").await.1),
+            ),
+            ("decision", "remove"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let removed = post_form(
+        &client,
+        &app,
+        &reviewer,
+        &decide,
+        &[("csrf", &csrf), ("decision", "remove")],
+    )
+    .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    let (_, queue) = page(&client, &app, &reviewer, "/queues/removals").await;
+    assert!(!queue.contains(&row));
+    assert_eq!(
+        households_by_source(&app, "900000002").await.target_status,
+        TargetStatus::Removed
+    );
+    let merged: String = app
+        .db
+        .read(move |c| {
+            let status = c.query_row(
+                "SELECT target_status FROM households WHERE household_id = ?1",
+                [budi.household_id.to_string()],
+                |r| r.get(0),
+            )?;
+            Ok::<String, verivali_server::db::DbError>(status)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        merged, "REMOVED",
+        "the merged state, which phones pull, says so"
+    );
+    let again = post_form(
+        &client,
+        &app,
+        &reviewer,
+        &decide,
+        &[("csrf", &csrf), ("decision", "keep")],
+    )
+    .await;
+    assert_eq!(again.status(), StatusCode::NOT_FOUND, "decided once");
+    let (_, log) = page(&client, &app, &admin, "/audit?action=removal:confirmed").await;
+    assert!(log.contains(&budi.household_id.to_string()));
+}
