@@ -9,6 +9,12 @@
 //! downloads the audit log, where the reviewer's decisions stand. Then this test lets the returned visit's
 //! phone sync and finds the supervisor's comment in its inbox.
 //!
+//! Then `tests/browser/data_team.mjs` drives the admin's pages: an enumerator added with an area
+//! and an enrollment code whose QR payload a new phone here enrolls with; a DTKS list imported
+//! through the column page with its report and XLSX, a failed import that stores nothing, and a
+//! newer list whose left-out family is removed from the queue. That phone works without a signal
+//! and exports a bundle, which the admin imports in the page.
+//!
 //! Needs `VERIVALI_PLAYWRIGHT_DIR` (set by scripts/test-all.sh, from scripts/browser-deps.sh).
 
 #![allow(clippy::unwrap_used, clippy::panic)]
@@ -18,8 +24,41 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use verivali_core::model::{HouseholdId, Timestamp};
+use verivali_core::protocol::EnrollmentPayload;
 use verivali_core::store::Store;
 use verivali_core::sync::{self, SyncConfig};
+
+/// Runs a browser script with the server's address and the district's people; its printed lines.
+fn run_script(script: &str, url: &str, env: &[(&str, &str)]) -> String {
+    let output = Command::new("node")
+        .arg(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("browser")
+                .join(script),
+        )
+        .env("BASE_URL", url)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    println!("{stdout}");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The word after `marker` in a script's output.
+fn printed<'a>(stdout: &'a str, marker: &str) -> &'a str {
+    stdout
+        .split(marker)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{marker} not printed"))
+}
 
 #[test]
 fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
@@ -59,32 +98,31 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
 
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/browser-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
-    let output = Command::new("node")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/supervisor.mjs"))
-        .env("BASE_URL", &url)
-        .env("LOGIN", &demo.login)
-        .env("PASSWORD", &demo.password)
-        .env("TOKEN", &token)
-        .env("ADMIN_LOGIN", "admin-data")
-        .env("VIEWER_LOGIN", "camat")
-        .env("TEAM_PASSWORD", team_password)
-        .env("OUT_DIR", &shots)
-        .env("PLAYWRIGHT_DIR", &playwright)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    println!("{stdout}");
-    assert!(
-        output.status.success(),
-        "browser checks failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let shots_dir = shots.to_str().unwrap();
+    let common = [
+        ("TOKEN", token.as_str()),
+        ("ADMIN_LOGIN", "admin-data"),
+        ("VIEWER_LOGIN", "camat"),
+        ("TEAM_PASSWORD", team_password),
+        ("OUT_DIR", shots_dir),
+        ("PLAYWRIGHT_DIR", playwright.as_str()),
+    ];
+    let mut env = common.to_vec();
+    env.extend([
+        ("LOGIN", demo.login.as_str()),
+        ("PASSWORD", demo.password.as_str()),
+    ]);
+    let stdout = run_script("supervisor.mjs", &url, &env);
+    data_team(&url, &token, &common, dir.path());
     for shot in [
         "dashboard.png",
         "household.png",
         "duplicate.png",
         "visits.png",
         "audit.png",
+        "enrollment-code.png",
+        "import-report.png",
+        "bundle.png",
     ] {
         assert!(
             shots.join(shot).metadata().unwrap().len() > 10_000,
@@ -128,5 +166,51 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
             .iter()
             .any(|i| i.review.comment.as_deref() == Some("Foto rumah kurang jelas, mohon ulangi")),
         "the return did not reach the phone"
+    );
+}
+
+/// The admin's pages (data_team.mjs), and a phone enrolled from the QR payload they show, whose
+/// bundle they import.
+fn data_team(url: &str, token: &str, common: &[(&str, &str)], dir: &Path) {
+    let mut env = common.to_vec();
+    env.push(("PHASE", "team"));
+    let stdout = run_script("data_team.mjs", url, &env);
+
+    // The new enumerator's phone scans the code, takes its households, and works without a
+    // signal: two visits, one with a photo, carried out as a bundle.
+    let payload = EnrollmentPayload::parse(printed(&stdout, "ENROLL ")).unwrap();
+    assert_eq!(
+        payload.server, url,
+        "the QR code names the server the admin reached"
+    );
+    let store = Store::open(dir.join("rina.db")).unwrap();
+    let config = SyncConfig::new(&payload.server);
+    sync::enroll(&config, &store, &payload.code, "HP Rina").unwrap();
+    sync::sync(&config, &store, &()).unwrap();
+    let village = printed(&stdout, "VILLAGE ");
+    let list: Value = verivali_e2e::http()
+        .get(format!("{url}/api/v1/households?region={village}&limit=2"))
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    for (n, line) in list["households"].as_array().unwrap().iter().enumerate() {
+        let id = HouseholdId::parse(line["household_id"].as_str().unwrap()).unwrap();
+        let household = store.household(id).unwrap().unwrap().state.household;
+        let photo = (n == 0).then(|| b"foto rumah Rina ".repeat(5_000));
+        verivali_e2e::record_visit_with_photo(&store, &household, n as u64, photo.as_deref());
+    }
+    let bundle = dir.join("hp-rina.bundle");
+    let written = verivali_core::bundle::export(&store, &bundle, Timestamp::now_utc()).unwrap();
+    assert_eq!((written.visits, written.photos), (2, 1));
+
+    let mut env = common.to_vec();
+    let bundle = bundle.to_str().unwrap();
+    env.extend([("PHASE", "bundle"), ("BUNDLE", bundle)]);
+    let stdout = run_script("data_team.mjs", url, &env);
+    assert!(
+        stdout.contains("BUNDLE stored=2 held=0 photos=1"),
+        "the bundle's visits are stored: {stdout}"
     );
 }

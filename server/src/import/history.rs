@@ -97,6 +97,7 @@ pub enum Outcome {
 pub struct ImportLine {
     pub import_id: Uuid,
     pub region: String,
+    /// The importer's name, or the CLI's actor.
     pub actor: String,
     pub source: String,
     pub files: String,
@@ -104,7 +105,10 @@ pub struct ImportLine {
     pub outcome: Outcome,
 }
 
-const COLUMNS: &str = "import_id, region, actor, source, files, at, report, error";
+/// An import's columns, with the importer's name where they are a supervisor.
+const SELECT: &str = "SELECT t.import_id, t.region, coalesce(s.name, t.actor), t.source, t.files,
+        t.at, t.report, t.error
+    FROM target_imports t LEFT JOIN supervisors s ON t.actor = 'supervisor:' || s.user_id";
 
 fn line(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImportLine> {
     fn json<T: serde::de::DeserializeOwned>(column: usize, text: &str) -> rusqlite::Result<T> {
@@ -135,9 +139,7 @@ fn line(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImportLine> {
 /// One import with its whole report.
 pub fn read_import(conn: &Connection, import_id: Uuid) -> Result<Option<ImportLine>, DbError> {
     Ok(conn
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM target_imports WHERE import_id = ?1"
-        ))?
+        .prepare_cached(&format!("{SELECT} WHERE t.import_id = ?1"))?
         .query_row([import_id.to_string()], line)
         .optional()?)
 }
@@ -150,8 +152,7 @@ pub fn imports_in(
     limit: usize,
 ) -> Result<Vec<ImportLine>, DbError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM target_imports
-         WHERE region >= ?1 AND region < ?1 || '/' ORDER BY at DESC LIMIT ?2"
+        "{SELECT} WHERE t.region >= ?1 AND t.region < ?1 || '/' ORDER BY t.at DESC LIMIT ?2"
     ))?;
     let imports = stmt
         .query_map(params![region.as_str(), limit as i64], line)?

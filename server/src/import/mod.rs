@@ -288,16 +288,11 @@ pub fn import_targets(
             }
             Ok(code) if villages.contains(code.as_str()) => code,
             Ok(_) => {
-                notes.reject(
-                    *line,
-                    &family_id,
-                    rules::REG_01.code,
-                    rules::REG_01.message_en,
-                );
+                notes.reject(*line, &family_id, rules::REG_01.code, both(&rules::REG_01));
                 continue;
             }
             Err(e) => {
-                notes.reject(*line, &family_id, e.rule().code, e.rule().message_en);
+                notes.reject(*line, &family_id, e.rule().code, both(e.rule()));
                 continue;
             }
         };
@@ -324,20 +319,10 @@ pub fn import_targets(
                 Ok(d) if (1..=10).contains(&d) => {
                     household.decile = Some(d);
                     if options.source == Source::P3ke && d > 4 {
-                        notes.flag(
-                            *line,
-                            &family_id,
-                            rules::DES_01.code,
-                            rules::DES_01.message_en,
-                        );
+                        notes.flag(*line, &family_id, rules::DES_01.code, both(&rules::DES_01));
                     }
                 }
-                _ => notes.flag(
-                    *line,
-                    &family_id,
-                    rules::DES_01.code,
-                    rules::DES_01.message_en,
-                ),
+                _ => notes.flag(*line, &family_id, rules::DES_01.code, both(&rules::DES_01)),
             }
         }
         let kk = cols.get(row, "kk_number");
@@ -349,7 +334,12 @@ pub fn import_targets(
         }
         // The head's NIK is read and reported also when the individual file brings the members:
         // an empty or spreadsheet-mangled cell is flagged here, a disagreement below.
-        let head_nik = entered_nik(cols.get(row, "head_nik"), *line, &family_id, &mut notes);
+        // A family file without the column (a DTKS layout) leaves the NIKs to the individual file.
+        let head_nik = if cols.has("head_nik") || individual_table.is_none() {
+            entered_nik(cols.get(row, "head_nik"), *line, &family_id, &mut notes)
+        } else {
+            None
+        };
         if individual_table.is_none() {
             // A family file alone: its head is the one member known.
             let member = Member {
@@ -451,7 +441,8 @@ pub fn import_targets(
     for (family_id, (line, household, head_nik)) in &families {
         for issue in validate_household(household, &ctx) {
             if issue.code.starts_with("HH-") && issue.severity != Severity::Info {
-                notes.flag(*line, family_id, &issue.code, issue.message_en);
+                let reason = format!("{} / {}", issue.message_id, issue.message_en);
+                notes.flag(*line, family_id, &issue.code, reason);
             }
         }
         if individual_table.is_some()
@@ -512,6 +503,11 @@ pub fn import_targets(
     Ok(report)
 }
 
+/// A rule's reason in both languages, as the import's own rules give theirs.
+fn both(rule: &verivali_core::validate::Rule) -> String {
+    format!("{} / {}", rule.message_id, rule.message_en)
+}
+
 /// Whether the individual file's head carries a valid NIK other than `listed`.
 fn head_nik_differs(household: &Household, listed: &Nik) -> bool {
     household
@@ -559,7 +555,7 @@ fn programs(cols: &Columns, row: &[String]) -> std::collections::BTreeSet<Source
 /// A NIK cell: kept as written when it cannot be a NIK, so the enumerator sees and corrects it.
 fn entered_nik(cell: &str, line: u64, family: &str, notes: &mut Notes<'_>) -> Option<Entered<Nik>> {
     if cell.is_empty() {
-        notes.flag(line, family, rules::NIK_10.code, rules::NIK_10.message_en);
+        notes.flag(line, family, rules::NIK_10.code, both(&rules::NIK_10));
         return None;
     }
     let scientific = cell.contains(['E', 'e']) && cell.replace(',', ".").parse::<f64>().is_ok();
@@ -569,7 +565,7 @@ fn entered_nik(cell: &str, line: u64, family: &str, notes: &mut Notes<'_>) -> Op
     }
     let entered = Entered::<Nik>::from_input(cell);
     if let Some(rule) = entered.problem() {
-        notes.flag(line, family, rule.code, rule.message_en);
+        notes.flag(line, family, rule.code, both(rule));
     }
     Some(entered)
 }
