@@ -335,16 +335,28 @@ pub fn add_supervisor(
     region: RegionCode,
     role: Role,
 ) -> Result<(UserId, String), AdminError> {
+    add_supervisor_by(db, CLI, name, region, role)
+}
+
+/// The same, recorded in the audit log as done by `actor`.
+pub fn add_supervisor_by(
+    db: &Db,
+    actor: &str,
+    name: &str,
+    region: RegionCode,
+    role: Role,
+) -> Result<(UserId, String), AdminError> {
     let id = UserId(uuid::Uuid::new_v4());
     let token = tokens::new_token().map_err(|e| AdminError::Random(e.to_string()))?;
     let (name, token_hash) = (name.trim().to_owned(), tokens::hash(&token));
+    let actor = actor.to_owned();
     db.write_blocking(move |tx| {
         tx.execute(
             "INSERT INTO supervisors (user_id, name, region, token_hash, created_at, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis(), role.code()],
         )?;
         let detail = format!("{} {}", region.as_str(), role.code());
-        crate::audit::record_in(tx, Some(region.as_str()), "admin", "supervisor:add", Some(&id.to_string()), Some(&detail))?;
+        crate::audit::record_in(tx, Some(region.as_str()), &actor, "supervisor:add", Some(&id.to_string()), Some(&detail))?;
         Ok::<_, AdminError>(())
     })?;
     Ok((id, token))
@@ -404,6 +416,17 @@ pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
 /// Gives a supervisor another role (a reviewer who becomes the data officer reporting the list
 /// upward, say); it holds from their next call. `false` if no such supervisor.
 pub fn set_role(db: &Db, supervisor: UserId, role: Role) -> Result<bool, AdminError> {
+    set_role_by(db, CLI, supervisor, role)
+}
+
+/// The same, recorded in the audit log as done by `actor`.
+pub fn set_role_by(
+    db: &Db,
+    actor: &str,
+    supervisor: UserId,
+    role: Role,
+) -> Result<bool, AdminError> {
+    let actor = actor.to_owned();
     db.write_blocking(move |tx| {
         let n = tx.execute(
             "UPDATE supervisors SET role = ?2 WHERE user_id = ?1",
@@ -411,7 +434,7 @@ pub fn set_role(db: &Db, supervisor: UserId, role: Role) -> Result<bool, AdminEr
         )?;
         crate::audit::record(
             tx,
-            "admin",
+            &actor,
             "supervisor:set-role",
             Some(&supervisor.to_string()),
             Some(role.code()),

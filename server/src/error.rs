@@ -63,6 +63,9 @@ codes! {
     PHOTO_NOT_RECEIVED = "ATT-04", "Foto ini belum diterima dari ponsel.", "This photo has not arrived from the phone yet.";
     UPLOADS_FULL = "ATT-06", "Ruang unggahan server sedang penuh; coba lagi nanti.", "The server's upload space is full; try again later.";
     PHOTO_UNREADABLE = "ATT-05", "Foto ini tidak dapat dibaca sebagai gambar.", "This photo cannot be read as an image.";
+    WEAK_PASSWORD = "USR-01", "Kata sandi minimal 10 karakter.", "A password has at least 10 characters.";
+    LOGIN_TAKEN = "USR-02", "Nama pengguna ini sudah dipakai.", "This login name is taken.";
+    OWN_ROLE = "USR-03", "Anda tidak dapat mengubah peran Anda sendiri; minta admin lain.", "You cannot change your own role; ask another admin.";
     NO_LIST_FILE = "IMP-24", "Pilih berkas keluarga (CSV atau XLSX) untuk diimpor.", "Choose a family file (CSV or XLSX) to import.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }

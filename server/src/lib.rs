@@ -23,6 +23,7 @@ pub mod import;
 pub mod ingest;
 pub mod limits;
 pub mod map;
+pub mod people;
 pub mod photos;
 pub mod privacy;
 pub mod queues;

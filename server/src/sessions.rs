@@ -61,6 +61,18 @@ pub fn set_password(
     login: &str,
     password: &str,
 ) -> Result<(), SessionError> {
+    set_password_by(db, crate::admin::CLI, supervisor, login, password)
+}
+
+/// The same, recorded in the audit log as done by `actor`.
+pub fn set_password_by(
+    db: &Db,
+    actor: &str,
+    supervisor: UserId,
+    login: &str,
+    password: &str,
+) -> Result<(), SessionError> {
+    let actor = actor.to_owned();
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(SessionError::WeakPassword);
     }
@@ -86,7 +98,7 @@ pub fn set_password(
         end_all(tx, supervisor)?;
         crate::audit::record(
             tx,
-            "admin",
+            &actor,
             "supervisor:set-password",
             Some(&supervisor.to_string()),
             None,

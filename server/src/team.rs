@@ -302,20 +302,21 @@ fn villages(conn: &Connection, region: &RegionCode) -> Result<Vec<(String, Strin
         .collect())
 }
 
-fn not_found() -> ApiError {
+pub(crate) fn not_found() -> ApiError {
     ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND)
 }
 
-fn refused(e: AdminError) -> ApiError {
+pub(crate) fn refused(e: AdminError) -> ApiError {
     match e {
         AdminError::UnknownEnumerator(_) => not_found(),
         AdminError::BadArea(..) => ApiError::bad_request(error::BAD_REGION),
+        AdminError::Session(e) => e.into(),
         other => ApiError::internal(other),
     }
 }
 
 /// Runs one of the CLI's operations, which wait for the writer, off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     op: impl FnOnce() -> Result<T, AdminError> + Send + 'static,
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(op)

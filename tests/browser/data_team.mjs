@@ -1,6 +1,6 @@
 // The district data team's pages in a real headless Chromium, driven by playwright-core, against the
 // same `verivali-server demo` process as supervisor.mjs (tests/tests/browser.rs runs both).
-// PHASE=team: the admin adds an enumerator with an area and issues an enrollment code (prints
+// PHASE=team: the admin adds a reviewer who signs in and is made a viewer; adds an enumerator with an area and issues an enrollment code (prints
 //   `ENROLL <payload>` for the Rust side to enroll a phone with, as its camera would read the QR
 //   code); imports a DTKS family file with its individual file through the column page, watches the
 //   progress and reads the report and its XLSX; a file without a family id column fails with its
@@ -65,6 +65,27 @@ function list(name, text) {
 try {
   const page = await signIn();
   if (process.env.PHASE === 'team') {
+    // A kecamatan's reviewer, added with a first password, signs in; made a viewer, they lose
+    // the decision forms at their next page.
+    await Promise.all([page.waitForURL('**/people'), page.click('nav a[href="/people"]')]);
+    await page.fill('form[data-form="add-person"] input[name=name]', 'Kasi Kesos Merapi');
+    await page.fill('form[data-form="add-person"] input[name=login]', 'kesos-merapi');
+    await page.fill('form[data-form="add-person"] input[name=region]', '16.04.01');
+    await page.fill('form[data-form="add-person"] input[name=password]', 'Kesos-Merapi-2026');
+    await Promise.all([page.waitForURL('**/people?saved=1'), page.click('form[data-form="add-person"] button')]);
+    const kesos = page.locator('tr[data-person]', { hasText: 'kesos-merapi' });
+    check(await kesos.getAttribute('data-role-code') === 'REVIEWER', 'added as a reviewer');
+    const other = await (await browser.newContext()).newPage();
+    await other.goto(`${base}/signin`);
+    await other.fill('input[name=login]', 'kesos-merapi');
+    await other.fill('input[name=password]', 'Kesos-Merapi-2026');
+    await Promise.all([other.waitForURL('**/dashboard'), other.click('form[action="/signin"] button')]);
+    check((await other.textContent('[data-role]')).includes('Pemeriksa'), 'they sign in as a reviewer');
+    await kesos.locator('select[name=role]').selectOption('VIEWER');
+    await Promise.all([page.waitForURL('**/people?saved=1'), kesos.locator('form[action$="/role"] button').click()]);
+    await other.reload();
+    check((await other.textContent('[data-role]')).includes('Pemantau'), 'now a viewer');
+
     // An enumerator with a first area, and an enrollment code shown with its QR code.
     await Promise.all([page.waitForURL('**/team'), page.click('nav a[href="/team"]')]);
     const village = await page.getAttribute('#villages option', 'value');

@@ -10,6 +10,7 @@ use axum::response::Response;
 use super::page::{Chrome, OrPage, PageError, Viewer, render};
 use crate::bundles::{self, ImportReport};
 use crate::error::{self, ApiError};
+use crate::roles;
 use crate::state::AppState;
 
 pub struct RejectedRow {
@@ -28,6 +29,7 @@ struct BundlesPage {
 }
 
 pub async fn page(viewer: Viewer) -> Result<Response, PageError> {
+    viewer.who.check_role(roles::IMPORT).or_page(&viewer)?;
     let page = BundlesPage {
         chrome: viewer.chrome(viewer.t().bundles_title),
         report: None,

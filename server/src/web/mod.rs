@@ -20,6 +20,7 @@ mod households;
 mod imports;
 mod minimap;
 mod page;
+mod people;
 mod queues;
 mod recap;
 mod removals;
@@ -58,6 +59,9 @@ pub fn router() -> Router<AppState> {
         .route("/recap", get(recap::page))
         .route("/audit", get(audit::page))
         .route("/audit.csv", get(audit::download))
+        .route("/people", get(people::page).post(people::add))
+        .route("/people/{id}/role", post(people::set_role))
+        .route("/people/{id}/password", post(people::reset_password))
         .route("/team", get(team::page))
         .route("/team/enumerators", post(team::add_enumerator))
         .route("/team/enumerators/{id}/areas", post(team::change_area))

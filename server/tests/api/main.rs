@@ -6,13 +6,13 @@
 mod admin;
 mod attachments;
 mod crash;
+mod data_team;
 mod duplicates;
 mod enroll;
 mod exports;
 mod guarantees;
 mod helpers;
 mod import;
-mod import_pages;
 mod logs;
 mod map;
 mod openapi;

@@ -265,4 +265,15 @@ pub const TEXTS: Texts = Texts {
     bundles_rejected: "Rejected",
     bundles_photos: "Photos",
     bundles_field: "Field",
+
+    nav_people: "People",
+    people_title: "People and their roles",
+    people_note: "A viewer reads; a reviewer also decides; a data officer also sees whole NIKs and exports them; an admin also manages people, areas and imports. Resetting a password ends that person's sessions.",
+    people_saved: "Changes saved.",
+    people_add_title: "Add a person",
+    people_login: "Login name",
+    people_role: "Role",
+    people_password: "Password (at least 10 characters)",
+    people_save: "Save",
+    people_reset: "Reset the password",
 };

@@ -265,4 +265,15 @@ pub const TEXTS: Texts = Texts {
     bundles_rejected: "Ditolak",
     bundles_photos: "Foto",
     bundles_field: "Isian",
+
+    nav_people: "Pengguna",
+    people_title: "Pengguna dan perannya",
+    people_note: "Pemantau membaca; pemeriksa juga memutuskan; petugas data juga melihat NIK utuh dan mengekspornya; admin juga mengelola pengguna, wilayah dan impor. Mengganti kata sandi mengakhiri sesi orang itu.",
+    people_saved: "Perubahan disimpan.",
+    people_add_title: "Tambah pengguna",
+    people_login: "Nama pengguna",
+    people_role: "Peran",
+    people_password: "Kata sandi (min. 10 karakter)",
+    people_save: "Simpan",
+    people_reset: "Ganti kata sandi",
 };

@@ -1,6 +1,7 @@
-//! Target lists imported in the browser's pages over real HTTP (issue 14, item 1): upload as a
-//! form would, columns chosen, the report as a page and as an XLSX, a failed import that stores
-//! nothing, and the removal queue a newer list fills, settled by a reviewer.
+//! The data team's pages over real HTTP (issue 14): target lists imported (upload as a form
+//! would, columns chosen, the report as a page and as an XLSX, a failed import that stores
+//! nothing, the removal queue a newer list fills, settled by a reviewer), and people added with
+//! roles and passwords.
 
 use std::time::Duration;
 
@@ -309,4 +310,147 @@ async fn an_admin_imports_a_list_in_the_browser_and_a_reviewer_settles_what_a_ne
     assert_eq!(again.status(), StatusCode::NOT_FOUND, "decided once");
     let (_, log) = page(&client, &app, &admin, "/audit?action=removal:confirmed").await;
     assert!(log.contains(&budi.household_id.to_string()));
+}
+
+/// Signs in through the form; the session cookie, or `None` when refused.
+async fn sign_in(
+    client: &reqwest::Client,
+    app: &TestApp,
+    login: &str,
+    password: &str,
+) -> Option<String> {
+    let response = client
+        .post(app.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::pages::form_body(&[
+            ("login", login),
+            ("password", password),
+        ]))
+        .send()
+        .await
+        .unwrap();
+    (response.status() == StatusCode::SEE_OTHER && response.headers()["location"] == "/dashboard")
+        .then(|| {
+            let cookie = response.headers()["set-cookie"].to_str().unwrap();
+            cookie.split(';').next().unwrap().to_owned()
+        })
+}
+
+#[tokio::test]
+async fn an_admin_adds_people_of_the_region_with_roles_and_resets_a_password() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let (status, html) = page(&client, &app, &admin, "/people").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = csrf_of(&html);
+    let add = |form: Vec<(&'static str, &'static str)>| {
+        let (client, app, admin, csrf) = (&client, &app, &admin, &csrf);
+        async move {
+            let mut form = form;
+            form.push(("csrf", csrf));
+            post_form(client, app, admin, "/people", &form).await
+        }
+    };
+    let person = |login, region, password| {
+        vec![
+            ("name", "Camat Merapi"),
+            ("login", login),
+            ("region", region),
+            ("role", "REVIEWER"),
+            ("password", password),
+        ]
+    };
+    let added = add(person("camat", "16.04.01", "Merapi-verval-26")).await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    for (form, code) in [
+        (person("camat2", "16.04.01", "pendek"), "USR-01"),
+        (person("camat", "16.04.02", "Merapi-verval-26"), "USR-02"),
+    ] {
+        let refused = add(form).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert!(refused.text().await.unwrap().contains(code));
+    }
+    let elsewhere = add(person("kab-lain", "16.05", "Merapi-verval-26")).await;
+    assert_eq!(elsewhere.status(), StatusCode::FORBIDDEN);
+
+    // The new person signs in with the password the admin gave, as a reviewer.
+    let camat = sign_in(&client, &app, "camat", "Merapi-verval-26")
+        .await
+        .unwrap();
+    let (_, dashboard) = page(&client, &app, &camat, "/dashboard").await;
+    assert!(dashboard.contains("data-role>Pemeriksa"), "{dashboard}");
+    for admins_only in ["/people", "/team", "/imports", "/bundles", "/audit"] {
+        let (status, html) = page(&client, &app, &camat, admins_only).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{admins_only}");
+        assert!(html.contains("AUTH-04"), "{admins_only}: {html}");
+    }
+
+    // Made a viewer, then given a new password: the old session ends.
+    let (_, html) = page(&client, &app, &admin, "/people").await;
+    let id = html
+        .split("data-person=\"")
+        .skip(1)
+        .find(|row| row.contains("camat"))
+        .and_then(|row| row.split('"').next())
+        .unwrap()
+        .to_owned();
+    let role = post_form(
+        &client,
+        &app,
+        &admin,
+        &format!("/people/{id}/role"),
+        &[("csrf", &csrf), ("role", "VIEWER")],
+    )
+    .await;
+    assert_eq!(role.status(), StatusCode::SEE_OTHER);
+    let (_, dashboard) = page(&client, &app, &camat, "/dashboard").await;
+    assert!(dashboard.contains("data-role>Pemantau"), "{dashboard}");
+    let reset = post_form(
+        &client,
+        &app,
+        &admin,
+        &format!("/people/{id}/password"),
+        &[("csrf", &csrf), ("password", "Baru-Merapi-2026")],
+    )
+    .await;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    let (status, _) = page(&client, &app, &camat, "/dashboard").await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "the old session ended");
+    assert!(
+        sign_in(&client, &app, "camat", "Merapi-verval-26")
+            .await
+            .is_none()
+    );
+    assert!(
+        sign_in(&client, &app, "camat", "Baru-Merapi-2026")
+            .await
+            .is_some()
+    );
+
+    // An admin keeps their own role.
+    let (_, html) = page(&client, &app, &admin, "/people").await;
+    let me = html
+        .split("data-person=\"")
+        .skip(1)
+        .find(|row| row.contains("dinsos"))
+        .and_then(|row| row.split('"').next())
+        .unwrap()
+        .to_owned();
+    let own = post_form(
+        &client,
+        &app,
+        &admin,
+        &format!("/people/{me}/role"),
+        &[("csrf", &csrf), ("role", "VIEWER")],
+    )
+    .await;
+    assert_eq!(own.status(), StatusCode::BAD_REQUEST);
+    assert!(own.text().await.unwrap().contains("USR-03"));
+
+    let (_, log) = page(&client, &app, &admin, "/audit?action=supervisor:set-role").await;
+    assert!(log.contains(&id), "{log}");
 }
