@@ -169,6 +169,50 @@ pub async fn enrollment_code(
     Ok((code, Timestamp(Timestamp::now_utc().0 + valid)))
 }
 
+/// One enumerator's card on the sheet of codes for a training day.
+#[derive(Debug, Clone)]
+pub struct CodeCard {
+    pub name: String,
+    pub areas: Vec<String>,
+    pub code: String,
+}
+
+/// A code for every enumerator of the region who has no phone enrolled yet (those with one keep
+/// it): the sheet printed for a training day. Each code is audited as one issued on its own.
+pub async fn enrollment_sheet(
+    db: &Db,
+    who: &SupervisorAuth,
+) -> Result<(Vec<CodeCard>, Timestamp), ApiError> {
+    who.check_role(roles::MANAGE)?;
+    let scope = who.scope.clone();
+    let waiting: Vec<EnumeratorLine> = db
+        .read(move |conn| {
+            let mut lines = enumerators(conn, &scope)?;
+            lines.retain(|e| !e.areas.is_empty() && e.devices.iter().all(|d| d.revoked));
+            Ok::<_, ApiError>(lines)
+        })
+        .await?;
+    let (db, actor) = (db.clone(), who.actor());
+    let valid = Duration::hours(CODE_VALID_HOURS);
+    let cards = blocking(move || {
+        waiting
+            .into_iter()
+            .map(|e| {
+                let id = EnumeratorId::parse(&e.id)
+                    .map_err(|err| DbError::Inconsistent(format!("enumerator id: {err}")))?;
+                let code = admin::enrollment_code_by(&db, &actor, id, valid)?;
+                Ok(CodeCard {
+                    name: e.name,
+                    areas: e.areas,
+                    code,
+                })
+            })
+            .collect::<Result<Vec<_>, AdminError>>()
+    })
+    .await?;
+    Ok((cards, Timestamp(Timestamp::now_utc().0 + valid)))
+}
+
 /// Revokes a phone of an enumerator of the region: its token stops at once.
 pub async fn revoke_device(
     db: &Db,

@@ -67,6 +67,7 @@ pub fn router() -> Router<AppState> {
         .route("/team/enumerators/{id}/areas", post(team::change_area))
         .route("/team/enumerators/{id}/code", post(team::enrollment_code))
         .route("/team/areas/move", post(team::move_area))
+        .route("/team/codes", post(team::enrollment_sheet))
         .route("/team/devices/{id}/revoke", post(team::revoke_device))
         .route(
             "/imports",

@@ -178,13 +178,7 @@ pub async fn enrollment_code(
     let (code, until) = team::enrollment_code(&state.db, &viewer.who, id)
         .await
         .or_page(&viewer)?;
-    // The address the admin reached the server at is the one the phones will reach too (a
-    // district's server behind a proxy that rewrites the host is for the TLS issue to configure).
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let payload = team::enrollment_payload(&format!("http://{host}"), &code);
+    let payload = team::enrollment_payload(&server_address(&headers), &code);
     let qr_svg = team::qr_svg(&payload).or_page(&viewer)?;
     let name = form.name;
     let page = CodePage {
@@ -196,6 +190,70 @@ pub async fn enrollment_code(
         qr_svg,
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+pub struct SheetCard {
+    pub name: String,
+    pub areas: String,
+    pub code: String,
+    pub payload: String,
+    pub qr_svg: String,
+}
+
+#[derive(Template)]
+#[template(path = "enrollment_sheet.html")]
+struct SheetPage {
+    chrome: Chrome,
+    valid_until: String,
+    cards: Vec<SheetCard>,
+    print_js: String,
+}
+
+/// The printable sheet of codes for a training day: one card with a QR code for each enumerator
+/// of the region without a phone yet. Like a single code, it is shown once.
+pub async fn enrollment_sheet(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(form): Form<TeamForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&form.csrf, &headers)?;
+    let (cards, until) = team::enrollment_sheet(&state.db, &viewer.who)
+        .await
+        .or_page(&viewer)?;
+    let server = server_address(&headers);
+    let cards = cards
+        .into_iter()
+        .map(|c| {
+            let payload = team::enrollment_payload(&server, &c.code);
+            let qr_svg = team::qr_svg(&payload)?;
+            Ok(SheetCard {
+                name: c.name,
+                areas: c.areas.join(", "),
+                code: c.code,
+                payload,
+                qr_svg,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()
+        .or_page(&viewer)?;
+    let page = SheetPage {
+        chrome: viewer.chrome(viewer.t().sheet_title),
+        valid_until: local_time(until, utc_offset_hours(&viewer.who.scope)),
+        cards,
+        print_js: super::assets::url("print.js"),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+/// The address the admin reached the server at is the one the phones will reach too (a
+/// district's server behind a proxy that rewrites the host is for the TLS issue to configure).
+fn server_address(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
 }
 
 pub async fn revoke_device(

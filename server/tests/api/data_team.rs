@@ -454,3 +454,77 @@ async fn an_admin_adds_people_of_the_region_with_roles_and_resets_a_password() {
     let (_, log) = page(&client, &app, &admin, "/audit?action=supervisor:set-role").await;
     assert!(log.contains(&id), "{log}");
 }
+
+#[tokio::test]
+async fn the_sheet_for_a_training_day_has_a_code_for_each_enumerator_without_a_phone() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    let csrf = csrf_of(&html);
+    for (name, area) in [
+        ("Ani", crate::helpers::VILLAGE_A),
+        ("Budi", crate::helpers::VILLAGE_B),
+    ] {
+        let added = post_form(
+            &client,
+            &app,
+            &admin,
+            "/team/enumerators",
+            &[("csrf", &csrf), ("name", name), ("area", area)],
+        )
+        .await;
+        assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    }
+    let cards = |html: &str| -> Vec<(String, String)> {
+        html.split("class=\"code-card\" data-payload=\"")
+            .skip(1)
+            .map(|card| {
+                // The attribute as askama escapes it.
+                let payload = card.split('"').next().unwrap().replace("&#38;", "&");
+                let name = card
+                    .split("<h2>")
+                    .nth(1)
+                    .unwrap()
+                    .split('<')
+                    .next()
+                    .unwrap();
+                (name.to_owned(), payload)
+            })
+            .collect()
+    };
+    let sheet = post_form(&client, &app, &admin, "/team/codes", &[("csrf", &csrf)]).await;
+    assert_eq!(sheet.status(), StatusCode::OK);
+    let first = cards(&sheet.text().await.unwrap());
+    assert_eq!(
+        first.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["Ani", "Budi"]
+    );
+
+    // Ani's phone enrolls with her card's code; the next sheet is Budi's alone.
+    let scanned = verivali_core::protocol::EnrollmentPayload::parse(&first[0].1)
+        .unwrap_or_else(|| panic!("{}", first[0].1));
+    assert_eq!(scanned.server, app.url("").trim_end_matches('/'));
+    app.enroll(&scanned.code, verivali_core::model::DeviceId::new_v4())
+        .await;
+    let sheet = post_form(&client, &app, &admin, "/team/codes", &[("csrf", &csrf)]).await;
+    let second = cards(&sheet.text().await.unwrap());
+    assert_eq!(
+        second.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ["Budi"]
+    );
+    let reviewer = signed_in_as(&app, &client, "tkpk", Role::Reviewer, "16.04").await;
+    let (_, html) = page(&client, &app, &reviewer, "/households").await;
+    let refused = post_form(
+        &client,
+        &app,
+        &reviewer,
+        "/team/codes",
+        &[("csrf", &csrf_of(&html))],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}

@@ -276,4 +276,10 @@ pub const TEXTS: Texts = Texts {
     people_password: "Password (at least 10 characters)",
     people_save: "Save",
     people_reset: "Reset the password",
+
+    sheet_title: "Sheet of enrollment codes",
+    sheet_note: "Each code enrolls one phone, once; valid until",
+    sheet_empty: "Every enumerator of this region has an enrolled phone already.",
+    sheet_make: "Print a sheet of codes for a training day",
+    sheet_make_note: "One code for each enumerator with no enrolled phone yet.",
 };

@@ -276,4 +276,10 @@ pub const TEXTS: Texts = Texts {
     people_password: "Kata sandi (min. 10 karakter)",
     people_save: "Simpan",
     people_reset: "Ganti kata sandi",
+
+    sheet_title: "Lembar kode pendaftaran",
+    sheet_note: "Setiap kode dipakai satu ponsel, sekali; berlaku sampai",
+    sheet_empty: "Semua petugas di wilayah ini sudah punya ponsel terdaftar.",
+    sheet_make: "Cetak lembar kode untuk pelatihan",
+    sheet_make_note: "Satu kode untuk setiap petugas yang belum punya ponsel terdaftar.",
 };

@@ -280,6 +280,11 @@ pub struct Texts {
 
     pub error_title: &'static str,
     pub back: &'static str,
+    pub sheet_title: &'static str,
+    pub sheet_note: &'static str,
+    pub sheet_empty: &'static str,
+    pub sheet_make: &'static str,
+    pub sheet_make_note: &'static str,
     pub nav_people: &'static str,
     pub people_title: &'static str,
     pub people_note: &'static str,
