@@ -124,6 +124,10 @@ pub struct PhoneConfig {
     pub store_path: String,
     /// A district server with its own certificate authority: the CA in PEM.
     pub ca_certificate_pem: Option<String>,
+    /// The app's version, reported to the server at each sync with the work the phone holds
+    /// unsent (the admin's list of phones shows both).
+    #[uniffi(default = None)]
+    pub app_version: Option<String>,
 }
 
 /// Told how a sync goes.
@@ -144,6 +148,7 @@ impl sync::Progress for Forward {
 pub struct Phone {
     store: Store,
     ca_certificate_pem: Option<String>,
+    app_version: Option<String>,
 }
 
 impl std::fmt::Debug for Phone {
@@ -156,9 +161,14 @@ impl std::fmt::Debug for Phone {
 
 impl Phone {
     fn config(&self, server_url: String) -> SyncConfig {
+        let defaults = SyncConfig::new(server_url);
         SyncConfig {
             ca_certificate_pem: self.ca_certificate_pem.clone(),
-            ..SyncConfig::new(server_url)
+            app_version: self
+                .app_version
+                .clone()
+                .unwrap_or_else(|| defaults.app_version.clone()),
+            ..defaults
         }
     }
 }
@@ -171,6 +181,7 @@ impl Phone {
         Ok(Arc::new(Self {
             store: Store::open(&config.store_path)?,
             ca_certificate_pem: config.ca_certificate_pem,
+            app_version: config.app_version,
         }))
     }
 

@@ -146,6 +146,35 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
+/// What a phone says of itself at each sync, on its first pull page (query `app`, `unsent`,
+/// `photos`, `drafts`): the admin's list of phones shows it, so that a phone holding work it has
+/// not sent is seen before it is lost.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneReport {
+    /// The app's version (at most [`PhoneReport::MAX_APP_VERSION`] characters).
+    pub app: String,
+    /// Finished visits not yet acknowledged by the server.
+    pub unsent: u64,
+    /// Photos not yet uploaded whole.
+    pub photos: u64,
+    /// Visits started and not finished.
+    pub drafts: u64,
+}
+
+impl PhoneReport {
+    pub const MAX_APP_VERSION: usize = 40;
+
+    /// The report as query pairs of a pull.
+    pub fn query(&self) -> [(&'static str, String); 4] {
+        [
+            ("app", self.app.clone()),
+            ("unsent", self.unsent.to_string()),
+            ("photos", self.photos.to_string()),
+            ("drafts", self.drafts.to_string()),
+        ]
+    }
+}
+
 /// What an enrollment QR code carries (issue 14): the server's address and a one-time code, as
 /// `verivali:enroll?server=<address>&code=<code>`. The server's `/team` page writes it; the phone
 /// reads it as the camera scanned it (or the code is typed, with the address known).

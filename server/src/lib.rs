@@ -24,6 +24,7 @@ pub mod ingest;
 pub mod limits;
 pub mod map;
 pub mod people;
+pub mod phones;
 pub mod photos;
 pub mod privacy;
 pub mod queues;

@@ -35,6 +35,18 @@ pub struct DeviceLine {
     pub enrolled_at: Timestamp,
     pub last_seen_at: Option<Timestamp>,
     pub revoked: bool,
+    /// What the phone last reported of itself, if it ever did.
+    pub report: Option<PhoneLine>,
+}
+
+/// A phone's last report: its app, and the work it held unsent.
+#[derive(Debug, Clone)]
+pub struct PhoneLine {
+    pub app_version: String,
+    pub unsent_visits: i64,
+    pub unsent_photos: i64,
+    pub drafts: i64,
+    pub at: Timestamp,
 }
 
 /// The enumerators working in a region, and the villages an area may be picked from.
@@ -306,8 +318,9 @@ fn enumerators(conn: &Connection, region: &RegionCode) -> Result<Vec<EnumeratorL
          ORDER BY region, rw, rt",
     )?;
     let mut devices = conn.prepare_cached(
-        "SELECT device_id, name, enrolled_at, last_seen_at, revoked_at IS NOT NULL FROM devices
-         WHERE enumerator_id = ?1 ORDER BY enrolled_at",
+        "SELECT device_id, name, enrolled_at, last_seen_at, revoked_at IS NOT NULL, app_version,
+             unsent_visits, unsent_photos, drafts, reported_at
+         FROM devices WHERE enumerator_id = ?1 ORDER BY enrolled_at",
     )?;
     for line in &mut lines {
         line.areas = areas
@@ -324,6 +337,18 @@ fn enumerators(conn: &Connection, region: &RegionCode) -> Result<Vec<EnumeratorL
                     enrolled_at: Timestamp::from_unix_millis(r.get(2)?),
                     last_seen_at: r.get::<_, Option<i64>>(3)?.map(Timestamp::from_unix_millis),
                     revoked: r.get(4)?,
+                    report: match r.get::<_, Option<String>>(5)? {
+                        Some(app_version) => Some(PhoneLine {
+                            app_version,
+                            unsent_visits: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                            unsent_photos: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                            drafts: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+                            at: Timestamp::from_unix_millis(
+                                r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                            ),
+                        }),
+                        None => None,
+                    },
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -142,6 +142,29 @@ fn a_phone_enrolls_pulls_records_and_syncs() {
     // Nothing new: a sync sends and receives nothing.
     let again = sync::sync(&config, &store, &()).unwrap();
     assert_eq!((again.accepted, again.households_pulled), (0, 0));
+
+    // Each sync says what the phone still holds: here a visit begun and not finished.
+    store
+        .start_visit(Some(households[40].household_id), Timestamp::now_utc())
+        .unwrap();
+    let config = SyncConfig {
+        app_version: "1.4.2 (uji)".into(),
+        ..config
+    };
+    sync::sync(&config, &store, &()).unwrap();
+    let server_db = rusqlite::Connection::open_with_flags(
+        dir.path().join("server/verivali.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let reported: (String, i64, i64, i64) = server_db
+        .query_row(
+            "SELECT app_version, unsent_visits, unsent_photos, drafts FROM devices",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(reported, ("1.4.2 (uji)".to_owned(), 0, 0, 1));
 }
 
 #[test]

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -181,7 +182,8 @@ class PhoneAgainstServer(unittest.TestCase):
     def test_enrolls_with_the_qr_code_as_scanned(self):
         """The admin's page shows a QR code of the server's address and the code (issue 14)."""
         phone = v.Phone.open(v.PhoneConfig(
-            store_path=os.path.join(self.phone_dir, "scanned.db"), ca_certificate_pem=None))
+            store_path=os.path.join(self.phone_dir, "scanned.db"), ca_certificate_pem=None,
+            app_version="2.0.0-uji"))
         with self.assertRaises(v.PhoneError.Input) as not_ours:
             phone.enroll_scanned("https://wa.me/6281234567890", "HP Citra")
         self.assertEqual(not_ours.exception.code, "PHONE-QR")
@@ -192,6 +194,13 @@ class PhoneAgainstServer(unittest.TestCase):
         enrollment = phone.enroll_scanned(scanned, "HP Citra")
         self.assertEqual(phone.enrollment().device_id, enrollment.device_id)
         self.assertGreater(phone.sync(Progress()).households_pulled, 0)
+        # The sync said which app the phone runs; the admin's list of phones shows it.
+        server_db = sqlite3.connect(f"file:{self.server.data_dir}/verivali.db?mode=ro", uri=True)
+        reported = server_db.execute(
+            "SELECT app_version, unsent_visits FROM devices WHERE device_id = ?",
+            (enrollment.device_id,)).fetchone()
+        server_db.close()
+        self.assertEqual(reported, ("2.0.0-uji", 0))
 
     def test_pick_lists_carry_both_labels(self):
         outcomes = v.choices("outcome")

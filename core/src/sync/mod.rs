@@ -15,8 +15,8 @@ use reqwest::StatusCode;
 
 use crate::model::{Sha256, Timestamp, VisitId};
 use crate::protocol::{
-    EnrollRequest, EnrollResponse, ErrorBody, MissingRequest, MissingResponse, PullResponse,
-    PushItem, PushRequest, PushResponse, PushStatus, UPLOAD_LENGTH, UPLOAD_OFFSET,
+    EnrollRequest, EnrollResponse, ErrorBody, MissingRequest, MissingResponse, PhoneReport,
+    PullResponse, PushItem, PushRequest, PushResponse, PushStatus, UPLOAD_LENGTH, UPLOAD_OFFSET,
 };
 use crate::store::{self, Enrollment, Store};
 use crate::validate::Issue;
@@ -52,6 +52,8 @@ pub struct SyncConfig {
     /// Added to the time a push says it was sent. Zero on a phone, which reports its own clock
     /// however wrong; a simulated phone (the server's demo) sets it to act one with a wrong clock.
     pub clock_offset: time::Duration,
+    /// The app's version, reported to the server at each sync (`PhoneReport`).
+    pub app_version: String,
 }
 
 impl SyncConfig {
@@ -68,6 +70,7 @@ impl SyncConfig {
             pull_limit: 500,
             upload_chunk: 256 * 1024,
             clock_offset: time::Duration::ZERO,
+            app_version: concat!("core-", env!("CARGO_PKG_VERSION")).to_owned(),
         }
     }
 }
@@ -356,15 +359,39 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// What this phone says of itself to the server.
+    fn report(&self) -> Result<PhoneReport, SyncError> {
+        let app: String = self
+            .config
+            .app_version
+            .chars()
+            .take(PhoneReport::MAX_APP_VERSION)
+            .collect();
+        Ok(PhoneReport {
+            app,
+            unsent: self.store.pending_count()?,
+            photos: self.store.unsent_attachments()?.len() as u64,
+            drafts: self.store.drafts()?.len() as u64,
+        })
+    }
+
     fn pull(&mut self) -> Result<(), SyncError> {
         let mut done = 0;
         self.progress.update(Phase::Pull, 0, 0);
+        // After the push and the photos: what is left is what this phone still holds unsent.
+        let mut report = Some(self.report()?);
         loop {
             let cursor = self.store.cursor()?.unwrap_or_else(|| "0".into());
+            let first = report.take();
             let page: PullResponse = self.transport.json(|http| {
-                http.get(self.transport.url("sync/pull"))
+                let request = http
+                    .get(self.transport.url("sync/pull"))
                     .query(&[("cursor", cursor.as_str())])
-                    .query(&[("limit", self.config.pull_limit)])
+                    .query(&[("limit", self.config.pull_limit)]);
+                match &first {
+                    Some(report) => request.query(&report.query()),
+                    None => request,
+                }
             })?;
             let applied = self.store.apply_pull(&page)?;
             self.summary.households_pulled += applied.households;

@@ -23,8 +23,9 @@ ALTER TABLE audit_log ADD COLUMN region TEXT;
 CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT NULL;
 "#;
 
-/// From version 3, and in a new database: each import of a target list with its report, and the
-/// families a newer list no longer holds, waiting for a supervisor (issue 14, item 1).
+/// From version 3, and in a new database: each import of a target list with its report, the
+/// families a newer list no longer holds, waiting for a supervisor (issue 14, item 1), and what
+/// each phone last reported of itself (item 3).
 const FROM_3: &str = r#"
 -- Every import of a target list, from the CLI or the browser, with its report (JSON of
 -- import::ImportReport: counts and each flagged or left-out row, never a NIK), or the error that
@@ -57,6 +58,14 @@ CREATE TABLE removal_candidates (
     decided_at INTEGER
 );
 CREATE INDEX removal_candidates_waiting ON removal_candidates (region) WHERE decision IS NULL;
+
+-- What each phone last said of itself at a sync (protocol::PhoneReport): the admin's list of
+-- phones shows its app version and the work it holds unsent.
+ALTER TABLE devices ADD COLUMN app_version TEXT;
+ALTER TABLE devices ADD COLUMN unsent_visits INTEGER;
+ALTER TABLE devices ADD COLUMN unsent_photos INTEGER;
+ALTER TABLE devices ADD COLUMN drafts INTEGER;
+ALTER TABLE devices ADD COLUMN reported_at INTEGER;
 "#;
 
 pub const SQL: &str = r#"

@@ -98,7 +98,11 @@ pub fn document() -> Value {
                 "security": device,
                 "parameters": [
                     {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}},
-                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}}
+                    {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1}},
+                    {"name": "app", "in": "query", "required": false, "description": "the phone's app version (PhoneReport), on the first page of a sync", "schema": {"type": "string", "maxLength": 40, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"}},
+                    {"name": "unsent", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 1000000000}},
+                    {"name": "photos", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 1000000000}},
+                    {"name": "drafts", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 1000000000}}
                 ],
                 "responses": ok(schema("PullResponse"))}},
             "/attachments/missing": {"post": {

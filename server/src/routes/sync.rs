@@ -9,12 +9,12 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use verivali_core::model::{Review, Timestamp};
-use verivali_core::protocol::{MAX_PUSH_ITEMS, PushRequest, PushResponse, PushStatus};
+use verivali_core::protocol::{MAX_PUSH_ITEMS, PhoneReport, PushRequest, PushResponse, PushStatus};
 
 use crate::auth::{DeviceAuth, stored_place};
 use crate::error::{self, ApiError};
-use crate::ingest;
 use crate::state::AppState;
+use crate::{ingest, phones};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -85,6 +85,15 @@ struct PullQuery {
     cursor: Option<String>,
     #[serde(default)]
     limit: Option<u32>,
+    /// The phone's report of itself (`protocol::PhoneReport`), on the first page of a sync.
+    #[serde(default)]
+    app: Option<String>,
+    #[serde(default)]
+    unsent: u64,
+    #[serde(default)]
+    photos: u64,
+    #[serde(default)]
+    drafts: u64,
 }
 
 async fn pull(
@@ -103,6 +112,15 @@ async fn pull(
         .limit
         .unwrap_or(state.config.max_pull_page)
         .clamp(1, state.config.max_pull_page);
+    if let Some(app) = query.app {
+        let report = PhoneReport {
+            app,
+            unsent: query.unsent,
+            photos: query.photos,
+            drafts: query.drafts,
+        };
+        phones::record_report(&state.db, device.device_id, report).await?;
+    }
     let body = state
         .db
         .read(move |conn| pull_page(conn, &device, after, limit))

@@ -29,6 +29,11 @@ pub struct DeviceRow {
     pub enrolled: String,
     pub last_seen: String,
     pub revoked: bool,
+    /// The app's version and what the phone held unsent at its last sync.
+    pub app: String,
+    pub unsent: String,
+    /// The phone holds finished visits or photos it has not sent.
+    pub holds_work: bool,
 }
 
 pub struct EnumeratorRow {
@@ -77,6 +82,26 @@ pub async fn page(
             .last_seen_at
             .map_or_else(|| t.team_never.to_owned(), |at| local_time(at, offset)),
         revoked: d.revoked,
+        app: d
+            .report
+            .as_ref()
+            .map_or_else(String::new, |r| r.app_version.clone()),
+        unsent: d.report.as_ref().map_or_else(String::new, |r| {
+            format!(
+                "{} {} · {} {} · {} {} ({})",
+                r.unsent_visits,
+                t.team_unsent_visits,
+                r.unsent_photos,
+                t.team_unsent_photos,
+                r.drafts,
+                t.team_drafts,
+                local_time(r.at, offset)
+            )
+        }),
+        holds_work: d
+            .report
+            .as_ref()
+            .is_some_and(|r| r.unsent_visits > 0 || r.unsent_photos > 0),
     };
     let enumerators = team
         .enumerators

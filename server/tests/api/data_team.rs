@@ -528,3 +528,46 @@ async fn the_sheet_for_a_training_day_has_a_code_for_each_enumerator_without_a_p
     .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_phone_reports_its_app_and_unsent_work_and_the_admin_sees_it() {
+    let app = TestApp::spawn().await;
+    let phone = app.phone(&[crate::helpers::VILLAGE_A]).await;
+    let pulled = app
+        .get_as(
+            &phone.token,
+            "/api/v1/sync/pull?cursor=&limit=5&app=2.1.0%20(41)&unsent=3&photos=1&drafts=2",
+        )
+        .await;
+    assert_eq!(pulled.status(), StatusCode::OK);
+    for bad in ["%07bell", &"9".repeat(41)] {
+        let refused = app
+            .get_as(
+                &phone.token,
+                &format!("/api/v1/sync/pull?app={bad}&unsent=1"),
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let refused = app
+        .get_as(&phone.token, "/api/v1/sync/pull?app=2.1.0&unsent=-1")
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let (_, team) = page(&client, &app, &admin, "/team").await;
+    let row = team
+        .split(&format!("data-device=\"{}\"", phone.device_id))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .unwrap();
+    assert!(row.contains("2.1.0 (41)"), "{row}");
+    assert!(
+        row.contains("3 kunjungan · 1 foto · 2 draf") && row.contains("class=\"differs\""),
+        "the unsent work stands out: {row}"
+    );
+}

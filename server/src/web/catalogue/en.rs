@@ -282,4 +282,10 @@ pub const TEXTS: Texts = Texts {
     sheet_empty: "Every enumerator of this region has an enrolled phone already.",
     sheet_make: "Print a sheet of codes for a training day",
     sheet_make_note: "One code for each enumerator with no enrolled phone yet.",
+
+    team_app: "App version",
+    team_unsent: "Not sent yet (last sync)",
+    team_unsent_visits: "visits",
+    team_unsent_photos: "photos",
+    team_drafts: "drafts",
 };

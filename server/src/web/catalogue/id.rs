@@ -282,4 +282,10 @@ pub const TEXTS: Texts = Texts {
     sheet_empty: "Semua petugas di wilayah ini sudah punya ponsel terdaftar.",
     sheet_make: "Cetak lembar kode untuk pelatihan",
     sheet_make_note: "Satu kode untuk setiap petugas yang belum punya ponsel terdaftar.",
+
+    team_app: "Versi aplikasi",
+    team_unsent: "Belum terkirim (sinkronisasi terakhir)",
+    team_unsent_visits: "kunjungan",
+    team_unsent_photos: "foto",
+    team_drafts: "draf",
 };

@@ -280,6 +280,11 @@ pub struct Texts {
 
     pub error_title: &'static str,
     pub back: &'static str,
+    pub team_app: &'static str,
+    pub team_unsent: &'static str,
+    pub team_unsent_visits: &'static str,
+    pub team_unsent_photos: &'static str,
+    pub team_drafts: &'static str,
     pub sheet_title: &'static str,
     pub sheet_note: &'static str,
     pub sheet_empty: &'static str,
