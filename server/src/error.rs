@@ -66,6 +66,8 @@ codes! {
     WEAK_PASSWORD = "USR-01", "Kata sandi minimal 10 karakter.", "A password has at least 10 characters.";
     LOGIN_TAKEN = "USR-02", "Nama pengguna ini sudah dipakai.", "This login name is taken.";
     OWN_ROLE = "USR-03", "Anda tidak dapat mengubah peran Anda sendiri; minta admin lain.", "You cannot change your own role; ask another admin.";
+    CAMPAIGN_OVERLAPS = "CMP-01", "Kampanye ini bertumpang tindih dengan kampanye lain di wilayah yang sama atau di dalamnya.", "This campaign overlaps another one of the same region or of one inside it.";
+    CAMPAIGN_DATES = "CMP-02", "Nama dan tanggal kampanye tidak valid (tanggal akhir tidak boleh sebelum tanggal mulai; paling lama setahun).", "The campaign's name or dates are not valid (it may not end before it starts, and lasts a year at most).";
     NO_LIST_FILE = "IMP-24", "Pilih berkas keluarga (CSV atau XLSX) untuk diimpor.", "Choose a family file (CSV or XLSX) to import.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }

@@ -65,6 +65,7 @@ pub mod reject {
 const FLAG_LEFT_AREA: &str = "LEFT_AREA";
 const FLAG_FUTURE: &str = "FUTURE_TIME";
 const FLAG_SKEW: &str = "CLOCK_SKEW";
+const FLAG_BEFORE_CAMPAIGN: &str = "BEFORE_CAMPAIGN";
 
 /// Rules that need the household to mean anything: validated alone, a visit finds every member it
 /// updates unknown and a family without members; these never reject (see the module comment).
@@ -203,6 +204,7 @@ pub fn plan(
         received_at,
         skew: skew(received_at, sent_at),
         regions: RegionTable::of(conn)?,
+        campaigns: crate::campaigns::all(conn)?,
         drafts: BTreeMap::new(),
         read: BTreeMap::new(),
         taken: HashMap::new(),
@@ -456,6 +458,8 @@ struct Planner<'c> {
     skew: Duration,
     /// The region list, looked up once per push (`None` when there is none).
     regions: Option<RegionTable<'c>>,
+    /// The campaigns, read once per push: VIS-05 checks a visit against its region's.
+    campaigns: Vec<crate::campaigns::Campaign>,
     drafts: BTreeMap<HouseholdId, Draft>,
     read: BTreeMap<HouseholdId, Option<i64>>,
     /// Visit ids of earlier items of the push, with their content.
@@ -631,8 +635,10 @@ impl Planner<'_> {
         corrected.started_at = Timestamp(started);
         corrected.finished_at = Some(Timestamp(finished));
         let niks = StoredNiks { conn, device };
+        let campaign_start = crate::campaigns::start_for(&self.campaigns, &h.region, received_at);
         let ctx = Context {
             regions,
+            campaign_start,
             household: Some(h),
             niks: Some(&niks),
             earlier_nobody_home: 0,
@@ -655,10 +661,20 @@ impl Planner<'_> {
             return Ok(rejected(Some(item), errors));
         }
         let issues = validate_visit(&corrected, &ctx);
-        // A visit still in the future after correction is flagged, not dropped; warnings the phone
-        // could not see (another household's NIK) are kept as flags for the supervisor.
+        // A visit still in the future after correction, or finished before its region's campaign
+        // began, is flagged, not dropped; warnings the phone could not see (another household's
+        // NIK) are kept as flags for the supervisor.
         if issues.iter().any(|i| i.code == rules::VIS_05_TIME.code) {
-            flags.push(FLAG_FUTURE.into());
+            let before_campaign = campaign_start
+                .is_some_and(|start| started.date() < start || finished.date() < start);
+            flags.push(
+                if before_campaign {
+                    FLAG_BEFORE_CAMPAIGN
+                } else {
+                    FLAG_FUTURE
+                }
+                .into(),
+            );
         }
         if skew != Duration::ZERO {
             flags.push(FLAG_SKEW.into());

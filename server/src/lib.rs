@@ -13,6 +13,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bundles;
+pub mod campaigns;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -25,7 +25,7 @@ CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT 
 
 /// From version 3, and in a new database: each import of a target list with its report, the
 /// families a newer list no longer holds, waiting for a supervisor (issue 14, item 1), and what
-/// each phone last reported of itself (item 3).
+/// each phone last reported of itself (item 3), and campaigns (item 5).
 const FROM_3: &str = r#"
 -- Every import of a target list, from the CLI or the browser, with its report (JSON of
 -- import::ImportReport: counts and each flagged or left-out row, never a NIK), or the error that
@@ -58,6 +58,18 @@ CREATE TABLE removal_candidates (
     decided_at INTEGER
 );
 CREATE INDEX removal_candidates_waiting ON removal_candidates (region) WHERE decision IS NULL;
+
+-- Campaigns (verval rounds): a region's first and last day, in its own time zone. Campaigns of
+-- nested regions never overlap (campaigns.rs checks it), so a visit belongs to one at most.
+CREATE TABLE campaigns (
+    campaign_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    name TEXT NOT NULL,
+    starts_on TEXT NOT NULL,
+    ends_on TEXT NOT NULL CHECK (ends_on >= starts_on),
+    created_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
 
 -- What each phone last said of itself at a sync (protocol::PhoneReport): the admin's list of
 -- phones shows its app version and the work it holds unsent.

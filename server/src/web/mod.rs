@@ -10,6 +10,7 @@
 pub mod assets;
 mod audit;
 mod bundles;
+mod campaigns;
 pub mod catalogue;
 mod compare;
 mod completeness;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/queues/removals", get(removals::page))
         .route("/queues/removals/{household_id}", post(removals::decide))
         .route("/completeness", get(completeness::page))
+        .route("/campaigns", get(campaigns::page).post(campaigns::create))
         .route("/recap", get(recap::page))
         .route("/audit", get(audit::page))
         .route("/audit.csv", get(audit::download))

@@ -571,3 +571,110 @@ async fn a_phone_reports_its_app_and_unsent_work_and_the_admin_sees_it() {
         "the unsent work stands out: {row}"
     );
 }
+
+#[tokio::test]
+async fn visits_count_toward_their_regions_campaign_and_one_before_it_is_flagged() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let reviewer = signed_in_as(&app, &client, "tkpk", Role::Reviewer, "16.04").await;
+    let (_, html) = page(&client, &app, &admin, "/campaigns").await;
+    let csrf = csrf_of(&html);
+    // Lahat's day (WIB) as the page offers it.
+    let today = time::Date::parse(
+        html.split("name=\"starts_on\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let day = |days: i64| (today + time::Duration::days(days)).to_string();
+    let create = |name: &'static str, region: &'static str, starts: String, ends: String| {
+        let (client, app, admin, csrf) = (&client, &app, &admin, &csrf);
+        async move {
+            post_form(
+                client,
+                app,
+                admin,
+                "/campaigns",
+                &[
+                    ("csrf", csrf),
+                    ("name", name),
+                    ("region", region),
+                    ("starts_on", &starts),
+                    ("ends_on", &ends),
+                ],
+            )
+            .await
+        }
+    };
+    let december = create("Verval Desember", "16.04", day(-1), day(30)).await;
+    assert_eq!(december.status(), StatusCode::SEE_OTHER);
+    for (response, code) in [
+        (
+            create("Tumpang", "16.04.01", day(10), day(40)).await,
+            "CMP-01",
+        ),
+        (
+            create("Terbalik", "16.04", day(60), day(50)).await,
+            "CMP-02",
+        ),
+    ] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(response.text().await.unwrap().contains(code));
+    }
+    let next = create("Verval kecamatan", "16.04.01", day(31), day(60)).await;
+    assert_eq!(
+        next.status(),
+        StatusCode::SEE_OTHER,
+        "a later round of a kecamatan"
+    );
+    let refused = post_form(
+        &client,
+        &app,
+        &reviewer,
+        "/campaigns",
+        &[(
+            "csrf",
+            &csrf_of(&page(&client, &app, &reviewer, "/campaigns").await.1),
+        )],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // One visit of the campaign, and one finished three days ago, before it began: stored, flagged.
+    let mut phone = app.phone(&[crate::helpers::VILLAGE_A]).await;
+    let now = phone.visit(0, 30);
+    let early = phone.visit(1, 3 * 24 * 60);
+    let early_id = early.visit.visit_id.to_string();
+    crate::helpers::assert_all_accepted(&app.push(&phone, &[now, early]).await);
+    let flags: String = app
+        .db
+        .read(move |c| {
+            let flags = c.query_row(
+                "SELECT flags FROM visits WHERE visit_id = ?1",
+                [early_id],
+                |r| r.get(0),
+            )?;
+            Ok::<String, verivali_server::db::DbError>(flags)
+        })
+        .await
+        .unwrap();
+    assert!(flags.contains("BEFORE_CAMPAIGN"), "{flags}");
+
+    let (status, html) = page(&client, &app, &reviewer, "/campaigns").await;
+    assert_eq!(status, StatusCode::OK, "every role reads the campaigns");
+    let row = html
+        .split("data-campaign=")
+        .find(|r| r.contains("Verval Desember"))
+        .unwrap();
+    assert!(row.contains("data-count=\"visited\">1<"), "{row}");
+    assert!(row.contains("data-count=\"visits\">1<"), "{row}");
+    assert!(row.contains("berjalan"), "under way: {row}");
+}

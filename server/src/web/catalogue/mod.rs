@@ -280,6 +280,20 @@ pub struct Texts {
 
     pub error_title: &'static str,
     pub back: &'static str,
+    pub flag_before_campaign: &'static str,
+    pub nav_campaigns: &'static str,
+    pub campaigns_title: &'static str,
+    pub campaigns_note: &'static str,
+    pub campaigns_add_title: &'static str,
+    pub campaigns_name: &'static str,
+    pub campaigns_starts: &'static str,
+    pub campaigns_ends: &'static str,
+    pub campaigns_create: &'static str,
+    pub campaigns_empty: &'static str,
+    pub campaigns_under_way: &'static str,
+    pub campaigns_visited: &'static str,
+    pub campaigns_visits: &'static str,
+    pub campaigns_targets: &'static str,
     pub team_app: &'static str,
     pub team_unsent: &'static str,
     pub team_unsent_visits: &'static str,
@@ -376,6 +390,7 @@ impl Texts {
             "LEFT_AREA" => Some(self.flag_left_area),
             "CLOCK_SKEW" => Some(self.flag_clock_skew),
             "FUTURE_TIME" => Some(self.flag_future_time),
+            "BEFORE_CAMPAIGN" => Some(self.flag_before_campaign),
             _ => None,
         }
     }
