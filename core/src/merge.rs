@@ -12,7 +12,9 @@
 //! - excluded: visits returned by a supervisor, visits superseded by a correction, and a second
 //!   visit with the same content hash (counted once);
 //! - two enumerators whose latest visits disagree on outcome, assessment or recommendation make a
-//!   conflict, and the household needs review until a supervisor resolves it;
+//!   conflict, and the household needs review until a supervisor resolves it; with campaigns
+//!   (`rounds`, the windows of the verval rounds of the household's region), only the visits of
+//!   the round of the latest visit are compared: a disagreement of an earlier round is history;
 //! - a household merged into this one (MERGE_HOUSEHOLDS) brings its members and its visits: the
 //!   survivor is merged from both, and its visits that say only "this is a duplicate of the other
 //!   record" (DUPLICATE_OF, PART_OF_OTHER_FAMILY) add their data but no verdict.
@@ -136,7 +138,23 @@ pub fn merge_group_with_text(
     visits: &[AcceptedVisit],
     reviews: &[Review],
 ) -> Result<(Merged, String), CanonicalError> {
-    let state = merge_group_state(baseline, absorbed, visits, reviews);
+    merge_rounds_with_text(baseline, absorbed, visits, reviews, &[])
+}
+
+/// A campaign's window: its first instant and the instant after its last day.
+pub type Round = (Timestamp, Timestamp);
+
+/// [`merge_group_with_text`] where the household's region has campaigns: conflicts are looked
+/// for among the visits of the latest visit's round only (visits outside every round form one
+/// round of their own).
+pub fn merge_rounds_with_text(
+    baseline: &Household,
+    absorbed: &[Household],
+    visits: &[AcceptedVisit],
+    reviews: &[Review],
+    rounds: &[Round],
+) -> Result<(Merged, String), CanonicalError> {
+    let state = merge_rounds_state(baseline, absorbed, visits, reviews, rounds);
     let text = canonical::to_canonical_json(&state)?;
     let state_hash = Sha256::of(text.as_bytes());
     Ok((Merged { state, state_hash }, text))
@@ -149,6 +167,17 @@ pub fn merge_group_state(
     absorbed: &[Household],
     visits: &[AcceptedVisit],
     reviews: &[Review],
+) -> HouseholdState {
+    merge_rounds_state(baseline, absorbed, visits, reviews, &[])
+}
+
+/// The state of [`merge_rounds_with_text`] alone.
+pub fn merge_rounds_state(
+    baseline: &Household,
+    absorbed: &[Household],
+    visits: &[AcceptedVisit],
+    reviews: &[Review],
+    rounds: &[Round],
 ) -> HouseholdState {
     let id = baseline.household_id;
     let mut absorbed: Vec<&Household> = absorbed.iter().filter(|h| h.household_id != id).collect();
@@ -309,6 +338,14 @@ pub fn merge_group_state(
             apply_verdict(&mut state, &v.visit);
         }
     }
+    // Within the campaign: the round of the latest visit that speaks for the household.
+    let round_of = |t: Timestamp| {
+        rounds
+            .iter()
+            .position(|(from, until)| *from <= t && t < *until)
+    };
+    let latest_round = candidates.iter().map(|(t, _)| *t).max().map(round_of);
+    candidates.retain(|(t, _)| Some(round_of(*t)) == latest_round);
     state.conflicts = find_conflicts(&candidates);
 
     let visited_since_request = |at: Timestamp| used.iter().any(|(t, _)| *t > at);

@@ -8,14 +8,15 @@
 use rusqlite::{Connection, params};
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 use uuid::Uuid;
-use verivali_core::model::{Code, RegionCode, Timestamp};
+use verivali_core::merge::Round;
+use verivali_core::model::{Code, HouseholdId, RegionCode, Timestamp};
 
 use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::reports::utc_offset_hours;
 use crate::supervision::region_in_scope;
-use crate::{audit, roles};
+use crate::{audit, households, roles};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
@@ -65,6 +66,16 @@ pub fn all(conn: &Connection) -> Result<Vec<Campaign>, DbError> {
             })
         })
         .collect()
+}
+
+/// The windows of the campaigns of `region` (its own and those of the regions around it), in
+/// order: a household's merge looks for conflicts within one of them.
+pub fn rounds(conn: &Connection, region: &RegionCode) -> Result<Vec<Round>, DbError> {
+    Ok(all(conn)?
+        .iter()
+        .filter(|c| c.region.contains(region))
+        .map(Campaign::window)
+        .collect())
 }
 
 /// The first day of the campaign of `region` under way at `now` (or the latest one begun), which
@@ -138,6 +149,22 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
             actor,
             Timestamp::now_utc().unix_millis()
         ])?;
+        // Conflicts are those within a campaign now: the households that two enumerators visited
+        // are merged again (only they can hold a conflict), and phones pull what changed.
+        let shared: Vec<String> = tx
+            .prepare_cached(
+                "SELECT v.household_id FROM visits v JOIN households h USING (household_id)
+                 WHERE h.region >= ?1 AND h.region < ?1 || '/'
+                 GROUP BY v.household_id HAVING count(DISTINCT v.enumerator_id) > 1",
+            )?
+            .query_map([campaign.region.as_str()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let now = Timestamp::now_utc();
+        for id in &shared {
+            let id = HouseholdId::parse(id)
+                .map_err(|e| DbError::Inconsistent(format!("household id: {e}")))?;
+            households::remerge(tx, id, now)?;
+        }
         let detail = format!(
             "{} {}..{}",
             campaign.name, campaign.starts_on, campaign.ends_on

@@ -5,7 +5,9 @@
 mod keys;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use verivali_core::merge::{AcceptedVisit, Merged, merge_group_state, merge_group_with_text};
+use verivali_core::merge::{
+    AcceptedVisit, Merged, Round, merge_rounds_state, merge_rounds_with_text,
+};
 use verivali_core::model::*;
 
 use crate::db::DbError;
@@ -178,6 +180,8 @@ pub struct MergeInputs {
     /// Every accepted visit; the merge counts one of each content.
     pub visits: Vec<AcceptedVisit>,
     pub reviews: Vec<Review>,
+    /// The campaigns of the household's region: conflicts are those within the latest visit's.
+    pub rounds: Vec<Round>,
     /// The duplicate keys recorded, those of the stored state.
     pub recorded_keys: DuplicateKeys,
 }
@@ -202,7 +206,9 @@ impl MergeInputs {
         let key = id.to_string();
         let baseline = baseline_text(conn, id)?
             .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
-        let mut inputs = Self::new(serde_json::from_str(&baseline)?);
+        let baseline: Household = serde_json::from_str(&baseline)?;
+        let rounds = crate::campaigns::rounds(conn, &baseline.region)?;
+        let mut inputs = Self::new(baseline, rounds);
         // Few households ever absorb another. The recursive query builds a temporary table each
         // time it runs, with a page cache of its own, so it runs only for those that did.
         let absorbs: bool = conn
@@ -256,27 +262,41 @@ impl MergeInputs {
         Ok(inputs)
     }
 
-    /// A household not stored yet: its baseline alone.
-    pub fn new(baseline: Household) -> Self {
+    /// A household not stored yet: its baseline alone, with its region's campaigns.
+    pub fn new(baseline: Household, rounds: Vec<Round>) -> Self {
         Self {
             baseline,
             absorbed: Vec::new(),
             visits: Vec::new(),
             reviews: Vec::new(),
+            rounds,
             recorded_keys: DuplicateKeys::default(),
         }
     }
 
     /// The household of the merged state.
     pub fn household(&self) -> Household {
-        merge_group_state(&self.baseline, &self.absorbed, &self.visits, &self.reviews).household
+        merge_rounds_state(
+            &self.baseline,
+            &self.absorbed,
+            &self.visits,
+            &self.reviews,
+            &self.rounds,
+        )
+        .household
     }
 
     /// The core's merge, with the canonical text of the state: the text is what is stored, so
     /// there is no second serialisation, and what pulls send is exactly what was hashed.
     pub fn merge(&self) -> Result<(Merged, String), DbError> {
-        merge_group_with_text(&self.baseline, &self.absorbed, &self.visits, &self.reviews)
-            .map_err(|e| DbError::Inconsistent(e.to_string()))
+        merge_rounds_with_text(
+            &self.baseline,
+            &self.absorbed,
+            &self.visits,
+            &self.reviews,
+            &self.rounds,
+        )
+        .map_err(|e| DbError::Inconsistent(e.to_string()))
     }
 }
 

@@ -502,7 +502,8 @@ fn draft<'d>(
         match proposal {
             Some(p) => {
                 let household = households::proposed(id, p);
-                let inputs = MergeInputs::new(household.clone());
+                let rounds = crate::campaigns::rounds(conn, &household.region)?;
+                let inputs = MergeInputs::new(household.clone(), rounds);
                 drafts.insert(id, Draft::new(household, inputs, false));
             }
             None => return Ok(None),

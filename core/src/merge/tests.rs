@@ -341,6 +341,53 @@ fn disagreeing_enumerators_need_review_until_resolved() {
 }
 
 #[test]
+fn a_disagreement_counts_within_the_campaign_of_the_latest_visit() {
+    let h = household();
+    let at = |minutes: i64| Timestamp(base_time().0 + Duration::minutes(minutes));
+    // Two rounds: the first holds minutes 0–99, the second 1000–1999.
+    let rounds = [(at(0), at(100)), (at(1000), at(2000))];
+    let mut a = visit(&h, 1, 10, 1);
+    a.assessment = Some(Assessment::ExtremePoor);
+    let mut b = visit(&h, 2, 20, 2);
+    b.assessment = Some(Assessment::NotPoor);
+    let first = [accepted(a), accepted(b)];
+    let merged = |visits: &[AcceptedVisit], rounds: &[Round]| {
+        merge_rounds_with_text(&h, &[], visits, &[], rounds)
+            .unwrap()
+            .0
+            .state
+    };
+    assert_eq!(
+        merged(&first, &rounds).status,
+        VerificationStatus::NeedsReview
+    );
+
+    // The next round's visit agrees with neither: the first round's disagreement is history.
+    let mut c = visit(&h, 1, 1500, 3);
+    c.assessment = Some(Assessment::Poor);
+    let both = [first[0].clone(), first[1].clone(), accepted(c)];
+    let state = merged(&both, &rounds);
+    assert!(state.conflicts.is_empty(), "{:?}", state.conflicts);
+    assert_eq!(state.assessment, Some(Assessment::Poor));
+    // Without campaigns, the three are one round, as before.
+    assert_eq!(merged(&both, &[]).status, VerificationStatus::NeedsReview);
+
+    // Two enumerators who disagree within the second round make a conflict again.
+    let mut d = visit(&h, 2, 1600, 4);
+    d.assessment = Some(Assessment::Vulnerable);
+    let all = [
+        both[0].clone(),
+        both[1].clone(),
+        both[2].clone(),
+        accepted(d),
+    ];
+    assert_eq!(
+        merged(&all, &rounds).status,
+        VerificationStatus::NeedsReview
+    );
+}
+
+#[test]
 fn nobody_home_does_not_conflict_with_a_later_find() {
     let h = household();
     let mut a = Visit::draft(

@@ -678,3 +678,78 @@ async fn visits_count_toward_their_regions_campaign_and_one_before_it_is_flagged
     assert!(row.contains("data-count=\"visits\">1<"), "{row}");
     assert!(row.contains("berjalan"), "under way: {row}");
 }
+
+#[tokio::test]
+async fn a_disagreement_of_an_earlier_round_is_no_conflict_once_a_campaign_holds_the_latest_visit()
+{
+    use verivali_core::model::Assessment;
+    let app = TestApp::spawn().await;
+    let mut ani = app.phone(&[crate::helpers::VILLAGE_A]).await;
+    let mut budi = app.phone(&[crate::helpers::VILLAGE_A]).await;
+    let with = |mut item: verivali_core::protocol::PushItem, assessment| {
+        item.visit.assessment = Some(assessment);
+        item
+    };
+    // Three and two days ago, before any campaign, Ani and Budi disagree; today Ani comes back.
+    let old_a = with(ani.visit(0, 3 * 24 * 60), Assessment::ExtremePoor);
+    let old_b = with(budi.visit(0, 2 * 24 * 60), Assessment::NotPoor);
+    let today = with(ani.visit(0, 30), Assessment::Poor);
+    crate::helpers::assert_all_accepted(&app.push(&ani, &[old_a, today]).await);
+    crate::helpers::assert_all_accepted(&app.push(&budi, &[old_b]).await);
+    let token = app.supervisor("16.04").await;
+    let household = crate::helpers::household(0).household_id;
+    let status = || async {
+        let detail: serde_json::Value = app
+            .get_as(&token, &format!("/api/v1/households/{household}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        detail["state"]["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(
+        status().await,
+        "NEEDS_REVIEW",
+        "one round: Ani's latest disagrees with Budi"
+    );
+
+    // A campaign from yesterday: today's visit is the round's only one, and the household is
+    // merged again at once.
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let (_, html) = page(&client, &app, &admin, "/campaigns").await;
+    let today = time::Date::parse(
+        html.split("name=\"starts_on\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap();
+    let created = post_form(
+        &client,
+        &app,
+        &admin,
+        "/campaigns",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("name", "Verval"),
+            ("region", "16.04"),
+            ("starts_on", &(today - time::Duration::days(1)).to_string()),
+            ("ends_on", &(today + time::Duration::days(30)).to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    assert_eq!(status().await, "VISITED");
+
+    // Budi disagrees within the campaign: a conflict again.
+    let now_b = with(budi.visit(0, 10), Assessment::Vulnerable);
+    crate::helpers::assert_all_accepted(&app.push(&budi, &[now_b]).await);
+    assert_eq!(status().await, "NEEDS_REVIEW");
+}
