@@ -1,6 +1,7 @@
 // The district data team's pages in a real headless Chromium, driven by playwright-core, against the
 // same `verivali-server demo` process as supervisor.mjs (tests/tests/browser.rs runs both).
-// PHASE=team: the admin adds a reviewer who signs in and is made a viewer; adds an enumerator with an area and issues an enrollment code (prints
+// PHASE=team: the admin adds a reviewer who signs in and is made a viewer; creates a campaign
+//   that the demo's visits count toward; adds an enumerator with an area and issues an enrollment code (prints
 //   `ENROLL <payload>` for the Rust side to enroll a phone with, as its camera would read the QR
 //   code); imports a DTKS family file with its individual file through the column page, watches the
 //   progress and reads the report and its XLSX; a file without a family id column fails with its
@@ -85,6 +86,19 @@ try {
     await Promise.all([page.waitForURL('**/people?saved=1'), kesos.locator('form[action$="/role"] button').click()]);
     await other.reload();
     check((await other.textContent('[data-role]')).includes('Pemantau'), 'now a viewer');
+
+    // A campaign of the kabupaten from a week ago: the demo's visits of today count toward it.
+    await Promise.all([page.waitForURL('**/campaigns'), page.click('nav a[href="/campaigns"]')]);
+    const today = await page.inputValue('form[data-form="add-campaign"] input[name=starts_on]');
+    const shift = (days) => new Date(Date.parse(today) + days * 86400000).toISOString().slice(0, 10);
+    await page.fill('form[data-form="add-campaign"] input[name=name]', 'Verval Desember');
+    await page.fill('form[data-form="add-campaign"] input[name=starts_on]', shift(-7));
+    await page.fill('form[data-form="add-campaign"] input[name=ends_on]', shift(23));
+    await Promise.all([page.waitForURL('**/campaigns'), page.click('form[data-form="add-campaign"] button')]);
+    const campaign = page.locator('tr[data-campaign]', { hasText: 'Verval Desember' });
+    check(await campaign.count() === 1, 'the campaign is listed');
+    check(Number(await campaign.locator('[data-count="visited"]').textContent()) > 0, 'the demo visits count toward it');
+    await page.screenshot({ path: `${out}/campaigns.png` });
 
     // An enumerator with a first area, and an enrollment code shown with its QR code.
     await Promise.all([page.waitForURL('**/team'), page.click('nav a[href="/team"]')]);
