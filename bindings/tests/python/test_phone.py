@@ -4,6 +4,7 @@ Run by scripts/test-bindings.sh, which builds the library and the server, genera
 sets VERIVALI_BINDINGS_DIR (module and library) and VERIVALI_SERVER_BIN.
 """
 
+import html
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -45,6 +47,46 @@ class DemoServer:
             headers={"Authorization": f"Bearer {self.supervisor_token}"})
         with urllib.request.urlopen(request) as answer:
             return json.load(answer)
+
+    def admin_page_payload(self):
+        """Signs in as an admin of the kabupaten (added by the CLI, as an IT officer would) and
+        issues an enrollment code on /team: the QR code's payload as the page shows it."""
+        server = os.environ["VERIVALI_SERVER_BIN"]
+        added = subprocess.run(
+            [server, "supervisor", "add", "--name", "admin-py", "--region", "16.04",
+             "--role", "admin", "--data-dir", self.data_dir],
+            capture_output=True, text=True, check=True)
+        supervisor = added.stdout.split()[1]
+        subprocess.run(
+            [server, "supervisor", "set-password", "--supervisor", supervisor, "--login",
+             "admin-py", "--data-dir", self.data_dir],
+            input="Admin-py-Lahat-26\n", text=True, check=True, capture_output=True)
+        class Stay(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        # The session cookie is `Secure`, which a cookie jar keeps from plain HTTP (a browser
+        # allows it on loopback): it is carried by hand.
+        try:
+            urllib.request.build_opener(Stay).open(f"{self.url}/signin", urllib.parse.urlencode(
+                {"login": "admin-py", "password": "Admin-py-Lahat-26"}).encode())
+            raise AssertionError("the sign-in did not redirect")
+        except urllib.error.HTTPError as answer:
+            cookie = answer.headers["Set-Cookie"].split(";")[0]
+
+        def page(path, form=None):
+            request = urllib.request.Request(
+                f"{self.url}{path}", data=form and urllib.parse.urlencode(form).encode(),
+                headers={"Cookie": cookie})
+            with urllib.request.urlopen(request) as answer:
+                return answer.read().decode()
+
+        team = page("/team")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', team).group(1)
+        enumerator = re.search(r'data-enumerator="([^"]+)"', team).group(1)
+        code_page = page(f"/team/enumerators/{enumerator}/code", {"csrf": csrf})
+        payload = re.search(r'data-payload="([^"]+)"', code_page).group(1)
+        return html.unescape(payload)
 
     def stop(self):
         self.process.kill()
@@ -180,7 +222,8 @@ class PhoneAgainstServer(unittest.TestCase):
         self.assertEqual(self.server.household(rows[1].household_id)["state"]["visits_used"], [nobody])
 
     def test_enrolls_with_the_qr_code_as_scanned(self):
-        """The admin's page shows a QR code of the server's address and the code (issue 14)."""
+        """The admin's page shows a QR code of the server's address and the code (issue 14): the
+        payload taken from that page enrolls the phone as the camera would read it."""
         phone = v.Phone.open(v.PhoneConfig(
             store_path=os.path.join(self.phone_dir, "scanned.db"), ca_certificate_pem=None,
             app_version="2.0.0-uji"))
@@ -189,8 +232,7 @@ class PhoneAgainstServer(unittest.TestCase):
         self.assertEqual(not_ours.exception.code, "PHONE-QR")
         self.assertTrue(not_ours.exception.message_id and not_ours.exception.message_en)
 
-        code, _ = self.server.codes[2]
-        scanned = "verivali:enroll?" + urllib.parse.urlencode({"server": self.server.url, "code": code})
+        scanned = self.server.admin_page_payload()
         enrollment = phone.enroll_scanned(scanned, "HP Citra")
         self.assertEqual(phone.enrollment().device_id, enrollment.device_id)
         self.assertGreater(phone.sync(Progress()).households_pulled, 0)
