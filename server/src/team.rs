@@ -49,28 +49,45 @@ pub struct PhoneLine {
     pub at: Timestamp,
 }
 
-/// The enumerators working in a region, and the villages an area may be picked from.
+/// The enumerators working in a region, and the region tree an area is picked from.
 #[derive(Debug)]
 pub struct Team {
     pub region: RegionCode,
     pub enumerators: Vec<EnumeratorLine>,
-    /// (code, name) of every village of the region, for the area picker's search.
+    /// The region's kecamatan, each with its villages, as (code, name): the area picker's tree.
+    pub tree: Vec<Kecamatan>,
+}
+
+/// A kecamatan of the tree with its villages.
+#[derive(Debug, Clone)]
+pub struct Kecamatan {
+    pub code: String,
+    pub name: String,
     pub villages: Vec<(String, String)>,
 }
 
 /// The enumerators who have or had an area in `region` (the admin's scope unless narrower): one
 /// whose areas all moved to others stays listed, with their phones to revoke.
-pub async fn team(db: &Db, who: &SupervisorAuth, region: Option<&str>) -> Result<Team, ApiError> {
+/// Villages whose code or name holds `find` (any case) are the tree's; all when it is empty.
+pub async fn team(
+    db: &Db,
+    who: &SupervisorAuth,
+    region: Option<&str>,
+    find: &str,
+) -> Result<Team, ApiError> {
     who.check_role(roles::MANAGE)?;
     let region = region_in_scope(who, region)?;
     let asked = region.clone();
-    let (enumerators, villages) = db
-        .read(move |conn| Ok::<_, ApiError>((enumerators(conn, &asked)?, villages(conn, &asked)?)))
+    let find = find.trim().to_lowercase();
+    let (enumerators, tree) = db
+        .read(move |conn| {
+            Ok::<_, ApiError>((enumerators(conn, &asked)?, tree(conn, &asked, &find)?))
+        })
         .await?;
     Ok(Team {
         region,
         enumerators,
-        villages,
+        tree,
     })
 }
 
@@ -356,19 +373,40 @@ fn enumerators(conn: &Connection, region: &RegionCode) -> Result<Vec<EnumeratorL
     Ok(lines)
 }
 
-fn villages(conn: &Connection, region: &RegionCode) -> Result<Vec<(String, String)>, DbError> {
+/// The region's kecamatan with their villages (those matching `find`), in code order.
+fn tree(conn: &Connection, region: &RegionCode, find: &str) -> Result<Vec<Kecamatan>, DbError> {
     let rows: Vec<(String, String)> = conn
         .prepare_cached(
             "SELECT code, name FROM regions WHERE code = ?1 OR code LIKE ?1 || '.%' ORDER BY code",
         )?
         .query_map([region.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    Ok(rows
-        .into_iter()
-        .filter(|(code, _)| {
-            RegionCode::parse(code).is_ok_and(|c| c.level() == RegionLevel::Village)
-        })
-        .collect())
+    let names: std::collections::HashMap<String, String> = rows.iter().cloned().collect();
+    let mut tree: Vec<Kecamatan> = Vec::new();
+    for (code, name) in rows {
+        let Ok(village) = RegionCode::parse(&code) else {
+            continue;
+        };
+        let matches = find.is_empty() || code.contains(find) || name.to_lowercase().contains(find);
+        if village.level() != RegionLevel::Village || !matches {
+            continue;
+        }
+        let Some(kecamatan) = village.ancestor(RegionLevel::District) else {
+            continue;
+        };
+        let kecamatan = kecamatan.as_str();
+        if tree.last().is_none_or(|k| k.code != kecamatan) {
+            tree.push(Kecamatan {
+                code: kecamatan.to_owned(),
+                name: names.get(kecamatan).cloned().unwrap_or_default(),
+                villages: Vec::new(),
+            });
+        }
+        if let Some(k) = tree.last_mut() {
+            k.villages.push((code, name));
+        }
+    }
+    Ok(tree)
 }
 
 pub(crate) fn not_found() -> ApiError {

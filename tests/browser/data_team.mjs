@@ -102,9 +102,15 @@ try {
 
     // An enumerator with a first area, and an enrollment code shown with its QR code.
     await Promise.all([page.waitForURL('**/team'), page.click('nav a[href="/team"]')]);
-    const village = await page.getAttribute('#villages option', 'value');
+    // The village is picked from the region tree, narrowed by a search of its name.
+    await page.fill('form[data-form="find-village"] input[name=find]', 'sukamaju');
+    await Promise.all([page.waitForURL('**/team?**'), page.click('form[data-form="find-village"] button')]);
+    const picker = 'form[data-form="add-enumerator"] select[name=village]';
+    const villages = await page.$$eval(`${picker} option`, (os) => os.map((o) => o.value));
+    check(villages.length === 1, `the search leaves one village: ${villages}`);
+    const village = villages[0];
     await page.fill('form[data-form="add-enumerator"] input[name=name]', 'Rina (kader baru)');
-    await page.fill('form[data-form="add-enumerator"] input[name=area]', village);
+    await page.selectOption(picker, village);
     await Promise.all([page.waitForURL('**/team?saved=1'), page.click('form[data-form="add-enumerator"] button')]);
     // By the heading: every other enumerator's move list names her too.
     const rina = page.locator('article[data-enumerator]', { has: page.locator('h2', { hasText: 'Rina (kader baru)' }) });

@@ -13,7 +13,7 @@ use super::page::{Chrome, OrPage, PageError, Viewer, render};
 use crate::error::{self, ApiError};
 use crate::reports::{local_time, utc_offset_hours};
 use crate::state::AppState;
-use crate::team::{self, DeviceLine, EnumeratorLine};
+use crate::team::{self, DeviceLine, EnumeratorLine, Kecamatan};
 
 #[derive(Deserialize)]
 pub struct TeamQuery {
@@ -21,6 +21,9 @@ pub struct TeamQuery {
     region: Option<String>,
     #[serde(default)]
     saved: Option<u8>,
+    /// Narrows the area picker's villages by code or name.
+    #[serde(default)]
+    find: String,
 }
 
 pub struct DeviceRow {
@@ -49,7 +52,8 @@ struct TeamPage {
     chrome: Chrome,
     region: String,
     saved: bool,
-    villages: Vec<(String, String)>,
+    find: String,
+    tree: Vec<Kecamatan>,
     enumerators: Vec<EnumeratorRow>,
 }
 
@@ -69,7 +73,7 @@ pub async fn page(
     viewer: Viewer,
     Query(q): Query<TeamQuery>,
 ) -> Result<Response, PageError> {
-    let team = team::team(&state.db, &viewer.who, q.region.as_deref())
+    let team = team::team(&state.db, &viewer.who, q.region.as_deref(), &q.find)
         .await
         .or_page(&viewer)?;
     let offset = utc_offset_hours(&team.region);
@@ -117,7 +121,8 @@ pub async fn page(
         chrome: viewer.chrome(t.team_title),
         region: team.region.to_string(),
         saved: q.saved.is_some(),
-        villages: team.villages,
+        find: q.find,
+        tree: team.tree,
         enumerators,
     };
     Ok(render(StatusCode::OK, &page))
@@ -131,6 +136,13 @@ pub struct TeamForm {
     name: String,
     #[serde(default)]
     area: String,
+    /// Picked from the tree: a village, and optionally its RW and RT (instead of `area`).
+    #[serde(default)]
+    village: String,
+    #[serde(default)]
+    rw: String,
+    #[serde(default)]
+    rt: String,
     /// Present when the area is taken away rather than given.
     #[serde(default)]
     remove: Option<String>,
@@ -148,7 +160,7 @@ pub async fn add_enumerator(
     Form(form): Form<TeamForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf, &headers)?;
-    team::add_enumerator(&state.db, &viewer.who, &form.name, &form.area)
+    team::add_enumerator(&state.db, &viewer.who, &form.name, &form.area())
         .await
         .or_page(&viewer)?;
     Ok(saved())
@@ -164,10 +176,11 @@ pub async fn change_area(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&form.csrf, &headers)?;
     let id = enumerator(&id).or_page(&viewer)?;
+    let area = form.area();
     let changed = if form.remove.is_some() {
-        team::remove_area(&state.db, &viewer.who, id, &form.area).await
+        team::remove_area(&state.db, &viewer.who, id, &area).await
     } else {
-        team::add_area(&state.db, &viewer.who, id, &form.area).await
+        team::add_area(&state.db, &viewer.who, id, &area).await
     };
     changed.or_page(&viewer)?;
     Ok(saved())
@@ -296,6 +309,20 @@ pub async fn revoke_device(
         .await
         .or_page(&viewer)?;
     Ok(saved())
+}
+
+impl TeamForm {
+    /// The area as the CLI writes it: typed, or picked as a village with its RW and RT.
+    fn area(&self) -> String {
+        if self.village.trim().is_empty() {
+            return self.area.clone();
+        }
+        [self.village.trim(), self.rw.trim(), self.rt.trim()]
+            .into_iter()
+            .take_while(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join("/")
+    }
 }
 
 fn enumerator(id: &str) -> Result<EnumeratorId, ApiError> {

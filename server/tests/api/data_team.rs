@@ -753,3 +753,60 @@ async fn a_disagreement_of_an_earlier_round_is_no_conflict_once_a_campaign_holds
     crate::helpers::assert_all_accepted(&app.push(&budi, &[now_b]).await);
     assert_eq!(status().await, "NEEDS_REVIEW");
 }
+
+#[tokio::test]
+async fn an_area_is_picked_from_the_region_tree_with_a_search_down_to_its_rt() {
+    let app = TestApp::spawn().await;
+    let client = reqwest::Client::builder()
+        .redirect(Policy::none())
+        .build()
+        .unwrap();
+    let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
+    let options = |html: &str| -> Vec<String> {
+        html.split("<select name=\"village\"")
+            .nth(1)
+            .unwrap()
+            .split("</select>")
+            .next()
+            .unwrap()
+            .split("<option value=\"")
+            .skip(1)
+            .map(|o| o.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    assert!(
+        html.contains("<optgroup label=\"Contoh (16.04.01)\">"),
+        "villages under their kecamatan"
+    );
+    assert_eq!(
+        options(&html),
+        [crate::helpers::VILLAGE_A, crate::helpers::VILLAGE_B]
+    );
+    let (_, found) = page(&client, &app, &admin, "/team?find=desa%20b").await;
+    assert_eq!(options(&found), [crate::helpers::VILLAGE_B]);
+
+    let added = post_form(
+        &client,
+        &app,
+        &admin,
+        "/team/enumerators",
+        &[
+            ("csrf", &csrf_of(&html)),
+            ("name", "Ketua RT 3"),
+            ("village", crate::helpers::VILLAGE_B),
+            ("rw", "2"),
+            ("rt", "3"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&client, &app, &admin, "/team").await;
+    assert!(
+        html.contains(&format!(
+            "data-area=\"{}/002/003\"",
+            crate::helpers::VILLAGE_B
+        )),
+        "the RT head's area is their RT"
+    );
+}

@@ -303,4 +303,8 @@ pub const TEXTS: Texts = Texts {
     campaigns_visited: "Households visited",
     campaigns_visits: "Visits",
     campaigns_targets: "Targets",
+
+    team_village: "Village (by kecamatan)",
+    team_find: "Find a village",
+    team_find_button: "Find",
 };

@@ -303,4 +303,8 @@ pub const TEXTS: Texts = Texts {
     campaigns_visited: "Keluarga dikunjungi",
     campaigns_visits: "Kunjungan",
     campaigns_targets: "Sasaran",
+
+    team_village: "Desa (per kecamatan)",
+    team_find: "Cari desa",
+    team_find_button: "Cari",
 };

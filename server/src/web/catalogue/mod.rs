@@ -280,6 +280,9 @@ pub struct Texts {
 
     pub error_title: &'static str,
     pub back: &'static str,
+    pub team_village: &'static str,
+    pub team_find: &'static str,
+    pub team_find_button: &'static str,
     pub flag_before_campaign: &'static str,
     pub nav_campaigns: &'static str,
     pub campaigns_title: &'static str,
