@@ -90,6 +90,11 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code)
     }
 
+    /// 404: no such thing, or one the asker may not know of.
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, NOT_FOUND)
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, UNAUTHORIZED)
     }

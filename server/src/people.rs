@@ -13,7 +13,7 @@ use crate::error::{self, ApiError};
 use crate::roles::{self, Role};
 use crate::sessions::{self, SessionError};
 use crate::supervision::region_in_scope;
-use crate::team::{blocking, not_found};
+use crate::team::blocking;
 
 /// A supervisor as the people page lists them.
 #[derive(Debug, Clone)]
@@ -153,7 +153,7 @@ async fn in_scope(
             {
                 Ok(login)
             }
-            _ => Err(not_found()),
+            _ => Err(ApiError::not_found()),
         }
     })
     .await
@@ -188,7 +188,7 @@ impl From<SessionError> for ApiError {
         match e {
             SessionError::WeakPassword => ApiError::bad_request(error::WEAK_PASSWORD),
             SessionError::LoginTaken => ApiError::bad_request(error::LOGIN_TAKEN),
-            SessionError::UnknownSupervisor => not_found(),
+            SessionError::UnknownSupervisor => ApiError::not_found(),
             other => ApiError::internal(other),
         }
     }

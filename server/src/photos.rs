@@ -38,7 +38,7 @@ pub async fn household_photo(
         .db
         .read(move |conn| photo_region(conn, id, &key))
         .await?
-        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+        .ok_or_else(ApiError::not_found)?;
     let region = RegionCode::parse(&region).map_err(ApiError::internal)?;
     who.check_household(&region)?;
     if size == PhotoSize::Full {

@@ -9,7 +9,6 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use axum::http::StatusCode;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 use verivali_core::model::{
@@ -19,7 +18,7 @@ use verivali_core::model::{
 
 use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
-use crate::error::{self, ApiError};
+use crate::error::ApiError;
 use crate::supervision::region_in_scope;
 use crate::{audit, households, roles};
 
@@ -154,12 +153,12 @@ pub async fn decide(
             .optional()?;
         let region = region
             .and_then(|r| RegionCode::parse(&r).ok())
-            .ok_or_else(not_waiting)?;
+            .ok_or_else(ApiError::not_found)?;
         who.check_household(&region)?;
         let now = Timestamp::now_utc();
         let decision = if remove { "REMOVED" } else { "KEPT" };
         if remove {
-            let text = households::baseline_text(tx, household)?.ok_or_else(not_waiting)?;
+            let text = households::baseline_text(tx, household)?.ok_or_else(ApiError::not_found)?;
             let mut baseline: Household = serde_json::from_str(&text).map_err(DbError::from)?;
             baseline.target_status = TargetStatus::Removed;
             households::save_baseline(tx, &baseline, now)?;
@@ -189,8 +188,4 @@ pub async fn decide(
         Ok::<_, ApiError>(())
     })
     .await
-}
-
-fn not_waiting() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND)
 }

@@ -324,7 +324,7 @@ fn household_record(
         .prepare_cached("SELECT region, state, state_hash FROM households WHERE household_id = ?1")?
         .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
-    let (region, state_json, state_hash) = row.ok_or_else(not_found)?;
+    let (region, state_json, state_hash) = row.ok_or_else(ApiError::not_found)?;
     who.check_household(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
     let state: HouseholdState = serde_json::from_str(&state_json)?;
     let duplicate_of: BTreeMap<String, String> = state
@@ -496,8 +496,4 @@ pub(crate) async fn record_read(
         .map_err(ApiError::from)
     })
     .await
-}
-
-fn not_found() -> ApiError {
-    ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND)
 }

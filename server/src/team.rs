@@ -178,7 +178,7 @@ async fn on_area<T: Send + 'static>(
 fn taken(removed: Result<bool, AdminError>) -> Result<(), ApiError> {
     match removed.map_err(refused)? {
         true => Ok(()),
-        false => Err(not_found()),
+        false => Err(ApiError::not_found()),
     }
 }
 
@@ -257,7 +257,7 @@ pub async fn revoke_device(
             .optional()?;
         let owner = owner
             .and_then(|o| EnumeratorId::parse(&o).ok())
-            .ok_or_else(not_found)?;
+            .ok_or_else(ApiError::not_found)?;
         enumerator_in_scope(conn, &scope, owner)
     })
     .await?;
@@ -265,7 +265,7 @@ pub async fn revoke_device(
     if blocking(move || admin::revoke_device_by(&db, &actor, device)).await? {
         Ok(())
     } else {
-        Err(not_found())
+        Err(ApiError::not_found())
     }
 }
 
@@ -310,7 +310,11 @@ fn enumerator_in_scope(
         .iter()
         .filter_map(|r| RegionCode::parse(r).ok())
         .any(|r| who.scope.contains(&r));
-    if ours { Ok(()) } else { Err(not_found()) }
+    if ours {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 fn enumerators(conn: &Connection, region: &RegionCode) -> Result<Vec<EnumeratorLine>, DbError> {
@@ -409,13 +413,9 @@ fn tree(conn: &Connection, region: &RegionCode, find: &str) -> Result<Vec<Kecama
     Ok(tree)
 }
 
-pub(crate) fn not_found() -> ApiError {
-    ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND)
-}
-
 pub(crate) fn refused(e: AdminError) -> ApiError {
     match e {
-        AdminError::UnknownEnumerator(_) => not_found(),
+        AdminError::UnknownEnumerator(_) => ApiError::not_found(),
         AdminError::BadArea(..) => ApiError::bad_request(error::BAD_REGION),
         AdminError::Session(e) => e.into(),
         other => ApiError::internal(other),

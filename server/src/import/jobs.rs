@@ -100,15 +100,12 @@ pub fn new_upload(data_dir: &Path, who: &SupervisorAuth, source: &str) -> Result
     let source =
         Source::from_code(source).ok_or_else(|| ApiError::bad_request(error::MALFORMED))?;
     sweep(&uploads_dir(data_dir));
-    let staged = Staged {
-        id: Uuid::new_v4(),
-        dir: PathBuf::new(),
-    };
-    let dir = uploads_dir(data_dir).join(staged.id.to_string());
+    let id = Uuid::new_v4();
+    let dir = uploads_dir(data_dir).join(id.to_string());
     std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
     std::fs::write(dir.join("owner"), who.actor()).map_err(ApiError::internal)?;
     std::fs::write(dir.join("source"), source.code()).map_err(ApiError::internal)?;
-    Ok(Staged { dir, ..staged })
+    Ok(Staged { id, dir })
 }
 
 fn sweep(uploads: &Path) {
@@ -142,10 +139,7 @@ impl Staged {
         let dir = uploads_dir(data_dir).join(id.to_string());
         match std::fs::read_to_string(dir.join("owner")) {
             Ok(owner) if owner == who.actor() => Ok(Self { id, dir }),
-            _ => Err(ApiError::new(
-                axum::http::StatusCode::NOT_FOUND,
-                error::NOT_FOUND,
-            )),
+            _ => Err(ApiError::not_found()),
         }
     }
 
@@ -335,9 +329,8 @@ pub async fn status(
     let import = db
         .read(move |conn| Ok::<_, ApiError>(read_import(conn, id)?))
         .await?
-        .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
-    let region = RegionCode::parse(&import.region)
-        .map_err(|_| ApiError::new(axum::http::StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+        .ok_or_else(ApiError::not_found)?;
+    let region = RegionCode::parse(&import.region).map_err(|_| ApiError::not_found())?;
     who.check_household(&region)?;
     Ok(Status::Ended(Box::new(import)))
 }
@@ -358,16 +351,10 @@ pub async fn report_workbook(
     id: Uuid,
 ) -> Result<Vec<u8>, ApiError> {
     let Status::Ended(import) = status(db, running, who, id).await? else {
-        return Err(ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            error::NOT_FOUND,
-        ));
+        return Err(ApiError::not_found());
     };
     let super::Outcome::Done(report) = &import.outcome else {
-        return Err(ApiError::new(
-            axum::http::StatusCode::NOT_FOUND,
-            error::NOT_FOUND,
-        ));
+        return Err(ApiError::not_found());
     };
     let xlsx = super::report_workbook(report).map_err(ApiError::internal)?;
     let (actor, region) = (who.actor(), import.region.clone());

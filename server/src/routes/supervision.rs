@@ -5,7 +5,7 @@
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -100,8 +100,7 @@ async fn household_detail(
     query: Result<Query<DetailQuery>, QueryRejection>,
 ) -> Result<Json<HouseholdDetail>, ApiError> {
     let Query(q) = query?;
-    let id = HouseholdId::parse(&id)
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+    let id = HouseholdId::parse(&id).map_err(|_| ApiError::not_found())?;
     let whole = supervision::whole_numbers_asked(q.nik.as_deref())?;
     let record = supervision::household(&state.db, &who, id, whole).await?;
     Ok(Json(record.into_detail()?))
@@ -125,8 +124,7 @@ async fn household_photo(
     query: Result<Query<PhotoQuery>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(q) = query?;
-    let id = HouseholdId::parse(&id)
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND))?;
+    let id = HouseholdId::parse(&id).map_err(|_| ApiError::not_found())?;
     let sha = Sha256::parse(&sha).map_err(|_| ApiError::bad_request(error::BAD_HASH))?;
     let photo = photos::household_photo(&state, &who, id, sha, q.size).await?;
     Ok((

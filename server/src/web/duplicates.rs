@@ -12,7 +12,7 @@ use verivali_core::model::{Code, Entered, HouseholdId, Member, ReviewId};
 use super::catalogue::Lang;
 use super::households::{MemberRow, member_row, place, shown};
 use super::page::{Chrome, OrPage, PageError, Viewer, render};
-use crate::error::{self, ApiError};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::supervision::{self, HouseholdRecord};
 
@@ -49,9 +49,7 @@ pub async fn pair(
     viewer: Viewer,
     Path((a, b)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let parse = |id: &str| {
-        HouseholdId::parse(id).map_err(|_| ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND))
-    };
+    let parse = |id: &str| HouseholdId::parse(id).map_err(|_| ApiError::not_found());
     let (a, b) = (parse(&a).or_page(&viewer)?, parse(&b).or_page(&viewer)?);
     let first = supervision::household(&state.db, &viewer.who, a, false)
         .await

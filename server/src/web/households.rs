@@ -286,7 +286,7 @@ pub async fn detail(
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
     let id = HouseholdId::parse(&id)
-        .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, error::NOT_FOUND))
+        .map_err(|_| ApiError::not_found())
         .or_page(&viewer)?;
     let whole = q.nik.as_deref() == Some("full");
     let record = supervision::household(&state.db, &viewer.who, id, whole)
