@@ -68,6 +68,11 @@ pub struct PushRequest<T = PushItem> {
     /// The phone's clock when it sent the batch: the server measures the phone's skew from it.
     pub sent_at: Timestamp,
     pub items: Vec<T>,
+    /// The highest `device_seq` finished on the phone, sent or not: completeness then shows the
+    /// visits finished and never sent (a phone lost before its last batches), not only the gaps
+    /// below the highest number received.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_up_to: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -169,6 +169,7 @@ async fn run() {
             let body = serde_json::to_vec(&PushRequest {
                 sent_at: Timestamp::now_utc(),
                 items,
+                finished_up_to: None,
             })
             .unwrap();
             pushes.push((token.clone(), body));

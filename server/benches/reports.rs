@@ -189,6 +189,7 @@ fn main() {
             let request = PushRequest {
                 sent_at: Timestamp(Timestamp::now_utc().0 + clock_error(p)),
                 items,
+                finished_up_to: None,
             };
             let mut slots = ingest::decode(request.items);
             db.read_blocking(|c| ingest::answer_known(c, &mut slots))

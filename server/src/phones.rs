@@ -5,6 +5,8 @@
 use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::PhoneReport;
 
+use rusqlite::Transaction;
+
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 
@@ -38,5 +40,23 @@ pub async fn record_report(db: &Db, device: DeviceId, report: PhoneReport) -> Re
         Ok::<_, DbError>(())
     })
     .await?;
+    Ok(())
+}
+
+/// Keeps the highest `device_seq` a push says the phone finished, in the push's transaction. A
+/// number no phone can reach (above `ingest::MAX_DEVICE_SEQ`) is ignored: it would make
+/// completeness count millions missing, and the visits of the push are good all the same.
+pub fn record_finished(
+    tx: &Transaction<'_>,
+    device: DeviceId,
+    finished: u64,
+) -> Result<(), DbError> {
+    if finished > crate::ingest::MAX_DEVICE_SEQ {
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "UPDATE devices SET finished_seq = max(coalesce(finished_seq, 0), ?2) WHERE device_id = ?1",
+    )?
+    .execute(rusqlite::params![device.to_string(), finished as i64])?;
     Ok(())
 }

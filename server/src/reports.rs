@@ -255,7 +255,11 @@ pub struct DeviceCompleteness {
     /// Distinct `device_seq` numbers received.
     pub received: u64,
     pub highest_seq: u64,
-    /// Numbers below the highest that never arrived: visits finished on the phone and not here.
+    /// The highest number the phone said it had finished (each push carries it), 0 if it never
+    /// said: numbers up to it that never arrived are missing too.
+    pub finished_seq: u64,
+    /// Numbers up to the highest received or finished that never arrived: visits finished on the
+    /// phone and not here.
     pub missing_count: u64,
     /// The first missing numbers (at most 100).
     pub missing: Vec<u64>,
@@ -281,7 +285,7 @@ pub fn completeness(
     let (from, to) = code_range(region);
     let mut devices = conn.prepare_cached(
         "SELECT DISTINCT d.device_id, d.name, e.enumerator_id, e.name, d.revoked_at IS NOT NULL,
-             d.last_seen_at
+             d.last_seen_at, coalesce(d.finished_seq, 0)
          FROM devices d JOIN enumerators e ON e.enumerator_id = d.enumerator_id
          JOIN areas a ON a.enumerator_id = e.enumerator_id
          WHERE a.region >= ?1 AND a.region < ?2 ORDER BY e.name, d.device_id",
@@ -295,7 +299,7 @@ pub fn completeness(
          (SELECT 1 FROM visits v WHERE v.device_id = r.device_id AND v.device_seq = r.device_seq)
          ORDER BY device_seq",
     )?;
-    type DeviceRow = (String, String, String, String, bool, Option<i64>);
+    type DeviceRow = (String, String, String, String, bool, Option<i64>, u64);
     let found: Vec<DeviceRow> = devices
         .query_map([&from, &to], |r| {
             Ok((
@@ -305,11 +309,14 @@ pub fn completeness(
                 r.get(3)?,
                 r.get(4)?,
                 r.get(5)?,
+                r.get(6)?,
             ))
         })?
         .collect::<Result<_, _>>()?;
     let mut report = Vec::with_capacity(found.len());
-    for (device_id, device_name, enumerator_id, enumerator_name, revoked, last_seen) in found {
+    for (device_id, device_name, enumerator_id, enumerator_name, revoked, last_seen, finished) in
+        found
+    {
         let numbers: Vec<u64> = seqs
             .query_map([&device_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -317,11 +324,12 @@ pub fn completeness(
             .query_map([&device_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let highest = numbers.last().copied().unwrap_or(0);
-        // Below the highest received: neither received nor rejected.
+        // Up to the highest received or finished: neither received nor rejected.
+        let top = highest.max(finished);
         let accounted: std::collections::BTreeSet<u64> =
             numbers.iter().chain(&rejected).copied().collect();
-        let rejected_below = rejected.iter().filter(|&&n| n < highest).count() as u64;
-        let missing: Vec<u64> = (1..highest)
+        let rejected_below = rejected.iter().filter(|&&n| n <= top).count() as u64;
+        let missing: Vec<u64> = (1..=top)
             .filter(|n| !accounted.contains(n))
             .take(100)
             .collect();
@@ -334,7 +342,8 @@ pub fn completeness(
             last_sync_at: last_seen.map(Timestamp::from_unix_millis),
             received: numbers.len() as u64,
             highest_seq: highest,
-            missing_count: highest.saturating_sub(numbers.len() as u64 + rejected_below),
+            finished_seq: finished,
+            missing_count: top.saturating_sub(numbers.len() as u64 + rejected_below),
             missing,
             rejected_count: rejected.len() as u64,
             rejected: rejected.into_iter().take(100).collect(),

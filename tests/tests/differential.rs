@@ -646,6 +646,7 @@ impl Run<'_> {
         let request = PushRequest {
             sent_at: pusher.write(OffsetDateTime::now_utc()),
             items: items.to_vec(),
+            finished_up_to: None,
         };
         let response = self
             .client

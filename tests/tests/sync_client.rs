@@ -157,14 +157,15 @@ fn a_phone_enrolls_pulls_records_and_syncs() {
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
     )
     .unwrap();
-    let reported: (String, i64, i64, i64) = server_db
+    let reported: (String, i64, i64, i64, i64) = server_db
         .query_row(
-            "SELECT app_version, unsent_visits, unsent_photos, drafts FROM devices",
+            "SELECT app_version, unsent_visits, unsent_photos, drafts, finished_seq FROM devices",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .unwrap();
-    assert_eq!(reported, ("1.4.2 (uji)".to_owned(), 0, 0, 1));
+    // The pushes said how far the phone's numbering went: its 31 finished visits.
+    assert_eq!(reported, ("1.4.2 (uji)".to_owned(), 0, 0, 1, 31));
 }
 
 #[test]

@@ -307,6 +307,18 @@ impl Store {
         })
     }
 
+    /// The highest `device_seq` given to a finished visit (0 before the first): each push tells
+    /// the server, so that visits finished and never sent show in its completeness.
+    pub fn highest_finished_seq(&self) -> Result<u64> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT coalesce(max(device_seq), 0) FROM visits", [], |r| {
+                    r.get(0)
+                })?,
+            )
+        })
+    }
+
     /// How many finished visits wait for the server.
     pub fn pending_count(&self) -> Result<u64> {
         self.read(|c| {

@@ -286,6 +286,7 @@ impl Run<'_> {
                         visit: o.visit.clone(),
                     })
                     .collect(),
+                finished_up_to: Some(self.store.highest_finished_seq()?),
             };
             let body = Transport::gzip_json(&request)?;
             let answer: PushResponse = self.transport.json(|http| {

@@ -766,6 +766,7 @@ fn push_bodies(phones: &[Phone], items: &[Vec<PushItem>], batch: usize) -> (Push
                     let request = PushRequest {
                         sent_at: Timestamp(OffsetDateTime::now_utc().to_offset(offset)),
                         items: chunk.to_vec(),
+                        finished_up_to: None,
                     };
                     let json = serde_json::to_vec(&request).unwrap();
                     json_bytes += json.len();

@@ -78,6 +78,9 @@ ALTER TABLE devices ADD COLUMN unsent_visits INTEGER;
 ALTER TABLE devices ADD COLUMN unsent_photos INTEGER;
 ALTER TABLE devices ADD COLUMN drafts INTEGER;
 ALTER TABLE devices ADD COLUMN reported_at INTEGER;
+-- The highest device_seq the phone said it had finished (each push carries it): completeness
+-- counts the numbers up to it that never arrived.
+ALTER TABLE devices ADD COLUMN finished_seq INTEGER;
 "#;
 
 pub const SQL: &str = r#"

@@ -270,7 +270,8 @@ pub fn document() -> Value {
                 "PushRequest": {"type": "object", "required": ["sent_at", "items"], "properties": {
                     "sent_at": {"type": "string", "format": "date-time"},
                     "items": {"type": "array", "maxItems": 500, "items": {"type": "object", "required": ["device_seq", "visit"],
-                        "properties": {"device_seq": {"type": "integer", "minimum": 1}, "visit": schema("Visit")}}}}},
+                        "properties": {"device_seq": {"type": "integer", "minimum": 1}, "visit": schema("Visit")}}},
+                    "finished_up_to": {"type": "integer", "minimum": 0, "description": "the highest device_seq finished on the phone, sent or not"}}},
                 "PushResponse": {"type": "object", "required": ["results"], "properties": {"results": {"type": "array", "items": {
                     "type": "object", "required": ["status"], "properties": {
                         "visit_id": {"type": "string"}, "device_seq": {"type": "integer"},

@@ -33,7 +33,7 @@ async fn push(
     }
     let received_at = Timestamp::now_utc();
     let items = request.items.len();
-    let sent_at = request.sent_at;
+    let (sent_at, finished_up_to) = (request.sent_at, request.finished_up_to);
     let read_device = device.clone();
     let (slots, plan) = state
         .db
@@ -69,8 +69,12 @@ async fn push(
             state
                 .db
                 .write(move |tx| {
-                    ingest::store(tx, &device, &slots, Some(plan), sent_at, received_at)
-                        .map_err(ApiError::from)
+                    let answer =
+                        ingest::store(tx, &device, &slots, Some(plan), sent_at, received_at)?;
+                    if let Some(finished) = finished_up_to {
+                        phones::record_finished(tx, device.device_id, finished)?;
+                    }
+                    Ok::<_, ApiError>(answer)
                 })
                 .await?
         }

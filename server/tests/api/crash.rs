@@ -50,6 +50,7 @@ async fn a_killed_server_keeps_every_visit_it_acknowledged() {
             let body = PushRequest {
                 sent_at: Timestamp::now_utc(),
                 items,
+                finished_up_to: None,
             };
             let response = client
                 .post(format!("http://{addr}/api/v1/sync/push"))
@@ -74,6 +75,7 @@ async fn a_killed_server_keeps_every_visit_it_acknowledged() {
             .json(&PushRequest {
                 sent_at: Timestamp::now_utc(),
                 items,
+                finished_up_to: None,
             })
             .send();
         let killer = async {

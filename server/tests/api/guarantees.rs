@@ -398,3 +398,47 @@ async fn a_visit_about_a_member_another_phone_added_is_kept_whichever_arrives_fi
         "refused also where the newborn is not known yet"
     );
 }
+
+#[tokio::test]
+async fn visits_finished_and_never_sent_show_in_completeness() {
+    let app = TestApp::spawn().await;
+    let mut phone = app.phone(&[VILLAGE_A]).await;
+    // Five visits finished; the first batch of two arrives, saying five were finished; the phone
+    // is lost before the rest.
+    let items: Vec<PushItem> = (0..5).map(|n| phone.visit(n, 30)).collect();
+    let push = app
+        .push_raw(
+            &phone,
+            &serde_json::json!({"sent_at": Timestamp::now_utc(), "items": &items[..2], "finished_up_to": 5}),
+        )
+        .await;
+    assert_eq!(push.status(), StatusCode::OK);
+    // A number no phone reaches is ignored, and the push's visit stored all the same.
+    let wild = app
+        .push_raw(
+            &phone,
+            &serde_json::json!({"sent_at": Timestamp::now_utc(), "items": &items[2..3], "finished_up_to": u64::MAX}),
+        )
+        .await;
+    assert_eq!(wild.status(), StatusCode::OK);
+    let token = app.supervisor("16.04").await;
+    let report: serde_json::Value = app
+        .get_as(
+            &token,
+            &format!("/api/v1/reports/completeness?region={VILLAGE_A}"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let device = &report[0];
+    assert_eq!(device["received"], 3, "{device}");
+    assert_eq!(device["highest_seq"], 3);
+    assert_eq!(device["finished_seq"], 5);
+    assert_eq!(
+        device["missing"],
+        serde_json::json!([4, 5]),
+        "the lost tail shows"
+    );
+    assert_eq!(device["missing_count"], 2);
+}

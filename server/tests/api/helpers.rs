@@ -355,6 +355,7 @@ impl TestApp {
                 &serde_json::to_value(PushRequest {
                     sent_at: Timestamp::now_utc(),
                     items: items.to_vec(),
+                    finished_up_to: None,
                 })
                 .unwrap(),
             )

@@ -36,6 +36,7 @@ async fn visits_wait_for_a_decision_and_a_selection_is_approved_at_once_audited_
     let slow = PushRequest {
         sent_at: Timestamp(Timestamp::now_utc().0 - time::Duration::hours(1)),
         items: vec![three.clone()],
+        finished_up_to: None,
     };
     let answer = app
         .push_raw(&ani, &serde_json::to_value(slow).unwrap())
