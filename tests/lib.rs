@@ -249,14 +249,21 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts a server on a free port.
     pub fn start(data_dir: &Path) -> Self {
-        Self::start_on(data_dir, "127.0.0.1:0")
+        Self::start_on(data_dir, "127.0.0.1:0", &[])
     }
 
-    fn start_on(data_dir: &Path, bind: &str) -> Self {
+    /// Starts a server on a free port with settings given as environment variables (each
+    /// `--option` of `serve` has one, e.g. `VERIVALI_MIN_APP_VERSION`). A restart drops them.
+    pub fn start_with(data_dir: &Path, settings: &[(&str, &str)]) -> Self {
+        Self::start_on(data_dir, "127.0.0.1:0", settings)
+    }
+
+    fn start_on(data_dir: &Path, bind: &str, settings: &[(&str, &str)]) -> Self {
         let mut child = Command::new(server_binary())
             .args(["serve", "--bind", bind, "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
+            .envs(settings.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -297,7 +304,7 @@ impl ServerProcess {
             let probe = std::net::TcpListener::bind(&addr);
             if probe.is_ok() {
                 drop(probe);
-                *self = Self::start_on(&self.data_dir.clone(), &addr);
+                *self = Self::start_on(&self.data_dir.clone(), &addr, &[]);
                 return;
             }
             std::thread::sleep(std::time::Duration::from_millis(100));

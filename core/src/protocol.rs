@@ -151,6 +151,10 @@ pub struct ErrorBody {
     pub field: Option<String>,
 }
 
+/// The header each phone request carries its app version in: a server with a minimum version
+/// answers an older (or silent) app 426 (DESIGN §7), and the phone keeps its outbox for later.
+pub const APP_VERSION_HEADER: &str = "verivali-app";
+
 /// What a phone says of itself at each sync, on its first pull page (query `app`, `unsent`,
 /// `photos`, `drafts`): the admin's list of phones shows it, so that a phone holding work it has
 /// not sent is seen before it is lost.

@@ -28,6 +28,7 @@ impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        crate::phones::check_app_version(state.config.min_app_version.as_deref(), &parts.headers)?;
         let token_hash = tokens::hash(bearer(parts)?);
         let (device, last_seen) = state
             .db

@@ -57,6 +57,10 @@ pub struct Config {
     /// The basemap's attribution, shown in the map's corner.
     #[arg(long, env = "VERIVALI_BASEMAP_ATTRIBUTION", default_value = "")]
     pub basemap_attribution: String,
+    /// The oldest app version phones may sync with (e.g. 2.0.0): older ones, and apps that do
+    /// not say their version, are answered 426 with a message and keep their outbox.
+    #[arg(long, env = "VERIVALI_MIN_APP_VERSION")]
+    pub min_app_version: Option<String>,
 }
 
 impl Config {
@@ -75,6 +79,7 @@ impl Config {
             basemap_tiles: None,
             basemap_pmtiles: None,
             basemap_attribution: String::new(),
+            min_app_version: None,
         }
     }
 }

@@ -68,6 +68,7 @@ codes! {
     OWN_ROLE = "USR-03", "Anda tidak dapat mengubah peran Anda sendiri; minta admin lain.", "You cannot change your own role; ask another admin.";
     CAMPAIGN_OVERLAPS = "CMP-01", "Kampanye ini bertumpang tindih dengan kampanye lain di wilayah yang sama atau di dalamnya.", "This campaign overlaps another one of the same region or of one inside it.";
     CAMPAIGN_DATES = "CMP-02", "Nama dan tanggal kampanye tidak valid (tanggal akhir tidak boleh sebelum tanggal mulai; paling lama setahun).", "The campaign's name or dates are not valid (it may not end before it starts, and lasts a year at most).";
+    APP_TOO_OLD = "APP-01", "Versi aplikasi ini terlalu lama untuk server; perbarui aplikasi Verivali. Kunjungan yang belum terkirim tetap aman di HP.", "This app version is too old for the server; update the Verivali app. Visits not yet sent stay safe on the phone.";
     NO_LIST_FILE = "IMP-24", "Pilih berkas keluarga (CSV atau XLSX) untuk diimpor.", "Choose a family file (CSV or XLSX) to import.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }

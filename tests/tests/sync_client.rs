@@ -273,3 +273,42 @@ fn a_pinned_ca_that_is_not_a_certificate_is_refused_before_any_request() {
     assert!(matches!(error, SyncError::Config(_)), "{error:?}");
     assert_eq!(error.describe().0, "SYNC-CONFIG");
 }
+
+#[test]
+fn an_app_older_than_the_servers_minimum_is_told_to_update_and_keeps_its_outbox() {
+    let dir = TempDir::new().unwrap();
+    let district = seed(&dir.path().join("server"), 1, 10);
+    let server = ServerProcess::start_with(
+        &dir.path().join("server"),
+        &[("VERIVALI_MIN_APP_VERSION", "2.0.0")],
+    );
+    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let with_app = |version: &str| SyncConfig {
+        app_version: version.into(),
+        ..config(&server.url())
+    };
+
+    // Too old to enroll, with the server's code and both messages.
+    let Err(old) = sync::enroll(&with_app("1.9.3"), &store, &district.codes[0], "HP Ani") else {
+        panic!("an app older than the minimum enrolled")
+    };
+    assert!(matches!(old, SyncError::UpgradeRequired(_)), "{old:?}");
+    let (code, message_id, message_en) = old.describe();
+    assert_eq!(code, "APP-01");
+    assert!(message_id.contains("perbarui") && message_en.contains("update"));
+
+    sync::enroll(&with_app("2.0.0"), &store, &district.codes[0], "HP Ani").unwrap();
+    sync::sync(&with_app("2.0.0"), &store, &()).unwrap();
+    record_visit(&store, &district.households[0][0], 0);
+
+    // The same phone with an older app (a reinstall of an old APK) is refused and keeps the visit.
+    let refused = sync::sync(&with_app("1.9.3"), &store, &());
+    assert!(
+        matches!(refused, Err(SyncError::UpgradeRequired(_))),
+        "{refused:?}"
+    );
+    assert_eq!(store.pending_count().unwrap(), 1);
+    let updated = sync::sync(&with_app("2.1.0"), &store, &()).unwrap();
+    assert_eq!(updated.accepted, 1);
+    assert_eq!(store.pending_count().unwrap(), 0);
+}

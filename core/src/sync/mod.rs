@@ -70,7 +70,7 @@ impl SyncConfig {
             pull_limit: 500,
             upload_chunk: 256 * 1024,
             clock_offset: time::Duration::ZERO,
-            app_version: concat!("core-", env!("CARGO_PKG_VERSION")).to_owned(),
+            app_version: env!("CARGO_PKG_VERSION").to_owned(),
         }
     }
 }

@@ -11,7 +11,7 @@ use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 
 use super::{SyncConfig, SyncError};
-use crate::protocol::ErrorBody;
+use crate::protocol::{APP_VERSION_HEADER, ErrorBody, PhoneReport};
 
 pub(super) struct Transport {
     http: Client,
@@ -50,7 +50,17 @@ impl Transport {
         format!("{}/{path}", self.api)
     }
 
+    /// The request with the phone's token and its app version (printable ASCII only, as a
+    /// header must be).
     fn authorised(&self, request: RequestBuilder) -> RequestBuilder {
+        let app: String = self
+            .config
+            .app_version
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .take(PhoneReport::MAX_APP_VERSION)
+            .collect();
+        let request = request.header(APP_VERSION_HEADER, app);
         match &self.token {
             Some(token) => request.bearer_auth(token),
             None => request,

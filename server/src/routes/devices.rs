@@ -23,8 +23,10 @@ pub fn router() -> Router<AppState> {
 async fn enroll(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
+    crate::phones::check_app_version(state.config.min_app_version.as_deref(), &headers)?;
     let Json(request) = body?;
     let address = peer.ip().to_string();
     if !state.enroll_limiter.try_take(&address) {
