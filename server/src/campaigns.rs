@@ -68,14 +68,14 @@ pub fn all(conn: &Connection) -> Result<Vec<Campaign>, DbError> {
         .collect()
 }
 
-/// The windows of the campaigns of `region` (its own and those of the regions around it), in
+/// The windows of `campaigns` that hold `region` (its own and those of the regions around it), in
 /// order: a household's merge looks for conflicts within one of them.
-pub fn rounds(conn: &Connection, region: &RegionCode) -> Result<Vec<Round>, DbError> {
-    Ok(all(conn)?
+pub fn rounds(campaigns: &[Campaign], region: &RegionCode) -> Vec<Round> {
+    campaigns
         .iter()
         .filter(|c| c.region.contains(region))
         .map(Campaign::window)
-        .collect())
+        .collect()
 }
 
 /// The first day of the campaign of `region` under way at `now` (or the latest one begun), which

@@ -10,6 +10,7 @@ use verivali_core::merge::{
 };
 use verivali_core::model::*;
 
+use crate::campaigns::Campaign;
 use crate::db::DbError;
 pub use keys::{DuplicateKeys, nik_digest};
 
@@ -142,7 +143,13 @@ struct StateHousehold {
 impl Stored {
     /// Read in one snapshot, the inputs merge to the stored state (every write of an input merges
     /// again in its transaction): their merge gives the household without parsing the state.
-    pub fn read(conn: &Connection, id: HouseholdId) -> Result<Option<Self>, DbError> {
+    /// `campaigns` are all of them, read once by the caller (a push reads them once for all its
+    /// households).
+    pub fn read(
+        conn: &Connection,
+        id: HouseholdId,
+        campaigns: &[Campaign],
+    ) -> Result<Option<Self>, DbError> {
         let row: Option<(i64, String)> = conn
             .prepare_cached(
                 "SELECT change_seq, keys_digest FROM households WHERE household_id = ?1",
@@ -152,7 +159,7 @@ impl Stored {
         let Some((change_seq, keys_digest)) = row else {
             return Ok(None);
         };
-        let mut inputs = MergeInputs::read_stored(conn, id)?;
+        let mut inputs = MergeInputs::read_stored(conn, id, campaigns)?;
         let household = inputs.household();
         inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
         Ok(Some(Self {
@@ -192,7 +199,7 @@ impl MergeInputs {
             .prepare_cached("SELECT state, keys_digest FROM households WHERE household_id = ?1")?
             .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?;
         // A row never merged has an empty state, and no keys.
-        let mut inputs = Self::read_stored(conn, id)?;
+        let mut inputs = Self::read_stored(conn, id, &crate::campaigns::all(conn)?)?;
         if !keys_digest.is_empty() {
             let StateHousehold { household } = serde_json::from_str(&state)?;
             inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
@@ -202,12 +209,16 @@ impl MergeInputs {
 
     /// The stored baselines, visits and reviews of a household; its keys recorded are for the
     /// caller to set (none by default: a row never merged has none).
-    fn read_stored(conn: &Connection, id: HouseholdId) -> Result<Self, DbError> {
+    fn read_stored(
+        conn: &Connection,
+        id: HouseholdId,
+        campaigns: &[Campaign],
+    ) -> Result<Self, DbError> {
         let key = id.to_string();
         let baseline = baseline_text(conn, id)?
             .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
         let baseline: Household = serde_json::from_str(&baseline)?;
-        let rounds = crate::campaigns::rounds(conn, &baseline.region)?;
+        let rounds = crate::campaigns::rounds(campaigns, &baseline.region);
         let mut inputs = Self::new(baseline, rounds);
         // Few households ever absorb another. The recursive query builds a temporary table each
         // time it runs, with a page cache of its own, so it runs only for those that did.

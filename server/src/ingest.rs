@@ -30,6 +30,7 @@ use verivali_core::validate::{
 };
 
 use crate::auth::{DeviceAuth, stored_place};
+use crate::campaigns::Campaign;
 use crate::db::DbError;
 use crate::households::{self, DuplicateKeys, MergeInputs};
 use crate::tallies;
@@ -459,7 +460,7 @@ struct Planner<'c> {
     /// The region list, looked up once per push (`None` when there is none).
     regions: Option<RegionTable<'c>>,
     /// The campaigns, read once per push: VIS-05 checks a visit against its region's.
-    campaigns: Vec<crate::campaigns::Campaign>,
+    campaigns: Vec<Campaign>,
     drafts: BTreeMap<HouseholdId, Draft>,
     read: BTreeMap<HouseholdId, Option<i64>>,
     /// Visit ids of earlier items of the push, with their content.
@@ -489,9 +490,10 @@ fn draft<'d>(
     read: &mut BTreeMap<HouseholdId, Option<i64>>,
     id: HouseholdId,
     proposal: Option<&HouseholdProposal>,
+    campaigns: &[Campaign],
 ) -> Result<Option<&'d mut Draft>, DbError> {
     if let btree_map::Entry::Vacant(entry) = drafts.entry(id) {
-        let stored = households::Stored::read(conn, id)?;
+        let stored = households::Stored::read(conn, id, campaigns)?;
         read.insert(id, stored.as_ref().map(|s| s.change_seq));
         if let Some(stored) = stored {
             entry.insert(Draft::new(stored.household, stored.inputs, true));
@@ -502,7 +504,7 @@ fn draft<'d>(
         match proposal {
             Some(p) => {
                 let household = households::proposed(id, p);
-                let rounds = crate::campaigns::rounds(conn, &household.region)?;
+                let rounds = crate::campaigns::rounds(campaigns, &household.region);
                 let inputs = MergeInputs::new(household.clone(), rounds);
                 drafts.insert(id, Draft::new(household, inputs, false));
             }
@@ -581,6 +583,7 @@ impl Planner<'_> {
             &mut self.read,
             household_id,
             visit.proposal.as_ref(),
+            &self.campaigns,
         )?;
         let Some(draft) = found else {
             return Ok(rejected(
