@@ -7,7 +7,7 @@ use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::page::{Chrome, OrPage, PageError, Viewer, render};
+use super::page::{Chrome, OrPage, PageError, Viewer, render, unreadable_part};
 use crate::bundles::{self, ImportReport};
 use crate::error::{self, ApiError};
 use crate::roles;
@@ -46,19 +46,17 @@ pub async fn upload(
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
-    let unreadable = |_| ApiError::bad_request(error::MALFORMED);
     let mut csrf_checked = false;
     let mut file = None;
     while let Some(field) = form
         .next_field()
         .await
-        .map_err(unreadable)
+        .map_err(unreadable_part)
         .or_page(&viewer)?
     {
         match field.name() {
             Some("csrf") => {
-                let sent = field.text().await.map_err(unreadable).or_page(&viewer)?;
-                viewer.check_csrf(&sent, &headers)?;
+                viewer.check_csrf_part(field, &headers).await?;
                 csrf_checked = true;
             }
             Some("bundle") if csrf_checked => {
@@ -68,7 +66,11 @@ pub async fn upload(
                     .await
                     .map_err(ApiError::internal)
                     .or_page(&viewer)?;
-                let bytes = field.bytes().await.map_err(unreadable).or_page(&viewer)?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(unreadable_part)
+                    .or_page(&viewer)?;
                 file = Some(
                     bundles::import_by(&state.db, &state.config.data_dir, &viewer.who, bytes)
                         .await

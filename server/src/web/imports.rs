@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use uuid::Uuid;
 use verivali_core::model::{Labelled, Source};
 
-use super::page::{Chrome, OrPage, PageError, Viewer, render};
+use super::page::{Chrome, OrPage, PageError, Viewer, render, unreadable_part};
 use crate::error::{self, ApiError};
 use crate::import::jobs::{self, Part, Prepared, Status};
 use crate::import::{FIELDS, ImportLine, Outcome, RowNote};
@@ -90,22 +90,26 @@ pub async fn upload(
     headers: HeaderMap,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
-    let unreadable = |_| ApiError::bad_request(error::MALFORMED);
     let (mut csrf_checked, mut source, mut staged) = (false, Source::P3ke.code().to_owned(), None);
     while let Some(mut field) = form
         .next_field()
         .await
-        .map_err(unreadable)
+        .map_err(unreadable_part)
         .or_page(&viewer)?
     {
         let name = field.name().unwrap_or_default().to_owned();
         match (name.as_str(), Part::of_field(&name)) {
             ("csrf", _) => {
-                let sent = field.text().await.map_err(unreadable).or_page(&viewer)?;
-                viewer.check_csrf(&sent, &headers)?;
+                viewer.check_csrf_part(field, &headers).await?;
                 csrf_checked = true;
             }
-            ("source", _) => source = field.text().await.map_err(unreadable).or_page(&viewer)?,
+            ("source", _) => {
+                source = field
+                    .text()
+                    .await
+                    .map_err(unreadable_part)
+                    .or_page(&viewer)?
+            }
             (_, Some(part)) => {
                 // The form sends its token first: no file is written before it is checked.
                 if !csrf_checked {
@@ -129,7 +133,11 @@ pub async fn upload(
                 // Written a megabyte at a time, off the async threads.
                 let mut buffer = Vec::new();
                 loop {
-                    let chunk = field.chunk().await.map_err(unreadable).or_page(&viewer)?;
+                    let chunk = field
+                        .chunk()
+                        .await
+                        .map_err(unreadable_part)
+                        .or_page(&viewer)?;
                     let last = chunk.is_none();
                     buffer.extend_from_slice(chunk.as_deref().unwrap_or_default());
                     if last || buffer.len() >= 1 << 20 {

@@ -86,6 +86,17 @@ impl Viewer {
         }
     }
 
+    /// The token part of a multipart form (a file upload), checked as [`Viewer::check_csrf`]
+    /// does. Upload forms send it first, so that no file is read before it is checked.
+    pub async fn check_csrf_part(
+        &self,
+        field: axum::extract::multipart::Field<'_>,
+        headers: &HeaderMap,
+    ) -> Result<(), PageError> {
+        let sent = field.text().await.map_err(unreadable_part).or_page(self)?;
+        self.check_csrf(&sent, headers)
+    }
+
     /// A form post's token, checked: 403 when it is not this session's.
     pub fn check_csrf(&self, sent: &str, headers: &HeaderMap) -> Result<(), PageError> {
         if csrf::same_origin(headers) && !sent.is_empty() && sent == self.csrf {
@@ -94,6 +105,11 @@ impl Viewer {
             Err(PageError::Api(ApiError::forbidden(), self.lang))
         }
     }
+}
+
+/// A part of a multipart form that cannot be read: 400.
+pub fn unreadable_part(_: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::bad_request(crate::error::MALFORMED)
 }
 
 /// The frame around every page: header, navigation, language switch, sign-out form.

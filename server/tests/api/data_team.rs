@@ -13,7 +13,7 @@ use verivali_server::roles::Role;
 
 use crate::helpers::TestApp;
 use crate::import::{FAMILIES, INDIVIDUALS, households_by_source};
-use crate::pages::{csrf_of, page, post_form, signed_in_as};
+use crate::pages::{csrf_of, page, post_form, sign_in, signed_in_as};
 
 /// A file input's part: field, file name, bytes.
 type FilePart<'a> = (&'a str, &'a str, &'a [u8]);
@@ -312,28 +312,28 @@ async fn an_admin_imports_a_list_in_the_browser_and_a_reviewer_settles_what_a_ne
     assert!(log.contains(&budi.household_id.to_string()));
 }
 
-/// Signs in through the form; the session cookie, or `None` when refused.
-async fn sign_in(
-    client: &reqwest::Client,
-    app: &TestApp,
-    login: &str,
-    password: &str,
-) -> Option<String> {
-    let response = client
-        .post(app.url("/signin"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(crate::pages::form_body(&[
-            ("login", login),
-            ("password", password),
-        ]))
-        .send()
-        .await
-        .unwrap();
-    (response.status() == StatusCode::SEE_OTHER && response.headers()["location"] == "/dashboard")
-        .then(|| {
-            let cookie = response.headers()["set-cookie"].to_str().unwrap();
-            cookie.split(';').next().unwrap().to_owned()
-        })
+/// The id of the person whose row on `/people` names `login`.
+fn person_id(html: &str, login: &str) -> String {
+    html.split("data-person=\"")
+        .skip(1)
+        .find(|row| row.contains(&format!("<td>{login}</td>")))
+        .and_then(|row| row.split('"').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// The day the campaign form offers as the first: today in the region's time zone.
+fn offered_day(html: &str) -> time::Date {
+    time::Date::parse(
+        html.split("name=\"starts_on\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap(),
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -391,13 +391,7 @@ async fn an_admin_adds_people_of_the_region_with_roles_and_resets_a_password() {
 
     // Made a viewer, then given a new password: the old session ends.
     let (_, html) = page(&client, &app, &admin, "/people").await;
-    let id = html
-        .split("data-person=\"")
-        .skip(1)
-        .find(|row| row.contains("camat"))
-        .and_then(|row| row.split('"').next())
-        .unwrap()
-        .to_owned();
+    let id = person_id(&html, "camat");
     let role = post_form(
         &client,
         &app,
@@ -433,13 +427,7 @@ async fn an_admin_adds_people_of_the_region_with_roles_and_resets_a_password() {
 
     // An admin keeps their own role.
     let (_, html) = page(&client, &app, &admin, "/people").await;
-    let me = html
-        .split("data-person=\"")
-        .skip(1)
-        .find(|row| row.contains("dinsos"))
-        .and_then(|row| row.split('"').next())
-        .unwrap()
-        .to_owned();
+    let me = person_id(&html, "dinsos");
     let own = post_form(
         &client,
         &app,
@@ -584,16 +572,7 @@ async fn visits_count_toward_their_regions_campaign_and_one_before_it_is_flagged
     let (_, html) = page(&client, &app, &admin, "/campaigns").await;
     let csrf = csrf_of(&html);
     // Lahat's day (WIB) as the page offers it.
-    let today = time::Date::parse(
-        html.split("name=\"starts_on\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .unwrap();
+    let today = offered_day(&html);
     let day = |days: i64| (today + time::Duration::days(days)).to_string();
     let create = |name: &'static str, region: &'static str, starts: String, ends: String| {
         let (client, app, admin, csrf) = (&client, &app, &admin, &csrf);
@@ -721,16 +700,7 @@ async fn a_disagreement_of_an_earlier_round_is_no_conflict_once_a_campaign_holds
         .unwrap();
     let admin = signed_in_as(&app, &client, "dinsos", Role::Admin, "16.04").await;
     let (_, html) = page(&client, &app, &admin, "/campaigns").await;
-    let today = time::Date::parse(
-        html.split("name=\"starts_on\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .unwrap();
+    let today = offered_day(&html);
     let created = post_form(
         &client,
         &app,

@@ -175,16 +175,7 @@ async fn a_store_restored_onto_a_new_enrollment_sends_its_unsent_visits() {
     let answer = app.push(&new, &unsent).await;
     assert_eq!(statuses(&answer), [PushStatus::Accepted; 3]);
     // Each is filed under the phone that numbered it: the old phone's numbers are complete.
-    let token = app.supervisor("16.04").await;
-    let report: serde_json::Value = app
-        .get_as(
-            &token,
-            &format!("/api/v1/reports/completeness?region={VILLAGE_A}"),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report = completeness_of_village_a(&app).await;
     let of_old = report
         .as_array()
         .unwrap()
@@ -421,16 +412,7 @@ async fn visits_finished_and_never_sent_show_in_completeness() {
         )
         .await;
     assert_eq!(wild.status(), StatusCode::OK);
-    let token = app.supervisor("16.04").await;
-    let report: serde_json::Value = app
-        .get_as(
-            &token,
-            &format!("/api/v1/reports/completeness?region={VILLAGE_A}"),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report = completeness_of_village_a(&app).await;
     let device = &report[0];
     assert_eq!(device["received"], 3, "{device}");
     assert_eq!(device["highest_seq"], 3);
@@ -441,4 +423,17 @@ async fn visits_finished_and_never_sent_show_in_completeness() {
         "the lost tail shows"
     );
     assert_eq!(device["missing_count"], 2);
+}
+
+/// The completeness report of village A, as a supervisor of the kabupaten reads it.
+async fn completeness_of_village_a(app: &TestApp) -> serde_json::Value {
+    let token = app.supervisor("16.04").await;
+    app.get_as(
+        &token,
+        &format!("/api/v1/reports/completeness?region={VILLAGE_A}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
 }
