@@ -27,7 +27,10 @@ fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
         ["record", store, url, code, visits] => record(store, url, code, visits.parse().unwrap()),
-        ["sync", store, url] => sync_until_sent(&Store::open(store).unwrap(), url),
+        ["sync", store, url] => sync_until_sent(
+            &Store::open(store, &verivali_core::sample::store_key()).unwrap(),
+            url,
+        ),
         _ => {
             eprintln!("usage: verivali-phone-sim record STORE URL CODE VISITS | sync STORE URL");
             std::process::exit(2);
@@ -58,7 +61,7 @@ impl Progress for Printed {
 }
 
 fn record(path: &str, url: &str, code: &str, visits: u64) {
-    let store = Store::open(path).unwrap();
+    let store = Store::open(path, &verivali_core::sample::store_key()).unwrap();
     let config = config(url);
     let started = Instant::now();
     while store.enrollment().unwrap().is_none() {

@@ -78,6 +78,22 @@ impl From<store::Error> for PhoneError {
                 &format!("Jawaban untuk {path} tidak dapat disimpan: isiannya tidak sesuai."),
                 &format!("The answer to {path} cannot be stored: {reason}"),
             ),
+            store::Error::Photo(_) => input(
+                "PHONE-PHOTO",
+                "Foto tidak dapat dibaca; ambil ulang fotonya.",
+                "The photo cannot be read; take it again.",
+            ),
+            store::Error::BadKey { length } => input(
+                "PHONE-KEY",
+                &format!("Kunci penyimpanan harus 32 bita, bukan {length}."),
+                &format!("The store's key must be 32 bytes, not {length}."),
+            ),
+            store::Error::WrongKey => PhoneError::Storage {
+                code: "PHONE-KEY".into(),
+                message_id: "Kunci ini tidak membuka penyimpanan HP; datanya tidak diubah.".into(),
+                message_en:
+                    "This key does not open the phone's store; its data was left untouched.".into(),
+            },
             store::Error::NotEnrolled => input(
                 "SYNC-ENROLL",
                 "HP ini belum terdaftar. Masukkan kode pendaftaran.",
@@ -122,12 +138,21 @@ fn household_id(text: &str) -> Result<HouseholdId> {
 pub struct PhoneConfig {
     /// The store's file, in the app's private storage.
     pub store_path: String,
+    /// The 32 bytes that unlock the store (docs/phone-encryption.md): made once by
+    /// [`new_store_key`], kept wrapped by the Android Keystore, never beside the store's file.
+    pub store_key: Vec<u8>,
     /// A district server with its own certificate authority: the CA in PEM.
     pub ca_certificate_pem: Option<String>,
     /// The app's version, reported to the server at each sync with the work the phone holds
     /// unsent (the admin's list of phones shows both).
     #[uniffi(default = None)]
     pub app_version: Option<String>,
+}
+
+/// A new random key for a phone's store, made once at the app's first start.
+#[uniffi::export]
+pub fn new_store_key() -> Result<Vec<u8>> {
+    Ok(store::StoreKey::generate()?.as_bytes().to_vec())
 }
 
 /// Told how a sync goes.
@@ -178,8 +203,9 @@ impl Phone {
     /// Opens (or creates) the phone's store.
     #[uniffi::constructor]
     pub fn open(config: PhoneConfig) -> Result<Arc<Self>> {
+        let key = store::StoreKey::from_bytes(&config.store_key)?;
         Ok(Arc::new(Self {
-            store: Store::open(&config.store_path)?,
+            store: Store::open(&config.store_path, &key)?,
             ca_certificate_pem: config.ca_certificate_pem,
             app_version: config.app_version,
         }))
@@ -364,9 +390,11 @@ impl Phone {
         Ok(self.store.discard_draft(self::visit_id(&visit_id)?)?)
     }
 
-    /// Stores a photo's bytes; returns its sha256 for the visit's `photos`.
-    pub fn put_photo(&self, bytes: Vec<u8>) -> Result<String> {
-        Ok(self.store.put_attachment(&bytes)?.to_string())
+    /// Stores a photo from the camera (JPEG), turned upright, shrunk to at most 1,600 px and
+    /// without the camera's metadata (its GPS position among them); returns its sha256 for the
+    /// visit's `photos`.
+    pub fn put_photo(&self, camera_jpeg: Vec<u8>) -> Result<String> {
+        Ok(self.store.put_photo(&camera_jpeg)?.to_string())
     }
 
     /// Finished visits waiting for the server.

@@ -216,12 +216,7 @@ impl From<Merged> for HouseholdDetail {
                 .map(|member| MemberRow {
                     member_id: member.member_id.to_string(),
                     name: member.name().to_owned(),
-                    nik_masked: member
-                        .details
-                        .nik
-                        .as_ref()
-                        .and_then(Entered::valid)
-                        .map(Nik::masked),
+                    nik_masked: member.nik().map(Nik::masked),
                     relation: member.details.relation.map(|r| r.code().to_owned()),
                     birth_date: member.details.birth_date.map(|d| d.to_string()),
                     presence: member.presence.code().to_owned(),

@@ -5,7 +5,11 @@
 //! - finishing a visit (validate, hash, insert, outbox): p50 and p99 over 10,000 visits
 //!   (budget: p99 < 2 ms);
 //! - opening a store that holds 5,000 households and 20,000 visits;
-//! - listing the 200 households of one RT.
+//! - listing the 200 households of one RT;
+//! - searching the 5,000 households by part of a name and by a whole NIK.
+//!
+//! The store is sealed (docs/phone-encryption.md): every figure includes the sealing and
+//! opening of the values it touches.
 
 #![allow(clippy::unwrap_used)]
 
@@ -47,7 +51,7 @@ fn main() {
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("phone.db");
     let village = sample::village();
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &sample::store_key()).unwrap();
     store
         .set_identity(
             DeviceId(Uuid::from_u128(1)),
@@ -104,7 +108,7 @@ fn main() {
     let mut opens = Vec::new();
     for _ in 0..20 {
         let t = Instant::now();
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path, &sample::store_key()).unwrap();
         let _ = store.pending_count().unwrap();
         opens.push(t.elapsed());
     }
@@ -113,7 +117,7 @@ fn main() {
         opens,
     );
 
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &sample::store_key()).unwrap();
     let (rw, rt) = (Rw::new(3).unwrap(), Rt::new(2).unwrap());
     let mut lists = Vec::new();
     for _ in 0..500 {
@@ -123,4 +127,33 @@ fn main() {
         assert_eq!(list.len(), PER_RT as usize);
     }
     report("list the 200 households of one RT", lists);
+
+    // The search box: names and addresses are sealed, so a name search opens every card.
+    let mut by_name = Vec::new();
+    let mut by_nik = Vec::new();
+    for n in 0..200u64 {
+        let household = &households[(n * 25 % HOUSEHOLDS) as usize];
+        let part: String = household.members[0].name().chars().take(5).collect();
+        let t = Instant::now();
+        let found = store.search_households(&part).unwrap();
+        by_name.push(t.elapsed());
+        assert!(!found.is_empty());
+        let nik = household.members[0].nik().unwrap();
+        let t = Instant::now();
+        let found = store.search_households(nik.as_str()).unwrap();
+        by_nik.push(t.elapsed());
+        assert!(
+            found
+                .iter()
+                .any(|f| f.household_id == household.household_id)
+        );
+    }
+    report(
+        &format!("search {HOUSEHOLDS} households by part of a name"),
+        by_name,
+    );
+    report(
+        &format!("search {HOUSEHOLDS} households by a whole NIK"),
+        by_nik,
+    );
 }

@@ -22,12 +22,7 @@ fn main() {
         household.region
     );
     for m in &household.members {
-        let nik = m
-            .details
-            .nik
-            .as_ref()
-            .and_then(Entered::valid)
-            .map(Nik::masked);
+        let nik = m.nik().map(Nik::masked);
         println!(
             "  - {} ({}), NIK {}",
             m.name(),
@@ -136,7 +131,9 @@ fn main() {
 /// enumerator corrects it, and the finished visit waits in the outbox with its number.
 fn phone_store(household: &Household, enumerator: EnumeratorId, device: DeviceId) {
     let dir = tempfile::TempDir::new().unwrap();
-    let store = verivali_core::store::Store::open(dir.path().join("phone.db")).unwrap();
+    let store =
+        verivali_core::store::Store::open(dir.path().join("phone.db"), &sample::store_key())
+            .unwrap();
     store.set_identity(device, enumerator).unwrap();
     store
         .save_households(&[merge(household, &[], &[]).unwrap()], None)

@@ -402,7 +402,7 @@ mod tests {
     /// An enrolled phone with three finished visits, one with a photo, written to a bundle.
     fn written() -> (TempDir, Store, Vec<u8>, Written) {
         let dir = TempDir::new().unwrap();
-        let store = Store::open(dir.path().join("phone.db")).unwrap();
+        let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
         store
             .save_enrollment(&Enrollment {
                 server_url: "http://127.0.0.1:1".into(),
@@ -563,7 +563,7 @@ mod tests {
     #[test]
     fn a_phone_not_enrolled_cannot_write_a_bundle() {
         let dir = TempDir::new().unwrap();
-        let store = Store::open(dir.path().join("phone.db")).unwrap();
+        let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
         let path = dir.path().join("b.bundle");
         let result = export(&store, &path, Timestamp::now_utc());
         assert!(matches!(result, Err(BundleError::NotEnrolled)));

@@ -20,6 +20,8 @@ pub mod bundle;
 pub mod canonical;
 pub mod merge;
 pub mod model;
+#[cfg(feature = "photo")]
+pub mod photo;
 pub mod protocol;
 pub mod sample;
 #[cfg(feature = "sqlite")]

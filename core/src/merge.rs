@@ -420,11 +420,11 @@ fn with_members_of(baseline: &Household, absorbed: &[&Household]) -> Household {
     let mut combined = baseline.clone();
     for other in absorbed {
         for member in &other.members {
-            let nik = member.details.nik.as_ref().and_then(Entered::valid);
-            let present = combined.members.iter().any(|m| {
-                m.member_id == member.member_id
-                    || nik.is_some() && m.details.nik.as_ref().and_then(Entered::valid) == nik
-            });
+            let nik = member.nik();
+            let present = combined
+                .members
+                .iter()
+                .any(|m| m.member_id == member.member_id || nik.is_some() && m.nik() == nik);
             if !present {
                 combined.members.push(member.clone());
             }
@@ -446,6 +446,13 @@ fn apply_data(state: &mut HouseholdState, visit: &Visit) {
     state.welfare.overlay(&visit.welfare);
     if let Some(loc) = &visit.location {
         state.location = Some(loc.clone());
+    }
+    // Where the household was found: what P3KE lists lack, and what RT heads' areas go by.
+    if let Some(rw) = visit.rw.as_ref().and_then(Entered::valid) {
+        state.household.rw = Some(rw.clone());
+    }
+    if let Some(rt) = visit.rt.as_ref().and_then(Entered::valid) {
+        state.household.rt = Some(rt.clone());
     }
 }
 

@@ -46,10 +46,17 @@ pub struct Area {
 
 impl Area {
     /// Whether a household at this place lies in the area.
+    /// Whether a household at this place is the area's. A household whose RW or RT is not known
+    /// yet (P3KE lists carry none) belongs to every RW or RT area of its village, so that RT
+    /// heads see and claim it; once a visit records where it was found, it belongs to that RT's.
     pub fn covers(&self, region: &RegionCode, rw: Option<&Rw>, rt: Option<&Rt>) -> bool {
-        self.region == *region
-            && self.rw.as_ref().is_none_or(|a| Some(a) == rw)
-            && self.rt.as_ref().is_none_or(|a| Some(a) == rt)
+        fn fits<T: PartialEq>(area: Option<&T>, place: Option<&T>) -> bool {
+            match (area, place) {
+                (Some(area), Some(place)) => area == place,
+                _ => true,
+            }
+        }
+        self.region == *region && fits(self.rw.as_ref(), rw) && fits(self.rt.as_ref(), rt)
     }
 }
 
@@ -220,6 +227,41 @@ impl EnrollmentPayload {
         let (server, code) = (server?, code?);
         let web = server.starts_with("http://") || server.starts_with("https://");
         (web && !code.is_empty()).then_some(Self { server, code })
+    }
+}
+
+#[cfg(test)]
+mod area_tests {
+    use super::Area;
+    use crate::model::{Code, RegionCode, Rt, Rw};
+
+    #[test]
+    fn an_rt_area_covers_its_rt_and_the_village_households_whose_rt_is_unknown() {
+        let village = RegionCode::parse("16.04.01.2001").unwrap();
+        let other = RegionCode::parse("16.04.01.2002").unwrap();
+        let (rw1, rw2) = (Rw::new(1).unwrap(), Rw::new(2).unwrap());
+        let (rt1, rt2) = (Rt::new(1).unwrap(), Rt::new(2).unwrap());
+        let area = Area {
+            region: village.clone(),
+            rw: Some(rw1.clone()),
+            rt: Some(rt1.clone()),
+        };
+        assert!(area.covers(&village, Some(&rw1), Some(&rt1)));
+        assert!(area.covers(&village, None, None), "not placed yet");
+        assert!(area.covers(&village, Some(&rw1), None), "RW known, RT not");
+        assert!(
+            !area.covers(&village, Some(&rw1), Some(&rt2)),
+            "placed elsewhere"
+        );
+        assert!(!area.covers(&village, Some(&rw2), None), "another RW");
+        assert!(!area.covers(&other, None, None), "another village");
+        let whole = Area {
+            region: village.clone(),
+            rw: None,
+            rt: None,
+        };
+        assert!(whole.covers(&village, Some(&rw2), Some(&rt2)));
+        assert_eq!(rt1.as_str(), "001");
     }
 }
 

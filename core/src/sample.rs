@@ -174,6 +174,8 @@ pub fn found_visit(
     visit.visit_id = VisitId(uuid_for(3, seed));
     visit.finished_at = Some(finished_at);
     visit.outcome = Some(Outcome::Found);
+    visit.rw = household.rw.clone().map(Entered::Valid);
+    visit.rt = household.rt.clone().map(Entered::Valid);
     visit.consent = Some(Consent::Informed);
     visit.respondent_name = Some(household.head_name.clone());
     visit.respondent_relation = Some(Relation::Head);
@@ -234,4 +236,12 @@ pub fn fill_draft(draft: &Visit, household: &Household, now: Timestamp, seq: u64
 /// The sample village the demo and tests use: Kab. Lahat, Sumatera Selatan (`16.04.01.2001`).
 pub fn village() -> RegionCode {
     RegionCode::parse("16.04.01.2001").expect("the sample village code is valid")
+}
+
+/// The key of the stores of tests, benchmarks and the demo's made-up phones: fixed, so that a
+/// test reopens its store and a restarted demo its phones. A real phone's key is random and kept
+/// by the platform's key store.
+#[cfg(feature = "store")]
+pub fn store_key() -> crate::store::StoreKey {
+    crate::store::StoreKey::from_array([0x5A; crate::store::StoreKey::LEN])
 }

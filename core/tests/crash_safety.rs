@@ -25,7 +25,7 @@ const HOUSEHOLDS: u64 = 40;
 #[ignore = "the child process of a_killed_writer_loses_no_finished_visit"]
 fn writer_child() {
     let path = std::env::var(CHILD_DB).expect("run by the crash test");
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &sample::store_key()).unwrap();
     for round in 0u64.. {
         let household = sample::household(round % HOUSEHOLDS, &sample::village(), 1, 1);
         let now = Timestamp::now_utc();
@@ -55,7 +55,7 @@ fn a_killed_writer_loses_no_finished_visit() {
     let dir = tempfile::TempDir::new().unwrap();
     let path = dir.path().join("phone.db");
     {
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path, &sample::store_key()).unwrap();
         store
             .set_identity(
                 DeviceId(Uuid::from_u128(1)),
@@ -99,7 +99,7 @@ fn a_killed_writer_loses_no_finished_visit() {
             record(&mut acknowledged, &line);
         }
 
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path, &sample::store_key()).unwrap();
         assert_eq!(store.integrity_problems().unwrap(), Vec::<String>::new());
         let outbox: BTreeMap<u64, (String, String)> = store
             .pending_outbox(u32::MAX)

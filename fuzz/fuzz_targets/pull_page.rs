@@ -13,7 +13,7 @@ fn store() -> &'static std::sync::Mutex<(tempfile::TempDir, Store)> {
     static STORE: OnceLock<std::sync::Mutex<(tempfile::TempDir, Store)>> = OnceLock::new();
     STORE.get_or_init(|| {
         let dir = tempfile::TempDir::new().expect("a temporary directory");
-        let store = Store::open(dir.path().join("phone.db")).expect("a store");
+        let store = Store::open(dir.path().join("phone.db"), &verivali_core::sample::store_key()).expect("a store");
         std::sync::Mutex::new((dir, store))
     })
 }

@@ -291,6 +291,34 @@ async fn pages(db: &Db, base: &str) {
         )
         .unwrap();
         sessions::set_password(&db, id, "bappeda", "Bench-verval-2026").unwrap();
+        // The campaign the visits belong to (the six weeks that end today) and an earlier round,
+        // as the campaigns page lists them with their progress.
+        let today = time::OffsetDateTime::now_utc().date();
+        db.write_blocking(move |tx| {
+            for (n, (name, from, to)) in [
+                (
+                    "Verval 2026 tahap 2",
+                    today - time::Duration::days(42),
+                    today,
+                ),
+                (
+                    "Verval 2026 tahap 1",
+                    today - time::Duration::days(150),
+                    today - time::Duration::days(100),
+                ),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                tx.execute(
+                    "INSERT INTO campaigns (campaign_id, region, name, starts_on, ends_on,
+                         created_by, created_at) VALUES (?1, '16.04', ?2, ?3, ?4, 'bench', 0)",
+                    rusqlite::params![format!("bench-{n}"), name, from.to_string(), to.to_string()],
+                )?;
+            }
+            Ok::<_, DbError>(())
+        })
+        .unwrap();
     })
     .await
     .unwrap();
@@ -408,6 +436,11 @@ async fn pages(db: &Db, base: &str) {
                 format!("/households/{}", h.household_id.0)
             })
             .collect(),
+    )
+    .await;
+    timed(
+        "campaigns: the kabupaten's two rounds with their progress",
+        vec!["/campaigns?region=16.04".into(); runs],
     )
     .await;
     // The kabupaten's whole extent at zoom 9 (one tile ≈ 0.7°), as the map opens.

@@ -111,7 +111,8 @@ impl Attachments {
         if let Ok(bytes) = fs::read(&path) {
             return Ok(bytes);
         }
-        let thumb = make_thumbnail(&self.read(sha)?)?;
+        let thumb = verivali_core::photo::thumbnail(&self.read(sha)?, THUMB_PX)
+            .map_err(|_| PhotoError::Unreadable)?;
         // Written aside, then renamed: two requests at once never read half a file.
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir)?;
@@ -304,25 +305,6 @@ impl From<AttachmentError> for crate::error::ApiError {
             AttachmentError::Io(e) => ApiError::internal(e),
         }
     }
-}
-
-/// Decodes a phone's JPEG within limits (a photo is a few hundred KB; a crafted header must not
-/// make the server allocate gigabytes) and encodes a small one.
-pub fn make_thumbnail(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
-    let mut reader =
-        image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Jpeg);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(8_000);
-    limits.max_image_height = Some(8_000);
-    limits.max_alloc = Some(256 * 1024 * 1024);
-    reader.limits(limits);
-    let image = reader.decode().map_err(|_| PhotoError::Unreadable)?;
-    let small = image.thumbnail(THUMB_PX, THUMB_PX).into_rgb8();
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 70)
-        .encode_image(&small)
-        .map_err(|_| PhotoError::Unreadable)?;
-    Ok(out)
 }
 
 /// A new file in `dir` with a name no other request uses.

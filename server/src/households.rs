@@ -29,8 +29,9 @@ pub fn next_change_seq(tx: &Transaction<'_>) -> Result<i64, DbError> {
     Ok(seq)
 }
 
-/// Gives every household of an area a new change number, so that a phone whose enumerator just
-/// got the area pulls all of it: its pull cursor is past the households' last changes. Other
+/// Gives every household of an area (with those of its village not placed in an RW or RT yet, as
+/// [`Area::covers`](verivali_core::protocol::Area::covers) counts them) a new change number, so
+/// that a phone whose enumerator just got the area pulls all of it: its pull cursor is past the households' last changes. Other
 /// phones of the area pull them again unchanged, which costs bytes and nothing else.
 pub fn touch_area(
     tx: &Transaction<'_>,
@@ -41,7 +42,8 @@ pub fn touch_area(
     let ids: Vec<String> = tx
         .prepare_cached(
             "SELECT household_id FROM households
-             WHERE region = ?1 AND (?2 IS NULL OR rw = ?2) AND (?3 IS NULL OR rt = ?3)",
+             WHERE region = ?1 AND (?2 IS NULL OR rw IS NULL OR rw = ?2)
+                 AND (?3 IS NULL OR rt IS NULL OR rt = ?3)",
         )?
         .query_map(
             params![region.as_str(), rw.map(Rw::as_str), rt.map(Rt::as_str)],
@@ -338,7 +340,7 @@ pub fn write_merged(
     tx.prepare_cached(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
              assessment = ?6, recommendation = ?7, change_seq = ?8, head_name = ?9, address = ?10,
-             target_status = ?11, merged_into = ?12, keys_digest = ?13
+             target_status = ?11, merged_into = ?12, keys_digest = ?13, rw = ?14, rt = ?15
          WHERE household_id = ?1",
     )?
     .execute(params![
@@ -355,6 +357,9 @@ pub fn write_merged(
         merged.state.household.target_status.code(),
         merged.state.merged_into.map(|s| s.to_string()),
         keys.digest,
+        // Where a visit found the household (the merge takes it): RT areas and progress by RT.
+        merged.state.household.rw.as_ref().map(Rw::as_str),
+        merged.state.household.rt.as_ref().map(Rt::as_str),
     ])?;
     keys.replace(tx, id, recorded, now)?;
     if let Some(survivor) = merged.state.merged_into {

@@ -156,6 +156,7 @@ fn a_supervisor_reviews_in_a_real_browser_and_the_phone_hears_of_it() {
         dir.path()
             .join("demo-phones")
             .join(format!("{enumerator}.db")),
+        &verivali_core::sample::store_key(),
     )
     .unwrap();
     sync::install_tls_provider();
@@ -183,7 +184,7 @@ fn data_team(url: &str, token: &str, common: &[(&str, &str)], dir: &Path) {
         payload.server, url,
         "the QR code names the server the admin reached"
     );
-    let store = Store::open(dir.join("rina.db")).unwrap();
+    let store = Store::open(dir.join("rina.db"), &verivali_core::sample::store_key()).unwrap();
     let config = SyncConfig::new(&payload.server);
     sync::enroll(&config, &store, &payload.code, "HP Rina").unwrap();
     sync::sync(&config, &store, &()).unwrap();

@@ -66,7 +66,11 @@ fn a_bundle_imported_twice_and_then_pushed_stores_each_visit_once() {
     let server = ServerProcess::start(&data_dir);
 
     // A phone with no signal after its first sync: 30 visits, two with a photo.
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        &verivali_core::sample::store_key(),
+    )
+    .unwrap();
     let config = config(&server.url());
     sync::enroll(&config, &store, &district.codes[0], "HP Ani").unwrap();
     sync::sync(&config, &store, &()).unwrap();

@@ -706,7 +706,11 @@ impl Run<'_> {
         };
         let observers: Vec<Store> = (0..3)
             .map(|e| {
-                let store = Store::open(phones_dir.join(format!("observer-{e}.db"))).unwrap();
+                let store = Store::open(
+                    phones_dir.join(format!("observer-{e}.db")),
+                    &sample::store_key(),
+                )
+                .unwrap();
                 sync::enroll(
                     &config,
                     &store,

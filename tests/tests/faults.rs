@@ -55,7 +55,8 @@ fn wait_all(children: Vec<Child>) {
 fn phones_sent_everything(phones: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut visits, mut photos) = (BTreeSet::new(), BTreeSet::new());
     for n in 0..PHONES {
-        let store = Store::open(store_path(phones, n)).unwrap();
+        let store =
+            Store::open(store_path(phones, n), &verivali_core::sample::store_key()).unwrap();
         assert!(store.integrity_problems().unwrap().is_empty());
         assert_eq!(store.pending_count().unwrap(), 0, "phone {n}'s outbox");
         assert!(store.unsent_attachments().unwrap().is_empty());

@@ -13,7 +13,11 @@ use verivali_core::sample;
 use verivali_core::store::Store;
 
 fn phone(dir: &TempDir, n: u128, households: &[Household]) -> Store {
-    let store = Store::open(dir.path().join(format!("phone-{n}.db"))).unwrap();
+    let store = Store::open(
+        dir.path().join(format!("phone-{n}.db")),
+        &sample::store_key(),
+    )
+    .unwrap();
     store
         .set_identity(
             DeviceId(Uuid::from_u128(100 + n)),

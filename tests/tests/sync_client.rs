@@ -50,7 +50,11 @@ fn a_phone_enrolls_pulls_records_and_syncs() {
     let dir = TempDir::new().unwrap();
     let district = seed(&dir.path().join("server"), 2, 90);
     let server = ServerProcess::start(&dir.path().join("server"));
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        &verivali_core::sample::store_key(),
+    )
+    .unwrap();
     let config = config(&server.url());
 
     // A mistyped code is refused with the server's code and both messages; nothing is kept.
@@ -173,7 +177,11 @@ fn a_visit_the_server_rejects_comes_back_as_a_draft_with_the_reason() {
     let dir = TempDir::new().unwrap();
     let district = seed(&dir.path().join("server"), 2, 10);
     let server = ServerProcess::start(&dir.path().join("server"));
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        &verivali_core::sample::store_key(),
+    )
+    .unwrap();
     let config = config(&server.url());
     sync::enroll(&config, &store, &district.codes[0], "HP Ani").unwrap();
     sync::sync(&config, &store, &()).unwrap();
@@ -235,7 +243,11 @@ fn a_revoked_phone_enrolled_again_keeps_its_identity_and_its_queue() {
     let data = dir.path().join("server");
     let district = seed(&data, 1, 10);
     let mut server = ServerProcess::start(&data);
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        &verivali_core::sample::store_key(),
+    )
+    .unwrap();
     let config = config(&server.url());
     let first = sync::enroll(&config, &store, &district.codes[0], "HP Ani").unwrap();
     sync::sync(&config, &store, &()).unwrap();
@@ -265,7 +277,11 @@ fn a_revoked_phone_enrolled_again_keeps_its_identity_and_its_queue() {
 #[test]
 fn a_pinned_ca_that_is_not_a_certificate_is_refused_before_any_request() {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        &verivali_core::sample::store_key(),
+    )
+    .unwrap();
     let mut config = config("https://127.0.0.1:9");
     config.ca_certificate_pem =
         Some("-----BEGIN CERTIFICATE-----\nbukan\n-----END CERTIFICATE-----\n".into());
@@ -282,7 +298,11 @@ fn an_app_older_than_the_servers_minimum_is_told_to_update_and_keeps_its_outbox(
         &dir.path().join("server"),
         &[("VERIVALI_MIN_APP_VERSION", "2.0.0")],
     );
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(
+        dir.path().join("phone.db"),
+        &verivali_core::sample::store_key(),
+    )
+    .unwrap();
     let with_app = |version: &str| SyncConfig {
         app_version: version.into(),
         ..config(&server.url())

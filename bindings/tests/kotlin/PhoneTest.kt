@@ -37,7 +37,7 @@ val foundAnswers = mapOf(
 
 fun run(server: DemoServer) {
     val phoneDir = Files.createTempDirectory("verivali-kt-phone-").toFile()
-    val phone = Phone.open(PhoneConfig(File(phoneDir, "phone.db").path, null))
+    val phone = Phone.open(PhoneConfig(File(phoneDir, "phone.db").path, newStoreKey(), null))
 
     // A wrong code: one sealed exception type, a stable code, both languages.
     try {

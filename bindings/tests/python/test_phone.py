@@ -140,8 +140,11 @@ class PhoneAgainstServer(unittest.TestCase):
         shutil.rmtree(cls.phone_dir, ignore_errors=True)
 
     def test_enroll_pull_record_sync_and_the_server_merges(self):
+        key = v.new_store_key()
+        self.assertEqual(len(key), 32)
+        store_path = os.path.join(self.phone_dir, "phone.db")
         phone = v.Phone.open(v.PhoneConfig(
-            store_path=os.path.join(self.phone_dir, "phone.db"), ca_certificate_pem=None))
+            store_path=store_path, store_key=key, ca_certificate_pem=None))
 
         # A wrong code: one exception type, a stable code and both languages.
         with self.assertRaises(v.PhoneError.Sync) as wrong:
@@ -221,11 +224,41 @@ class PhoneAgainstServer(unittest.TestCase):
         self.assertEqual(on_server["state_hash"], phone.household(rows[0].household_id).state_hash)
         self.assertEqual(self.server.household(rows[1].household_id)["state"]["visits_used"], [nobody])
 
+        # Encryption at rest (issue 15): the store's files hold no name the phone shows, nor the
+        # device's token; another key is refused and changes nothing; the app's key opens it.
+        names = {r.head_name for r in rows} | {m.name for m in detail.members}
+        self.assertGreater(len(names), 3)
+        store_files = [os.path.join(self.phone_dir, f) for f in os.listdir(self.phone_dir)
+                       if f.startswith("phone.db")]
+        for path in store_files:
+            with open(path, "rb") as f:
+                data = f.read()
+            for name in names:
+                self.assertNotIn(name.encode(), data, f"{name} readable in {path}")
+        del phone
+        with open(store_path, "rb") as f:
+            before = f.read()
+        with self.assertRaises(v.PhoneError.Storage) as wrong_key:
+            v.Phone.open(v.PhoneConfig(store_path=store_path, store_key=bytes(32),
+                                       ca_certificate_pem=None))
+        self.assertEqual(wrong_key.exception.code, "PHONE-KEY")
+        self.assertTrue(wrong_key.exception.message_id and wrong_key.exception.message_en)
+        with open(store_path, "rb") as f:
+            self.assertEqual(f.read(), before)
+        with self.assertRaises(v.PhoneError.Input) as short_key:
+            v.Phone.open(v.PhoneConfig(store_path=store_path, store_key=b"pendek",
+                                       ca_certificate_pem=None))
+        self.assertEqual(short_key.exception.code, "PHONE-KEY")
+        reopened = v.Phone.open(v.PhoneConfig(store_path=store_path, store_key=key,
+                                              ca_certificate_pem=None))
+        self.assertEqual(reopened.household(rows[0].household_id).status, "VISITED")
+
     def test_enrolls_with_the_qr_code_as_scanned(self):
         """The admin's page shows a QR code of the server's address and the code (issue 14): the
         payload taken from that page enrolls the phone as the camera would read it."""
         phone = v.Phone.open(v.PhoneConfig(
-            store_path=os.path.join(self.phone_dir, "scanned.db"), ca_certificate_pem=None,
+            store_path=os.path.join(self.phone_dir, "scanned.db"), store_key=v.new_store_key(),
+            ca_certificate_pem=None,
             app_version="2.0.0-uji"))
         with self.assertRaises(v.PhoneError.Input) as not_ours:
             phone.enroll_scanned("https://wa.me/6281234567890", "HP Citra")

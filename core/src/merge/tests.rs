@@ -589,3 +589,30 @@ fn an_approved_proposal_joins_the_target_list() {
         TargetStatus::Proposed
     );
 }
+
+#[test]
+fn a_household_takes_the_rw_and_rt_of_the_latest_visit_that_recorded_them() {
+    let mut h = household();
+    (h.rw, h.rt) = (None, None);
+    let mut first = visit(&h, 1, 0, 1);
+    (first.rw, first.rt) = (
+        Some(Entered::from_input("2")),
+        Some(Entered::from_input("5")),
+    );
+    let mut later = visit(&h, 1, 30, 2);
+    later.rt = Some(Entered::from_input("6"));
+    let mut typo = visit(&h, 1, 60, 3);
+    typo.rt = Some(Entered::from_input("enam"));
+    let merged = merge(&h, &[accepted(first), accepted(later), accepted(typo)], &[]).unwrap();
+    let place = &merged.state.household;
+    assert_eq!(place.rw.as_ref().map(Code::as_str), Some("002"));
+    assert_eq!(
+        place.rt.as_ref().map(Code::as_str),
+        Some("006"),
+        "a typo changes nothing"
+    );
+    // A visit that recorded none leaves the list's place as it was.
+    let listed = household();
+    let merged = merge(&listed, &[accepted(visit(&listed, 1, 0, 1))], &[]).unwrap();
+    assert_eq!(merged.state.household.rt, listed.rt);
+}

@@ -114,6 +114,11 @@ impl Member {
         self.details.name.as_deref().unwrap_or("")
     }
 
+    /// The member's NIK, when the one entered is valid.
+    pub fn nik(&self) -> Option<&Nik> {
+        self.details.nik.as_ref().and_then(Entered::valid)
+    }
+
     /// Still living in the household (present, or newly added).
     pub fn is_active(&self) -> bool {
         matches!(

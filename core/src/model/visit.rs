@@ -31,6 +31,12 @@ pub struct Visit {
     pub finished_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
+    /// The RW and RT where the household was found. P3KE lists carry none (domain.md §0.2): the
+    /// merge gives the household the latest ones seen, so RT heads' areas fill in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rw: Option<Entered<Rw>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rt: Option<Entered<Rt>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
     /// Where the family moved (MOVED_WITHIN_VILLAGE, MOVED_AWAY).
@@ -96,6 +102,8 @@ impl Visit {
             started_at,
             finished_at: None,
             location: None,
+            rw: None,
+            rt: None,
             outcome: None,
             moved_to: None,
             other_household_id: None,

@@ -3,26 +3,34 @@
 //! cursor. Every write is one transaction; finishing a visit validates it, freezes it, numbers it
 //! and queues it in one.
 //!
+//! Every personal value is sealed under a key the app supplies (sealed.rs); a store an earlier
+//! version kept clear is sealed into a new file when it is first opened with a key (seal_clear.rs).
+//!
 //! The store never deletes a database, even a damaged one: it may hold visits that exist nowhere
-//! else. Opening a damaged or newer file fails with an error and leaves the file as it is.
+//! else. Opening a damaged or newer file, or opening with the wrong key, fails with an error and
+//! leaves the file as it is.
 
 mod attachments;
 mod households;
 mod schema;
+mod seal_clear;
+mod sealed;
 mod sync;
 mod visits;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::canonical::CanonicalError;
 use crate::model::{DeviceId, EnumeratorId};
 use crate::validate::Issue;
+use sealed::Sealer;
 
 pub use households::HouseholdSummary;
 pub use schema::VERSION as SCHEMA_VERSION;
+pub use sealed::StoreKey;
 pub use sync::{Enrollment, InboxItem, OutboxEntry, PageApplied};
 pub use visits::{Finished, OutboxItem, OutboxState, VisitSummary};
 
@@ -36,6 +44,16 @@ pub enum Error {
     Canonical(#[from] CanonicalError),
     #[error("the database was written by a newer app (schema {found}, this app knows {supported})")]
     IncompatibleVersion { found: u32, supported: u32 },
+    #[error("the store's key must be {} bytes, not {length}", StoreKey::LEN)]
+    BadKey { length: usize },
+    #[error("this key does not open the store; it was left untouched")]
+    WrongKey,
+    #[error(transparent)]
+    Photo(#[from] crate::photo::PhotoError),
+    #[error("the store's file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the system gave no random numbers")]
+    NoRandomness,
     #[error("the database file {path} is damaged; it was left untouched")]
     Damaged { path: PathBuf },
     #[error("stored {what} is unreadable")]
@@ -61,13 +79,20 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug)]
 pub struct Store {
     conn: Mutex<Connection>,
+    sealer: Sealer,
     path: PathBuf,
 }
 
+/// The meta key of a value sealed when the store was created: opening it tells a wrong key
+/// before anything else is read.
+const KEY_CHECK: &str = "key_check";
+
 impl Store {
-    /// Opens (or creates) the store at `path`, migrating it to this version's schema.
-    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+    /// Opens (or creates) the store at `path` with the app's key. A new store is created sealed;
+    /// a clear store of an earlier version is sealed first, keeping every draft and unsent visit.
+    pub fn open(path: impl AsRef<Path>, key: &StoreKey) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        let sealer = Sealer::new(key);
         let damaged = |e: Error| match e {
             Error::Sqlite(rusqlite::Error::SqliteFailure(f, _))
                 if matches!(
@@ -79,11 +104,42 @@ impl Store {
             }
             other => other,
         };
-        let mut conn = Connection::open(&path).map_err(|e| damaged(e.into()))?;
-        schema::prepare(&conn).map_err(damaged)?;
-        schema::migrate(&mut conn).map_err(damaged)?;
+        let mut conn = open_connection(&path).map_err(damaged)?;
+        let found = {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| damaged(e.into()))?;
+            let found = schema::inspect(&tx).map_err(damaged)?;
+            if found == schema::Found::Empty {
+                schema::init(&tx)?;
+                set_meta(&tx, &sealer, KEY_CHECK, KEY_CHECK)?;
+            }
+            tx.commit()?;
+            found
+        };
+        if found == schema::Found::Clear {
+            conn = seal_clear::seal(conn, &path, &sealer).map_err(damaged)?;
+        }
+        let check: Option<Vec<u8>> = conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [KEY_CHECK], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| damaged(e.into()))?;
+        let Some(check) = check else {
+            return Err(Error::Damaged { path });
+        };
+        if sealer
+            .open_text(META_VALUE, KEY_CHECK, &check)
+            .ok()
+            .as_deref()
+            != Some(KEY_CHECK)
+        {
+            return Err(Error::WrongKey);
+        }
         Ok(Self {
             conn: Mutex::new(conn),
+            sealer,
             path,
         })
     }
@@ -112,15 +168,16 @@ impl Store {
 
     /// Records who this phone is, once enrolled.
     pub fn set_identity(&self, device_id: DeviceId, enumerator_id: EnumeratorId) -> Result<()> {
+        let s = &self.sealer;
         self.write(|tx| {
-            set_meta(tx, "device_id", &device_id.to_string())?;
-            set_meta(tx, "enumerator_id", &enumerator_id.to_string())
+            set_meta(tx, s, "device_id", &device_id.to_string())?;
+            set_meta(tx, s, "enumerator_id", &enumerator_id.to_string())
         })
     }
 
     /// The phone's device and enumerator, if enrolled.
     pub fn identity(&self) -> Result<Option<(DeviceId, EnumeratorId)>> {
-        self.read(identity)
+        self.read(|c| identity(c, &self.sealer))
     }
 
     /// SQLite's own consistency check of the whole file: an empty list means it is sound.
@@ -136,29 +193,46 @@ impl Store {
 
     /// The pull cursor: where the next pull continues.
     pub fn cursor(&self) -> Result<Option<String>> {
-        self.read(|c| get_meta(c, "pull_cursor"))
+        self.read(|c| get_meta(c, &self.sealer, "pull_cursor"))
     }
 }
 
-fn identity(conn: &Connection) -> Result<Option<(DeviceId, EnumeratorId)>> {
-    let device = get_meta(conn, "device_id")?.and_then(|s| DeviceId::parse(&s).ok());
-    let enumerator = get_meta(conn, "enumerator_id")?.and_then(|s| EnumeratorId::parse(&s).ok());
+/// Opens the file with the settings every connection has.
+fn open_connection(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
+    schema::prepare(&conn)?;
+    Ok(conn)
+}
+
+fn identity(conn: &Connection, sealer: &Sealer) -> Result<Option<(DeviceId, EnumeratorId)>> {
+    let device = get_meta(conn, sealer, "device_id")?.and_then(|s| DeviceId::parse(&s).ok());
+    let enumerator =
+        get_meta(conn, sealer, "enumerator_id")?.and_then(|s| EnumeratorId::parse(&s).ok());
     Ok(device.zip(enumerator))
 }
 
-fn get_meta(conn: &Connection, key: &str) -> Result<Option<String>> {
-    Ok(conn
+/// The column meta values are sealed for, each under its key.
+const META_VALUE: &str = "meta.value";
+
+fn get_meta(conn: &Connection, sealer: &Sealer, key: &str) -> Result<Option<String>> {
+    let sealed: Option<Vec<u8>> = conn
         .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
-        .optional()?)
+        .optional()?;
+    sealed
+        .map(|value| sealer.open_text(META_VALUE, key, &value))
+        .transpose()
 }
 
-fn set_meta(tx: &Transaction<'_>, key: &str, value: &str) -> Result<()> {
+fn set_meta(tx: &Transaction<'_>, sealer: &Sealer, key: &str, value: &str) -> Result<()> {
     tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )?
-    .execute([key, value])?;
+    .execute(params![
+        key,
+        sealer.seal(META_VALUE, key, value.as_bytes())?
+    ])?;
     Ok(())
 }
 

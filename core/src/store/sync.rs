@@ -4,12 +4,18 @@
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::households::{corrupt, save_household};
+use super::households::{corrupt, head_name, save_household};
+use super::sealed::Sealer;
 use super::visits::{OutboxState, load_visit, write_draft};
 use super::{Error, Result, Store, get_meta, set_meta, unix_millis_now};
 use crate::model::*;
 use crate::protocol::{Area, PullResponse, PushResult, PushStatus};
 use crate::validate::Issue;
+
+/// The sealed columns of syncing's tables.
+pub(super) const ANSWER: &str = "outbox.answer";
+pub(super) const REVIEW: &str = "reviews.body";
+pub(super) const REOPENED_ISSUES: &str = "reopened.issues";
 
 /// What enrollment gave this phone. The token is the phone's only credential: it stays in the
 /// store, never in logs.
@@ -74,13 +80,14 @@ pub struct PageApplied {
 impl Store {
     /// Records the enrollment (and the identity that visits are stamped with).
     pub fn save_enrollment(&self, e: &Enrollment) -> Result<()> {
+        let s = &self.sealer;
         self.write(|tx| {
-            set_meta(tx, "server_url", &e.server_url)?;
-            set_meta(tx, "device_id", &e.device_id.to_string())?;
-            set_meta(tx, "enumerator_id", &e.enumerator_id.to_string())?;
-            set_meta(tx, "enumerator_name", &e.enumerator_name)?;
-            set_meta(tx, "device_token", &e.token)?;
-            set_meta(tx, "areas", &serde_json::to_string(&e.areas)?)
+            set_meta(tx, s, "server_url", &e.server_url)?;
+            set_meta(tx, s, "device_id", &e.device_id.to_string())?;
+            set_meta(tx, s, "enumerator_id", &e.enumerator_id.to_string())?;
+            set_meta(tx, s, "enumerator_name", &e.enumerator_name)?;
+            set_meta(tx, s, "device_token", &e.token)?;
+            set_meta(tx, s, "areas", &serde_json::to_string(&e.areas)?)
         })
     }
 
@@ -88,29 +95,31 @@ impl Store {
     /// answer was lost can be sent again.
     pub fn enrolling_device_id(&self) -> Result<DeviceId> {
         self.write(|tx| {
-            if let Some(id) =
-                get_meta(tx, "enrolling_device_id")?.and_then(|s| DeviceId::parse(&s).ok())
+            if let Some(id) = get_meta(tx, &self.sealer, "enrolling_device_id")?
+                .and_then(|s| DeviceId::parse(&s).ok())
             {
                 return Ok(id);
             }
             let id = DeviceId::new_v4();
-            set_meta(tx, "enrolling_device_id", &id.to_string())?;
+            set_meta(tx, &self.sealer, "enrolling_device_id", &id.to_string())?;
             Ok(id)
         })
     }
 
     /// This phone's enrollment, if it has one.
     pub fn enrollment(&self) -> Result<Option<Enrollment>> {
+        let s = &self.sealer;
         self.read(|c| {
-            let Some((device_id, enumerator_id)) = super::identity(c)? else {
+            let Some((device_id, enumerator_id)) = super::identity(c, s)? else {
                 return Ok(None);
             };
-            let (Some(server_url), Some(token)) =
-                (get_meta(c, "server_url")?, get_meta(c, "device_token")?)
-            else {
+            let (Some(server_url), Some(token)) = (
+                get_meta(c, s, "server_url")?,
+                get_meta(c, s, "device_token")?,
+            ) else {
                 return Ok(None);
             };
-            let areas = match get_meta(c, "areas")? {
+            let areas = match get_meta(c, s, "areas")? {
                 Some(json) => serde_json::from_str(&json)?,
                 None => Vec::new(),
             };
@@ -118,7 +127,7 @@ impl Store {
                 server_url,
                 device_id,
                 enumerator_id,
-                enumerator_name: get_meta(c, "enumerator_name")?.unwrap_or_default(),
+                enumerator_name: get_meta(c, s, "enumerator_name")?.unwrap_or_default(),
                 token,
                 areas,
             }))
@@ -131,7 +140,7 @@ impl Store {
     pub fn record_answers(&self, results: &[PushResult]) -> Result<()> {
         self.write(|tx| {
             for result in results {
-                record_answer(tx, result)?;
+                record_answer(tx, &self.sealer, result)?;
             }
             Ok(())
         })
@@ -151,7 +160,7 @@ impl Store {
                 String,
                 Option<String>,
                 String,
-                Option<String>,
+                Option<Vec<u8>>,
                 Option<String>,
             );
             let rows = stmt.query_map([limit], |r| Row::try_from(r))?;
@@ -164,7 +173,7 @@ impl Store {
                     household_id: household.and_then(|h| HouseholdId::parse(&h).ok()),
                     state: OutboxState::from_code(&state).ok_or_else(|| corrupt("outbox state"))?,
                     issues: match answer {
-                        Some(json) => serde_json::from_str(&json)?,
+                        Some(sealed) => self.sealer.open_json(ANSWER, &visit, &sealed)?,
                         None => Vec::new(),
                     },
                     reopened_as: draft.and_then(|d| VisitId::parse(&d).ok()),
@@ -177,24 +186,26 @@ impl Store {
     /// The server's issues with the visit a reopened draft came from (empty for other drafts).
     pub fn rejection_of(&self, draft: VisitId) -> Result<Vec<Issue>> {
         self.read(|c| {
-            let json: Option<String> = c
+            let draft = draft.to_string();
+            let sealed: Option<Vec<u8>> = c
                 .prepare_cached("SELECT issues FROM reopened WHERE draft_id = ?1")?
-                .query_row([draft.to_string()], |r| r.get(0))
+                .query_row([&draft], |r| r.get(0))
                 .optional()?;
-            Ok(match json {
-                Some(json) => serde_json::from_str(&json)?,
-                None => Vec::new(),
-            })
+            match sealed {
+                Some(sealed) => self.sealer.open_json(REOPENED_ISSUES, &draft, &sealed),
+                None => Ok(Vec::new()),
+            }
         })
     }
 
     /// Applies one pulled page in one transaction, with the cursor that follows it: a page is
     /// applied whole or not at all, so a pull cut half way continues where it stopped.
     pub fn apply_pull(&self, page: &PullResponse) -> Result<PageApplied> {
+        let sealer = &self.sealer;
         self.write(|tx| {
             let mut applied = PageApplied::default();
             for merged in &page.households {
-                save_household(tx, merged)?;
+                save_household(tx, sealer, merged)?;
                 applied.households += 1;
             }
             let mut insert = tx.prepare_cached(
@@ -203,12 +214,13 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             for r in &page.reviews {
+                let id = r.review_id.to_string();
                 applied.reviews += insert.execute(params![
-                    r.review_id.to_string(),
+                    id,
                     r.household_id.to_string(),
                     r.visit_id.map(|v| v.to_string()),
                     r.decision.code(),
-                    serde_json::to_string(r)?,
+                    sealer.seal_json(REVIEW, &id, r)?,
                     r.decided_at.unix_millis(),
                 ])? as u64;
             }
@@ -221,7 +233,7 @@ impl Store {
                         .execute([id.to_string()])? as u64;
                 }
             }
-            set_meta(tx, "pull_cursor", &page.next_cursor)?;
+            set_meta(tx, sealer, "pull_cursor", &page.next_cursor)?;
             Ok(applied)
         })
     }
@@ -230,25 +242,25 @@ impl Store {
     pub fn inbox(&self) -> Result<Vec<InboxItem>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT r.body, r.read_at IS NOT NULL, h.head_name,
+                "SELECT r.review_id, r.body, r.read_at IS NOT NULL, h.household_id, h.card,
                      EXISTS (SELECT 1 FROM visits v WHERE v.visit_id = r.visit_id)
                  FROM reviews r
                  LEFT JOIN households h ON h.household_id = r.household_id
                  WHERE r.decision IN ('RETURN', 'REQUEST_REVISIT', 'RESOLVE_CONFLICT')
                  ORDER BY r.decided_at DESC, r.review_id",
             )?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, bool>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, bool>(3)?,
-                ))
-            })?;
+            type Row = (String, Vec<u8>, bool, Option<String>, Option<Vec<u8>>, bool);
+            let rows = stmt.query_map([], |r| Row::try_from(r))?;
             let mut list = Vec::new();
             for row in rows {
-                let (body, read, head_name, mine) = row?;
-                let review: Review = serde_json::from_str(&body)?;
+                let (id, body, read, household, card, mine): Row = row?;
+                let review: Review = self.sealer.open_json(REVIEW, &id, &body)?;
+                let head_name = match (household, card) {
+                    (Some(household), Some(card)) => {
+                        Some(head_name(&self.sealer, &household, &card)?)
+                    }
+                    _ => None,
+                };
                 let resolved = review.decision == Decision::ResolveConflict;
                 list.push(InboxItem {
                     review,
@@ -305,7 +317,7 @@ impl Store {
     }
 }
 
-fn record_answer(tx: &Transaction<'_>, result: &PushResult) -> Result<()> {
+fn record_answer(tx: &Transaction<'_>, sealer: &Sealer, result: &PushResult) -> Result<()> {
     let (Some(device_seq), Some(visit_id)) = (result.device_seq, result.visit_id) else {
         // The phone never sends an item without both; an answer without them is not ours.
         return Ok(());
@@ -315,6 +327,7 @@ fn record_answer(tx: &Transaction<'_>, result: &PushResult) -> Result<()> {
         PushStatus::Duplicate => OutboxState::Duplicate,
         PushStatus::Rejected => OutboxState::Rejected,
     };
+    let id = visit_id.to_string();
     let changed = tx
         .prepare_cached(
             "UPDATE outbox SET state = ?3, answer = ?4
@@ -322,30 +335,37 @@ fn record_answer(tx: &Transaction<'_>, result: &PushResult) -> Result<()> {
         )?
         .execute(params![
             device_seq,
-            visit_id.to_string(),
+            id,
             state.code(),
             (!result.issues.is_empty())
-                .then(|| serde_json::to_string(&result.issues))
+                .then(|| sealer.seal_json(ANSWER, &id, &result.issues))
                 .transpose()?,
         ])?;
     if changed == 1 && state == OutboxState::Rejected {
-        reopen(tx, visit_id, &result.issues)?;
+        reopen(tx, sealer, visit_id, &result.issues)?;
     }
     Ok(())
 }
 
 /// A rejected visit goes back to the drafts as a copy under a new id (the finished original stays
 /// frozen, as every finished visit does), with the server's issues beside it.
-fn reopen(tx: &Transaction<'_>, rejected: VisitId, issues: &[Issue]) -> Result<()> {
-    let (mut draft, _) = load_visit(tx, rejected)?.ok_or(Error::NotFound { what: "visit" })?;
+fn reopen(
+    tx: &Transaction<'_>,
+    sealer: &Sealer,
+    rejected: VisitId,
+    issues: &[Issue],
+) -> Result<()> {
+    let (mut draft, _) =
+        load_visit(tx, sealer, rejected)?.ok_or(Error::NotFound { what: "visit" })?;
     draft.visit_id = VisitId::new_v7();
     draft.finished_at = None;
-    write_draft(tx, &draft)?;
+    write_draft(tx, sealer, &draft)?;
+    let id = draft.visit_id.to_string();
     tx.prepare_cached("INSERT INTO reopened (draft_id, rejected_id, issues) VALUES (?1, ?2, ?3)")?
         .execute(params![
-            draft.visit_id.to_string(),
+            id,
             rejected.to_string(),
-            serde_json::to_string(issues)?,
+            sealer.seal_json(REOPENED_ISSUES, &id, issues)?,
         ])?;
     Ok(())
 }

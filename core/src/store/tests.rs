@@ -16,7 +16,7 @@ fn now() -> Timestamp {
 /// A store in a fresh directory, enrolled, holding households 0..n of RT 001/001.
 fn enrolled_store(n: u64) -> (TempDir, Store) {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
     store
         .set_identity(
             DeviceId(Uuid::from_u128(7)),
@@ -56,7 +56,7 @@ fn drafts_keep_what_was_typed_across_a_restart() {
     store.save_draft(&draft).unwrap();
     drop(store);
 
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
     assert_eq!(store.visit(draft.visit_id).unwrap().unwrap(), draft);
     assert_eq!(store.drafts().unwrap().len(), 1);
     assert_eq!(store.cursor().unwrap().as_deref(), Some("c-1"));
@@ -274,14 +274,17 @@ fn a_damaged_file_is_reported_and_left_untouched() {
     let path = dir.path().join("phone.db");
     let garbage = vec![0x42u8; 8192];
     std::fs::write(&path, &garbage).unwrap();
-    assert!(matches!(Store::open(&path), Err(Error::Damaged { .. })));
+    assert!(matches!(
+        Store::open(&path, &sample::store_key()),
+        Err(Error::Damaged { .. })
+    ));
     assert_eq!(std::fs::read(&path).unwrap(), garbage);
 }
 
 #[test]
 fn visits_need_an_enrolled_phone() {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
     assert!(matches!(
         store.start_visit(None, now()),
         Err(Error::NotEnrolled)
@@ -469,7 +472,7 @@ fn photos_are_sent_once_confirmed() {
 #[test]
 fn an_enrollment_is_kept_whole() {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path().join("phone.db")).unwrap();
+    let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
     assert_eq!(store.enrollment().unwrap(), None);
     let e = Enrollment {
         server_url: "http://127.0.0.1:8080".into(),
@@ -592,16 +595,106 @@ fn households_are_found_by_part_of_a_name_or_a_whole_nik() {
         .to_uppercase();
     let found = store.search_households(&word[1..]).unwrap();
     assert!(found.iter().any(|s| s.household_id == h.household_id));
-    let nik = h.members[0]
-        .details
-        .nik
-        .as_ref()
-        .and_then(Entered::valid)
-        .unwrap()
-        .clone();
+    let nik = h.members[0].nik().unwrap().clone();
     let by_nik = store.search_households(nik.as_str()).unwrap();
     assert_eq!(by_nik.len(), 1);
     assert_eq!(by_nik[0].household_id, h.household_id);
     assert!(store.search_households("%").unwrap().is_empty());
     assert!(store.search_households("  ").unwrap().is_empty());
+}
+
+#[test]
+fn nothing_personal_is_readable_from_the_files_and_a_wrong_key_changes_nothing() {
+    use seal_clear::tests::{COMMENT, ENUMERATOR, KK, NOTE, TOKEN, revisit_request, secrets};
+    let (dir, store) = enrolled_store(20);
+    store
+        .save_enrollment(&Enrollment {
+            server_url: "https://verivali.example".into(),
+            device_id: DeviceId(Uuid::from_u128(7)),
+            enumerator_id: EnumeratorId(Uuid::from_u128(8)),
+            enumerator_name: ENUMERATOR.into(),
+            token: TOKEN.into(),
+            areas: vec![],
+        })
+        .unwrap();
+    // A day's work: visits with a KK number and notes finished and answered (one rejected and
+    // reopened), another kept as a draft, a photo, a supervisor's comment pulled.
+    for i in 0..3 {
+        let mut d = filled_draft(&store, i);
+        d.kk_number = Some(Entered::from_input(KK));
+        d.notes = Some(NOTE.into());
+        store.save_draft(&d).unwrap();
+        if i < 2 {
+            store.finish_visit(d.visit_id, now(), None).unwrap();
+        }
+    }
+    let queued = store.pending_outbox(10).unwrap();
+    let why = Issue::new(&crate::validate::rules::VIS_09, "proposal");
+    store
+        .record_answers(&[answer(&queued[0], PushStatus::Rejected, vec![why])])
+        .unwrap();
+    store
+        .put_attachment(b"JPEG photo of Suwarni's house")
+        .unwrap();
+    let household = sample::household(2, &sample::village(), 1, 1);
+    store
+        .apply_pull(&PullResponse {
+            households: vec![],
+            reviews: vec![revisit_request(household.household_id)],
+            removed: vec![],
+            next_cursor: "c-2".into(),
+            more: false,
+            remaining: 0,
+        })
+        .unwrap();
+
+    let households: Vec<Household> = (0..20)
+        .map(|i| sample::household(i, &sample::village(), 1, 1))
+        .collect();
+    let secrets = secrets(&households);
+    // Read back whole through the key, unreadable from the files while open and after.
+    assert_eq!(store.enrollment().unwrap().unwrap().token, TOKEN);
+    assert_eq!(
+        store.inbox().unwrap()[0].review.comment.as_deref(),
+        Some(COMMENT)
+    );
+    seal_clear::tests::assert_files_hold_none(dir.path(), &secrets);
+    drop(store);
+    seal_clear::tests::assert_files_hold_none(dir.path(), &secrets);
+
+    // A wrong key is told, and the file stays exactly as it was.
+    let path = dir.path().join("phone.db");
+    let before = std::fs::read(&path).unwrap();
+    let wrong = StoreKey::from_array([0xA5; StoreKey::LEN]);
+    assert!(matches!(Store::open(&path, &wrong), Err(Error::WrongKey)));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+    let store = Store::open(&path, &sample::store_key()).unwrap();
+    assert_eq!(store.pending_count().unwrap(), 1);
+    assert_eq!(
+        store.drafts().unwrap().len(),
+        2,
+        "the kept draft and the reopened one"
+    );
+}
+
+#[test]
+fn a_family_without_an_rt_is_on_every_rt_list_of_its_village() {
+    let (_dir, store) = enrolled_store(4);
+    let mut unplaced = sample::household(9, &sample::village(), 1, 1);
+    (unplaced.rw, unplaced.rt) = (None, None);
+    store
+        .save_households(&[merge(&unplaced, &[], &[]).unwrap()], None)
+        .unwrap();
+    let village = sample::village();
+    for rt in [1, 2] {
+        let list = store
+            .households_in_rt(&village, &Rw::new(1).unwrap(), &Rt::new(rt).unwrap())
+            .unwrap();
+        let line = list
+            .iter()
+            .find(|l| l.household_id == unplaced.household_id)
+            .expect("on the list");
+        assert_eq!(line.rt, None, "shown as not placed yet");
+        assert_eq!(list.len(), if rt == 1 { 5 } else { 1 });
+    }
 }

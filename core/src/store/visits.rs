@@ -4,11 +4,15 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use super::households::{StoredNiks, household};
+use super::sealed::Sealer;
 use super::{Error, Result, Store, identity, unix_millis_now};
 use crate::canonical::visit_content_hash;
 use crate::model::*;
 use crate::sqlite::RegionTable;
 use crate::validate::{Context, Issue, validate_visit};
+
+/// The sealed column of a visit row: the whole visit as JSON.
+pub(super) const BODY: &str = "visits.body";
 
 /// The answer to finishing a visit.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,11 +76,12 @@ impl Store {
     /// Starts a draft visit to a listed household, or, with `None`, to a household not on the
     /// list: the draft then carries a new household id, and the form fills in its `proposal`.
     pub fn start_visit(&self, household_id: Option<HouseholdId>, now: Timestamp) -> Result<Visit> {
+        let sealer = &self.sealer;
         self.write(|tx| {
-            let (device, enumerator) = identity(tx)?.ok_or(Error::NotEnrolled)?;
+            let (device, enumerator) = identity(tx, sealer)?.ok_or(Error::NotEnrolled)?;
             let household_id = household_id.unwrap_or_else(HouseholdId::new_v4);
             let visit = Visit::draft(Some(household_id), enumerator, device, now);
-            write_draft(tx, &visit)?;
+            write_draft(tx, sealer, &visit)?;
             Ok(visit)
         })
     }
@@ -91,7 +96,7 @@ impl Store {
             if finished == Some(true) {
                 return Err(Error::Frozen);
             }
-            write_draft(tx, visit)
+            write_draft(tx, &self.sealer, visit)
         })
     }
 
@@ -101,7 +106,8 @@ impl Store {
     /// (text where a number goes, an unknown code) is refused and the draft stays as it was.
     pub fn set_answer(&self, id: VisitId, path: &str, value: serde_json::Value) -> Result<Visit> {
         self.write(|tx| {
-            let (visit, finished) = load_visit(tx, id)?.ok_or(Error::NotFound { what: "draft" })?;
+            let (visit, finished) =
+                load_visit(tx, &self.sealer, id)?.ok_or(Error::NotFound { what: "draft" })?;
             if finished.is_some() {
                 return Err(Error::Frozen);
             }
@@ -119,14 +125,14 @@ impl Store {
                 path: path.to_owned(),
                 reason: e.to_string(),
             })?;
-            write_draft(tx, &changed)?;
+            write_draft(tx, &self.sealer, &changed)?;
             Ok(changed)
         })
     }
 
     /// A visit (draft or finished) as stored.
     pub fn visit(&self, id: VisitId) -> Result<Option<Visit>> {
-        self.read(|c| load_visit(c, id).map(|v| v.map(|(visit, _)| visit)))
+        self.read(|c| load_visit(c, &self.sealer, id).map(|v| v.map(|(visit, _)| visit)))
     }
 
     /// Drafts, newest first.
@@ -165,7 +171,7 @@ impl Store {
                 .prepare_cached("DELETE FROM visits WHERE visit_id = ?1 AND finished = 0")?
                 .execute([id.to_string()])?;
             if deleted == 0 {
-                return Err(if load_visit(tx, id)?.is_some() {
+                return Err(if load_visit(tx, &self.sealer, id)?.is_some() {
                     Error::Frozen
                 } else {
                     Error::NotFound { what: "draft" }
@@ -185,9 +191,10 @@ impl Store {
         now: Timestamp,
         campaign_start: Option<time::Date>,
     ) -> Result<Finished> {
+        let sealer = &self.sealer;
         self.write(|tx| {
             let (mut visit, finished) =
-                load_visit(tx, id)?.ok_or(Error::NotFound { what: "draft" })?;
+                load_visit(tx, sealer, id)?.ok_or(Error::NotFound { what: "draft" })?;
             if let Some((device_seq, content_hash)) = finished {
                 return Ok(Finished {
                     visit_id: id,
@@ -199,11 +206,11 @@ impl Store {
             visit.finished_at.get_or_insert(now);
 
             let merged = match visit.household_id {
-                Some(h) => household(tx, h)?,
+                Some(h) => household(tx, sealer, h)?,
                 None => None,
             };
             let regions = RegionTable::of(tx)?;
-            let niks = StoredNiks(tx);
+            let niks = StoredNiks(tx, sealer);
             let has_attachment = |sha: &Sha256| {
                 tx.prepare_cached("SELECT 1 FROM attachments WHERE sha256 = ?1")
                     .and_then(|mut s| s.exists([sha.as_str()]))
@@ -239,7 +246,7 @@ impl Store {
             )?
             .execute(params![
                 id.to_string(),
-                serde_json::to_string(&visit)?,
+                sealer.seal_json(BODY, &id.to_string(), &visit)?,
                 visit.outcome.map(|o| o.code()),
                 content_hash.as_str(),
                 device_seq,
@@ -262,7 +269,7 @@ impl Store {
     pub fn start_correction(&self, original: VisitId) -> Result<Visit> {
         self.write(|tx| {
             let (old, finished) =
-                load_visit(tx, original)?.ok_or(Error::NotFound { what: "visit" })?;
+                load_visit(tx, &self.sealer, original)?.ok_or(Error::NotFound { what: "visit" })?;
             if finished.is_none() {
                 return Err(Error::NotFound {
                     what: "finished visit",
@@ -272,7 +279,7 @@ impl Store {
             correction.visit_id = VisitId::new_v7();
             correction.supersedes = Some(original);
             correction.finished_at = None;
-            write_draft(tx, &correction)?;
+            write_draft(tx, &self.sealer, &correction)?;
             Ok(correction)
         })
     }
@@ -281,7 +288,7 @@ impl Store {
     pub fn pending_outbox(&self, limit: u32) -> Result<Vec<OutboxItem>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT o.device_seq, v.content_hash, v.body FROM outbox o
+                "SELECT o.device_seq, v.content_hash, v.body, v.visit_id FROM outbox o
                  JOIN visits v ON v.visit_id = o.visit_id
                  WHERE o.state = 'PENDING' ORDER BY o.device_seq LIMIT ?1",
             )?;
@@ -289,18 +296,19 @@ impl Store {
                 Ok((
                     r.get::<_, u64>(0)?,
                     r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(3)?,
                 ))
             })?;
             let mut items = Vec::new();
             for row in rows {
-                let (device_seq, hash, body) = row?;
+                let (device_seq, hash, body, id) = row?;
                 items.push(OutboxItem {
                     device_seq,
                     content_hash: Sha256::parse(&hash).map_err(|_| Error::Unreadable {
                         what: "content hash",
                     })?,
-                    visit: serde_json::from_str(&body)?,
+                    visit: self.sealer.open_json(BODY, &id, &body)?,
                 });
             }
             Ok(items)
@@ -352,7 +360,8 @@ fn set_path(tree: &mut serde_json::Value, keys: &[&str], value: serde_json::Valu
 }
 
 /// Inserts or updates a draft. The `WHERE` keeps a finished visit out of reach even here.
-pub(super) fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
+pub(super) fn write_draft(tx: &Transaction<'_>, sealer: &Sealer, visit: &Visit) -> Result<()> {
+    let id = visit.visit_id.to_string();
     tx.prepare_cached(
         "INSERT INTO visits (visit_id, household_id, outcome, body, supersedes, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -362,10 +371,10 @@ pub(super) fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
          WHERE finished = 0",
     )?
     .execute(params![
-        visit.visit_id.to_string(),
+        id,
         visit.household_id.map(|h| h.to_string()),
         visit.outcome.map(|o| o.code()),
-        serde_json::to_string(visit)?,
+        sealer.seal_json(BODY, &id, visit)?,
         visit.supersedes.map(|v| v.to_string()),
         unix_millis_now(),
     ])?;
@@ -376,10 +385,15 @@ pub(super) fn write_draft(tx: &Transaction<'_>, visit: &Visit) -> Result<()> {
 type Seal = (u64, Sha256);
 
 /// A stored visit and, if finished, its seal.
-pub(super) fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit, Option<Seal>)>> {
-    let row: Option<(String, Option<u64>, Option<String>)> = conn
+pub(super) fn load_visit(
+    conn: &Connection,
+    sealer: &Sealer,
+    id: VisitId,
+) -> Result<Option<(Visit, Option<Seal>)>> {
+    let id = id.to_string();
+    let row: Option<(Vec<u8>, Option<u64>, Option<String>)> = conn
         .prepare_cached("SELECT body, device_seq, content_hash FROM visits WHERE visit_id = ?1")?
-        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let Some((body, seq, hash)) = row else {
         return Ok(None);
@@ -393,7 +407,7 @@ pub(super) fn load_visit(conn: &Connection, id: VisitId) -> Result<Option<(Visit
         )),
         _ => None,
     };
-    Ok(Some((serde_json::from_str(&body)?, finished)))
+    Ok(Some((sealer.open_json(BODY, &id, &body)?, finished)))
 }
 
 /// Finished NOBODY_HOME visits to the same household, for VIS-07.

@@ -133,6 +133,7 @@ pub fn validate_visit(visit: &Visit, ctx: &Context<'_>) -> Vec<Issue> {
     check_times(visit, ctx, &mut issues);
     check_texts(visit, &mut issues);
     check_household_target(visit, ctx, &mut issues);
+    check_place_found(visit, ctx, &mut issues);
     check_outcome(visit, ctx, &mut issues);
     if refused {
         check_refusal(visit, &mut issues);
@@ -265,6 +266,22 @@ fn check_times(visit: &Visit, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
         {
             issues.push(Issue::new(&rules::VIS_05_SHORT, "finished_at"));
         }
+    }
+}
+
+/// The RW and RT where the household was found: numbers 1–999 when given, and asked for (a
+/// warning) when a found household's RT is not known yet, as for every P3KE family at first.
+fn check_place_found(visit: &Visit, ctx: &Context<'_>, issues: &mut Vec<Issue>) {
+    let rw = visit.rw.as_ref().and_then(Entered::problem);
+    let rt = visit.rt.as_ref().and_then(Entered::problem);
+    for (field, problem) in [("rw", rw), ("rt", rt)] {
+        if let Some(rule) = problem {
+            issues.push(Issue::new(rule, field));
+        }
+    }
+    let rt_unknown = ctx.household.is_some_and(|h| h.rt.is_none());
+    if rt_unknown && visit.rt.is_none() && visit.outcome == Some(Outcome::Found) {
+        issues.push(Issue::new(&rules::VIS_13, "rt"));
     }
 }
 
@@ -621,12 +638,10 @@ fn check_entered_values(member: &Member, today: Date, issues: &mut Vec<Issue>) {
 
 fn check_duplicate_niks(active: &[&Member], issues: &mut Vec<Issue>) {
     for (i, m) in active.iter().enumerate() {
-        let Some(nik) = m.details.nik.as_ref().and_then(Entered::valid) else {
+        let Some(nik) = m.nik() else {
             continue;
         };
-        let earlier = active[..i]
-            .iter()
-            .any(|o| o.details.nik.as_ref().and_then(Entered::valid) == Some(nik));
+        let earlier = active[..i].iter().any(|o| o.nik() == Some(nik));
         if earlier {
             issues.push(Issue::new(
                 &rules::NIK_08,

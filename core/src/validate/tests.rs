@@ -637,3 +637,46 @@ fn household_rules_for_imports() {
         &format!("members.{}.nik", h.members[0].member_id)
     ));
 }
+
+#[test]
+fn the_rw_and_rt_where_a_family_was_found_are_numbers_and_asked_for_when_unknown() {
+    // A P3KE family: no RW or RT on the list.
+    let mut listed = household();
+    (listed.rw, listed.rt) = (None, None);
+    let ctx = |h| Context {
+        household: Some(h),
+        ..Context::new(now())
+    };
+    let mut visit = visit_to(&listed);
+    assert_eq!((&visit.rw, &visit.rt), (&None, &None));
+    let issues = validate_visit(&visit, &ctx(&listed));
+    assert!(has(&issues, "VIS-13", "rt"), "{:?}", codes(&issues));
+    assert!(issues.iter().any(Issue::blocks_finishing));
+
+    visit.rw = Some(Entered::from_input("2"));
+    visit.rt = Some(Entered::from_input("tiga"));
+    let issues = validate_visit(&visit, &ctx(&listed));
+    assert!(has(&issues, "REG-02", "rt"), "{:?}", codes(&issues));
+    assert!(!has(&issues, "REG-02", "rw") && !has(&issues, "VIS-13", "rt"));
+
+    let place_issue = |issues: &[Issue]| {
+        issues
+            .iter()
+            .any(|i| i.code == "VIS-13" || i.code == "REG-02")
+    };
+    visit.rt = Some(Entered::from_input("3"));
+    assert!(!place_issue(&validate_visit(&visit, &ctx(&listed))));
+    // A family whose RT is known is not asked again; nobody home is not asked at all.
+    let known = household();
+    assert!(!place_issue(&validate_visit(
+        &visit_to(&known),
+        &ctx(&known)
+    )));
+    let mut nobody = visit_to(&listed);
+    nobody.outcome = Some(Outcome::NobodyHome);
+    assert!(!has(
+        &validate_visit(&nobody, &ctx(&listed)),
+        "VIS-13",
+        "rt"
+    ));
+}

@@ -131,7 +131,7 @@ fn run(db: &Db, url: &str, dir: &Path, plans: Vec<PhonePlan>, pace: Duration) {
 
 fn start(url: &str, dir: &Path, plan: PhonePlan) -> Result<Phone, String> {
     let file = dir.join(format!("{}.db", plan.enumerator));
-    let store = Store::open(&file).map_err(|e| e.to_string())?;
+    let store = Store::open(&file, &sample::store_key()).map_err(|e| e.to_string())?;
     let config = SyncConfig {
         clock_offset: plan.clock_offset,
         ..SyncConfig::new(url)

@@ -52,7 +52,7 @@ impl DuplicateKeys {
         // A household merged into another one has its keys there.
         let merged = h.target_status == TargetStatus::MergedInto;
         for m in h.members.iter().filter(|m| m.is_active() && !merged) {
-            if let Some(nik) = m.details.nik.as_ref().and_then(Entered::valid) {
+            if let Some(nik) = m.nik() {
                 material.push((NIK, vec![nik.as_str().to_owned()]));
             }
             if let Some(born) = m.details.birth_date {

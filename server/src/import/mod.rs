@@ -514,7 +514,7 @@ fn head_nik_differs(household: &Household, listed: &Nik) -> bool {
         .members
         .iter()
         .filter(|m| m.details.relation == Some(Relation::Head))
-        .filter_map(|m| m.details.nik.as_ref().and_then(Entered::valid))
+        .filter_map(|m| m.nik())
         .any(|nik| nik != listed)
 }
 

@@ -232,9 +232,11 @@ pub fn document() -> Value {
                     "token": {"type": "string"}, "enumerator_id": {"type": "string", "format": "uuid"}, "enumerator_name": {"type": "string"},
                     "areas": {"type": "array", "items": {"type": "object", "properties": {"region": {"type": "string"}, "rw": {"type": "string"}, "rt": {"type": "string"}}}}}},
                 "Visit": {"type": "object", "required": ["visit_id", "enumerator_id", "device_id", "started_at"],
-                    "description": "A household visit (core::model::Visit): ids, times (RFC 3339), outcome, member changes, housing, welfare, assessment, recommendation, photos, supersedes.",
+                    "description": "A household visit (core::model::Visit): ids, times (RFC 3339), the RW and RT where the household was found, outcome, member changes, housing, welfare, assessment, recommendation, photos, supersedes.",
                     "properties": {"visit_id": uuid, "household_id": uuid, "enumerator_id": uuid, "device_id": uuid,
                         "started_at": date_time, "finished_at": date_time,
+                        "rw": {"type": "string", "description": "As entered (REG-02 when not 1–999)"},
+                        "rt": {"type": "string", "description": "As entered (REG-02 when not 1–999)"},
                         "member_changes": {"type": "array", "items": schema("MemberChange")}}},
                 "MemberChange": {"type": "object", "required": ["op"], "properties": {
                     "op": {"enum": ["ADD", "UPDATE", "MARK_PRESENT", "MARK_MOVED", "MARK_DECEASED"]},

@@ -139,6 +139,7 @@ struct ChangedRow {
     region: String,
     rw: Option<String>,
     rt: Option<String>,
+    household_id: String,
 }
 
 /// One page of changes after `after`, as the JSON text of a
@@ -188,7 +189,7 @@ fn pull_page(
 
     // Phase 2: read only the rows of this page.
     let mut row_of = conn.prepare_cached(
-        "SELECT state, state_hash, region, rw, rt FROM households WHERE rowid = ?1",
+        "SELECT state, state_hash, region, rw, rt, household_id FROM households WHERE rowid = ?1",
     )?;
     let mut rows = Vec::with_capacity(changes.len());
     for (_, rowid) in &changes {
@@ -199,21 +200,28 @@ fn pull_page(
                 region: r.get(2)?,
                 rw: r.get(3)?,
                 rt: r.get(4)?,
+                household_id: r.get(5)?,
             })
         })?);
     }
 
     let mut households = Vec::with_capacity(rows.len());
+    // A household of the device's villages that changed and is no longer its areas' (a visit
+    // placed it in another RT) leaves the phone, which ignores an id it does not hold.
+    let mut removed = Vec::new();
     for ChangedRow {
         state,
         hash,
         region,
         rw,
         rt,
+        household_id,
     } in rows
     {
         if device.covers(&stored_place(&region, rw.as_deref(), rt.as_deref())?) {
             households.push((state, hash));
+        } else {
+            removed.push(household_id);
         }
     }
 
@@ -266,7 +274,6 @@ fn pull_page(
         .collect::<Result<_, _>>()?;
     // Areas taken from this enumerator: their households leave the phone (which keeps any it still
     // has unsent work on), unless another of its areas still covers them.
-    let mut removed = Vec::new();
     let mut removed_seq = None;
     let mut taken = conn.prepare_cached(
         "SELECT region, rw, rt, removed_seq FROM areas

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use verivali_core::model::{Code, Entered, HouseholdId, Member, ReviewId};
+use verivali_core::model::{Code, HouseholdId, Member, ReviewId};
 
 use super::catalogue::Lang;
 use super::households::{MemberRow, member_row, place, shown};
@@ -115,7 +115,7 @@ fn side(lang: Lang, this: &HouseholdRecord, other: &HouseholdRecord) -> Side {
 
 /// The same person as the duplicate keys see them: one valid NIK, or one name and birth date.
 fn same_person(a: &Member, b: &Member) -> bool {
-    let nik = |m: &Member| m.details.nik.as_ref().and_then(Entered::valid).cloned();
+    let nik = |m: &Member| m.nik().cloned();
     let name = |m: &Member| {
         m.name()
             .to_lowercase()

@@ -109,12 +109,7 @@ async fn a_messy_p3ke_file_imports_flags_and_leaves_out_with_reasons_and_twice_c
     );
     let budi = households_by_source(&app, "900000002").await;
     assert_eq!(
-        budi.members[0]
-            .details
-            .nik
-            .as_ref()
-            .and_then(Entered::valid)
-            .map(Nik::as_str),
+        budi.members[0].nik().map(Nik::as_str),
         Some("1604010101750002")
     );
     assert_eq!(
@@ -241,12 +236,7 @@ async fn another_layout_imports_through_a_column_mapping_from_xlsx() {
     assert!(report.rejected.is_empty());
     let h = households_by_source(&app, "DTKS-1").await;
     assert_eq!(
-        h.members[0]
-            .details
-            .nik
-            .as_ref()
-            .and_then(Entered::valid)
-            .map(Nik::as_str),
+        h.members[0].nik().map(Nik::as_str),
         Some("1604010505600006")
     );
     assert_eq!(h.address, "Dusun 2");

@@ -1,7 +1,9 @@
 use reqwest::StatusCode;
 use serde_json::json;
+use verivali_core::merge::Merged;
 use verivali_core::model::*;
-use verivali_core::protocol::{ErrorBody, PushStatus};
+use verivali_core::protocol::{ErrorBody, PushItem, PushStatus};
+use verivali_core::sample;
 
 use crate::helpers::{TestApp, VILLAGE_A, VILLAGE_B, household};
 
@@ -56,7 +58,7 @@ async fn the_same_content_under_a_new_id_is_not_counted_twice() {
 }
 
 /// The same visit content under a new id, numbered after it.
-fn twin_of(item: &verivali_core::protocol::PushItem) -> verivali_core::protocol::PushItem {
+fn twin_of(item: &PushItem) -> PushItem {
     let mut twin = item.clone();
     twin.visit.visit_id = VisitId::new_v7();
     twin.device_seq = item.device_seq + 1;
@@ -159,7 +161,7 @@ async fn arrival_order_does_not_change_any_merged_state() {
     }
     let (s1, s2) = (one.pull_all(&a).await, two.pull_all(&a2).await);
     assert_eq!(s1.len(), 20);
-    let hashes = |s: &[verivali_core::merge::Merged]| {
+    let hashes = |s: &[Merged]| {
         s.iter()
             .map(|m| (m.state.household.household_id, m.state_hash.clone()))
             .collect::<Vec<_>>()
@@ -572,7 +574,7 @@ async fn bad_query_strings_and_unknown_paths_answer_with_error_codes() {
 }
 
 /// A visit to a family not on the list, found in RW `rw` of village A.
-pub fn proposal(phone: &mut crate::helpers::Phone, rw: u16) -> verivali_core::protocol::PushItem {
+pub fn proposal(phone: &mut crate::helpers::Phone, rw: u16) -> PushItem {
     let mut item = phone.visit(0, 30);
     let new_id = HouseholdId(uuid::Uuid::now_v7());
     item.visit.household_id = Some(new_id);
@@ -807,4 +809,96 @@ async fn a_push_answer_names_no_household_outside_the_phones_areas() {
     };
     assert!(named_on_page(district).await);
     assert!(!named_on_page(app.supervisor(VILLAGE_A).await).await);
+}
+
+/// Issue 15, item 2: P3KE families carry no RW or RT. Every RT head of the village sees them
+/// until a visit records where the family was found; from then on the family is that RT's only.
+#[tokio::test]
+async fn families_without_an_rt_are_every_rt_heads_until_a_visit_places_them() {
+    let app = TestApp::spawn().await;
+    let unplaced: Vec<Household> = (30..34)
+        .map(|i| {
+            let mut h = sample::household(i, &RegionCode::parse(VILLAGE_A).unwrap(), 1, 1);
+            (h.rw, h.rt) = (None, None);
+            h
+        })
+        .collect();
+    let db = app.db.clone();
+    let seeded = unplaced.clone();
+    tokio::task::spawn_blocking(move || {
+        db.write_blocking(move |tx| {
+            for h in &seeded {
+                verivali_server::households::save_baseline(tx, h, Timestamp::now_utc())?;
+            }
+            Ok::<_, verivali_server::db::DbError>(())
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let ids = |states: &[Merged]| -> Vec<HouseholdId> {
+        let mut ids: Vec<_> = states
+            .iter()
+            .map(|m| m.state.household.household_id)
+            .collect();
+        ids.sort();
+        ids
+    };
+    let mut rt1 = app.phone(&[&format!("{VILLAGE_A}/1/1")]).await;
+    let rt2 = app.phone(&[&format!("{VILLAGE_A}/1/2")]).await;
+    let first_rt1 = app.pull_page(&rt1.token, "", 1000).await;
+    let first_rt2 = app.pull_all(&rt2).await;
+    for (pulled, rt) in [(&first_rt1.households, 1), (&first_rt2, 2)] {
+        // Five families of their own RT (RW 1 holds 0..10, RT 1 the even ones) and the four unplaced.
+        assert_eq!(pulled.len(), 9, "RT {rt}");
+        for h in &unplaced {
+            assert!(
+                ids(pulled).contains(&h.household_id),
+                "RT {rt} sees the unplaced families"
+            );
+        }
+    }
+
+    // RT 1's head visits one of them and finds it in RT 2: accepted, and it moves to RT 2.
+    let family = &unplaced[0];
+    let mut visit = sample::found_visit(
+        family,
+        rt1.enumerator_id,
+        rt1.device_id,
+        Timestamp(Timestamp::now_utc().0 - time::Duration::minutes(5)),
+        rt1.next_seq,
+    );
+    visit.rw = Some(Entered::from_input("1"));
+    visit.rt = Some(Entered::from_input("2"));
+    let item = PushItem {
+        device_seq: rt1.next_seq,
+        visit,
+    };
+    rt1.next_seq += 1;
+    assert_eq!(
+        statuses(&app.push(&rt1, &[item]).await),
+        [PushStatus::Accepted]
+    );
+    let merged = app.merged(family.household_id).await;
+    assert_eq!(
+        merged.state.household.rt.as_ref().map(Code::as_str),
+        Some("002")
+    );
+
+    let next = app
+        .pull_page(&rt1.token, &first_rt1.next_cursor, 1000)
+        .await;
+    assert_eq!(
+        next.removed,
+        [family.household_id],
+        "it leaves RT 1's phone"
+    );
+    assert!(next.households.is_empty());
+    let now_rt2 = app.pull_all(&rt2).await;
+    let placed = now_rt2
+        .iter()
+        .find(|m| m.state.household.household_id == family.household_id)
+        .expect("RT 2's phone holds it");
+    assert_eq!(placed.state_hash, merged.state_hash);
+    assert_eq!(app.pull_all(&rt1).await.len(), 8);
 }

@@ -7,6 +7,8 @@ import id.verivali.core.Phone
 import id.verivali.core.PhoneConfig
 import id.verivali.core.SyncPhase
 import id.verivali.demo.Households
+import id.verivali.demo.KeyVault
+import id.verivali.demo.StoreKeys
 import id.verivali.demo.Inbox
 import id.verivali.demo.Session
 import id.verivali.demo.SyncRunner
@@ -16,6 +18,37 @@ import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
+import javax.crypto.Cipher
+import javax.crypto.KeyGenerator
+import javax.crypto.SecretKey
+import javax.crypto.spec.GCMParameterSpec
+
+/** A photo as a phone camera writes it: a JPEG from ImageIO with an EXIF segment naming the phone. */
+fun cameraJpeg(): ByteArray {
+    val picture = java.awt.image.BufferedImage(1200, 900, java.awt.image.BufferedImage.TYPE_INT_RGB)
+    for (x in 0 until 1200) for (y in 0 until 900) picture.setRGB(x, y, (x % 256 shl 16) or (y % 256 shl 8) or 90)
+    val plain = java.io.ByteArrayOutputStream().also { javax.imageio.ImageIO.write(picture, "jpg", it) }.toByteArray()
+    val exif = "Exif\u0000\u0000MM\u0000*\u0000\u0000\u0000\u0008\u0000\u0000HP Kader 01".toByteArray(Charsets.ISO_8859_1)
+    val length = exif.size + 2
+    return byteArrayOf(0xFF.toByte(), 0xD8.toByte(), 0xFF.toByte(), 0xE1.toByte(), (length shr 8).toByte(), length.toByte()) +
+        exif + plain.copyOfRange(2, plain.size)
+}
+
+/** The JVM's stand-in for the Android Keystore: an AES key that stays in this process. */
+class JvmVault : KeyVault {
+    private val secret: SecretKey = KeyGenerator.getInstance("AES").apply { init(256) }.generateKey()
+
+    override fun wrap(key: ByteArray): ByteArray {
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding").apply { init(Cipher.ENCRYPT_MODE, secret) }
+        return cipher.iv + cipher.doFinal(key)
+    }
+
+    override fun unwrap(wrapped: ByteArray): ByteArray {
+        val cipher = Cipher.getInstance("AES/GCM/NoPadding")
+        cipher.init(Cipher.DECRYPT_MODE, secret, GCMParameterSpec(128, wrapped, 0, 12))
+        return cipher.doFinal(wrapped, 12, wrapped.size - 12)
+    }
+}
 
 /** The answers an enumerator gives at a found household, as typed or picked on the form. */
 val typed = listOf(
@@ -46,7 +79,14 @@ fun complete(form: VisitForm): ULong {
 
 fun runDemoApp(server: DemoServer) {
     val dir = Files.createTempDirectory("verivali-demo-app-").toFile()
-    val phone = Phone.open(PhoneConfig(File(dir, "phone.db").path, null))
+    // The store's key: made and wrapped at the first start, the same key unwrapped at the next;
+    // the wrapped file holds the key's bytes only wrapped.
+    val vault = JvmVault()
+    val keyFile = File(dir, "store-key.wrapped")
+    val key = StoreKeys(keyFile, vault).key()
+    check(key.size == 32 && StoreKeys(keyFile, vault).key().contentEquals(key)) { "the key is kept" }
+    check(!keyFile.readBytes().asList().windowed(32).any { it == key.asList() }) { "the key lies clear" }
+    val phone = Phone.open(PhoneConfig(File(dir, "phone.db").path, key, null))
     val background = Executors.newSingleThreadExecutor()
 
     // Enrolling: a wrong code is a state with both messages, then the right one.
@@ -80,12 +120,16 @@ fun runDemoApp(server: DemoServer) {
     check(form.answer("housing.floor_area_m2", "dua puluh")!!.en.contains("number")) { "a word for a number" }
     check(form.answer("outcome", "KETEMU") != null) { "a code not on the list" }
     check(form.answer("outcome", "FOUND") == null) { "outcome" }
+    check(form.answer("rt", "1") == null && form.answer("rw", "1") == null) { "where found" }
+    // A photo: what is not a JPEG is refused with both messages; the camera's is kept.
+    check(form.photo("HOUSE_FRONT", "bukan foto".toByteArray())!!.en.contains("photo")) { "not a photo" }
+    check(form.photo("HOUSE_FRONT", cameraJpeg()) == null) { "house front" }
     val early = form.finish()
     check(early is VisitForm.Finish.NeedsAttention && early.errors.keys.any { it.startsWith("housing") }) { "$early" }
     complete(form)
     check(phone.pendingCount() == 1UL) { "not queued" }
     val sent = SyncRunner(phone, background).run {}
-    check(sent is SyncState.Done && sent.report.accepted == 1UL) { "$sent" }
+    check(sent is SyncState.Done && sent.report.accepted == 1UL && sent.report.photosSent == 1UL) { "$sent" }
     check(households.inRt(area.village, area.rw!!, "1").first { it.householdId == target.householdId }.status.id != "Belum dikunjungi") { "status" }
 
     // The supervisor returns the visit with a comment: it arrives in the inbox on the next sync,

@@ -19,6 +19,9 @@ data class Question(val path: String, val label: Bilingual, val kind: Kind) {
 object Questions {
     val all = listOf(
         Question("outcome", Bilingual("Hasil kunjungan", "Visit outcome"), Kind.CHOICE),
+        // Where the family was found: P3KE lists carry no RW/RT (VIS-13 asks when still unknown).
+        Question("rw", Bilingual("RW tempat keluarga ditemukan", "RW where the family was found"), Kind.TEXT),
+        Question("rt", Bilingual("RT tempat keluarga ditemukan", "RT where the family was found"), Kind.TEXT),
         Question("consent", Bilingual("Persetujuan", "Consent"), Kind.CHOICE),
         Question("respondent_name", Bilingual("Nama responden", "Respondent's name"), Kind.TEXT),
         Question("respondent_relation", Bilingual("Hubungan dengan kepala keluarga", "Relation to the head"), Kind.CHOICE),
@@ -53,6 +56,7 @@ class VisitForm(private val phone: Phone, val visitId: String) {
     }
 
     private val reasons = linkedMapOf<String, String>()
+    private val photos = mutableListOf<Pair<String, String>>()
 
     /** Stores an answer as typed or picked; a value the question cannot take comes back as its message. */
     fun answer(path: String, input: String): Bilingual? {
@@ -78,6 +82,21 @@ class VisitForm(private val phone: Phone, val visitId: String) {
     /** Where the phone's GPS placed the house. */
     fun location(lat: Double, lon: Double, accuracyM: Double): Bilingual? = store {
         phone.setAnswer(visitId, "location", """{"lat": $lat, "lon": $lon, "accuracy_m": $accuracyM, "source": "GPS"}""")
+    }
+
+    /**
+     * A photo from the camera (JPEG) of a kind such as `HOUSE_FRONT`: the core stores it upright,
+     * shrunk and without the camera's metadata (its GPS position among them), then the visit names it.
+     */
+    fun photo(kind: String, cameraJpeg: ByteArray): Bilingual? {
+        val sha = try {
+            phone.putPhoto(cameraJpeg)
+        } catch (e: PhoneException) {
+            return e.text
+        }
+        photos += sha to kind
+        val json = photos.joinToString(",", "[", "]") { (s, k) -> """{"sha256": ${jsonString(s)}, "kind": ${jsonString(k)}}""" }
+        return store { phone.setAnswer(visitId, "photos", json) }
     }
 
     /** The enumerator's reason to go on despite a warning (the issue's `key`). */

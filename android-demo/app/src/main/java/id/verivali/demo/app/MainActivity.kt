@@ -17,6 +17,7 @@ import id.verivali.core.Phone
 import id.verivali.core.PhoneConfig
 import id.verivali.demo.Bilingual
 import id.verivali.demo.Households
+import id.verivali.demo.StoreKeys
 import id.verivali.demo.Inbox
 import id.verivali.demo.Kind
 import id.verivali.demo.Questions
@@ -38,7 +39,10 @@ class MainActivity : Activity() {
 
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        phone = Phone.open(PhoneConfig(File(filesDir, "verivali.db").path, null))
+        // The key is unwrapped on the main thread once (a few milliseconds); the wrapped copy lives
+        // in noBackupFilesDir, out of cloud backups, and never in the database's file.
+        val key = StoreKeys(File(noBackupFilesDir, "store-key.wrapped"), AndroidKeystoreVault()).key()
+        phone = Phone.open(PhoneConfig(File(filesDir, "verivali.db").path, key, null))
         work({ Session(phone).state() }) { state ->
             if (state is Session.State.Enrolled) showHome(state) else showEnroll(null)
         }
