@@ -15,6 +15,8 @@ echo "== cargo test"
 cargo test --workspace --locked
 echo "== generated bindings against a real server"
 ./scripts/test-bindings.sh
+echo "== the .deb package of the server (cargo-deb, dpkg-deb, systemd-analyze)"
+./scripts/test-package.sh
 echo "== the OpenAPI document against real answers (schemathesis)"
 ./scripts/test-api-document.sh
 echo "== fuzzing every decoder of outside input (30 s each)"

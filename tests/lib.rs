@@ -140,6 +140,21 @@ pub fn record_visit_with_photo(
     visit.visit_id
 }
 
+/// Phone `n`'s store among the phone processes' directories (the directory made if missing).
+pub fn phone_store(phones: &Path, n: usize) -> String {
+    let dir = phones.join(n.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join("store.db").to_string_lossy().into_owned()
+}
+
+/// Waits for each phone process and fails the test with the phone's number if one failed.
+pub fn wait_all(children: Vec<Child>) {
+    for (n, mut child) in children.into_iter().enumerate() {
+        let status = child.wait().unwrap();
+        assert!(status.success(), "phone {n} failed: {status}");
+    }
+}
+
 /// Copies a directory with everything in it: a data directory or a phone's store, taken while
 /// no process has it open.
 pub fn copy_dir(from: &Path, to: &Path) {
@@ -244,6 +259,8 @@ pub struct ServerProcess {
     data_dir: PathBuf,
     /// `127.0.0.1:port`
     pub addr: String,
+    /// `http`, or `https` when it serves its own certificate.
+    scheme: String,
 }
 
 impl ServerProcess {
@@ -273,21 +290,22 @@ impl ServerProcess {
             Some(Ok(line)) => line,
             other => panic!("the server did not start: {other:?}"),
         };
-        let addr = line
-            .split("http://")
-            .nth(1)
-            .and_then(|rest| rest.split(' ').next())
-            .unwrap()
-            .to_owned();
+        // "… listening on http://127.0.0.1:PORT (…)", or https:// with a certificate.
+        let (scheme, rest) = line
+            .split_once("listening on ")
+            .and_then(|(_, rest)| rest.split_once("://"))
+            .unwrap();
+        let addr = rest.split(' ').next().unwrap().to_owned();
         Self {
             child,
             data_dir: data_dir.to_path_buf(),
             addr,
+            scheme: scheme.to_owned(),
         }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     /// SIGKILL: no shutdown, no flush; what the server acknowledged must survive.

@@ -1,7 +1,8 @@
 //! A phone as a process, for the fault suite (`tests/tests/faults.rs`), which kills it with
 //! SIGKILL in the middle of a sync and starts it again:
 //!
-//!     verivali-phone-sim record STORE URL CODE VISITS   enroll, pull, finish VISITS visits
+//!     verivali-phone-sim record STORE URL CODE VISITS [FIRST]
+//!                                  enroll (once), pull, finish VISITS visits numbered from FIRST
 //!     verivali-phone-sim sync STORE URL                 sync until nothing waits
 //!
 //! The store is a real phone store on disk. `sync` prints each progress step (`PUSH 50/500`) so
@@ -26,13 +27,26 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     match args.as_slice() {
-        ["record", store, url, code, visits] => record(store, url, code, visits.parse().unwrap()),
+        ["record", store, url, code, visits] => {
+            record(store, url, code, 0..visits.parse().unwrap());
+        }
+        ["record", store, url, code, visits, first] => {
+            let first: u64 = first.parse().unwrap();
+            record(
+                store,
+                url,
+                code,
+                first..first + visits.parse::<u64>().unwrap(),
+            );
+        }
         ["sync", store, url] => sync_until_sent(
             &Store::open(store, &verivali_core::sample::store_key()).unwrap(),
             url,
         ),
         _ => {
-            eprintln!("usage: verivali-phone-sim record STORE URL CODE VISITS | sync STORE URL");
+            eprintln!(
+                "usage: verivali-phone-sim record STORE URL CODE VISITS [FIRST] | sync STORE URL"
+            );
             std::process::exit(2);
         }
     }
@@ -60,7 +74,7 @@ impl Progress for Printed {
     }
 }
 
-fn record(path: &str, url: &str, code: &str, visits: u64) {
+fn record(path: &str, url: &str, code: &str, visits: std::ops::Range<u64>) {
     let store = Store::open(path, &verivali_core::sample::store_key()).unwrap();
     let config = config(url);
     let started = Instant::now();
@@ -84,7 +98,8 @@ fn record(path: &str, url: &str, code: &str, visits: u64) {
         })
         .collect();
     assert!(!households.is_empty(), "the pull brought no households");
-    for n in 0..visits {
+    let count = visits.end - visits.start;
+    for n in visits {
         let household = &households[n as usize % households.len()];
         let photo = n % PHOTO_EVERY == 0;
         let bytes = photo.then(|| {
@@ -94,7 +109,7 @@ fn record(path: &str, url: &str, code: &str, visits: u64) {
         });
         record_visit_with_photo(&store, household, n, bytes.as_deref());
     }
-    println!("recorded {visits}");
+    println!("recorded {count}");
 }
 
 fn sync_until_sent(store: &Store, url: &str) {

@@ -33,4 +33,9 @@ kotlin {
 dependencies {
     implementation(project(":shared"))
     implementation("net.java.dev.jna:jna:5.15.0@aar")
+    // FileProvider: the camera writes its photo, and the share sheet reads a bundle, through it.
+    implementation("androidx.core:core:1.13.1")
+    // Google's code scanner: scans the enrollment QR code without the camera permission or a
+    // scanner of our own (the Play services module draws the viewfinder).
+    implementation("com.google.android.gms:play-services-code-scanner:16.1.0")
 }

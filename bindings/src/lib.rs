@@ -51,6 +51,13 @@ pub fn validation_rules() -> Vec<RuleInfo> {
     rules::ALL.iter().map(RuleInfo::from).collect()
 }
 
+/// The accuracy (metres) above which a GPS point asks for a retake or a reason (VIS-03), for the
+/// form to say so as the fix comes in.
+#[uniffi::export]
+pub fn precise_gps_accuracy_m() -> f64 {
+    verivali_core::validate::MAX_GPS_ACCURACY_M
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,17 @@ pub enum PhoneError {
     },
 }
 
+/// An answer as the form gives it, in JSON.
+fn json_answer(path: &str, json: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(json).map_err(|e| {
+        input(
+            "PHONE-ANSWER",
+            &format!("Jawaban untuk {path} bukan JSON: {e}"),
+            &format!("The answer to {path} is not JSON: {e}"),
+        )
+    })
+}
+
 fn input(code: &str, id: &str, en: &str) -> PhoneError {
     PhoneError::Input {
         code: code.into(),
@@ -306,15 +317,18 @@ impl Phone {
     /// Sets an answer of a draft by its wire path (`outcome`, `housing.floor`, …) to a JSON
     /// value: `"FOUND"`, `24.5`, `true`, `["TELEVISION"]`, or `null` to clear it.
     pub fn set_answer(&self, visit_id: String, path: String, value_json: String) -> Result<()> {
-        let value: serde_json::Value = serde_json::from_str(&value_json).map_err(|e| {
-            input(
-                "PHONE-ANSWER",
-                &format!("Jawaban untuk {path} bukan JSON: {e}"),
-                &format!("The answer to {path} is not JSON: {e}"),
-            )
-        })?;
+        let value = json_answer(&path, &value_json)?;
         self.store
             .set_answer(self::visit_id(&visit_id)?, &path, value)?;
+        Ok(())
+    }
+
+    /// Adds one item (JSON) to a list answer of a draft: a member change to `member_changes`
+    /// (`{"op": "MARK_MOVED", "member_id": …}`), a photo to `photos`.
+    pub fn add_to_answer(&self, visit_id: String, path: String, item_json: String) -> Result<()> {
+        let item = json_answer(&path, &item_json)?;
+        self.store
+            .add_to_answer(self::visit_id(&visit_id)?, &path, item)?;
         Ok(())
     }
 
@@ -326,6 +340,27 @@ impl Phone {
             serde_json::Value::String(text),
         )?;
         Ok(())
+    }
+
+    /// The enumerator's reason to go on despite a warning (`IssueInfo.key`), kept in the draft.
+    pub fn set_warning_reason(
+        &self,
+        visit_id: String,
+        issue_key: String,
+        reason: String,
+    ) -> Result<()> {
+        self.store
+            .set_warning_reason(self::visit_id(&visit_id)?, &issue_key, &reason)?;
+        Ok(())
+    }
+
+    /// The household a visit is to (for a new family, the id its proposal made).
+    pub fn visit_household(&self, visit_id: String) -> Result<Option<String>> {
+        let visit = self
+            .store
+            .visit(self::visit_id(&visit_id)?)?
+            .ok_or(store::Error::NotFound { what: "visit" })?;
+        Ok(visit.household_id.map(|h| h.to_string()))
     }
 
     /// The visit (draft or finished) as wire JSON, for the form to show.
@@ -412,9 +447,16 @@ impl Phone {
             .collect())
     }
 
-    /// Returned visits and re-visit requests from supervisors, newest first.
+    /// Supervisors' returns, re-visit requests, approvals of this phone's visits and resolved
+    /// conflicts, newest first.
     pub fn inbox(&self) -> Result<Vec<InboxLine>> {
         Ok(self.store.inbox()?.into_iter().map(Into::into).collect())
+    }
+
+    /// Households of this phone's work in conflict with another enumerator's visit, or changed
+    /// by one since a draft of them was opened here (SYN-01); they stay while that holds.
+    pub fn notices(&self) -> Result<Vec<NoticeLine>> {
+        Ok(self.store.notices()?.into_iter().map(Into::into).collect())
     }
 
     /// Writes the unsent visits and photos to one sealed file at `path`, for when there is no

@@ -1,11 +1,13 @@
 //! Records that cross to Kotlin, Swift and Python (data classes there), each converted from the
 //! core's type it mirrors. Codes go as their wire text, with labels where a screen shows them.
 
-use verivali_core::merge::Merged;
+use verivali_core::merge::{ConflictField, Merged};
 use verivali_core::model::*;
-use verivali_core::store::{self, Enrollment, InboxItem, OutboxEntry, OutboxState};
+use verivali_core::store::{
+    self, Enrollment, HouseholdNotice, InboxItem, NoticeKind, OutboxEntry, OutboxState,
+};
 use verivali_core::sync::{Phase, SyncSummary};
-use verivali_core::validate::Issue;
+use verivali_core::validate::{Issue, rules};
 
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct EnrollmentInfo {
@@ -291,15 +293,87 @@ impl From<InboxItem> for InboxLine {
             decision_label_id: r.decision.label_id().to_owned(),
             decision_label_en: r.decision.label_en().to_owned(),
             comment: r.comment,
-            decided_at: r
-                .decided_at
-                .0
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
+            decided_at: rfc3339(r.decided_at),
             read: i.read,
             chosen_visit_is_mine: i.chosen_visit_is_mine,
         }
     }
+}
+
+/// A household of this phone's work whose pulled state needs the enumerator's attention:
+/// `CONFLICT` (this phone's visit and another enumerator's disagree, a supervisor decides) or
+/// `CHANGED` (SYN-01: another enumerator's visit changed it since the draft `draft_id` was
+/// opened).
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NoticeLine {
+    pub household_id: String,
+    pub head_name: String,
+    pub kind: String,
+    pub code: String,
+    pub message_id: String,
+    pub message_en: String,
+    pub draft_id: Option<String>,
+    /// `CHANGED`: when the other visit was finished (RFC 3339).
+    pub changed_at: Option<String>,
+}
+
+impl From<HouseholdNotice> for NoticeLine {
+    fn from(n: HouseholdNotice) -> Self {
+        let (kind, code, message_id, message_en, draft_id, changed_at) = match n.kind {
+            NoticeKind::Conflict { fields } => {
+                let (id, en): (Vec<&str>, Vec<&str>) =
+                    fields.iter().map(|f| conflict_field_labels(*f)).unzip();
+                (
+                    "CONFLICT",
+                    "CONFLICT",
+                    format!(
+                        "Kunjungan Anda dan kunjungan petugas lain berbeda ({}). Supervisor akan memutuskan.",
+                        id.join(", ")
+                    ),
+                    format!(
+                        "Your visit and another enumerator's disagree ({}). A supervisor will decide.",
+                        en.join(", ")
+                    ),
+                    None,
+                    None,
+                )
+            }
+            NoticeKind::ChangedSinceDraft {
+                draft_id,
+                changed_at,
+            } => (
+                "CHANGED",
+                rules::SYN_01.code,
+                rules::SYN_01.message_id.to_owned(),
+                rules::SYN_01.message_en.to_owned(),
+                Some(draft_id.to_string()),
+                Some(rfc3339(changed_at)),
+            ),
+        };
+        Self {
+            household_id: n.household_id.to_string(),
+            head_name: n.head_name,
+            kind: kind.to_owned(),
+            code: code.to_owned(),
+            message_id,
+            message_en,
+            draft_id,
+            changed_at,
+        }
+    }
+}
+
+fn conflict_field_labels(field: ConflictField) -> (&'static str, &'static str) {
+    match field {
+        ConflictField::Outcome => ("hasil kunjungan", "visit outcome"),
+        ConflictField::Assessment => ("penilaian", "assessment"),
+        ConflictField::Recommendation => ("rekomendasi", "recommendation"),
+    }
+}
+
+fn rfc3339(t: Timestamp) -> String {
+    t.0.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// One answer of a pick list, with both labels.
@@ -321,7 +395,9 @@ fn all<T: Labelled>() -> Vec<Choice> {
         .collect()
 }
 
-/// The answers of one pick list of the visit form, by the wire path of its question.
+/// The answers of one pick list of the visit form, by the wire path of its question; those of a
+/// member (`member.sex`, `member.relation`, `member.nik_missing_reason`, `member.presence`) and
+/// of a photo (`photo.kind`) by the path inside the item.
 #[uniffi::export]
 pub fn choices(path: String) -> Vec<Choice> {
     match path.as_str() {
@@ -341,6 +417,12 @@ pub fn choices(path: String) -> Vec<Choice> {
         "housing.sanitation" => all::<Sanitation>(),
         "welfare.assets" => all::<Asset>(),
         "welfare.programs_received" => all::<ProgramReceived>(),
+        "kk_change_reason" => all::<KkChangeReason>(),
+        "member.sex" => all::<Sex>(),
+        "member.relation" => all::<Relation>(),
+        "member.nik_missing_reason" => all::<NikMissingReason>(),
+        "member.presence" => all::<Presence>(),
+        "photo.kind" => all::<PhotoKind>(),
         _ => Vec::new(),
     }
 }

@@ -128,6 +128,12 @@ pub struct PullResponse {
     /// bound, as areas narrowed to an RW or RT are filtered after counting.
     #[serde(default)]
     pub remaining: u64,
+    /// The highest `device_seq` of this phone the server holds, stored or rejected. A phone sends
+    /// again the visits it had acknowledged above it: the server was restored from a backup taken
+    /// before they arrived (`docs/backups.md`). Phones push in order, so what a server holds of a
+    /// phone is always its first numbers. Absent from servers older than this field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored_up_to: Option<u64>,
 }
 
 /// `POST /api/v1/attachments/missing`: which of these photos the server lacks.

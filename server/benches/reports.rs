@@ -135,6 +135,7 @@ fn main() {
         common::Resident::of(std::path::Path::new("/proc/self"))
     );
 
+    create_campaigns(&db);
     // One phone per kecamatan, working in its 20 villages.
     let phones: Vec<DeviceAuth> = (0..DISTRICTS)
         .map(|d| DeviceAuth {
@@ -280,6 +281,37 @@ fn main() {
 }
 
 /// The supervisors' pages of the kabupaten at 500,000 visits, as a browser asks for them.
+/// The campaign the visits belong to (the six weeks that end today) and an earlier round, made
+/// before the field work as a district does, for the campaigns page.
+fn create_campaigns(db: &Db) {
+    let today = time::OffsetDateTime::now_utc().date();
+    db.write_blocking(move |tx| {
+        for (n, (name, from, to)) in [
+            (
+                "Verval 2026 tahap 2",
+                today - time::Duration::days(42),
+                today,
+            ),
+            (
+                "Verval 2026 tahap 1",
+                today - time::Duration::days(150),
+                today - time::Duration::days(100),
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            tx.execute(
+                "INSERT INTO campaigns (campaign_id, region, name, starts_on, ends_on,
+                     created_by, created_at) VALUES (?1, '16.04', ?2, ?3, ?4, 'bench', 0)",
+                rusqlite::params![format!("bench-{n}"), name, from.to_string(), to.to_string()],
+            )?;
+        }
+        Ok::<_, DbError>(())
+    })
+    .unwrap();
+}
+
 async fn pages(db: &Db, base: &str) {
     let db = db.clone();
     tokio::task::spawn_blocking(move || {
@@ -291,34 +323,6 @@ async fn pages(db: &Db, base: &str) {
         )
         .unwrap();
         sessions::set_password(&db, id, "bappeda", "Bench-verval-2026").unwrap();
-        // The campaign the visits belong to (the six weeks that end today) and an earlier round,
-        // as the campaigns page lists them with their progress.
-        let today = time::OffsetDateTime::now_utc().date();
-        db.write_blocking(move |tx| {
-            for (n, (name, from, to)) in [
-                (
-                    "Verval 2026 tahap 2",
-                    today - time::Duration::days(42),
-                    today,
-                ),
-                (
-                    "Verval 2026 tahap 1",
-                    today - time::Duration::days(150),
-                    today - time::Duration::days(100),
-                ),
-            ]
-            .into_iter()
-            .enumerate()
-            {
-                tx.execute(
-                    "INSERT INTO campaigns (campaign_id, region, name, starts_on, ends_on,
-                         created_by, created_at) VALUES (?1, '16.04', ?2, ?3, ?4, 'bench', 0)",
-                    rusqlite::params![format!("bench-{n}"), name, from.to_string(), to.to_string()],
-                )?;
-            }
-            Ok::<_, DbError>(())
-        })
-        .unwrap();
     })
     .await
     .unwrap();

@@ -302,6 +302,7 @@ impl From<AttachmentError> for crate::error::ApiError {
             AttachmentError::NoRoom => {
                 ApiError::new(StatusCode::INSUFFICIENT_STORAGE, error::UPLOADS_FULL)
             }
+            AttachmentError::Io(e) if crate::db::disk_full_io(&e) => ApiError::disk_full(e),
             AttachmentError::Io(e) => ApiError::internal(e),
         }
     }

@@ -14,9 +14,9 @@ use verivali_core::model::{Code, HouseholdId, RegionCode, Timestamp};
 use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
-use crate::reports::utc_offset_hours;
+use crate::reports::{code_range, utc_offset_hours};
 use crate::supervision::region_in_scope;
-use crate::{audit, households, roles};
+use crate::{audit, households, roles, tallies};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Campaign {
@@ -88,6 +88,75 @@ pub fn start_for(campaigns: &[Campaign], region: &RegionCode, now: Timestamp) ->
         .max()
 }
 
+/// The campaign a visit to a household of `village` finished (corrected) at `order_time` belongs
+/// to: at most one, since campaigns of nested regions never overlap in time.
+pub fn holding<'c>(
+    campaigns: &'c [Campaign],
+    village: &RegionCode,
+    order_time: Timestamp,
+) -> Option<&'c Campaign> {
+    campaigns.iter().find(|c| {
+        let (from, until) = c.window();
+        c.region.contains(village) && from <= order_time && order_time < until
+    })
+}
+
+/// Counts `household` (of `village`) as visited in `campaign`, once however many visits.
+pub fn count_visited(
+    tx: &Connection,
+    campaign: &str,
+    village: &str,
+    household: &str,
+) -> Result<(), DbError> {
+    let new = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO campaign_households (campaign_id, household_id) VALUES (?1, ?2)",
+        )?
+        .execute(params![campaign, household])?;
+    if new == 1 {
+        tx.prepare_cached(
+            "INSERT INTO campaign_villages (campaign_id, region, households) VALUES (?1, ?2, 1)
+             ON CONFLICT (campaign_id, region) DO UPDATE SET households = households + 1",
+        )?
+        .execute(params![campaign, village])?;
+    }
+    Ok(())
+}
+
+/// Counts the households visited in `campaign` from the visits stored, when it is created after
+/// some of its visits arrived (or a database gains the tallies).
+fn count_stored_visits(tx: &Connection, campaign: &Campaign) -> Result<(), DbError> {
+    let (from, until) = campaign.window();
+    let visited: Vec<(String, String)> = tx
+        .prepare_cached(
+            "SELECT DISTINCT h.region, v.household_id FROM visits v
+             JOIN households h USING (household_id)
+             WHERE h.region >= ?1 AND h.region < ?1 || '/'
+                 AND v.order_time >= ?2 AND v.order_time < ?3",
+        )?
+        .query_map(
+            params![
+                campaign.region.as_str(),
+                from.unix_millis(),
+                until.unix_millis()
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    for (village, household) in visited {
+        count_visited(tx, &campaign.id, &village, &household)?;
+    }
+    Ok(())
+}
+
+/// Fills the campaigns' tallies from the stored visits, when a database gains them (schema.rs).
+pub fn count_all_visited(tx: &Connection) -> Result<(), DbError> {
+    for campaign in all(tx)? {
+        count_stored_visits(tx, &campaign)?;
+    }
+    Ok(())
+}
+
 fn parse_day(text: &str) -> Option<Date> {
     Date::parse(
         text,
@@ -149,6 +218,7 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
             actor,
             Timestamp::now_utc().unix_millis()
         ])?;
+        count_stored_visits(tx, &campaign)?;
         // Conflicts are those within a campaign now: the households that two enumerators visited
         // are merged again (only they can hold a conflict), and phones pull what changed.
         let shared: Vec<String> = tx
@@ -240,24 +310,28 @@ fn counted(
              WHERE region >= ?1 AND region < ?1 || '/' AND target_status = 'ACTIVE'",
         )?
         .query_row([place.as_str()], |r| r.get(0))?;
-    let (visited, visits): (i64, i64) = conn
+    // Read from the tallies: the visits' own rows are too many to count for a page.
+    let offset = utc_offset_hours(&campaign.region);
+    let visits = tallies::visits_between(
+        conn,
+        place,
+        tallies::local_day(from.unix_millis(), offset),
+        tallies::local_day(until.unix_millis() - 1, offset),
+    )?;
+    let (first, last) = code_range(place);
+    let visited: u64 = conn
         .prepare_cached(
-            "SELECT count(DISTINCT v.household_id), count(*) FROM visits v
-             JOIN households h USING (household_id)
-             WHERE h.region >= ?1 AND h.region < ?1 || '/'
-                 AND v.order_time >= ?2 AND v.order_time < ?3",
+            "SELECT coalesce(sum(households), 0) FROM campaign_villages
+             WHERE campaign_id = ?1 AND region >= ?2 AND region < ?3",
         )?
-        .query_row(
-            params![place.as_str(), from.unix_millis(), until.unix_millis()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        .query_row(params![campaign.id, first, last], |r| r.get(0))?;
     let count = |n: i64| u64::try_from(n).unwrap_or(0);
     Ok(CampaignProgress {
         under_way: from <= now && now < until,
         campaign,
         targets: count(targets),
-        visited: count(visited),
-        visits: count(visits),
+        visited,
+        visits,
     })
 }
 

@@ -69,6 +69,10 @@ codes! {
     CAMPAIGN_OVERLAPS = "CMP-01", "Kampanye ini bertumpang tindih dengan kampanye lain di wilayah yang sama atau di dalamnya.", "This campaign overlaps another one of the same region or of one inside it.";
     CAMPAIGN_DATES = "CMP-02", "Nama dan tanggal kampanye tidak valid (tanggal akhir tidak boleh sebelum tanggal mulai; paling lama setahun).", "The campaign's name or dates are not valid (it may not end before it starts, and lasts a year at most).";
     APP_TOO_OLD = "APP-01", "Versi aplikasi ini terlalu lama untuk server; perbarui aplikasi Verivali. Kunjungan yang belum terkirim tetap aman di HP.", "This app version is too old for the server; update the Verivali app. Visits not yet sent stay safe on the phone.";
+    DISK_NEARLY_FULL = "OPS-01", "Ruang disk server hampir habis.", "The server's disk is nearly full.";
+    DISK_FULL = "OPS-04", "Disk server penuh: data belum disimpan. Data tetap aman di ponsel; kirim lagi nanti.", "The server's disk is full: nothing was stored. The data stays safe on the phone; send it again later.";
+    WRITER_STUCK = "OPS-02", "Penulisan basis data server macet.", "The server's database writer is stuck.";
+    NO_METRICS_HERE = "OPS-03", "Metrik hanya untuk alamat yang diizinkan.", "Metrics are for allowed addresses only.";
     NO_LIST_FILE = "IMP-24", "Pilih berkas keluarga (CSV atau XLSX) untuk diimpor.", "Choose a family file (CSV or XLSX) to import.";
     INTERNAL = "API-99", "Terjadi kesalahan di server. Data Anda aman; coba lagi.", "Server error. Your data is safe; try again.";
 }
@@ -135,6 +139,13 @@ impl ApiError {
         }
     }
 
+    /// 503: nothing was stored and the phone keeps it; the server takes writes again when space
+    /// returns, by itself.
+    pub fn disk_full(what: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %crate::privacy::without_values(&what), "the disk is full");
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, DISK_FULL)
+    }
+
     pub fn internal(what: impl std::fmt::Display) -> Self {
         tracing::error!(error = %crate::privacy::without_values(&what), "server fault");
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, INTERNAL)
@@ -143,13 +154,16 @@ impl ApiError {
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
+        if e.is_disk_full() {
+            return Self::disk_full(e);
+        }
         Self::internal(e)
     }
 }
 
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        Self::internal(e)
+        DbError::from(e).into()
     }
 }
 

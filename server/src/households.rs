@@ -31,8 +31,9 @@ pub fn next_change_seq(tx: &Transaction<'_>) -> Result<i64, DbError> {
 
 /// Gives every household of an area (with those of its village not placed in an RW or RT yet, as
 /// [`Area::covers`](verivali_core::protocol::Area::covers) counts them) a new change number, so
-/// that a phone whose enumerator just got the area pulls all of it: its pull cursor is past the households' last changes. Other
-/// phones of the area pull them again unchanged, which costs bytes and nothing else.
+/// that a phone whose enumerator just got the area pulls all of it: its pull cursor is past the
+/// households' last changes. Other phones of the area pull them again unchanged, which costs
+/// bytes and nothing else.
 pub fn touch_area(
     tx: &Transaction<'_>,
     region: &RegionCode,

@@ -165,6 +165,8 @@ struct VisitRow {
     household_id: String,
     /// The household's village, for the tallies.
     region: String,
+    /// The campaign the visit belongs to, for its tally.
+    campaign_id: Option<String>,
     enumerator_id: String,
     device_id: String,
     device_seq: u64,
@@ -333,6 +335,7 @@ impl Plan {
                 region: &v.region,
                 enumerator_id: &v.enumerator_id,
                 household_id: &v.household_id,
+                campaign_id: v.campaign_id.as_deref(),
                 order_time: v.order_time,
                 flagged: v.flags != "[]",
                 point: v.point,
@@ -724,6 +727,12 @@ impl Planner<'_> {
             visit_id,
             household_id: household_id.to_string(),
             region: draft.household.region.to_string(),
+            campaign_id: crate::campaigns::holding(
+                &self.campaigns,
+                &draft.household.region,
+                order_time,
+            )
+            .map(|c| c.id.clone()),
             enumerator_id: visit.enumerator_id.to_string(),
             device_id: visit.device_id.to_string(),
             device_seq: item.device_seq,

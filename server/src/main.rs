@@ -13,7 +13,7 @@ use verivali_server::config::Config;
 use verivali_server::db::Db;
 use verivali_server::roles::Role;
 use verivali_server::startup::shutdown_signal;
-use verivali_server::{Application, admin, demo, telemetry};
+use verivali_server::{Application, admin, backup, demo, telemetry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -36,7 +36,7 @@ struct DataDir {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the sync and supervisor API.
-    Serve(Config),
+    Serve(Box<Config>),
     /// Serve a generated demo district (its own data directory unless --data-dir is given).
     Demo {
         #[arg(
@@ -57,6 +57,23 @@ enum Command {
     /// Load the official region list (CSV with columns kode,nama).
     ImportRegions {
         file: PathBuf,
+        #[command(flatten)]
+        dir: DataDir,
+    },
+    /// Back up the database and photos into a directory, while the server runs and phones push
+    /// (a second backup into the same directory copies only the photos that are new).
+    Backup {
+        #[command(flatten)]
+        dir: DataDir,
+        /// The destination directory (made if missing); each backup is a directory inside it.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Check a backup (or the newest in a destination) without restoring it.
+    VerifyBackup { from: PathBuf },
+    /// Restore a backup (or the newest in a destination) into a new, empty data directory.
+    Restore {
+        from: PathBuf,
         #[command(flatten)]
         dir: DataDir,
     },
@@ -226,7 +243,7 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<(), String> {
     let text = |e: &dyn std::fmt::Display| e.to_string();
     match command {
-        Command::Serve(config) => serve(config, None, None),
+        Command::Serve(config) => serve(*config, None, None),
         Command::Demo {
             data_dir,
             bind,
@@ -321,6 +338,45 @@ fn run(command: Command) -> Result<(), String> {
             for (n, reason) in &report.left_out {
                 println!("  feature {n}: {reason}");
             }
+            Ok(())
+        }
+        Command::Backup { dir, to } => {
+            let taken = backup::take(&dir.data_dir, &to).map_err(|e| text(&e))?;
+            let counts = taken.manifest.counts;
+            println!(
+                "backup {}: {} households, {} visits, {} reviews, {} photos ({} copied now)",
+                taken.path.display(),
+                counts.households,
+                counts.visits,
+                counts.reviews,
+                taken.manifest.photos.len(),
+                taken.photos_copied
+            );
+            Ok(())
+        }
+        Command::VerifyBackup { from } => {
+            let (path, manifest) = backup::verify(&from).map_err(|e| text(&e))?;
+            println!(
+                "backup {} is whole: taken {}, {} households, {} visits, {} photos",
+                path.display(),
+                manifest.taken_at,
+                manifest.counts.households,
+                manifest.counts.visits,
+                manifest.photos.len()
+            );
+            Ok(())
+        }
+        Command::Restore { from, dir } => {
+            let manifest = backup::restore(&from, &dir.data_dir).map_err(|e| text(&e))?;
+            println!(
+                "restored into {}: {} households, {} visits, {} photos, as of {}. Start the \
+                 server on it; phones send again what they pushed since.",
+                dir.data_dir.display(),
+                manifest.counts.households,
+                manifest.counts.visits,
+                manifest.photos.len(),
+                manifest.taken_at
+            );
             Ok(())
         }
         Command::ImportBundle { file, dir } => {
@@ -588,11 +644,14 @@ fn serve(config: Config, intro: Option<String>, on_ready: Option<OnReady>) -> Re
             .await
             .map_err(|e| e.to_string())?;
         let addr = app.local_addr().map_err(|e| e.to_string())?;
+        let scheme = app.scheme();
         if let Some(intro) = intro {
             // The address is known only now (with port 0, the system picks it).
             println!("{}", intro.replace("{addr}", &addr.to_string()));
         }
-        println!("Verivali server listening on http://{addr} (health: http://{addr}/healthz)");
+        println!(
+            "Verivali server listening on {scheme}://{addr} (health: {scheme}://{addr}/healthz)"
+        );
         if let Some(on_ready) = on_ready {
             on_ready(addr, app.db().clone());
         }

@@ -101,6 +101,21 @@ fn at_least(a: &str, b: &str) -> bool {
     a >= b
 }
 
+/// Phones that called the server (push, pull, photo) since midnight UTC, for `/metrics`.
+pub async fn synced_today(db: &Db) -> Result<u64, ApiError> {
+    let now = Timestamp::now_utc().unix_millis();
+    let midnight = now - now.rem_euclid(86_400_000);
+    db.read(move |c| {
+        Ok::<_, ApiError>(
+            c.prepare_cached(
+                "SELECT count(*) FROM devices WHERE last_seen_at >= ?1 AND revoked_at IS NULL",
+            )?
+            .query_row([midnight], |r| r.get(0))?,
+        )
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,19 +22,40 @@ use crate::routes;
 use crate::state::AppState;
 
 /// A bound, ready server.
-#[derive(Debug)]
 pub struct Application {
     listener: TcpListener,
     router: Router,
     db: Db,
     config: Arc<Config>,
+    /// With `--tls-cert` and `--tls-key`: every connection is TLS.
+    tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("listener", &self.listener)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Application {
     /// Opens the database and binds the address; `serve` then answers requests.
     pub async fn build(config: Config) -> Result<Self, crate::db::DbError> {
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                crate::tls::acceptor(cert, key, Duration::from_secs(config.tls_recheck_secs))
+                    .map_err(std::io::Error::other)?,
+            ),
+            _ => None,
+        };
         let db = Db::open(&config.data_dir)?;
         let listener = TcpListener::bind(config.bind).await?;
+        if let (Some(every), Some(to)) = (config.backup_every, &config.backup_to) {
+            crate::backup::schedule(&db, &config.data_dir, to, every, config.backup_keep);
+        }
+        watch_disk(config.data_dir.clone(), config.disk_warn_mib);
         let state = AppState {
             db: db.clone(),
             enroll_limiter: Arc::new(RateLimiter::new(
@@ -54,7 +75,13 @@ impl Application {
             router: router(state),
             listener,
             db,
+            tls,
         })
+    }
+
+    /// `https` when the server holds its own certificate.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -72,7 +99,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let limits = ConnectionLimits::of(&self.config);
-        accept_until(self.listener, self.router, limits, shutdown).await;
+        accept_until(self.listener, self.router, self.tls, limits, shutdown).await;
         let db = self.db.clone();
         let _ = tokio::task::spawn_blocking(move || db.close()).await;
         Ok(())
@@ -100,11 +127,12 @@ impl ConnectionLimits {
     }
 }
 
-/// Accepts connections until `shutdown`, each served by hyper under `limits`, then lets the
-/// requests under way finish.
+/// Accepts connections until `shutdown`, each served by hyper under `limits` (after its TLS
+/// handshake, with `tls`), then lets the requests under way finish.
 async fn accept_until(
     listener: TcpListener,
     router: Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
@@ -139,10 +167,29 @@ async fn accept_until(
         let service = hyper_util::service::TowerToHyperService::new(
             axum::Extension(axum::extract::ConnectInfo(peer)).layer(router.clone()),
         );
-        let connection =
-            graceful.watch(http.serve_connection(hyper_util::rt::TokioIo::new(stream), service));
+        let (http, watcher, tls) = (http.clone(), graceful.watcher(), tls.clone());
+        // The handshake runs in the connection's task: a slow one never holds up the others.
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
+            let served = match tls {
+                None => {
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    watcher.watch(http.serve_connection(io, service)).await
+                }
+                Some(tls) => {
+                    match tokio::time::timeout(limits.header_read, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            let io = hyper_util::rt::TokioIo::new(stream);
+                            watcher.watch(http.serve_connection(io, service)).await
+                        }
+                        Ok(Err(e)) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            Ok(())
+                        }
+                        Err(_) => Ok(()),
+                    }
+                }
+            };
+            if let Err(e) = served {
                 tracing::debug!(error = %e, "connection ended");
             }
             drop(slot);
@@ -179,7 +226,26 @@ pub fn router(state: AppState) -> Router {
             crate::audit::record_denials,
         ))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::metrics::time_requests))
         .with_state(state)
+}
+
+/// Warns in the log, once a minute, while the data directory's free disk is below the threshold:
+/// the IT officer hears of it before writes fail.
+fn watch_disk(data_dir: std::path::PathBuf, warn_mib: u64) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Some(free) = crate::disk::low(&data_dir, warn_mib) {
+                tracing::warn!(
+                    free_mib = free >> 20,
+                    warn_mib,
+                    "the data directory's disk is nearly full"
+                );
+            }
+        }
+    });
 }
 
 /// Completes on Ctrl-C or SIGTERM.

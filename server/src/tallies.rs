@@ -1,6 +1,7 @@
 //! Tallies the writer keeps as visits arrive, so that the dashboard and the map of a kabupaten
 //! read a few thousand small rows instead of half a million visits: visits per village and
-//! district day, the enumerators who worked in a village on a day, flagged visits waiting for a
+//! district day, the enumerators who worked in a village on a day, the households visited in
+//! each campaign (per village), flagged visits waiting for a
 //! decision per village, and visits per village and cell of a fine map grid. Visits never change
 //! and are never deleted, and each tally is written in the transaction that stores its visits
 //! (a decision takes its visit out of the flagged tally by a trigger, schema.rs), so a tally is
@@ -44,6 +45,30 @@ pub fn day_start(day: i64, offset_hours: i8) -> i64 {
     day * DAY_MS - i64::from(offset_hours) * 3_600_000
 }
 
+/// The day of the village's district that holds `unix_ms`.
+fn village_day(village: &str, unix_ms: i64) -> i64 {
+    let offset = RegionCode::parse(village)
+        .map(|r| utc_offset_hours(&r))
+        .unwrap_or(7);
+    local_day(unix_ms, offset)
+}
+
+/// Visits in the villages of `region` from the district's day `first` to `last`, both included.
+pub fn visits_between(
+    conn: &Connection,
+    region: &RegionCode,
+    first: i64,
+    last: i64,
+) -> Result<u64, DbError> {
+    let (from, to) = code_range(region);
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(sum(visits), 0) FROM visit_days
+             WHERE region >= ?1 AND region < ?2 AND day BETWEEN ?3 AND ?4",
+        )?
+        .query_row(params![from, to, first, last], |r| r.get(0))?)
+}
+
 /// One stored visit, as the tallies count it.
 #[derive(Debug)]
 pub struct TalliedVisit<'a> {
@@ -51,6 +76,8 @@ pub struct TalliedVisit<'a> {
     pub region: &'a str,
     pub enumerator_id: &'a str,
     pub household_id: &'a str,
+    /// The campaign the visit belongs to, if any.
+    pub campaign_id: Option<&'a str>,
     /// Corrected finishing time, unix ms.
     pub order_time: i64,
     pub flagged: bool,
@@ -70,15 +97,16 @@ struct Cell<'a> {
 /// per cell, not per visit.
 pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
     let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
+    let mut in_campaigns: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();
     let mut workers: BTreeSet<(&str, i64, &str)> = BTreeSet::new();
     let mut cells: BTreeMap<(&str, i64, i64), Cell<'_>> = BTreeMap::new();
     for v in visits {
-        let offset = RegionCode::parse(v.region)
-            .map(|r| utc_offset_hours(&r))
-            .unwrap_or(7);
-        let day = local_day(v.order_time, offset);
+        let day = village_day(v.region, v.order_time);
         *days.entry((v.region, day)).or_default() += 1;
+        if let Some(campaign) = v.campaign_id {
+            in_campaigns.insert((campaign, v.region, v.household_id));
+        }
         workers.insert((v.region, day, v.enumerator_id));
         if v.flagged {
             *flagged.entry(v.region).or_default() += 1;
@@ -101,6 +129,9 @@ pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbEr
     )?;
     for ((region, day), n) in days {
         day_upsert.execute(params![region, day, n])?;
+    }
+    for (campaign, region, household) in in_campaigns {
+        crate::campaigns::count_visited(tx, campaign, region, household)?;
     }
     let mut worker_insert = tx.prepare_cached(
         "INSERT OR IGNORE INTO enumerator_days (region, day, enumerator_id) VALUES (?1, ?2, ?3)",

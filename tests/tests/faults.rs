@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use verivali_core::store::{OutboxState, Store};
-use verivali_e2e::{Proxy, ServerProcess, copy_dir, held, seed};
+use verivali_e2e::{Proxy, ServerProcess, copy_dir, held, phone_store, seed, wait_all};
 
 const PHONES: usize = 20;
 const VISITS: u64 = 500;
@@ -35,28 +35,12 @@ fn phone(args: &[&str]) -> Command {
     command
 }
 
-fn store_path(phones: &Path, n: usize) -> String {
-    phones
-        .join(n.to_string())
-        .join("store.db")
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Waits for each phone and fails the test with the phone's number if one failed.
-fn wait_all(children: Vec<Child>) {
-    for (n, mut child) in children.into_iter().enumerate() {
-        let status = child.wait().unwrap();
-        assert!(status.success(), "phone {n} failed: {status}");
-    }
-}
-
 /// Each phone's finished visits and their photos, checked empty of pending work.
 fn phones_sent_everything(phones: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
     let (mut visits, mut photos) = (BTreeSet::new(), BTreeSet::new());
     for n in 0..PHONES {
         let store =
-            Store::open(store_path(phones, n), &verivali_core::sample::store_key()).unwrap();
+            Store::open(phone_store(phones, n), &verivali_core::sample::store_key()).unwrap();
         assert!(store.integrity_problems().unwrap().is_empty());
         assert_eq!(store.pending_count().unwrap(), 0, "phone {n}'s outbox");
         assert!(store.unsent_attachments().unwrap().is_empty());
@@ -90,8 +74,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
     // Each phone enrolls, pulls its village and finishes its visits, through the cuts already.
     let recording: Vec<Child> = (0..PHONES)
         .map(|n| {
-            std::fs::create_dir_all(phones.join(n.to_string())).unwrap();
-            let store = store_path(&phones, n);
+            let store = phone_store(&phones, n);
             let visits = VISITS.to_string();
             let args = ["record", &store, &proxy.url(), &district.codes[n], &visits];
             phone(&args).stdout(Stdio::null()).spawn().unwrap()
@@ -110,7 +93,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
     let (pushing, heard) = mpsc::channel();
     let mut syncing: Vec<Child> = (0..PHONES)
         .map(|n| {
-            let store = store_path(&phones, n);
+            let store = phone_store(&phones, n);
             let mut child = phone(&["sync", &store, &proxy.url()])
                 .stdout(if n == 0 {
                     Stdio::piped()
@@ -140,7 +123,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
         if !phone_killed && heard.try_recv().is_ok() {
             syncing[0].kill().unwrap();
             syncing[0].wait().unwrap();
-            let store = store_path(&phones, 0);
+            let store = phone_store(&phones, 0);
             syncing[0] = phone(&["sync", &store, &proxy.url()])
                 .stdout(Stdio::null())
                 .spawn()
@@ -180,7 +163,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
     let twin = ServerProcess::start(&twin_dir);
     let twin_syncing = (0..PHONES)
         .map(|n| {
-            let store = store_path(&twin_phones, n);
+            let store = phone_store(&twin_phones, n);
             phone(&["sync", &store, &twin.url()])
                 .stdout(Stdio::null())
                 .spawn()

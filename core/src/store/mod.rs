@@ -12,6 +12,7 @@
 
 mod attachments;
 mod households;
+mod inbox;
 mod schema;
 mod seal_clear;
 mod sealed;
@@ -29,9 +30,10 @@ use crate::validate::Issue;
 use sealed::Sealer;
 
 pub use households::HouseholdSummary;
+pub use inbox::{HouseholdNotice, InboxItem, NoticeKind};
 pub use schema::VERSION as SCHEMA_VERSION;
 pub use sealed::StoreKey;
-pub use sync::{Enrollment, InboxItem, OutboxEntry, PageApplied};
+pub use sync::{Enrollment, OutboxEntry, PageApplied};
 pub use visits::{Finished, OutboxItem, OutboxState, VisitSummary};
 
 #[derive(Debug, thiserror::Error)]

@@ -16,14 +16,14 @@ use super::{
 use crate::merge::{HouseholdState, Merged};
 use crate::model::Sha256;
 
-/// A table copied row by row, with the one column that gets sealed and the column that keys the
-/// row (the place a sealed value is bound to).
+/// A table copied row by row: the column that keys the row (the place a sealed value is bound
+/// to), the one column that gets sealed, and the others, copied as they are.
 struct Copied {
     table: &'static str,
-    columns: &'static [&'static str],
+    row_key: &'static str,
     sealed: &'static str,
     sealed_as: &'static str,
-    row_key: &'static str,
+    others: &'static [&'static str],
 }
 
 /// Every table but the households (rebuilt through the code that saves a pulled state), in an
@@ -31,63 +31,59 @@ struct Copied {
 const COPIED: [Copied; 6] = [
     Copied {
         table: "meta",
-        columns: &["key", "value"],
+        row_key: "key",
         sealed: "value",
         sealed_as: META_VALUE,
-        row_key: "key",
+        others: &[],
     },
     Copied {
         table: "visits",
-        columns: &[
-            "visit_id",
+        row_key: "visit_id",
+        sealed: "body",
+        sealed_as: visits::BODY,
+        others: &[
             "household_id",
             "outcome",
-            "body",
             "finished",
             "content_hash",
             "device_seq",
             "supersedes",
             "updated_at",
         ],
-        sealed: "body",
-        sealed_as: visits::BODY,
-        row_key: "visit_id",
     },
     Copied {
         table: "outbox",
-        columns: &["device_seq", "visit_id", "state", "answer"],
+        row_key: "visit_id",
         sealed: "answer",
         sealed_as: sync::ANSWER,
-        row_key: "visit_id",
+        others: &["device_seq", "state"],
     },
     Copied {
         table: "attachments",
-        columns: &["sha256", "bytes", "stored_at"],
+        row_key: "sha256",
         sealed: "bytes",
         sealed_as: attachments::BYTES,
-        row_key: "sha256",
+        others: &["stored_at"],
     },
     Copied {
         table: "reviews",
-        columns: &[
-            "review_id",
+        row_key: "review_id",
+        sealed: "body",
+        sealed_as: sync::REVIEW,
+        others: &[
             "household_id",
             "visit_id",
             "decision",
-            "body",
             "decided_at",
             "read_at",
         ],
-        sealed: "body",
-        sealed_as: sync::REVIEW,
-        row_key: "review_id",
     },
     Copied {
         table: "reopened",
-        columns: &["draft_id", "rejected_id", "issues"],
+        row_key: "draft_id",
         sealed: "issues",
         sealed_as: sync::REOPENED_ISSUES,
-        row_key: "draft_id",
+        others: &["rejected_id"],
     },
 ];
 
@@ -152,10 +148,12 @@ fn copy_rows(clear: &Connection, tx: &Transaction<'_>, sealer: &Sealer) -> Resul
     }
 
     for copied in &COPIED {
-        let columns = copied.columns.join(", ");
-        let sealed_at = position(copied.columns, copied.sealed);
-        let key_at = position(copied.columns, copied.row_key);
-        let marks = vec!["?"; copied.columns.len()].join(", ");
+        // Selected in this order: the row's key, the sealed column, the others.
+        let (key_at, sealed_at) = (0, 1);
+        let mut columns = vec![copied.row_key, copied.sealed];
+        columns.extend(copied.others);
+        let marks = vec!["?"; columns.len()].join(", ");
+        let columns = columns.join(", ");
         let mut insert = tx.prepare(&format!(
             "INSERT INTO {} ({columns}) VALUES ({marks})",
             copied.table
@@ -185,10 +183,6 @@ fn select(conn: &Connection, table: &str, columns: &str) -> Result<Vec<Vec<Value
     let mut stmt = conn.prepare(&format!("SELECT {columns} FROM {table}"))?;
     let rows = stmt.query_map([], |r| (0..width).map(|i| r.get::<_, Value>(i)).collect())?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn position(columns: &[&str], name: &str) -> usize {
-    columns.iter().position(|c| *c == name).unwrap_or(0)
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

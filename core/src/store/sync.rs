@@ -1,13 +1,14 @@
 //! What syncing keeps on the phone: the enrollment, the server's answer for each queued visit
 //! (a rejected one goes back to the drafts with the server's messages), pulled pages applied
-//! whole with their cursor, the inbox of supervisors' decisions, and which photos the server holds.
+//! whole with their cursor (supervisors' decisions among them, which inbox.rs reads), and which
+//! photos the server holds.
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::households::{corrupt, head_name, save_household};
+use super::households::{corrupt, save_household};
 use super::sealed::Sealer;
 use super::visits::{OutboxState, load_visit, write_draft};
-use super::{Error, Result, Store, get_meta, set_meta, unix_millis_now};
+use super::{Error, Result, Store, get_meta, set_meta};
 use crate::model::*;
 use crate::protocol::{Area, PullResponse, PushResult, PushStatus};
 use crate::validate::Issue;
@@ -55,18 +56,6 @@ pub struct OutboxEntry {
     pub reopened_as: Option<VisitId>,
 }
 
-/// A supervisor's decision the enumerator needs to hear of: a returned visit, a request to visit
-/// again, or a conflict between enumerators resolved (for the one overruled as for the other).
-#[derive(Debug, Clone, PartialEq)]
-pub struct InboxItem {
-    pub review: Review,
-    /// The head of the household, when the phone holds it.
-    pub head_name: Option<String>,
-    pub read: bool,
-    /// A resolved conflict: whether the visit the supervisor chose is this phone's.
-    pub chosen_visit_is_mine: Option<bool>,
-}
-
 /// What applying one pulled page changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PageApplied {
@@ -75,6 +64,8 @@ pub struct PageApplied {
     pub removed: u64,
     /// Households that left the phone's areas but stay, because unsent work refers to them.
     pub kept: u64,
+    /// Acknowledged visits the server no longer holds, queued to be sent again.
+    pub requeued: u64,
 }
 
 impl Store {
@@ -233,58 +224,11 @@ impl Store {
                         .execute([id.to_string()])? as u64;
                 }
             }
+            if let Some(held) = page.stored_up_to {
+                applied.requeued = requeue_above(tx, sealer, held)?;
+            }
             set_meta(tx, sealer, "pull_cursor", &page.next_cursor)?;
             Ok(applied)
-        })
-    }
-
-    /// Returned visits, re-visit requests and resolved conflicts, newest first.
-    pub fn inbox(&self) -> Result<Vec<InboxItem>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT r.review_id, r.body, r.read_at IS NOT NULL, h.household_id, h.card,
-                     EXISTS (SELECT 1 FROM visits v WHERE v.visit_id = r.visit_id)
-                 FROM reviews r
-                 LEFT JOIN households h ON h.household_id = r.household_id
-                 WHERE r.decision IN ('RETURN', 'REQUEST_REVISIT', 'RESOLVE_CONFLICT')
-                 ORDER BY r.decided_at DESC, r.review_id",
-            )?;
-            type Row = (String, Vec<u8>, bool, Option<String>, Option<Vec<u8>>, bool);
-            let rows = stmt.query_map([], |r| Row::try_from(r))?;
-            let mut list = Vec::new();
-            for row in rows {
-                let (id, body, read, household, card, mine): Row = row?;
-                let review: Review = self.sealer.open_json(REVIEW, &id, &body)?;
-                let head_name = match (household, card) {
-                    (Some(household), Some(card)) => {
-                        Some(head_name(&self.sealer, &household, &card)?)
-                    }
-                    _ => None,
-                };
-                let resolved = review.decision == Decision::ResolveConflict;
-                list.push(InboxItem {
-                    review,
-                    head_name,
-                    read,
-                    chosen_visit_is_mine: resolved.then_some(mine),
-                });
-            }
-            Ok(list)
-        })
-    }
-
-    /// Marks an inbox item read.
-    pub fn mark_read(&self, review: ReviewId) -> Result<()> {
-        self.write(|tx| {
-            let n = tx
-                .prepare_cached(
-                    "UPDATE reviews SET read_at = coalesce(read_at, ?2) WHERE review_id = ?1",
-                )?
-                .execute(params![review.to_string(), unix_millis_now()])?;
-            if n == 0 {
-                return Err(Error::NotFound { what: "review" });
-            }
-            Ok(())
         })
     }
 
@@ -378,4 +322,40 @@ fn has_unsent_work(conn: &Connection, household: HouseholdId) -> Result<bool> {
              WHERE v.household_id = ?1 AND (v.finished = 0 OR o.state = 'PENDING')",
         )?
         .exists([household.to_string()])?)
+}
+
+/// Queues again the visits the server acknowledged and no longer holds (numbered above `held`:
+/// it was restored from a backup taken before they arrived), with their photos, which it may
+/// lack as well. The server answers a visit it does hold DUPLICATE, so a retry costs nothing.
+///
+/// Only this device's visits: `stored_up_to` counts this device's numbers. A store restored onto
+/// a new enrollment also holds its former phone's visits, which the server keeps under that
+/// phone's id; comparing them with the new device's numbers would send them again at every sync.
+fn requeue_above(tx: &Transaction<'_>, sealer: &Sealer, held: u64) -> Result<u64> {
+    let Some((device, _)) = super::identity(tx, sealer)? else {
+        return Ok(0);
+    };
+    let lost: Vec<(String, Vec<u8>)> = tx
+        .prepare_cached(
+            "SELECT v.visit_id, v.body FROM outbox o JOIN visits v USING (visit_id)
+             WHERE o.device_seq > ?1 AND o.state IN ('ACCEPTED', 'DUPLICATE')",
+        )?
+        .query_map([held], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut requeue = tx
+        .prepare_cached("UPDATE outbox SET state = 'PENDING', answer = NULL WHERE visit_id = ?1")?;
+    let mut unsent = tx.prepare_cached("DELETE FROM attachments_sent WHERE sha256 = ?1")?;
+    let mut requeued = 0;
+    for (id, body) in &lost {
+        let visit: Visit = sealer.open_json(super::visits::BODY, id, body)?;
+        if visit.device_id != device {
+            continue;
+        }
+        requeue.execute([id])?;
+        requeued += 1;
+        for photo in &visit.photos {
+            unsent.execute([photo.sha256.as_str()])?;
+        }
+    }
+    Ok(requeued)
 }

@@ -63,6 +63,54 @@ fn drafts_keep_what_was_typed_across_a_restart() {
 }
 
 #[test]
+fn member_changes_and_reasons_are_added_one_at_a_time_also_to_a_draft_resumed_later() {
+    let (dir, store) = enrolled_store(1);
+    let h = sample::household(0, &sample::village(), 1, 1);
+    let draft = store.start_visit(Some(h.household_id), now()).unwrap();
+    let moved = serde_json::json!({"op": "MARK_MOVED", "member_id": h.members[1].member_id});
+    store
+        .add_to_answer(draft.visit_id, "member_changes", moved)
+        .unwrap();
+    store
+        .set_warning_reason(draft.visit_id, "VIS-03@location", "Hujan deras")
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path().join("phone.db"), &sample::store_key()).unwrap();
+    let born = serde_json::json!({"op": "ADD", "member": {
+        "member_id": "0193a1f0-0000-7000-8000-00000000b0b1",
+        "details": {"name": "Bayu", "relation": "CHILD"}, "presence": "PRESENT"}});
+    store
+        .add_to_answer(draft.visit_id, "member_changes", born)
+        .unwrap();
+    // Not a member change: refused, and the two stay as they were.
+    let refused = store.add_to_answer(
+        draft.visit_id,
+        "member_changes",
+        serde_json::json!({"op": "MARRY"}),
+    );
+    assert!(
+        matches!(refused, Err(Error::BadAnswer { .. })),
+        "{refused:?}"
+    );
+    store
+        .set_warning_reason(
+            draft.visit_id,
+            "HSE-01@housing.floor_area_m2",
+            "Rumah panggung",
+        )
+        .unwrap();
+    let kept = store.visit(draft.visit_id).unwrap().unwrap();
+    assert_eq!(
+        kept.warning_reasons.keys().collect::<Vec<_>>(),
+        ["HSE-01@housing.floor_area_m2", "VIS-03@location"]
+    );
+    let changes = kept.member_changes;
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].member_id(), h.members[1].member_id);
+    assert!(matches!(&changes[1], MemberChange::Add { member } if member.name() == "Bayu"));
+}
+
+#[test]
 fn finishing_validates_and_changes_nothing_when_blocked() {
     let (_dir, store) = enrolled_store(1);
     let mut draft = filled_draft(&store, 0);
@@ -381,6 +429,7 @@ fn a_pulled_page_brings_states_reviews_and_removals_with_its_cursor() {
         next_cursor: "c-9".into(),
         more: false,
         remaining: 0,
+        stored_up_to: None,
     };
     let applied = store.apply_pull(&page).unwrap();
     assert_eq!(
@@ -389,7 +438,8 @@ fn a_pulled_page_brings_states_reviews_and_removals_with_its_cursor() {
             households: 0,
             reviews: 2,
             removed: 1,
-            kept: 1
+            kept: 1,
+            requeued: 0
         }
     );
     assert!(store.household(ids[0]).unwrap().is_none());
@@ -397,7 +447,8 @@ fn a_pulled_page_brings_states_reviews_and_removals_with_its_cursor() {
     assert_eq!(store.visit(d.visit_id).unwrap().unwrap(), d);
     assert_eq!(store.cursor().unwrap().as_deref(), Some("c-9"));
 
-    // The inbox holds what asks something of the enumerator, not approvals.
+    // The inbox holds what asks something of the enumerator; an approval of no visit of this
+    // phone is none of its business.
     let inbox = store.inbox().unwrap();
     assert_eq!(inbox.len(), 1);
     assert_eq!(inbox[0].review.decision, Decision::RequestRevisit);
@@ -433,6 +484,7 @@ fn a_resolved_conflict_reaches_the_inbox_saying_whose_visit_was_chosen() {
         next_cursor: "c-2".into(),
         more: false,
         remaining: 0,
+        stored_up_to: None,
     };
     store.apply_pull(&page).unwrap();
     let mut told: Vec<(ReviewId, Option<bool>)> = store
@@ -645,6 +697,7 @@ fn nothing_personal_is_readable_from_the_files_and_a_wrong_key_changes_nothing()
             next_cursor: "c-2".into(),
             more: false,
             remaining: 0,
+            stored_up_to: None,
         })
         .unwrap();
 
@@ -697,4 +750,214 @@ fn a_family_without_an_rt_is_on_every_rt_list_of_its_village() {
         assert_eq!(line.rt, None, "shown as not placed yet");
         assert_eq!(list.len(), if rt == 1 { 5 } else { 1 });
     }
+}
+
+/// A visit as the server accepted it, for the states a test pulls.
+fn accepted(visit: Visit) -> crate::merge::AcceptedVisit {
+    crate::merge::AcceptedVisit {
+        content_hash: crate::canonical::visit_content_hash(&visit).unwrap(),
+        order_time: visit.finished_at.unwrap(),
+        visit,
+    }
+}
+
+#[test]
+fn the_inbox_tells_of_approvals_conflicts_and_changes_by_another_enumerator_since_a_draft() {
+    let (_dir, store) = enrolled_store(3);
+    let household = |i: u64| sample::household(i, &sample::village(), 1, 1);
+    let other = |i: u64, minutes_ago: i64, assessment: Assessment| {
+        let mut v = sample::found_visit(
+            &household(i),
+            EnumeratorId(Uuid::from_u128(80)),
+            DeviceId(Uuid::from_u128(70)),
+            Timestamp(now().0 - Duration::minutes(minutes_ago)),
+            i + 100,
+        );
+        v.assessment = Some(assessment);
+        v
+    };
+    // Household 0: this phone's visit, then another enumerator's that disagrees on the verdict.
+    let mine = filled_draft(&store, 0);
+    store.finish_visit(mine.visit_id, now(), None).unwrap();
+    let mine = store.visit(mine.visit_id).unwrap().unwrap();
+    let mut differs = Assessment::NotPoor;
+    if mine.assessment == Some(differs) {
+        differs = Assessment::ExtremePoor;
+    }
+    let conflicting = merge(
+        &household(0),
+        &[accepted(mine.clone()), accepted(other(0, 5, differs))],
+        &[],
+    )
+    .unwrap();
+    // Household 1: a draft opened 20 minutes ago; another enumerator finished a visit since.
+    let open = filled_draft(&store, 1);
+    let changed = merge(
+        &household(1),
+        &[accepted(other(1, 2, Assessment::Poor))],
+        &[],
+    )
+    .unwrap();
+    // Household 2: a draft opened after another enumerator's visit: nothing to tell.
+    let _later = filled_draft(&store, 2);
+    let before = merge(
+        &household(2),
+        &[accepted(other(2, 60, Assessment::Poor))],
+        &[],
+    )
+    .unwrap();
+    let approval = |n: u128, visit: VisitId, household: HouseholdId| Review {
+        review_id: ReviewId(Uuid::from_u128(n)),
+        household_id: household,
+        visit_id: Some(visit),
+        decision: Decision::Approve,
+        other_household_id: None,
+        comment: None,
+        reviewer_id: UserId(Uuid::from_u128(5)),
+        decided_at: now(),
+    };
+    let page = PullResponse {
+        households: vec![conflicting.clone(), changed.clone(), before],
+        reviews: vec![
+            approval(1, mine.visit_id, household(0).household_id),
+            approval(2, changed.state.visits_used[0], household(1).household_id),
+        ],
+        removed: vec![],
+        next_cursor: "c-3".into(),
+        more: false,
+        remaining: 0,
+        stored_up_to: None,
+    };
+    store.apply_pull(&page).unwrap();
+
+    // The approval of this phone's visit is in the inbox; another enumerator's is not.
+    let inbox = store.inbox().unwrap();
+    assert_eq!(inbox.len(), 1, "{inbox:?}");
+    assert_eq!(inbox[0].review.review_id, ReviewId(Uuid::from_u128(1)));
+    assert_eq!(
+        inbox[0].head_name.as_deref(),
+        Some(household(0).head_name.as_str())
+    );
+
+    let notices = store.notices().unwrap();
+    let mut expected = vec![
+        HouseholdNotice {
+            household_id: household(0).household_id,
+            head_name: household(0).head_name,
+            kind: NoticeKind::Conflict {
+                fields: vec![crate::merge::ConflictField::Assessment],
+            },
+        },
+        HouseholdNotice {
+            household_id: household(1).household_id,
+            head_name: household(1).head_name,
+            kind: NoticeKind::ChangedSinceDraft {
+                draft_id: open.visit_id,
+                changed_at: changed.state.last_visit_at.unwrap(),
+            },
+        },
+    ];
+    expected.sort_by_key(|n| n.household_id);
+    assert_eq!(notices, expected);
+
+    // Resolved, the conflict is no longer told; finished, the draft no longer asks.
+    let resolution = Review {
+        decision: Decision::ResolveConflict,
+        ..approval(3, mine.visit_id, household(0).household_id)
+    };
+    let resolved = merge(
+        &household(0),
+        &[accepted(mine.clone()), accepted(other(0, 5, differs))],
+        std::slice::from_ref(&resolution),
+    )
+    .unwrap();
+    store.discard_draft(open.visit_id).unwrap();
+    store
+        .apply_pull(&PullResponse {
+            households: vec![resolved],
+            reviews: vec![resolution],
+            removed: vec![],
+            next_cursor: "c-4".into(),
+            more: false,
+            remaining: 0,
+            stored_up_to: None,
+        })
+        .unwrap();
+    assert_eq!(store.notices().unwrap(), []);
+}
+
+#[test]
+fn visits_a_restored_server_no_longer_holds_are_queued_again_with_their_photos() {
+    let (_dir, store) = enrolled_store(4);
+    for i in 0..4 {
+        let mut d = filled_draft(&store, i);
+        d.photos = vec![Photo {
+            sha256: store
+                .put_attachment(format!("rumah {i}").as_bytes())
+                .unwrap(),
+            kind: PhotoKind::HouseFront,
+        }];
+        store.save_draft(&d).unwrap();
+        store.finish_visit(d.visit_id, now(), None).unwrap();
+    }
+    let queued = store.pending_outbox(10).unwrap();
+    let why = Issue::new(&crate::validate::rules::VIS_09, "proposal");
+    store
+        .record_answers(&[
+            answer(&queued[0], PushStatus::Accepted, vec![]),
+            answer(&queued[1], PushStatus::Duplicate, vec![]),
+            answer(&queued[2], PushStatus::Accepted, vec![]),
+            answer(&queued[3], PushStatus::Rejected, vec![why]),
+        ])
+        .unwrap();
+    let photos: Vec<Sha256> = queued
+        .iter()
+        .map(|q| q.visit.photos[0].sha256.clone())
+        .collect();
+    store.mark_attachments_sent(&photos).unwrap();
+    let page = |stored_up_to| PullResponse {
+        households: vec![],
+        reviews: vec![],
+        removed: vec![],
+        next_cursor: "c-5".into(),
+        more: false,
+        remaining: 0,
+        stored_up_to,
+    };
+    // A server that holds all of them, or an older one that does not say: nothing moves.
+    assert_eq!(store.apply_pull(&page(Some(4))).unwrap().requeued, 0);
+    assert_eq!(store.apply_pull(&page(None)).unwrap().requeued, 0);
+    // Restored from a backup holding the first visit only: the two acknowledged after it go
+    // again, with their photos; the rejected one stays a draft.
+    assert_eq!(store.apply_pull(&page(Some(1))).unwrap().requeued, 2);
+    let again: Vec<u64> = store
+        .pending_outbox(10)
+        .unwrap()
+        .iter()
+        .map(|o| o.device_seq)
+        .collect();
+    assert_eq!(again, [2, 3]);
+    let mut unsent = store.unsent_attachments().unwrap();
+    unsent.sort();
+    let mut expected = vec![photos[1].clone(), photos[2].clone()];
+    expected.sort();
+    assert_eq!(unsent, expected);
+
+    // The store restored onto a new enrollment of the same enumerator: the server holds nothing
+    // of the new device yet, and the former phone's acknowledged visits stay where they are.
+    let again = store.pending_outbox(10).unwrap();
+    store
+        .record_answers(&[
+            answer(&again[0], PushStatus::Duplicate, vec![]),
+            answer(&again[1], PushStatus::Duplicate, vec![]),
+        ])
+        .unwrap();
+    store
+        .set_identity(
+            DeviceId(Uuid::from_u128(17)),
+            EnumeratorId(Uuid::from_u128(8)),
+        )
+        .unwrap();
+    assert_eq!(store.apply_pull(&page(Some(0))).unwrap().requeued, 0);
+    assert_eq!(store.pending_count().unwrap(), 0);
 }

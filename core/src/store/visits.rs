@@ -105,6 +105,43 @@ impl Store {
     /// clears it. The form needs no type of its own for each question. A value of the wrong kind
     /// (text where a number goes, an unknown code) is refused and the draft stays as it was.
     pub fn set_answer(&self, id: VisitId, path: &str, value: serde_json::Value) -> Result<Visit> {
+        self.edit_answer(id, path, |tree, keys| set_path(tree, keys, value))
+    }
+
+    /// Adds one item to a list answer of a draft, such as a member change to `member_changes`
+    /// or a photo to `photos`: the form adds them one at a time, also to a draft resumed later,
+    /// and never needs to hold the list itself.
+    pub fn add_to_answer(&self, id: VisitId, path: &str, item: serde_json::Value) -> Result<Visit> {
+        self.edit_answer(id, path, |tree, keys| {
+            let mut list = keys
+                .iter()
+                .try_fold(&*tree, |node, key| node.get(*key))
+                .and_then(serde_json::Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            list.push(item);
+            set_path(tree, keys, serde_json::Value::Array(list));
+        })
+    }
+
+    /// Gives the enumerator's reason to go on despite the warning whose key is `issue_key`
+    /// (`VIS-03@location`): kept in the draft's `warning_reasons`, also when it is resumed later.
+    pub fn set_warning_reason(&self, id: VisitId, issue_key: &str, reason: &str) -> Result<Visit> {
+        self.edit_answer(id, "warning_reasons", |tree, _| {
+            if !tree["warning_reasons"].is_object() {
+                tree["warning_reasons"] = serde_json::Value::Object(Default::default());
+            }
+            tree["warning_reasons"][issue_key] = serde_json::Value::String(reason.to_owned());
+        })
+    }
+
+    /// Changes a draft's JSON tree at `path` and keeps the result if it is still a visit.
+    fn edit_answer(
+        &self,
+        id: VisitId,
+        path: &str,
+        edit: impl FnOnce(&mut serde_json::Value, &[&str]),
+    ) -> Result<Visit> {
         self.write(|tx| {
             let (visit, finished) =
                 load_visit(tx, &self.sealer, id)?.ok_or(Error::NotFound { what: "draft" })?;
@@ -120,7 +157,7 @@ impl Store {
                     reason: "not a question of the form".into(),
                 });
             }
-            set_path(&mut tree, &keys, value);
+            edit(&mut tree, &keys);
             let changed: Visit = serde_json::from_value(tree).map_err(|e| Error::BadAnswer {
                 path: path.to_owned(),
                 reason: e.to_string(),

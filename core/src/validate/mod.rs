@@ -117,7 +117,8 @@ impl<'a> Context<'a> {
 /// Phone clocks drift; a visit up to this far in the future of `now` is not an error.
 const CLOCK_TOLERANCE: Duration = Duration::minutes(10);
 const SHORT_INTERVIEW: Duration = Duration::minutes(2);
-const MAX_GPS_ACCURACY_M: f64 = 50.0;
+/// A GPS point less precise than this (metres) is VIS-03: a retake or a reason.
+pub const MAX_GPS_ACCURACY_M: f64 = 50.0;
 const MIN_FLOOR_PER_PERSON_M2: f64 = 8.0;
 const ADULT_AGE: i32 = 17;
 const MARRIAGE_AGE: i32 = 19;

@@ -78,6 +78,7 @@ rules! {
     VIS_11 = "VIS-11", Error, "Pilih hasil kunjungan.", "Choose the visit outcome.";
     VIS_12 = "VIS-12", Error, "Waktu selesai lebih awal dari waktu mulai.", "The finishing time is before the starting time.";
     VIS_13 = "VIS-13", Warning, "RT/RW keluarga ini belum diketahui—isi RT dan RW tempat keluarga ditemukan.", "This family's RT/RW is not known yet—enter the RT and RW where the family was found.";
+    SYN_01 = "SYN-01", Warning, "Data ini sudah diubah oleh petugas lain sejak draf ini dibuka. Tinjau perbedaan sebelum menimpa.", "Changed by another enumerator since this draft was opened. Review differences before overwriting.";
     TXT_01 = "TXT-01", Error, "Teks terlalu panjang.", "The text is too long.";
     HSE_01_AREA = "HSE-01", Error, "Luas lantai tidak wajar.", "Implausible floor area.";
     HSE_01_PER_CAPITA = "HSE-01", Info, "Luas lantai < 8 m² per orang (kriteria BPS 1).", "Floor area < 8 m² per person (BPS criterion 1).";

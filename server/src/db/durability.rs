@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
-use super::Finish;
+use super::{CommitFailure, Finish};
 
 /// Commit numbers: the last begun and the last durable.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ pub(super) struct Durability {
 pub(super) struct Committed {
     pub number: u64,
     pub finishers: Vec<Finish>,
-    pub error: Option<String>,
+    pub error: Option<CommitFailure>,
 }
 
 impl Durability {
@@ -100,10 +100,12 @@ pub(super) fn sync_loop(
         batch.extend(commits.try_iter());
         // Opened each time: SQLite may delete and make the file again, and an open is cheap
         // next to the fsync.
+        let started = std::time::Instant::now();
         let synced = std::fs::OpenOptions::new()
             .write(true)
             .open(&wal)
             .and_then(|f| f.sync_data());
+        crate::metrics::observe_fsync(started.elapsed());
         let sync_error = match synced {
             Ok(()) => {
                 durability.publish(batch.iter().map(|c| c.number).max().unwrap_or(0));
@@ -113,13 +115,13 @@ pub(super) fn sync_loop(
                 // Not published: reads wait for the next fsync that succeeds, which covers these
                 // frames too if the kernel still holds them.
                 tracing::error!(error = %e, "fsync of the WAL failed; the writes are not acknowledged");
-                Some(format!("fsync of the WAL failed: {e}"))
+                Some(CommitFailure::of_fsync(&e))
             }
         };
         for commit in batch {
             let error = commit.error.or_else(|| sync_error.clone());
             for finish in commit.finishers {
-                finish(error.as_deref());
+                finish(error.as_ref());
             }
         }
     }

@@ -47,7 +47,7 @@ pub enum DbError {
     #[error("the database writer has stopped")]
     WriterGone,
     #[error("commit failed: {0}")]
-    Commit(String),
+    Commit(CommitFailure),
     #[error("stored data is inconsistent: {0}")]
     Inconsistent(String),
     #[error("a write failed unexpectedly and was rolled back")]
@@ -56,7 +56,55 @@ pub enum DbError {
     Io(#[from] std::io::Error),
 }
 
-type Finish = Box<dyn FnOnce(Option<&str>) + Send>;
+impl DbError {
+    /// Whether the disk is full (SQLite's SQLITE_FULL, or ENOSPC from the file system, also when
+    /// a commit or its fsync failed): the write was rolled back and may be tried again when space
+    /// returns.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Sqlite(e) => sqlite_disk_full(e),
+            Self::Io(e) => disk_full_io(e),
+            Self::Commit(failure) => failure.disk_full,
+            _ => false,
+        }
+    }
+}
+
+/// Why a commit, or the fsync after it, failed: told to every job of the commit, across the
+/// writer's and the sync thread's boundaries.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct CommitFailure {
+    pub message: String,
+    pub disk_full: bool,
+}
+
+impl CommitFailure {
+    fn of_commit(e: &rusqlite::Error) -> Self {
+        Self {
+            message: e.to_string(),
+            disk_full: sqlite_disk_full(e),
+        }
+    }
+
+    fn of_fsync(e: &std::io::Error) -> Self {
+        Self {
+            message: format!("fsync of the WAL failed: {e}"),
+            disk_full: disk_full_io(e),
+        }
+    }
+}
+
+fn sqlite_disk_full(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+}
+
+/// ENOSPC, or a quota exceeded.
+pub fn disk_full_io(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull || e.kind() == std::io::ErrorKind::QuotaExceeded
+}
+
+type Finish = Box<dyn FnOnce(Option<&CommitFailure>) + Send>;
 /// A queued write. Given the transaction and whether to guard itself with a savepoint, it runs
 /// and returns whether it succeeded, and what answers its caller once the commit is known.
 type Job = Box<dyn FnOnce(&Transaction<'_>, Guard) -> (bool, Finish) + Send>;
@@ -88,6 +136,36 @@ struct Inner {
     checkpointer: Mutex<Option<std::thread::JoinHandle<()>>>,
     durability: Arc<Durability>,
     read_permits: tokio::sync::Semaphore,
+    queue: Arc<WriterQueue>,
+}
+
+/// The writer's queue as monitoring sees it: the jobs waiting, and when the writer last took one
+/// or committed (`/healthz` calls a writer stuck that has work and has not moved for a while).
+#[derive(Debug, Default)]
+pub struct WriterQueue {
+    waiting: std::sync::atomic::AtomicU64,
+    moved_at_ms: std::sync::atomic::AtomicI64,
+}
+
+impl WriterQueue {
+    fn moved(&self) {
+        let now = verivali_core::model::Timestamp::now_utc().unix_millis();
+        self.moved_at_ms
+            .store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn taken(&self) {
+        self.waiting
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        self.moved();
+    }
+}
+
+/// What the writer is doing: jobs waiting, and for how long it has not moved while some wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriterHealth {
+    pub waiting: u64,
+    pub stalled_for: std::time::Duration,
 }
 
 impl Db {
@@ -97,6 +175,7 @@ impl Db {
         let path = data_dir.join("verivali.db");
         let mut conn = Connection::open(&path)?;
         schema::prepare(&conn)?;
+        back_up_before_upgrade(&conn, data_dir)?;
         schema::migrate(&mut conn)?;
         // The sync thread fsyncs the WAL after each commit instead (`durability`).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -133,9 +212,12 @@ impl Db {
             .spawn(move || durability::sync_loop(wal, committed, syncing))?;
         let (sender, receiver) = mpsc::channel::<Job>();
         let numbering = durability.clone();
+        let queue = Arc::new(WriterQueue::default());
+        queue.moved();
+        let watched = queue.clone();
         let writer = std::thread::Builder::new()
             .name("db-writer".into())
-            .spawn(move || write_loop(conn, receiver, &numbering, &commits))?;
+            .spawn(move || write_loop(conn, receiver, &numbering, &commits, &watched))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 path,
@@ -146,12 +228,30 @@ impl Db {
                 checkpointer: Mutex::new(Some(checkpointer)),
                 durability,
                 read_permits: tokio::sync::Semaphore::new(MAX_CONCURRENT_READS),
+                queue,
             }),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    /// The writer's queue now, for `/metrics` and `/healthz`.
+    pub fn writer_health(&self) -> WriterHealth {
+        use std::sync::atomic::Ordering;
+        let queue = &self.inner.queue;
+        let waiting = queue.waiting.load(Ordering::Relaxed);
+        let now = verivali_core::model::Timestamp::now_utc().unix_millis();
+        let idle = now.saturating_sub(queue.moved_at_ms.load(Ordering::Relaxed));
+        WriterHealth {
+            waiting,
+            stalled_for: if waiting == 0 {
+                std::time::Duration::ZERO
+            } else {
+                std::time::Duration::from_millis(u64::try_from(idle).unwrap_or(0))
+            },
+        }
     }
 
     /// Runs `op` on the writer inside its own savepoint; answers after the commit.
@@ -211,17 +311,25 @@ impl Db {
                 Err(E::from(DbError::JobPanicked))
             });
             let ok = result.is_ok();
-            let finish: Finish = Box::new(move |commit_error: Option<&str>| {
+            let finish: Finish = Box::new(move |commit_error: Option<&CommitFailure>| {
                 answer(match commit_error {
-                    Some(e) if ok => Err(E::from(DbError::Commit(e.to_owned()))),
+                    Some(e) if ok => Err(E::from(DbError::Commit(e.clone()))),
                     _ => result,
                 });
             });
             (ok, finish)
         });
-        self.sender()?
-            .send(job)
-            .map_err(|_| E::from(DbError::WriterGone))
+        let sender = self.sender()?;
+        let queue = &self.inner.queue;
+        queue
+            .waiting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        sender.send(job).map_err(|_| {
+            queue
+                .waiting
+                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            E::from(DbError::WriterGone)
+        })
     }
 
     /// Runs a read on a pooled connection, off the async threads.
@@ -316,6 +424,29 @@ impl Db {
     }
 }
 
+/// Before a newer server migrates a database of an older schema, a copy of it as it was, in
+/// `<data_dir>/upgrade-backups/`: an upgrade that goes wrong can be undone with the older server.
+/// A fresh database (schema 0) and a current one are left alone.
+fn back_up_before_upgrade(conn: &Connection, data_dir: &Path) -> Result<(), DbError> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found == 0 || found >= schema::VERSION {
+        return Ok(());
+    }
+    let dir = data_dir.join("upgrade-backups");
+    std::fs::create_dir_all(&dir)?;
+    let now = verivali_core::model::Timestamp::now_utc().unix_millis();
+    let copy = dir.join(format!("verivali-schema-{found}-{now}.db"));
+    conn.execute("VACUUM INTO ?1", [copy.to_string_lossy()])?;
+    std::fs::File::open(&copy)?.sync_all()?;
+    tracing::info!(
+        from = found,
+        to = schema::VERSION,
+        backup = %copy.display(),
+        "upgrading the database; its copy as it was is kept"
+    );
+    Ok(())
+}
+
 /// The WAL beside a database file: its name with `-wal` after it.
 pub fn wal_path(database: &Path) -> PathBuf {
     let mut wal = database.as_os_str().to_owned();
@@ -391,12 +522,17 @@ fn write_loop(
     jobs: mpsc::Receiver<Job>,
     durability: &Durability,
     commits: &mpsc::Sender<Committed>,
+    queue: &WriterQueue,
 ) {
     while let Ok(first) = jobs.recv() {
+        queue.taken();
         let mut batch = std::collections::VecDeque::from([first]);
         while batch.len() < MAX_JOBS_PER_COMMIT {
             match jobs.try_recv() {
-                Ok(job) => batch.push_back(job),
+                Ok(job) => {
+                    queue.taken();
+                    batch.push_back(job);
+                }
                 Err(_) => break,
             }
         }
@@ -421,7 +557,8 @@ fn write_loop(
             let mut finishers = vec![finish];
             finishers.extend(batch.drain(..).map(|job| job(&tx, Guard::Savepoint).1));
             let number = durability.begin();
-            let error = tx.commit().err().map(|e| e.to_string());
+            let error = tx.commit().err().map(|e| CommitFailure::of_commit(&e));
+            queue.moved();
             if let Some(e) = &error {
                 tracing::error!(error = %e, "commit failed");
             }
@@ -432,7 +569,10 @@ fn write_loop(
             };
             if let Err(mpsc::SendError(lost)) = commits.send(committed) {
                 for finish in lost.finishers {
-                    finish(Some("the sync thread has stopped"));
+                    finish(Some(&CommitFailure {
+                        message: "the sync thread has stopped".into(),
+                        disk_full: false,
+                    }));
                 }
             }
         }
@@ -442,6 +582,118 @@ fn write_loop(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `/healthz` reads to call the writer stuck: a job that holds the writer while another
+    /// waits shows as a stall that grows; an idle writer is no stall.
+    #[test]
+    fn a_writer_held_by_a_job_while_others_wait_shows_a_growing_stall() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        assert_eq!(db.writer_health().waiting, 0);
+        let (started, release) = (mpsc::channel::<()>(), mpsc::channel::<()>());
+        let (tell, hold) = (started.0, release.1);
+        let holding = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                db.write_blocking(move |_| {
+                    let _ = tell.send(());
+                    let _ = hold.recv();
+                    Ok::<_, DbError>(())
+                })
+            })
+        };
+        started.1.recv().unwrap();
+        let waiting = {
+            let db = db.clone();
+            std::thread::spawn(move || db.write_blocking(|_| Ok::<_, DbError>(())))
+        };
+        while db.writer_health().waiting == 0 {
+            std::thread::yield_now();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let stalled = db.writer_health();
+        assert_eq!(stalled.waiting, 1);
+        assert!(
+            stalled.stalled_for >= std::time::Duration::from_millis(250),
+            "{stalled:?}"
+        );
+        release.0.send(()).unwrap();
+        holding.join().unwrap().unwrap();
+        waiting.join().unwrap().unwrap();
+        assert_eq!(
+            db.writer_health(),
+            WriterHealth {
+                waiting: 0,
+                stalled_for: std::time::Duration::ZERO
+            }
+        );
+        db.close();
+    }
+
+    #[test]
+    fn a_full_disk_is_told_apart_wherever_the_write_failed() {
+        let full = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+            None,
+        );
+        let enospc = std::io::Error::from_raw_os_error(28);
+        assert!(DbError::Commit(CommitFailure::of_commit(&full)).is_disk_full());
+        assert!(DbError::Commit(CommitFailure::of_fsync(&enospc)).is_disk_full());
+        assert!(DbError::Sqlite(full).is_disk_full());
+        assert!(DbError::Io(enospc).is_disk_full());
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            None,
+        );
+        assert!(!DbError::Commit(CommitFailure::of_commit(&busy)).is_disk_full());
+        assert!(!DbError::Io(std::io::Error::from_raw_os_error(5)).is_disk_full());
+    }
+
+    #[test]
+    fn an_upgrade_keeps_a_copy_of_the_database_as_it_was() {
+        let dir = tempfile::TempDir::new().unwrap();
+        // A database of schema 4 with one household, as the previous release left it.
+        {
+            let conn = Connection::open(dir.path().join("verivali.db")).unwrap();
+            conn.execute_batch(&format!("{}{}", schema::SQL, schema::FROM_3))
+                .unwrap();
+            conn.execute_batch(
+                "PRAGMA user_version = 4;
+                 INSERT INTO households (household_id, region, source, state, state_hash, status,
+                     change_seq)
+                 VALUES ('h1', '16.04.01.2001', 'P3KE', '', '', 'NOT_VISITED', 1);",
+            )
+            .unwrap();
+        }
+        let db = Db::open(dir.path()).unwrap();
+        db.close();
+        let copies: Vec<_> = std::fs::read_dir(dir.path().join("upgrade-backups"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(copies.len(), 1, "{copies:?}");
+        let copy = Connection::open(&copies[0]).unwrap();
+        let (version, households): (u32, i64) = copy
+            .query_row(
+                "SELECT (SELECT user_version FROM pragma_user_version),
+                        (SELECT count(*) FROM households)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((version, households), (4, 1));
+        // Opened again, current, it makes no other copy; nor does a fresh directory.
+        Db::open(dir.path()).unwrap().close();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("upgrade-backups"))
+                .unwrap()
+                .count(),
+            1
+        );
+        let fresh = tempfile::TempDir::new().unwrap();
+        Db::open(fresh.path()).unwrap().close();
+        assert!(!fresh.path().join("upgrade-backups").exists());
+    }
 
     /// Two readers that never stop, one of them always holding a snapshot, as on a busy server,
     /// and 200 MiB written: the log stays near its bound instead of growing with every write (it

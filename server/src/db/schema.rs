@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::DbError;
 
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// From version 1: supervisors get a role in place of the flag that allowed whole NIKs (a
 /// supervisor who had it becomes a data officer, every other one a reviewer, as they were).
@@ -23,10 +23,27 @@ ALTER TABLE audit_log ADD COLUMN region TEXT;
 CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT NULL;
 "#;
 
+/// From version 4, and in a new database: the households visited in each campaign, and their
+/// number per village, for the campaigns page (campaigns.rs); filled from the stored visits by
+/// [`crate::campaigns::count_all_visited`] in the same transaction.
+const FROM_4: &str = r#"
+CREATE TABLE campaign_households (
+    campaign_id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
+    PRIMARY KEY (campaign_id, household_id)
+) WITHOUT ROWID;
+CREATE TABLE campaign_villages (
+    campaign_id TEXT NOT NULL,
+    region TEXT NOT NULL,
+    households INTEGER NOT NULL,
+    PRIMARY KEY (campaign_id, region)
+) WITHOUT ROWID;
+"#;
+
 /// From version 3, and in a new database: each import of a target list with its report, the
 /// families a newer list no longer holds, waiting for a supervisor (issue 14, item 1), and what
 /// each phone last reported of itself (item 3), and campaigns (item 5).
-const FROM_3: &str = r#"
+pub(super) const FROM_3: &str = r#"
 -- Every import of a target list, from the CLI or the browser, with its report (JSON of
 -- import::ImportReport: counts and each flagged or left-out row, never a NIK), or the error that
 -- stored nothing. The report page and its XLSX read it.
@@ -83,7 +100,7 @@ ALTER TABLE devices ADD COLUMN reported_at INTEGER;
 ALTER TABLE devices ADD COLUMN finished_seq INTEGER;
 "#;
 
-pub const SQL: &str = r#"
+pub(super) const SQL: &str = r#"
 CREATE TABLE meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -415,12 +432,16 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match found {
-        0 => tx.execute_batch(&format!("{SQL}{FROM_3}"))?,
-        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}"))?,
-        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}"))?,
-        3 => tx.execute_batch(FROM_3)?,
+        0 => tx.execute_batch(&format!("{SQL}{FROM_3}{FROM_4}"))?,
+        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}{FROM_4}"))?,
+        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}{FROM_4}"))?,
+        3 => tx.execute_batch(&format!("{FROM_3}{FROM_4}"))?,
+        4 => tx.execute_batch(FROM_4)?,
         VERSION => {}
         other => return Err(DbError::IncompatibleVersion(other)),
+    }
+    if found != VERSION {
+        crate::campaigns::count_all_visited(&tx)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
@@ -430,6 +451,42 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_4_database_counts_the_households_its_campaigns_reached() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(&format!("{SQL}{FROM_3}")).unwrap();
+        // A campaign of Lahat (WIB) for 2 December 2025. Household h1 is visited twice on its
+        // day, the second time at 23:30 WIB (16:30 UTC); h2 of the same village at 00:30 WIB on
+        // 3 December (17:30 UTC on the 2nd), after the campaign; h3 of another kabupaten on its day.
+        conn.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO campaigns (campaign_id, region, name, starts_on, ends_on, created_by,
+                 created_at)
+             VALUES ('c1', '16.04', 'Verval', '2025-12-02', '2025-12-02', 'cli', 0);
+             INSERT INTO households (household_id, region, source, state, state_hash, status,
+                 change_seq)
+             VALUES ('h1', '16.04.01.2001', 'P3KE', '', '', 'NOT_VISITED', 1),
+                    ('h2', '16.04.01.2001', 'P3KE', '', '', 'NOT_VISITED', 2),
+                    ('h3', '16.05.01.2001', 'P3KE', '', '', 'NOT_VISITED', 3);
+             INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
+                 content_hash, body, received_at, skew_ms, order_time)
+             VALUES ('v1', 'h1', 'e', 'd', 1, 'c1', '{}', 0, 0, 1764662400000),
+                    ('v2', 'h1', 'e', 'd', 2, 'c2', '{}', 0, 0, 1764693000000),
+                    ('v3', 'h2', 'e', 'd', 3, 'c3', '{}', 0, 0, 1764696600000),
+                    ('v4', 'h3', 'e', 'd', 4, 'c4', '{}', 0, 0, 1764662400000);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let villages: Vec<(String, String, i64)> = conn
+            .prepare("SELECT campaign_id, region, households FROM campaign_villages")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(villages, [("c1".to_owned(), "16.04.01.2001".to_owned(), 1)]);
+    }
 
     #[test]
     fn a_version_1_database_keeps_its_supervisors_with_the_roles_they_had_and_gains_audit_regions()

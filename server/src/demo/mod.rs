@@ -133,6 +133,13 @@ const PEOPLE: &[Person] = &[
         areas: &["16.04.02.2001"],
         phone: None,
     },
+    // Shares RW 1 of Sukamaju with Ani: the Android harness shows one's inbox telling of the
+    // other's visits (conflicts, SYN-01).
+    Person {
+        name: "Hadi (kader Sukamaju RW 1)",
+        areas: &["16.04.01.2001/1"],
+        phone: None,
+    },
     Person {
         name: "Dewi (kader Sukamaju RW 2)",
         areas: &["16.04.01.2001/2"],
@@ -271,15 +278,25 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
     let mut phones = Vec::new();
     for person in PEOPLE {
         let id = EnumeratorId(uuid::Uuid::new_v5(&DEMO_NAMESPACE, person.name.as_bytes()));
-        if existing == 0 {
+        let add = || {
             let areas = person
                 .areas
                 .iter()
                 .map(|a| admin::parse_area(a))
                 .collect::<Result<_, _>>()?;
-            admin::add_enumerator_with_id(db, id, person.name, areas)?;
+            admin::add_enumerator_with_id(db, id, person.name, areas)
+        };
+        if existing == 0 {
+            add()?;
         }
-        let code = admin::enrollment_code(db, id, Duration::days(7))?;
+        // A directory seeded by an earlier version lacks the people added since.
+        let code = match admin::enrollment_code(db, id, Duration::days(7)) {
+            Err(AdminError::UnknownEnumerator(_)) => {
+                add()?;
+                admin::enrollment_code(db, id, Duration::days(7))?
+            }
+            code => code?,
+        };
         match person.phone {
             None => enumerators.push((person.name.to_owned(), person.areas.join(" "), code)),
             Some(case) => phones.push(phone_plan(db, id, person, case, code)?),

@@ -1,9 +1,7 @@
 //! Enrollment: a one-time code becomes a device token.
 
-use std::net::SocketAddr;
-
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
@@ -12,6 +10,7 @@ use verivali_core::model::{EnumeratorId, Timestamp};
 use verivali_core::protocol::{EnrollRequest, EnrollResponse};
 
 use crate::auth::areas_of;
+use crate::client_addr::ClientAddr;
 use crate::error::{self, ApiError};
 use crate::state::AppState;
 use crate::tokens;
@@ -22,13 +21,13 @@ pub fn router() -> Router<AppState> {
 
 async fn enroll(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: axum::http::HeaderMap,
     body: Result<Json<EnrollRequest>, JsonRejection>,
 ) -> Result<Json<EnrollResponse>, ApiError> {
     crate::phones::check_app_version(state.config.min_app_version.as_deref(), &headers)?;
     let Json(request) = body?;
-    let address = peer.ip().to_string();
+    let address = client.to_string();
     if !state.enroll_limiter.try_take(&address) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

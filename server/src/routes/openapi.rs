@@ -282,7 +282,8 @@ pub fn document() -> Value {
                 "PullResponse": {"type": "object", "required": ["households", "reviews", "removed", "next_cursor", "more"], "properties": {
                     "households": {"type": "array", "items": {"type": "object", "required": ["state", "state_hash"], "properties": {"state": schema("HouseholdState"), "state_hash": {"type": "string"}}}},
                     "reviews": {"type": "array", "items": {"type": "object"}}, "removed": {"type": "array", "items": {"type": "string"}},
-                    "next_cursor": {"type": "string"}, "more": {"type": "boolean"}, "remaining": {"type": "integer", "minimum": 0}}},
+                    "next_cursor": {"type": "string"}, "more": {"type": "boolean"}, "remaining": {"type": "integer", "minimum": 0},
+                    "stored_up_to": {"type": "integer", "minimum": 0, "description": "The highest device_seq of this phone the server holds: the phone sends again what it had acknowledged above it (a server restored from a backup)."}}},
                 "MissingRequest": {"type": "object", "required": ["sha256"], "properties": {"sha256": {"type": "array", "items": {"type": "string"}}}},
                 "MissingResponse": {"type": "object", "required": ["missing"], "properties": {"missing": {"type": "array", "items": {"type": "string"}}}},
                 "HouseholdList": {"type": "object", "required": ["households", "next_after"], "properties": {"households": {"type": "array", "items": schema("HouseholdLine")}, "next_after": nullable_string()}},

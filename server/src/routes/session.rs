@@ -1,16 +1,15 @@
 //! Signing in from the browser: `POST /api/v1/session` with a login name and password sets the
 //! session cookie; `DELETE /api/v1/session` ends it. Failed sign-ins are rate-limited per address.
 
-use std::net::SocketAddr;
-
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
+use crate::client_addr::ClientAddr;
 use crate::error::ApiError;
 use crate::sessions;
 use crate::state::AppState;
@@ -44,14 +43,14 @@ struct SignedIn {
 
 async fn sign_in(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Json(request) = body?;
     let session = sessions::sign_in(
         &state.db,
         &state.sign_in_limits,
-        peer.ip(),
+        client,
         request.login,
         request.password,
     )

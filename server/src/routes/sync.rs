@@ -80,6 +80,7 @@ async fn push(
         }
     };
     tracing::debug!(items, "push ingested");
+    crate::metrics::count_push(&response);
     Ok(Json(response))
 }
 
@@ -129,6 +130,7 @@ async fn pull(
         .db
         .read(move |conn| pull_page(conn, &device, after, limit))
         .await?;
+    crate::metrics::count_pull();
     Ok(([(header::CONTENT_TYPE, "application/json")], body))
 }
 
@@ -308,6 +310,14 @@ fn pull_page(
         .flatten()
         .max()
         .unwrap_or(after);
+    // What the server holds of this phone: after a restore from a backup, the phone sends again
+    // what it had acknowledged above this (both from the (device_id, device_seq) indexes).
+    let stored_up_to: i64 = conn
+        .prepare_cached(
+            "SELECT max(coalesce((SELECT max(device_seq) FROM visits WHERE device_id = ?1), 0),
+                        coalesce((SELECT max(device_seq) FROM rejected_seqs WHERE device_id = ?1), 0))",
+        )?
+        .query_row([device.device_id.to_string()], |r| r.get(0))?;
     let mut body =
         String::with_capacity(households.iter().map(|(s, _)| s.len() + 96).sum::<usize>() + 256);
     body.push_str("{\"households\":[");
@@ -327,7 +337,8 @@ fn pull_page(
     body.push_str(",\"removed\":");
     body.push_str(&serde_json::to_string(&removed)?);
     body.push_str(&format!(
-        ",\"next_cursor\":\"{next}\",\"more\":{more},\"remaining\":{remaining}}}"
+        ",\"next_cursor\":\"{next}\",\"more\":{more},\"remaining\":{remaining},\
+         \"stored_up_to\":{stored_up_to}}}"
     ));
     Ok(body)
 }

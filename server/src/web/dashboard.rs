@@ -69,6 +69,8 @@ struct DashboardPage {
     total: Row,
     time_zone: &'static str,
     map: MapSetup,
+    /// The server's free disk in MiB, when it is nearly full.
+    disk_low_mib: Option<u64>,
 }
 
 /// What the map's script needs, as the page's data attributes.
@@ -181,6 +183,8 @@ pub async fn page(
         rows,
         total,
         map: map_setup(&state, &viewer),
+        disk_low_mib: crate::disk::low(&state.config.data_dir, state.config.disk_warn_mib)
+            .map(|free| free >> 20),
     };
     Ok(render(StatusCode::OK, &page))
 }

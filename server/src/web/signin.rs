@@ -1,11 +1,9 @@
 //! Signing in and out, and choosing the language. The form posts to the same sign-in function as
 //! `POST /api/v1/session`, with its rate limit and audit.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -13,6 +11,7 @@ use serde::Deserialize;
 use super::catalogue::{self, Lang};
 use super::csrf;
 use super::page::{Chrome, PageError, Viewer, lang_of, local_path, render};
+use crate::client_addr::ClientAddr;
 use crate::sessions;
 use crate::state::AppState;
 
@@ -42,7 +41,7 @@ pub struct SignInForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
@@ -54,7 +53,7 @@ pub async fn submit(
     match sessions::sign_in(
         &state.db,
         &state.sign_in_limits,
-        peer.ip(),
+        client,
         form.login,
         form.password,
     )

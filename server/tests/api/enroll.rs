@@ -224,3 +224,48 @@ async fn slow_and_idle_connections_are_closed_and_connections_are_capped() {
     assert!(closed_within(idle).await, "the idle connection is closed");
     assert_eq!(third.await.unwrap().unwrap().status(), StatusCode::OK);
 }
+
+/// Guesses from behind the district's reverse proxy: with the proxy trusted, each client is
+/// limited by the address the proxy saw; from anyone else the header changes nothing.
+#[tokio::test]
+async fn behind_a_trusted_proxy_guesses_are_limited_per_forwarded_address() {
+    async fn guesses(app: &TestApp, forwarded_for: &str, n: usize) -> Vec<StatusCode> {
+        let mut statuses = Vec::new();
+        for _ in 0..n {
+            let body =
+                json!({"code": "AAAA-BBBB", "device_id": Uuid::now_v7(), "device_name": "HP"});
+            let r = app
+                .client
+                .post(app.url("/api/v1/devices/enroll"))
+                .header("x-forwarded-for", forwarded_for)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            statuses.push(r.status());
+        }
+        statuses
+    }
+    let proxied =
+        TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let first = guesses(&proxied, "198.51.100.1", 11).await;
+    assert_eq!(first[10], StatusCode::TOO_MANY_REQUESTS, "{first:?}");
+    // Another phone behind the same proxy is not held back by the first one's guesses.
+    assert_eq!(
+        guesses(&proxied, "198.51.100.2", 1).await,
+        [StatusCode::UNAUTHORIZED]
+    );
+
+    // The same header from a client that is no trusted proxy: one address, one limit.
+    let direct = TestApp::spawn().await;
+    assert!(
+        guesses(&direct, "198.51.100.1", 10)
+            .await
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(
+        guesses(&direct, "198.51.100.2", 1).await,
+        [StatusCode::TOO_MANY_REQUESTS]
+    );
+}

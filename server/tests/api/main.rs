@@ -16,6 +16,7 @@ mod import;
 mod logs;
 mod map;
 mod openapi;
+mod operations;
 mod pages;
 mod queues;
 mod session;

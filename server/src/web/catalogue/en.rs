@@ -18,6 +18,7 @@ pub const TEXTS: Texts = Texts {
     bad_login: "Wrong login name or password.",
     too_many_attempts: "Too many attempts. Try again shortly.",
 
+    disk_low: "The server's disk is nearly full: tell the IT officer before visits can no longer be stored. Free",
     dashboard_title: "Verification progress",
     targets: "Targets",
     visited: "Visited",

@@ -18,6 +18,7 @@ pub const TEXTS: Texts = Texts {
     bad_login: "Nama pengguna atau kata sandi salah.",
     too_many_attempts: "Terlalu banyak percobaan. Coba lagi sebentar lagi.",
 
+    disk_low: "Ruang disk server hampir habis: beri tahu petugas TI sebelum kunjungan tidak dapat disimpan. Sisa",
     dashboard_title: "Kemajuan verval",
     targets: "Sasaran",
     visited: "Dikunjungi",

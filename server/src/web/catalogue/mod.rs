@@ -89,6 +89,8 @@ pub struct Texts {
     pub bad_login: &'static str,
     pub too_many_attempts: &'static str,
 
+    /// A banner on the dashboard when the server's free disk falls below `--disk-warn-mib`.
+    pub disk_low: &'static str,
     pub dashboard_title: &'static str,
     pub targets: &'static str,
     pub visited: &'static str,

@@ -6,7 +6,12 @@
 import id.verivali.core.Phone
 import id.verivali.core.PhoneConfig
 import id.verivali.core.SyncPhase
+import id.verivali.core.newStoreKey
+import id.verivali.demo.Bundles
+import id.verivali.demo.Drafts
+import id.verivali.demo.Gps
 import id.verivali.demo.Households
+import id.verivali.demo.Outbox
 import id.verivali.demo.KeyVault
 import id.verivali.demo.StoreKeys
 import id.verivali.demo.Inbox
@@ -24,9 +29,9 @@ import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 
 /** A photo as a phone camera writes it: a JPEG from ImageIO with an EXIF segment naming the phone. */
-fun cameraJpeg(): ByteArray {
+fun cameraJpeg(blue: Int = 90): ByteArray {
     val picture = java.awt.image.BufferedImage(1200, 900, java.awt.image.BufferedImage.TYPE_INT_RGB)
-    for (x in 0 until 1200) for (y in 0 until 900) picture.setRGB(x, y, (x % 256 shl 16) or (y % 256 shl 8) or 90)
+    for (x in 0 until 1200) for (y in 0 until 900) picture.setRGB(x, y, (x % 256 shl 16) or (y % 256 shl 8) or blue)
     val plain = java.io.ByteArrayOutputStream().also { javax.imageio.ImageIO.write(picture, "jpg", it) }.toByteArray()
     val exif = "Exif\u0000\u0000MM\u0000*\u0000\u0000\u0000\u0008\u0000\u0000HP Kader 01".toByteArray(Charsets.ISO_8859_1)
     val length = exif.size + 2
@@ -61,9 +66,9 @@ val typed = listOf(
     "assessment" to "EXTREME_POOR", "recommendation" to "KEEP",
 )
 
-/** Fills what is left and finishes, giving a reason for each warning as the form would ask. */
-fun complete(form: VisitForm): ULong {
-    typed.forEach { (path, value) -> check(form.answer(path, value) == null) { "$path=$value" } }
+/** Fills what is left (with `overrides` in place of some answers) and finishes, giving a reason for each warning as the form would ask. */
+fun complete(form: VisitForm, overrides: Map<String, String> = emptyMap()): ULong {
+    (typed.toMap() + overrides).forEach { (path, value) -> check(form.answer(path, value) == null) { "$path=$value" } }
     check(form.location(-3.79, 103.54, 9.0) == null) { "location" }
     repeat(3) {
         when (val end = form.finish()) {
@@ -149,8 +154,156 @@ fun runDemoApp(server: DemoServer) {
     val onServer = server.household(target.householdId)
     check(onServer.contains(correction.visitId)) { onServer }
 
+    val second = list[1]
+    aWholeVisit(phone, background, server, second.householdId)
+    aProposalRejectedFixedAndSentAgain(phone, background, server, dir, area.village, area.rw!!)
+    anotherEnumeratorsWorkReachesTheInbox(phone, background, server, dir, target.householdId, correction.visitId, list[2].householdId, second.householdId)
+
     background.shutdown()
     dir.deleteRecursively()
+}
+
+/** A visit with everything a field day brings: no GPS point yet, then an imprecise one; a KK number mistyped, then changed; a baby born, a name corrected, one moved out, one deceased. */
+fun aWholeVisit(phone: Phone, background: java.util.concurrent.ExecutorService, server: DemoServer, householdId: String) {
+    check(Gps.describe(null).en.contains("cannot finish")) { "no point" }
+    check(Gps.describe(9.4).id.contains("±9 m") && !Gps.describe(9.4).en.contains("retake")) { Gps.describe(9.4).toString() }
+    check(Gps.describe(80.0).en.contains("retake")) { "imprecise" }
+
+    val form = VisitForm(phone, phone.startVisit(householdId))
+    check(form.householdId == householdId) { "${form.householdId}" }
+    typed.forEach { (path, value) -> check(form.answer(path, value) == null) { "$path=$value" } }
+    val noPoint = form.finish()
+    check(noPoint is VisitForm.Finish.NeedsAttention && noPoint.errors["location"].orEmpty().any { it.code == "VIS-01" }) { "$noPoint" }
+    check(form.location(-3.79, 103.54, 80.0) == null) { "imprecise point" }
+    val imprecise = form.finish()
+    check(imprecise is VisitForm.Finish.NeedsAttention && imprecise.warnings.any { it.code == "VIS-03" }) { "$imprecise" }
+
+    // The KK number: as typed it is kept, and finishing names what is wrong with it.
+    check(form.answer("kk_number", "16040123") == null) { "kept as typed" }
+    val badKk = form.finish()
+    check(badKk is VisitForm.Finish.NeedsAttention && badKk.errors["kk_number"].orEmpty().any { it.code == "KK-01" }) { "$badKk" }
+    check(form.answer("kk_number", "1604012301200005") == null && form.answer("kk_change_reason", "SPLIT") == null) { "kk" }
+
+    // The family: listed with NIKs masked; each change goes to the draft as it is made.
+    val family = form.members.listed()
+    check(family.size >= 3) { "$family" }
+    check(family.all { m -> m.nikMasked == null || m.nikMasked!!.count { it.isDigit() } == 8 }) { "a whole NIK on screen" }
+    val baby = form.members.add("Bayu Saputra", null, "MALE", "2026-11-02", "CHILD", nikMissingReason = "NOT_YET_ISSUED")
+    check(baby.isSuccess) { "$baby" }
+    check(form.members.add("Bayu", null, "MALE", "2 November", "CHILD").isFailure) { "a date that is no date" }
+    check(form.members.correct(family[0].memberId, name = "${family[0].name} Binti Ahmad") == null) { "correct" }
+    check(form.members.movedOut(family[1].memberId, "2026-10-01") == null) { "moved out" }
+    check(form.members.deceased(family[2].memberId, "2026-09-15") == null) { "deceased" }
+    check(form.members.movedOut("bukan-anggota") != null) { "a member id that is none" }
+
+    // Resumed from the drafts screen (as after the app was closed), nothing typed is lost.
+    val line = Drafts(phone).lines().single { it.visitId == form.visitId }
+    check(!line.rejected && line.title.id == phone.household(householdId)!!.headName) { "$line" }
+    val resumed = Drafts(phone).resume(line)
+    check(resumed.photo("HOUSE_FRONT", cameraJpeg()) == null) { "photo" }
+    complete(resumed)
+    val sent = SyncRunner(phone, background).run {}
+    check(sent is SyncState.Done && sent.report.accepted == 1UL && sent.report.rejected.isEmpty()) { "$sent" }
+    check(Outbox(phone).lines().first().let { it.visitId == form.visitId && it.state == "ACCEPTED" }) { "outbox" }
+    val onServer = server.household(householdId)
+    for (seen in listOf("Bayu Saputra", "Binti Ahmad", "MOVED_OUT", "DECEASED", "1604********0005")) {
+        check(onServer.contains(seen)) { "$seen not on the server: $onServer" }
+    }
+}
+
+/**
+ * A family on no list, proposed in a village outside the enumerator's areas: the server rejects
+ * it, the outbox shows why, the drafts screen reopens it with the same reasons, and corrected it
+ * goes again. While it waits, a bundle carries it for the share sheet.
+ */
+fun aProposalRejectedFixedAndSentAgain(phone: Phone, background: java.util.concurrent.ExecutorService, server: DemoServer, dir: File, village: String, rw: String) {
+    val proposal = VisitForm.propose(phone, "16.04.02.2001", rw, "2", "Jl. Lintas Sumatera 5", "Sutrisno")
+    val newHousehold = checkNotNull(proposal.householdId) { "a proposal makes its household's id" }
+    val asProposed = mapOf("respondent_name" to "Sutrisno", "recommendation" to "PROPOSE_NEW")
+    (typed.toMap() + asProposed).forEach { (path, value) -> check(proposal.answer(path, value) == null) { "$path=$value" } }
+    check(proposal.location(-3.79, 103.54, 9.0) == null) { "location" }
+    check(proposal.members.listed().isEmpty()) { "a new family has no list" }
+    check(proposal.members.add("Sutrisno", "1604011503800001", "MALE", "1980-03-15", "HEAD").isSuccess) { "head" }
+    val noPhoto = proposal.finish()
+    check(noPhoto is VisitForm.Finish.NeedsAttention && noPhoto.errors.values.flatten().any { it.code == "VIS-04" }) { "$noPhoto" }
+    // Another house: another photo, which no sync has sent yet.
+    check(proposal.photo("HOUSE_FRONT", cameraJpeg(blue = 160)) == null) { "photo" }
+    complete(proposal, asProposed)
+
+    // No signal: the bundle for the share sheet holds the waiting visit; the outbox keeps it.
+    val share = File(dir, "share")
+    val bundle = Bundles(phone).write(share)
+    check(bundle is Bundles.Outcome.Ready && bundle.file.parentFile == share && bundle.file.length() > 0 && bundle.summary.en.startsWith("1 visits and 1 photos")) { "$bundle" }
+    check(phone.pendingCount() == 1UL) { "the bundle took the visit out of the outbox" }
+
+    val rejected = SyncRunner(phone, background).run {}
+    check(rejected is SyncState.Done && rejected.report.rejected.size == 1) { "$rejected" }
+    check(Bundles(phone).write(share) == Bundles.Outcome.NothingToSend) { "nothing waits" }
+    val out = Outbox(phone).lines().first { it.visitId == proposal.visitId }
+    check(out.state == "REJECTED" && out.reasons.isNotEmpty() && out.reopenedAs != null) { "$out" }
+    val reopened = Drafts(phone).lines().single { it.visitId == out.reopenedAs }
+    check(reopened.rejected && reopened.reasons == out.reasons && reopened.title.en == "New family (proposal)") { "$reopened" }
+
+    val fixed = Drafts(phone).resume(reopened)
+    check(fixed.proposalPlace(village, rw, "2") == null) { "place" }
+    complete(fixed, asProposed)
+    val resent = SyncRunner(phone, background).run {}
+    check(resent is SyncState.Done && resent.report.accepted == 1UL && resent.report.rejected.isEmpty()) { "$resent" }
+    check(Drafts(phone).lines().none { it.visitId == reopened.visitId }) { "still a draft" }
+    check(server.household(newHousehold).contains("Sutrisno")) { "the new family is not on the server" }
+}
+
+/**
+ * A second enumerator of the same RW enrolls by scanning the QR code, and visits two households
+ * of the first one's: one the first visited (a conflict a supervisor resolves), one the first has
+ * a draft of (SYN-01: changed since the draft was opened). The first's inbox tells of both, and of
+ * the supervisor's approval of its own visit — never of the other's.
+ */
+fun anotherEnumeratorsWorkReachesTheInbox(
+    phone: Phone, background: java.util.concurrent.ExecutorService, server: DemoServer, dir: File,
+    visited: String, myVisit: String, drafted: String, approved: String,
+) {
+    val hadiPhone = Phone.open(PhoneConfig(File(dir, "hadi.db").path, newStoreKey(), null))
+    val hadi = Session(hadiPhone)
+    val notOurs = hadi.enrollScanned("https://wa.me/6281234567890", "HP Hadi")
+    check(notOurs is Session.State.NotEnrolled && notOurs.code == "PHONE-QR" && notOurs.problem!!.id.isNotEmpty()) { "$notOurs" }
+    val payload = "verivali:enroll?server=${java.net.URLEncoder.encode(server.url, "UTF-8")}&code=${server.codes[3]}"
+    val scanned = hadi.enrollScanned(payload, "HP Hadi")
+    check(scanned is Session.State.Enrolled && scanned.enumeratorName.startsWith("Hadi")) { "$scanned" }
+    check(SyncRunner(hadiPhone, background).run {} is SyncState.Done) { "Hadi's first sync" }
+
+    val draft = VisitForm(phone, phone.startVisit(drafted))
+    check(draft.answer("outcome", "FOUND") == null) { "draft" }
+    Thread.sleep(5)
+    complete(VisitForm(hadiPhone, hadiPhone.startVisit(visited)), mapOf("assessment" to "NOT_POOR"))
+    complete(VisitForm(hadiPhone, hadiPhone.startVisit(drafted)))
+    val hadiSent = SyncRunner(hadiPhone, background).run {}
+    check(hadiSent is SyncState.Done && hadiSent.report.accepted == 2UL) { "$hadiSent" }
+
+    val pulled = SyncRunner(phone, background).run {}
+    check(pulled is SyncState.Done) { "$pulled" }
+    val inbox = Inbox(phone)
+    val notices = inbox.notices()
+    val conflict = notices.single { it.line.kind == "CONFLICT" }
+    check(conflict.line.householdId == visited && conflict.message.en.contains("assessment")) { "$conflict" }
+    val changed = notices.single { it.line.kind == "CHANGED" }
+    check(changed.line.householdId == drafted && changed.line.code == "SYN-01" && changed.message.id.startsWith("Data ini sudah diubah")) { "$changed" }
+    check(inbox.act(changed)?.visitId == draft.visitId) { "the draft reopens" }
+    check(inbox.act(conflict) == null) { "a conflict waits for the supervisor" }
+
+    // The supervisor keeps this phone's answer and approves its other visit.
+    server.review("""{"household_id": "$visited", "visit_id": "$myVisit", "decision": "RESOLVE_CONFLICT", "comment": "Sesuai foto"}""")
+    val approval = phone.outbox(50u).first { it.householdId == approved && it.state == "ACCEPTED" }
+    server.review("""{"household_id": "$approved", "visit_id": "${approval.visitId}", "decision": "APPROVE"}""")
+    val decided = SyncRunner(phone, background).run {}
+    check(decided is SyncState.Done && decided.report.reviewsPulled == 2UL) { "$decided" }
+    val titles = inbox.entries().filter { it.unread }.map { it.title.en }
+    check(titles.any { it.startsWith("Conflict resolved, your visit chosen") } && titles.any { it.startsWith("Visit approved") }) { "$titles" }
+    check(inbox.notices().none { it.line.kind == "CONFLICT" }) { "a resolved conflict still told" }
+    // Hadi hears the conflict resolved against him; Ani's approval is none of his business.
+    check(SyncRunner(hadiPhone, background).run {} is SyncState.Done) { "Hadi's sync" }
+    val hadiTitles = Inbox(hadiPhone).entries().map { it.title.en }
+    check(hadiTitles.any { it.startsWith("Conflict resolved, another enumerator's visit chosen") } && hadiTitles.none { it.startsWith("Visit approved") }) { "$hadiTitles" }
 }
 
 // Takes `args` only to differ from PhoneTest.kt's `main()`: the two are compiled together.

@@ -31,6 +31,17 @@ class Session(private val phone: Phone) {
         State.NotEnrolled(e.text, e.code)
     }
 
+    /**
+     * Blocking. Enrolls with the QR code the admin's page shows (`verivali:enroll?server=…&code=…`),
+     * as the camera read it: no address to type. Another QR code comes back as `PHONE-QR`, asking
+     * for the code to be typed.
+     */
+    fun enrollScanned(payload: String, deviceName: String): State = try {
+        enrolled(phone.enrollScanned(payload, deviceName))
+    } catch (e: PhoneException) {
+        State.NotEnrolled(e.text, e.code)
+    }
+
     private fun enrolled(info: EnrollmentInfo) =
         State.Enrolled(info.enumeratorName, info.areas.map(Area::parse))
 }

@@ -5,6 +5,7 @@ import id.verivali.core.IssueInfo
 import id.verivali.core.Phone
 import id.verivali.core.PhoneException
 import id.verivali.core.choices
+import id.verivali.core.preciseGpsAccuracyM
 
 /** How a question is answered on the form. */
 enum class Kind { CHOICE, WHOLE_NUMBER, DECIMAL, YES_NO, TEXT }
@@ -26,6 +27,9 @@ object Questions {
         Question("respondent_name", Bilingual("Nama responden", "Respondent's name"), Kind.TEXT),
         Question("respondent_relation", Bilingual("Hubungan dengan kepala keluarga", "Relation to the head"), Kind.CHOICE),
         Question("members_reviewed", Bilingual("Anggota keluarga sudah dicek", "Members reviewed"), Kind.YES_NO),
+        // As on the family card; a number that differs from the list asks why (KK-04).
+        Question("kk_number", Bilingual("Nomor KK", "Family card (KK) number"), Kind.TEXT),
+        Question("kk_change_reason", Bilingual("Alasan nomor KK berubah", "Why the KK number changed"), Kind.CHOICE),
         Question("housing.tenure", Bilingual("Status rumah", "Tenure"), Kind.CHOICE),
         Question("housing.floor_area_m2", Bilingual("Luas lantai (m²)", "Floor area (m²)"), Kind.DECIMAL),
         Question("housing.floor", Bilingual("Jenis lantai", "Floor"), Kind.CHOICE),
@@ -55,8 +59,26 @@ class VisitForm(private val phone: Phone, val visitId: String) {
         ) : Finish
     }
 
-    private val reasons = linkedMapOf<String, String>()
-    private val photos = mutableListOf<Pair<String, String>>()
+    companion object {
+        /**
+         * A family found in the field that is on no list: a visit that proposes a new household in
+         * the enumerator's village, RW and RT (VIS-09 asks for each; a house-front photo is
+         * required, VIS-04). The phone makes the new household's id.
+         */
+        fun propose(phone: Phone, village: String, rw: String, rt: String, address: String, headName: String): VisitForm {
+            val form = VisitForm(phone, phone.startVisit(null))
+            val proposal = listOf("region" to village, "rw" to rw, "rt" to rt, "address" to address, "head_name" to headName)
+                .joinToString(", ", "{", "}") { (k, v) -> "\"$k\": ${jsonString(v.trim())}" }
+            phone.setAnswer(form.visitId, "proposal", proposal)
+            return form
+        }
+    }
+
+    /** The household the visit is to (for a new family, the id its proposal made). */
+    val householdId: String? by lazy { phone.visitHousehold(visitId) }
+
+    /** The family's members and what the enumerator changes of them. */
+    val members: Members by lazy { Members(phone, visitId, householdId) }
 
     /** Stores an answer as typed or picked; a value the question cannot take comes back as its message. */
     fun answer(path: String, input: String): Bilingual? {
@@ -79,7 +101,17 @@ class VisitForm(private val phone: Phone, val visitId: String) {
         return store { phone.setAnswer(visitId, path, json) }
     }
 
-    /** Where the phone's GPS placed the house. */
+    /** Where a proposed family lives, corrected (as after a rejection for a place outside the areas). */
+    fun proposalPlace(village: String, rw: String, rt: String): Bilingual? = store {
+        phone.setText(visitId, "proposal.region", village.trim())
+        phone.setText(visitId, "proposal.rw", rw.trim())
+        phone.setText(visitId, "proposal.rt", rt.trim())
+    }
+
+    /**
+     * Where the phone's GPS placed the house; [Gps.describe] says what the screen shows of it.
+     * With no point, a FOUND visit cannot finish (VIS-01 names `location`).
+     */
     fun location(lat: Double, lon: Double, accuracyM: Double): Bilingual? = store {
         phone.setAnswer(visitId, "location", """{"lat": $lat, "lon": $lon, "accuracy_m": $accuracyM, "source": "GPS"}""")
     }
@@ -94,16 +126,12 @@ class VisitForm(private val phone: Phone, val visitId: String) {
         } catch (e: PhoneException) {
             return e.text
         }
-        photos += sha to kind
-        val json = photos.joinToString(",", "[", "]") { (s, k) -> """{"sha256": ${jsonString(s)}, "kind": ${jsonString(k)}}""" }
-        return store { phone.setAnswer(visitId, "photos", json) }
+        return store { phone.addToAnswer(visitId, "photos", """{"sha256": ${jsonString(sha)}, "kind": ${jsonString(kind)}}""") }
     }
 
     /** The enumerator's reason to go on despite a warning (the issue's `key`). */
     fun reason(issue: IssueInfo, reason: String): Bilingual? {
-        reasons[issue.key] = reason
-        val json = reasons.entries.joinToString(",", "{", "}") { (k, v) -> "${jsonString(k)}: ${jsonString(v)}" }
-        return store { phone.setAnswer(visitId, "warning_reasons", json) }
+        return store { phone.setWarningReason(visitId, issue.key, reason) }
     }
 
     fun finish(): Finish {
@@ -121,5 +149,17 @@ class VisitForm(private val phone: Phone, val visitId: String) {
         null
     } catch (e: PhoneException) {
         e.text
+    }
+}
+
+/** The GPS line of the form: the fix's accuracy, and whether validation will take it. */
+object Gps {
+    fun describe(accuracyM: Double?): Bilingual = when {
+        accuracyM == null -> Bilingual("Belum ada titik GPS — kunjungan belum bisa selesai.", "No GPS point yet — the visit cannot finish.")
+        accuracyM <= preciseGpsAccuracyM() -> Bilingual("Titik GPS, akurasi ±${accuracyM.toInt()} m", "GPS point, accuracy ±${accuracyM.toInt()} m")
+        else -> Bilingual(
+            "Titik GPS kurang akurat (±${accuracyM.toInt()} m): ulangi di luar rumah, atau beri alasan.",
+            "Imprecise GPS point (±${accuracyM.toInt()} m): retake outdoors, or give a reason.",
+        )
     }
 }
