@@ -1,16 +1,20 @@
 //! Who is calling. A device sends `Authorization: Bearer <token>`; the server looks the token up
 //! by its hash and refuses a revoked device.
 
+// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use rusqlite::OptionalExtension;
 use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, Rt, Rw, Timestamp, UserId};
 use verivali_core::protocol::Area;
 
-use crate::db::DbError;
 use crate::error::ApiError;
 use crate::roles::{Power, Role};
 use crate::state::AppState;
+use crate::store::Conn;
+use crate::store::devices::{self, StoredDevice};
 use crate::{sessions, tokens};
 
 /// An enrolled, unrevoked device and the enumerator it belongs to.
@@ -32,20 +36,14 @@ impl FromRequestParts<AppState> for DeviceAuth {
         let token_hash = tokens::hash(bearer(parts)?);
         let (device, last_seen) = state
             .db
-            .read(move |conn| device_by_token(conn, &token_hash))
+            .read(move |conn| device_by_token(conn.into(), &token_hash))
             .await?;
         let now = Timestamp::now_utc().unix_millis();
         if last_seen.is_none_or(|t| now - t > LAST_SEEN_STEP_MS) {
             let id = device.device_id.to_string();
             state
                 .db
-                .write(move |tx| {
-                    tx.execute(
-                        "UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2",
-                        rusqlite::params![now, id],
-                    )
-                    .map_err(DbError::from)
-                })
+                .write(move |tx| devices::seen(tx.into(), &id, now))
                 .await?;
         }
         Ok(device)
@@ -57,45 +55,27 @@ impl FromRequestParts<AppState> for DeviceAuth {
 const LAST_SEEN_STEP_MS: i64 = 5 * 60 * 1000;
 
 fn device_by_token(
-    conn: &rusqlite::Connection,
+    conn: Conn<'_>,
     token_hash: &str,
 ) -> Result<(DeviceAuth, Option<i64>), ApiError> {
-    let row: Option<(String, String, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT device_id, enumerator_id, last_seen_at FROM devices
-             WHERE token_hash = ?1 AND revoked_at IS NULL",
-        )?
-        .query_row([token_hash], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
-    let (device, enumerator, last_seen) = row.ok_or_else(ApiError::unauthorized)?;
-    Ok((device_auth(conn, &device, &enumerator)?, last_seen))
+    let device = devices::by_token(conn, token_hash)?.ok_or_else(ApiError::unauthorized)?;
+    Ok((device_auth(conn, &device)?, device.last_seen_at))
 }
 
 /// A device by its id, revoked or not, with its token's hash: the key its bundles are sealed
 /// with. A bundle of a phone revoked since (lost, broken) is still its enumerator's work.
 pub fn device_by_id(
-    conn: &rusqlite::Connection,
+    conn: Conn<'_>,
     device_id: DeviceId,
 ) -> Result<Option<(DeviceAuth, String)>, ApiError> {
-    let row: Option<(String, String, String)> = conn
-        .prepare_cached(
-            "SELECT device_id, enumerator_id, token_hash FROM devices WHERE device_id = ?1",
-        )?
-        .query_row([device_id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .optional()?;
-    row.map(|(device, enumerator, key)| Ok((device_auth(conn, &device, &enumerator)?, key)))
+    devices::by_id(conn, &device_id.to_string())?
+        .map(|device| Ok((device_auth(conn, &device)?, device.token_hash)))
         .transpose()
 }
 
-fn device_auth(
-    conn: &rusqlite::Connection,
-    device: &str,
-    enumerator: &str,
-) -> Result<DeviceAuth, ApiError> {
-    let device_id = DeviceId::parse(device).map_err(ApiError::internal)?;
-    let enumerator_id = EnumeratorId::parse(enumerator).map_err(ApiError::internal)?;
+fn device_auth(conn: Conn<'_>, device: &StoredDevice) -> Result<DeviceAuth, ApiError> {
+    let device_id = DeviceId::parse(&device.device_id).map_err(ApiError::internal)?;
+    let enumerator_id = EnumeratorId::parse(&device.enumerator_id).map_err(ApiError::internal)?;
     let (areas, former_areas) = areas_of(conn, enumerator_id)?;
     Ok(DeviceAuth {
         device_id,
@@ -231,26 +211,13 @@ impl DeviceAuth {
 
 /// An enumerator's current and former areas.
 pub fn areas_of(
-    conn: &rusqlite::Connection,
+    conn: Conn<'_>,
     enumerator: EnumeratorId,
 ) -> Result<(Vec<Area>, Vec<Area>), ApiError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT region, rw, rt, removed_at IS NOT NULL FROM areas WHERE enumerator_id = ?1
-         ORDER BY region, rw, rt",
-    )?;
-    let rows = stmt.query_map([enumerator.to_string()], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, Option<String>>(1)?,
-            r.get::<_, Option<String>>(2)?,
-            r.get::<_, bool>(3)?,
-        ))
-    })?;
     let (mut current, mut former) = (Vec::new(), Vec::new());
-    for row in rows {
-        let (region, rw, rt, removed) = row?;
-        let area = stored_place(&region, rw.as_deref(), rt.as_deref())?;
-        if removed {
+    for stored in devices::areas(conn, &enumerator.to_string())? {
+        let area = stored_place(&stored.region, stored.rw.as_deref(), stored.rt.as_deref())?;
+        if stored.removed {
             former.push(area)
         } else {
             current.push(area)

@@ -66,7 +66,7 @@ pub fn open(
     let unchecked = Unchecked::read(file).map_err(refused)?;
     let device_id = unchecked.device_id();
     let (device, key) = db
-        .read_blocking(|conn| auth::device_by_id(conn, device_id))?
+        .read_blocking(|conn| auth::device_by_id(conn.into(), device_id))?
         .ok_or_else(|| refused(BundleError::UnknownDevice))?;
     may_import(&device)?;
     let bundle = unchecked.check(&key).map_err(refused)?;

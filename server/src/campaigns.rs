@@ -5,6 +5,9 @@
 //! counted per campaign, and a visit finished before the start of its region's campaign under way
 //! is flagged (VIS-05), kept for a supervisor to look at rather than dropped.
 
+// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use rusqlite::{Connection, params};
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 use uuid::Uuid;

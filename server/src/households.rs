@@ -2,6 +2,9 @@
 //! visit or review recomputes with the core's merge, in the same transaction, under a new change
 //! sequence number that pulls read from.
 
+// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 mod keys;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};

@@ -3,6 +3,9 @@
 //! `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page can send it, which is
 //! the defence against cross-site requests) and `Secure`. The API keeps its bearer tokens.
 
+// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 use std::net::IpAddr;
 
 use argon2::Argon2;

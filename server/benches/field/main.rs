@@ -26,6 +26,8 @@
 //! visits as documents in batches of the same size from the same number of clients, and pulled.
 //! `VERIVALI_BENCH_WAL=1` counts the WAL frames of each measured push by table and index.
 
+// The bench reads the store directly for its figures (server/clippy.toml).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 #[path = "../common/mod.rs"]

@@ -2,6 +2,9 @@
 //! one command. Its region list is written here (a few made-up villages under real province and
 //! regency codes); its households come from the core's deterministic sample data.
 
+// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
 pub mod phones;
 
 use crate::roles::Role;

@@ -1,0 +1,189 @@
+//! Phones and their enrollment codes ([`crate::enrollment`] decides what to write).
+
+use rusqlite::{OptionalExtension, params};
+
+use super::Conn;
+use crate::db::DbError;
+
+/// An enrollment code as stored (by its hash).
+#[derive(Debug)]
+pub struct EnrollmentCode {
+    pub enumerator_id: String,
+    pub expires_at: i64,
+    /// When a phone used it, and which.
+    pub used_at: Option<i64>,
+    pub used_by: Option<String>,
+}
+
+/// The code whose hash is `code_hash`.
+pub fn code(conn: Conn<'_>, code_hash: &str) -> Result<Option<EnrollmentCode>, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached(
+            "SELECT enumerator_id, expires_at, used_at, device_id FROM enrollment_codes
+             WHERE code_hash = ?1",
+        )?
+        .query_row([code_hash], |r| {
+            Ok(EnrollmentCode {
+                enumerator_id: r.get(0)?,
+                expires_at: r.get(1)?,
+                used_at: r.get(2)?,
+                used_by: r.get(3)?,
+            })
+        })
+        .optional()?)
+}
+
+/// Marks a code used by `device` at `at`.
+pub fn use_code(conn: Conn<'_>, code_hash: &str, device: &str, at: i64) -> Result<(), DbError> {
+    conn.sql()
+        .prepare_cached(
+            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+        )?
+        .execute(params![code_hash, at, device])?;
+    Ok(())
+}
+
+/// Gives `device` a new token if it never used its first one and is not revoked; whether it did.
+pub fn renew_unused_token(conn: Conn<'_>, device: &str, token_hash: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached(
+            "UPDATE devices SET token_hash = ?2
+             WHERE device_id = ?1 AND revoked_at IS NULL AND last_seen_at IS NULL",
+        )?
+        .execute(params![device, token_hash])?
+        > 0)
+}
+
+/// The enumerator `device` is enrolled for, if it ever was.
+pub fn owner(conn: Conn<'_>, device: &str) -> Result<Option<String>, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached("SELECT enumerator_id FROM devices WHERE device_id = ?1")?
+        .query_row([device], |r| r.get(0))
+        .optional()?)
+}
+
+/// Enrolls a known device again: a new token and name, no longer revoked, never seen since.
+pub fn reenroll(conn: Conn<'_>, device: &str, token_hash: &str, name: &str) -> Result<(), DbError> {
+    conn.sql()
+        .prepare_cached(
+            "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL, last_seen_at = NULL
+             WHERE device_id = ?1",
+        )?
+        .execute(params![device, token_hash, name])?;
+    Ok(())
+}
+
+/// A device enrolled for the first time.
+#[derive(Debug)]
+pub struct NewDevice<'a> {
+    pub device_id: &'a str,
+    pub enumerator_id: &'a str,
+    pub name: &'a str,
+    pub token_hash: &'a str,
+    pub enrolled_at: i64,
+}
+
+pub fn insert(conn: Conn<'_>, device: &NewDevice<'_>) -> Result<(), DbError> {
+    conn.sql()
+        .prepare_cached(
+            "INSERT INTO devices (device_id, enumerator_id, name, token_hash, enrolled_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            device.device_id,
+            device.enumerator_id,
+            device.name,
+            device.token_hash,
+            device.enrolled_at
+        ])?;
+    Ok(())
+}
+
+/// The name of an enumerator that exists.
+pub fn enumerator_name(conn: Conn<'_>, enumerator: &str) -> Result<String, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached("SELECT name FROM enumerators WHERE enumerator_id = ?1")?
+        .query_row([enumerator], |r| r.get(0))?)
+}
+
+/// An area of an enumerator as stored; `removed` once taken from them.
+#[derive(Debug)]
+pub struct StoredArea {
+    pub region: String,
+    pub rw: Option<String>,
+    pub rt: Option<String>,
+    pub removed: bool,
+}
+
+/// Every area an enumerator has or had, in order.
+pub fn areas(conn: Conn<'_>, enumerator: &str) -> Result<Vec<StoredArea>, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached(
+            "SELECT region, rw, rt, removed_at IS NOT NULL FROM areas WHERE enumerator_id = ?1
+             ORDER BY region, rw, rt",
+        )?
+        .query_map([enumerator], |r| {
+            Ok(StoredArea {
+                region: r.get(0)?,
+                rw: r.get(1)?,
+                rt: r.get(2)?,
+                removed: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?)
+}
+
+/// A device as its calls are authenticated: by the hash of its token, or by its id.
+#[derive(Debug)]
+pub struct StoredDevice {
+    pub device_id: String,
+    pub enumerator_id: String,
+    pub token_hash: String,
+    pub last_seen_at: Option<i64>,
+}
+
+fn stored_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDevice> {
+    Ok(StoredDevice {
+        device_id: r.get(0)?,
+        enumerator_id: r.get(1)?,
+        token_hash: r.get(2)?,
+        last_seen_at: r.get(3)?,
+    })
+}
+
+/// The device, not revoked, whose token has the hash `token_hash`.
+pub fn by_token(conn: Conn<'_>, token_hash: &str) -> Result<Option<StoredDevice>, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached(
+            "SELECT device_id, enumerator_id, token_hash, last_seen_at FROM devices
+             WHERE token_hash = ?1 AND revoked_at IS NULL",
+        )?
+        .query_row([token_hash], stored_device)
+        .optional()?)
+}
+
+/// The device `device`, revoked or not.
+pub fn by_id(conn: Conn<'_>, device: &str) -> Result<Option<StoredDevice>, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached(
+            "SELECT device_id, enumerator_id, token_hash, last_seen_at FROM devices
+             WHERE device_id = ?1",
+        )?
+        .query_row([device], stored_device)
+        .optional()?)
+}
+
+/// Notes the time of a device's last call.
+pub fn seen(conn: Conn<'_>, device: &str, at: i64) -> Result<(), DbError> {
+    conn.sql()
+        .prepare_cached("UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2")?
+        .execute(params![at, device])?;
+    Ok(())
+}
