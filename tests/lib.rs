@@ -56,7 +56,7 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
     db.write_blocking(move |tx| {
         save_regions(tx, &regions)?;
         for h in copy.iter().flatten() {
-            households::save_baseline(tx, h, Timestamp::now_utc())?;
+            households::save_baseline(tx.into(), h, Timestamp::now_utc())?;
         }
         Ok::<_, DbError>(())
     })

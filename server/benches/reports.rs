@@ -120,7 +120,7 @@ fn main() {
                 for i in 0..PER_VILLAGE {
                     let index = (d * VILLAGES + v) * PER_VILLAGE + i;
                     households::save_baseline(
-                        tx,
+                        tx.into(),
                         &sample::household(index, &code, 1 + (i / 100) as u16, 1 + (i % 5) as u16),
                         Timestamp::now_utc(),
                     )?;
@@ -195,13 +195,13 @@ fn main() {
                 finished_up_to: None,
             };
             let mut slots = ingest::decode(request.items);
-            db.read_blocking(|c| ingest::answer_known(c, &mut slots))
+            db.read_blocking(|c| ingest::answer_known(c.into(), &mut slots))
                 .unwrap();
             let device = phone.clone();
             let answer = db
                 .write_blocking(move |tx| {
                     ingest::store(
-                        tx,
+                        tx.into(),
                         &device,
                         &slots,
                         None,

@@ -211,7 +211,7 @@ pub fn add_area_in(
 ) -> Result<(), AdminError> {
     require_enumerator(tx, enumerator)?;
     add_area_row(tx, enumerator, area, Timestamp::now_utc().unix_millis())?;
-    crate::households::touch_area(tx, &area.region, area.rw.as_ref(), area.rt.as_ref())?;
+    crate::households::touch_area(tx.into(), &area.region, area.rw.as_ref(), area.rt.as_ref())?;
     crate::audit::record_in(
         tx,
         Some(area.region.as_str()),
@@ -239,7 +239,7 @@ pub fn remove_area_in(
     area: &Area,
 ) -> Result<bool, AdminError> {
     require_enumerator(tx, enumerator)?;
-    let seq = crate::households::next_change_seq(tx)?;
+    let seq = crate::households::next_change_seq(tx.into())?;
     let n = tx.execute(
         "UPDATE areas SET removed_at = ?5, removed_seq = ?6
          WHERE enumerator_id = ?1 AND region = ?2 AND rw IS ?3 AND rt IS ?4 AND removed_at IS NULL",

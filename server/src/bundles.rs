@@ -124,8 +124,8 @@ pub fn import(
         let now = Timestamp::now_utc();
         let device = device.clone();
         let answers = db.write_blocking(move |tx| {
-            ingest::answer_known(tx, &mut slots)?;
-            ingest::store(tx, &device, &slots, None, now, now)
+            ingest::answer_known(tx.into(), &mut slots)?;
+            ingest::store(tx.into(), &device, &slots, None, now, now)
         })?;
         for result in answers.results {
             match result.status {

@@ -18,6 +18,7 @@ use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::reports::{code_range, utc_offset_hours};
+use crate::store::Conn;
 use crate::supervision::region_in_scope;
 use crate::{audit, households, roles, tallies};
 
@@ -47,7 +48,8 @@ impl Campaign {
 }
 
 /// Every campaign, for a push to look up its households' (a district has a few a year).
-pub fn all(conn: &Connection) -> Result<Vec<Campaign>, DbError> {
+pub fn all(conn: Conn<'_>) -> Result<Vec<Campaign>, DbError> {
+    let conn = conn.sql();
     let rows: Vec<(String, String, String, String, String)> = conn
         .prepare_cached(
             "SELECT campaign_id, region, name, starts_on, ends_on FROM campaigns
@@ -154,7 +156,7 @@ fn count_stored_visits(tx: &Connection, campaign: &Campaign) -> Result<(), DbErr
 
 /// Fills the campaigns' tallies from the stored visits, when a database gains them (schema.rs).
 pub fn count_all_visited(tx: &Connection) -> Result<(), DbError> {
-    for campaign in all(tx)? {
+    for campaign in all(tx.into())? {
         count_stored_visits(tx, &campaign)?;
     }
     Ok(())
@@ -199,7 +201,7 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
     };
     let actor = who.actor();
     db.write(move |tx| {
-        let overlaps = all(tx)?.iter().any(|c| {
+        let overlaps = all(tx.into())?.iter().any(|c| {
             c.nests_with(&campaign.region)
                 && c.starts_on <= campaign.ends_on
                 && campaign.starts_on <= c.ends_on
@@ -236,7 +238,7 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
         for id in &shared {
             let id = HouseholdId::parse(id)
                 .map_err(|e| DbError::Inconsistent(format!("household id: {e}")))?;
-            households::remerge(tx, id, now)?;
+            households::remerge(tx.into(), id, now)?;
         }
         let detail = format!(
             "{} {}..{}",
@@ -282,7 +284,7 @@ pub async fn progress(
     let lines = db
         .read(move |conn| {
             let mut lines = Vec::new();
-            for campaign in all(conn)?.into_iter().rev() {
+            for campaign in all(conn.into())?.into_iter().rev() {
                 if !campaign.nests_with(&asked) {
                     continue;
                 }

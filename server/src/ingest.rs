@@ -14,19 +14,17 @@
 //! shape, a NIK still missing) is kept as flags, because on another server, or later, the same
 //! household may hold visits this one's phone had seen.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::collections::{BTreeMap, HashMap, btree_map};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use time::Duration;
 use verivali_core::canonical::visit_content_hash;
 use verivali_core::merge::{AcceptedVisit, Merged};
 use verivali_core::model::*;
-use verivali_core::protocol::{PushItem, PushResponse, PushResult, PushStatus};
+use verivali_core::protocol::{
+    MAX_PUSH_ITEMS, PushItem, PushRequest, PushResponse, PushResult, PushStatus,
+};
 use verivali_core::sqlite::RegionTable;
 use verivali_core::validate::{
     Context, EARLIEST_YEAR, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
@@ -34,8 +32,10 @@ use verivali_core::validate::{
 
 use crate::auth::{DeviceAuth, stored_place};
 use crate::campaigns::Campaign;
-use crate::db::DbError;
+use crate::db::{Db, DbError};
+use crate::error::{self, ApiError};
 use crate::households::{self, DuplicateKeys, MergeInputs};
+use crate::store::{Conn, devices, households as stored_households, push as stored};
 use crate::tallies;
 
 /// Measured skews are rounded to this: a phone's clock is wrong by a time zone (hours, half and
@@ -110,19 +110,77 @@ pub fn decode(items: Vec<Box<RawValue>>) -> Vec<Slot> {
         .collect()
 }
 
+/// Receives a push: answers retries from a read snapshot without the writer, plans the rest there
+/// (off the writer), and has the writer store the plan, or plan again if it went stale.
+pub async fn push(
+    db: &Db,
+    device: DeviceAuth,
+    request: PushRequest<Box<RawValue>>,
+) -> Result<PushResponse, ApiError> {
+    if request.items.len() > MAX_PUSH_ITEMS {
+        return Err(ApiError::bad_request(error::TOO_MANY_ITEMS));
+    }
+    let received_at = Timestamp::now_utc();
+    let (sent_at, finished_up_to) = (request.sent_at, request.finished_up_to);
+    let read_device = device.clone();
+    let (slots, plan) = db
+        .read_snapshot(move |snapshot| {
+            let mut slots = decode(request.items);
+            answer_known(snapshot, &mut slots)?;
+            // A retried push (every item already here) is answered without the writer; a
+            // rejection goes through it, to be remembered for completeness.
+            let nothing_to_write = slots
+                .iter()
+                .all(|s| matches!(s, Slot::Answered(r) if r.status != PushStatus::Rejected));
+            if nothing_to_write {
+                return Ok::<_, ApiError>((slots, None));
+            }
+            let plan = plan(snapshot, &read_device, &slots, sent_at, received_at)?;
+            Ok((slots, Some(plan)))
+        })
+        .await?;
+    let response = match plan {
+        None => PushResponse {
+            results: slots
+                .into_iter()
+                .filter_map(|s| match s {
+                    Slot::Answered(r) => Some(r),
+                    Slot::Pending { .. } => None,
+                })
+                .collect(),
+        },
+        Some(plan) => {
+            db.write(move |tx| {
+                let answer = store(tx.into(), &device, &slots, Some(plan), sent_at, received_at)?;
+                if let Some(finished) = finished_up_to {
+                    crate::phones::record_finished(tx.into(), device.device_id, finished)?;
+                }
+                Ok::<_, ApiError>(answer)
+            })
+            .await?
+        }
+    };
+    crate::metrics::count_push(&response);
+    Ok(response)
+}
+
 /// Answers, from a read connection, the items already stored: a retry is a DUPLICATE and a reused
 /// id with other content is rejected, without queueing for the writer. The writer checks again,
 /// so a race between two pushes of one new visit stays safe.
-pub fn answer_known(conn: &Connection, slots: &mut [Slot]) -> Result<(), DbError> {
-    let mut stmt = conn.prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?;
+pub fn answer_known(conn: Conn<'_>, slots: &mut [Slot]) -> Result<(), DbError> {
+    let ids: Vec<String> = slots
+        .iter()
+        .filter_map(|slot| match slot {
+            Slot::Pending { item, .. } => Some(item.visit.visit_id.to_string()),
+            Slot::Answered(_) => None,
+        })
+        .collect();
+    let mut hashes = stored::content_hashes(conn, ids.iter().map(String::as_str))?.into_iter();
     for slot in slots.iter_mut() {
         let Slot::Pending { item, content_hash } = slot else {
             continue;
         };
-        let stored: Option<String> = stmt
-            .query_row([item.visit.visit_id.to_string()], |r| r.get(0))
-            .optional()?;
-        if let Some(stored) = stored {
+        if let Some(stored) = hashes.next().flatten() {
             *slot = Slot::Answered(known(item, content_hash, &stored));
         }
     }
@@ -198,7 +256,7 @@ struct MergedRow {
 /// Plans the pending items of one push on `conn`, which should hold one read transaction, so that
 /// everything is read from one snapshot.
 pub fn plan(
-    conn: &Connection,
+    conn: Conn<'_>,
     device: &DeviceAuth,
     slots: &[Slot],
     sent_at: Timestamp,
@@ -209,7 +267,7 @@ pub fn plan(
         device,
         received_at,
         skew: skew(received_at, sent_at),
-        regions: RegionTable::of(conn)?,
+        regions: RegionTable::of(conn.sql())?,
         campaigns: crate::campaigns::all(conn)?,
         drafts: BTreeMap::new(),
         read: BTreeMap::new(),
@@ -271,7 +329,7 @@ pub const MAX_DEVICE_SEQ: u64 = 10_000_000;
 /// every slot in order. `planned`: its plan from a read connection, used if still current; without
 /// one, or if it is stale, the push is planned here.
 pub fn store(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     device: &DeviceAuth,
     slots: &[Slot],
     planned: Option<Plan>,
@@ -290,47 +348,38 @@ impl Plan {
     /// write to a household takes a new one) and none of its visit ids taken since. Another
     /// household's NIK, read for a warning, may have changed: warnings are advice, so a
     /// push racing another one is not planned again for that.
-    fn is_current(&self, tx: &Transaction<'_>) -> Result<bool, DbError> {
+    fn is_current(&self, tx: Conn<'_>) -> Result<bool, DbError> {
         for (id, seq) in &self.read {
             if households::change_seq(tx, *id)? != *seq {
                 return Ok(false);
             }
         }
-        let mut stored = tx.prepare_cached("SELECT 1 FROM visits WHERE visit_id = ?1")?;
-        for visit in &self.visits {
-            if stored.exists([&visit.visit_id])? {
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        let ids = self.visits.iter().map(|v| v.visit_id.as_str());
+        Ok(!stored::any_stored(tx, ids)?)
     }
 
-    fn write(self, tx: &Transaction<'_>, received_at: Timestamp) -> Result<PushResponse, DbError> {
+    fn write(self, tx: Conn<'_>, received_at: Timestamp) -> Result<PushResponse, DbError> {
         for household in &self.proposed {
             households::write_baseline(tx, household)?;
         }
-        let mut insert = tx.prepare_cached(
-            "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
-                 content_hash, body, received_at, skew_ms, order_time, flags, lat, lon)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        let received = received_at.unix_millis();
+        stored::insert_visits(
+            tx,
+            self.visits.iter().map(|v| stored::NewVisit {
+                visit_id: &v.visit_id,
+                household_id: &v.household_id,
+                enumerator_id: &v.enumerator_id,
+                device_id: &v.device_id,
+                device_seq: v.device_seq,
+                content_hash: &v.content_hash,
+                body: &v.body,
+                received_at: received,
+                skew_ms: v.skew_ms,
+                order_time: v.order_time,
+                flags: &v.flags,
+                point: v.point,
+            }),
         )?;
-        for v in &self.visits {
-            insert.execute(params![
-                v.visit_id,
-                v.household_id,
-                v.enumerator_id,
-                v.device_id,
-                v.device_seq,
-                v.content_hash,
-                v.body,
-                received_at.unix_millis(),
-                v.skew_ms,
-                v.order_time,
-                v.flags,
-                v.point.map(|(lat, _)| lat),
-                v.point.map(|(_, lon)| lon),
-            ])?;
-        }
         let tallied: Vec<tallies::TalliedVisit<'_>> = self
             .visits
             .iter()
@@ -345,11 +394,6 @@ impl Plan {
             })
             .collect();
         tallies::add(tx, &tallied)?;
-        let mut pair = tx.prepare_cached(
-            "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at)
-             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
-                 (SELECT 1 FROM households WHERE household_id = ?5)",
-        )?;
         for v in &self.visits {
             if let Some((other, kind)) = &v.same_family_as {
                 let (a, b) = if v.household_id < *other {
@@ -357,7 +401,7 @@ impl Plan {
                 } else {
                     (other, &v.household_id)
                 };
-                pair.execute(params![a, b, kind, received_at.unix_millis(), other])?;
+                stored::record_same_family(tx, (a, b), kind, received, other)?;
             }
         }
         for (owner, n) in &self.rejections {
@@ -385,7 +429,7 @@ impl Plan {
 /// Remembers a rejected number of the pushing device, so that completeness does not count it
 /// missing. The latest rejection of a number wins (a phone may push it again before it hears).
 fn record_rejection(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     device: DeviceId,
     result: &PushResult,
     at: Timestamp,
@@ -398,18 +442,14 @@ fn record_rejection(
         return Ok(());
     };
     let codes: Vec<&str> = result.issues.iter().map(|i| i.code.as_str()).collect();
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO rejected_seqs (device_id, device_seq, visit_id, codes, rejected_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        device.to_string(),
+    stored::record_rejection(
+        tx,
+        &device.to_string(),
         seq,
-        result.visit_id.map(|v| v.to_string()),
-        codes.join(","),
-        at.unix_millis()
-    ])?;
-    Ok(())
+        result.visit_id.map(|v| v.to_string()).as_deref(),
+        &codes.join(","),
+        at.unix_millis(),
+    )
 }
 
 /// The phone's clock error: server time minus phone time, to the nearest [`SKEW_STEP`].
@@ -459,7 +499,7 @@ fn one(rule: &Rule, field: &str) -> Vec<Issue> {
 /// Works out a push item by item, keeping the households it touches in memory so that each visit
 /// is checked against its household with the earlier visits of the push merged in.
 struct Planner<'c> {
-    conn: &'c Connection,
+    conn: Conn<'c>,
     device: &'c DeviceAuth,
     received_at: Timestamp,
     skew: Duration,
@@ -491,7 +531,7 @@ struct Draft {
 /// The household `id` as the push has left it, or one `proposal` adds; `None` if neither. The
 /// household's stored change number goes into `read`.
 fn draft<'d>(
-    conn: &Connection,
+    conn: Conn<'_>,
     drafts: &'d mut BTreeMap<HouseholdId, Draft>,
     read: &mut BTreeMap<HouseholdId, Option<i64>>,
     id: HouseholdId,
@@ -531,10 +571,11 @@ impl Planner<'_> {
     /// Whether `id` is a phone of the pushing device's enumerator, revoked or not: a store
     /// restored onto a new enrollment still holds visits its former phone numbered and signed.
     fn enumerators_device(&self, id: DeviceId) -> Result<bool, DbError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1 AND enumerator_id = ?2")?
-            .exists([id.to_string(), self.device.enumerator_id.to_string()])?)
+        devices::belongs_to(
+            self.conn,
+            &id.to_string(),
+            &self.device.enumerator_id.to_string(),
+        )
     }
 
     fn item(&mut self, item: &PushItem, content_hash: &Sha256) -> Result<PushResult, DbError> {
@@ -563,11 +604,7 @@ impl Planner<'_> {
         let visit_id = visit.visit_id.to_string();
         let stored: Option<String> = match self.taken.get(&visit.visit_id) {
             Some(hash) => Some(hash.to_string()),
-            None => self
-                .conn
-                .prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?
-                .query_row([&visit_id], |r| r.get(0))
-                .optional()?,
+            None => stored::content_hash(self.conn, &visit_id)?,
         };
         if let Some(stored) = stored {
             return Ok(known(item, content_hash, &stored));
@@ -615,10 +652,7 @@ impl Planner<'_> {
             }
         }
         if let Some(old) = visit.supersedes {
-            let old_device: Option<String> = conn
-                .prepare_cached("SELECT device_id FROM visits WHERE visit_id = ?1")?
-                .query_row([old.to_string()], |r| r.get(0))
-                .optional()?;
+            let old_device = stored::device_of(conn, &old.to_string())?;
             if old_device.is_some_and(|d| d != visit.device_id.to_string()) {
                 return Ok(rejected(
                     Some(item),
@@ -783,33 +817,27 @@ impl Draft {
 /// (it could not otherwise probe the district's list by adding members with chosen NIKs). A
 /// family listed twice across areas is still found, by the duplicate keys (the duplicates queue).
 struct StoredNiks<'c> {
-    conn: &'c Connection,
+    conn: Conn<'c>,
     device: &'c DeviceAuth,
 }
 
 impl NikDirectory for StoredNiks<'_> {
     fn household_with_nik(&self, nik: &Nik, except: Option<HouseholdId>) -> Option<HouseholdId> {
         let except = except.map(|h| h.to_string()).unwrap_or_default();
-        let holders: Vec<(String, String, Option<String>, Option<String>)> = self
-            .conn
-            .prepare_cached(
-                "SELECT k.household_id, h.region, h.rw, h.rt FROM household_keys k
-                 JOIN households h ON h.household_id = k.household_id
-                 WHERE k.kind = 'NIK' AND k.key = ?1 AND k.household_id <> ?2 LIMIT 50",
-            )
-            .and_then(|mut s| {
-                s.query_map([households::nik_digest(nik), except], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                })?
-                .collect()
-            })
-            .ok()?;
+        let holders = stored_households::holders_of_key(
+            self.conn,
+            "NIK",
+            &households::nik_digest(nik),
+            &except,
+            50,
+        )
+        .ok()?;
         holders
             .into_iter()
-            .find(|(_, region, rw, rt)| {
-                stored_place(region, rw.as_deref(), rt.as_deref())
+            .find(|h| {
+                stored_place(&h.region, h.rw.as_deref(), h.rt.as_deref())
                     .is_ok_and(|place| self.device.covers(&place))
             })
-            .and_then(|(id, ..)| HouseholdId::parse(&id).ok())
+            .and_then(|h| HouseholdId::parse(&h.household_id).ok())
     }
 }

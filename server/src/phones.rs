@@ -10,10 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::{APP_VERSION_HEADER, PhoneReport};
 
-use rusqlite::Transaction;
-
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
+use crate::store::{Conn, devices};
 
 /// Keeps a phone's report; 400 for an app version longer than the protocol allows or with
 /// control characters (it is shown on a page).
@@ -51,19 +50,13 @@ pub async fn record_report(db: &Db, device: DeviceId, report: PhoneReport) -> Re
 /// Keeps the highest `device_seq` a push says the phone finished, in the push's transaction. A
 /// number no phone can reach (above `ingest::MAX_DEVICE_SEQ`) is ignored: it would make
 /// completeness count millions missing, and the visits of the push are good all the same.
-pub fn record_finished(
-    tx: &Transaction<'_>,
-    device: DeviceId,
-    finished: u64,
-) -> Result<(), DbError> {
-    if finished > crate::ingest::MAX_DEVICE_SEQ {
-        return Ok(());
+pub fn record_finished(conn: Conn<'_>, device: DeviceId, finished: u64) -> Result<(), DbError> {
+    match i64::try_from(finished) {
+        Ok(seq) if finished <= crate::ingest::MAX_DEVICE_SEQ => {
+            devices::record_finished(conn, &device.to_string(), seq)
+        }
+        _ => Ok(()),
     }
-    tx.prepare_cached(
-        "UPDATE devices SET finished_seq = max(coalesce(finished_seq, 0), ?2) WHERE device_id = ?1",
-    )?
-    .execute(rusqlite::params![device.to_string(), finished as i64])?;
-    Ok(())
 }
 
 /// 426 unless the request's app is at least the configured minimum (none configured: any app).

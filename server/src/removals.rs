@@ -161,10 +161,11 @@ pub async fn decide(
         let now = Timestamp::now_utc();
         let decision = if remove { "REMOVED" } else { "KEPT" };
         if remove {
-            let text = households::baseline_text(tx, household)?.ok_or_else(ApiError::not_found)?;
+            let text =
+                households::baseline_text(tx.into(), household)?.ok_or_else(ApiError::not_found)?;
             let mut baseline: Household = serde_json::from_str(&text).map_err(DbError::from)?;
             baseline.target_status = TargetStatus::Removed;
-            households::save_baseline(tx, &baseline, now)?;
+            households::save_baseline(tx.into(), &baseline, now)?;
         }
         tx.prepare_cached(
             "UPDATE removal_candidates SET decision = ?2, decided_by = ?3, decided_at = ?4

@@ -245,7 +245,7 @@ pub fn decide(
         reviewer_id: reviewer.user_id,
         decided_at: now,
     };
-    let seq = households::next_change_seq(tx)?;
+    let seq = households::next_change_seq(tx.into())?;
     tx.prepare_cached(
         "INSERT INTO reviews (review_id, household_id, region, visit_id, enumerator_id, body,
              decided_at, change_seq)
@@ -276,7 +276,7 @@ pub fn decide(
         )?
         .execute(params![a, b, now.unix_millis()])?;
     }
-    let merged = households::remerge(tx, review.household_id, now)?;
+    let merged = households::remerge(tx.into(), review.household_id, now)?;
     audit::record_in(
         tx,
         Some(region.as_str()),

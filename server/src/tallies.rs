@@ -12,11 +12,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Connection, Transaction, params};
+use rusqlite::{Connection, params};
 use verivali_core::model::{Code, RegionCode};
 
 use crate::db::DbError;
 use crate::reports::{code_range, utc_offset_hours};
+use crate::store::Conn;
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -98,7 +99,8 @@ struct Cell<'a> {
 
 /// Adds a push's stored visits to the tallies: one upsert per village and day, per enumerator,
 /// per cell, not per visit.
-pub fn add(tx: &Transaction<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
+pub fn add(tx: Conn<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
+    let tx = tx.sql();
     let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     let mut in_campaigns: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();

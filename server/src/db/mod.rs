@@ -18,6 +18,8 @@ use durability::{Committed, Durability};
 use rusqlite::{Connection, OpenFlags, Transaction};
 use tokio::sync::oneshot;
 
+use crate::store::Conn;
+
 /// The most reads run at once. More than the cores only adds threads: each blocking thread that
 /// reads warms its own allocator heap and connection, and fifty phones pushing at once made fifty
 /// of them, spending a fifth of the CPU on fresh memory.
@@ -354,6 +356,22 @@ impl Db {
         drop(permit);
         self.inner.durability.wait(seen).await;
         result
+    }
+
+    /// A read in one snapshot: everything `op` reads is of one moment, whatever commits meanwhile.
+    pub async fn read_snapshot<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.read(move |conn| {
+            let snapshot = conn.unchecked_transaction().map_err(DbError::from)?;
+            op((&snapshot).into())
+        })
+        .await
     }
 
     pub fn read_blocking<T, E>(&self, op: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>

@@ -265,7 +265,11 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
                     // 10 RW of 34 households, RT 1–3 within each.
                     let rw = 1 + (i / 34) as u16;
                     let rt = 1 + (i % 3) as u16;
-                    households::save_baseline(tx, &sample::household(index, village, rw, rt), now)?;
+                    households::save_baseline(
+                        tx.into(),
+                        &sample::household(index, village, rw, rt),
+                        now,
+                    )?;
                 }
             }
             Ok::<_, AdminError>(())

@@ -7,16 +7,13 @@
 //! recorded from the state it read, and what changes, off the writer; the writer only deletes and
 //! inserts the keys that differ, by the table's primary key, with no index by household to keep.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::collections::BTreeSet;
 
-use rusqlite::{Connection, Transaction, params};
 use sha2::{Digest, Sha256 as Sha};
 use verivali_core::model::*;
 
 use crate::db::DbError;
+use crate::store::{Conn, households as stored};
 
 /// The kinds of suspected duplicate.
 const NIK: &str = "NIK";
@@ -104,7 +101,7 @@ impl DuplicateKeys {
     /// The keys recorded for a stored household: those of `household`, its stored state's, whose
     /// material has the digest `recorded` the row holds (empty: never merged, no keys).
     pub fn recorded(
-        conn: &Connection,
+        conn: Conn<'_>,
         id: HouseholdId,
         household: &Household,
         recorded: String,
@@ -119,13 +116,11 @@ impl DuplicateKeys {
         // Not written by this version's merge: read what the table holds (a scan, there being
         // no index by household; it never happens while every merge records its keys).
         tracing::warn!(household = %id, "duplicate keys not those of the stored state; read from the table");
-        let keys = conn
-            .prepare_cached("SELECT kind, key FROM household_keys WHERE household_id = ?1")?
-            .query_map([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
         Ok(Self {
             digest: recorded,
-            keys,
+            keys: stored::keys_of(conn, &id.to_string())?
+                .into_iter()
+                .collect(),
         })
     }
 
@@ -133,7 +128,7 @@ impl DuplicateKeys {
     /// that shares one of the new ones. The caller stores `self.digest` in the row.
     pub fn replace(
         &self,
-        tx: &Transaction<'_>,
+        conn: Conn<'_>,
         id: HouseholdId,
         recorded: &DuplicateKeys,
         now: Timestamp,
@@ -144,35 +139,20 @@ impl DuplicateKeys {
             return Ok(());
         }
         let id = id.to_string();
-        let mut remove = tx.prepare_cached(
-            "DELETE FROM household_keys WHERE kind = ?1 AND key = ?2 AND household_id = ?3",
-        )?;
-        for (kind, key) in recorded.keys.difference(&self.keys) {
-            remove.execute(params![kind, key, id])?;
-        }
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO household_keys (kind, key, household_id) VALUES (?1, ?2, ?3)",
-        )?;
-        let mut others = tx.prepare_cached(
-            "SELECT household_id FROM household_keys WHERE kind = ?1 AND key = ?2 AND household_id <> ?3",
-        )?;
-        let mut pair = tx.prepare_cached(
-            "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at) VALUES (?1, ?2, ?3, ?4)",
-        )?;
         // A key held before found its pairs when it came (or they found it when they gained it).
-        for (kind, key) in self.keys.difference(&recorded.keys) {
-            insert.execute(params![kind, key, id])?;
-            let found: Vec<String> = others
-                .query_map(params![kind, key, id], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            for other in found {
-                let (a, b) = if id < other {
-                    (&id, &other)
-                } else {
-                    (&other, &id)
-                };
-                pair.execute(params![a, b, kind, now.unix_millis()])?;
-            }
+        let pairs = stored::replace_keys(
+            conn,
+            &id,
+            recorded.keys.difference(&self.keys),
+            self.keys.difference(&recorded.keys),
+        )?;
+        for (kind, other) in pairs {
+            let (a, b) = if id < other {
+                (&id, &other)
+            } else {
+                (&other, &id)
+            };
+            stored::record_duplicate(conn, a, b, kind, now.unix_millis())?;
         }
         Ok(())
     }

@@ -468,14 +468,14 @@ pub fn import_targets(
     let report = db.write_blocking(move |tx| {
         for household in &households {
             let json = serde_json::to_string(household).map_err(DbError::from)?;
-            match households::baseline_text(tx, household.household_id)? {
+            match households::baseline_text(tx.into(), household.household_id)? {
                 Some(b) if b == json => report.unchanged += 1,
                 Some(_) => {
-                    households::save_baseline(tx, household, today)?;
+                    households::save_baseline(tx.into(), household, today)?;
                     report.updated += 1;
                 }
                 None => {
-                    households::save_baseline(tx, household, today)?;
+                    households::save_baseline(tx.into(), household, today)?;
                     report.added += 1;
                 }
             }

@@ -187,3 +187,22 @@ pub fn seen(conn: Conn<'_>, device: &str, at: i64) -> Result<(), DbError> {
         .execute(params![at, device])?;
     Ok(())
 }
+
+/// Whether `device` is (or was) a phone of `enumerator`.
+pub fn belongs_to(conn: Conn<'_>, device: &str, enumerator: &str) -> Result<bool, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1 AND enumerator_id = ?2")?
+        .exists([device, enumerator])?)
+}
+
+/// Keeps `seq` as the highest number the phone says it finished, if it is higher.
+pub fn record_finished(conn: Conn<'_>, device: &str, seq: i64) -> Result<(), DbError> {
+    conn.sql()
+        .prepare_cached(
+            "UPDATE devices SET finished_seq = max(coalesce(finished_seq, 0), ?2)
+             WHERE device_id = ?1",
+        )?
+        .execute(params![device, seq])?;
+    Ok(())
+}

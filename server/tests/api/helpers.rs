@@ -165,7 +165,7 @@ impl TestApp {
                         )?;
                     }
                     for i in 0..30 {
-                        households::save_baseline(tx, &household(i), Timestamp::now_utc())?;
+                        households::save_baseline(tx.into(), &household(i), Timestamp::now_utc())?;
                     }
                     Ok::<_, verivali_server::db::DbError>(())
                 })

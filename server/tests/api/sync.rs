@@ -100,7 +100,7 @@ async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
         let plan = db
             .read_blocking(|c| {
                 let snapshot = c.unchecked_transaction()?;
-                ingest::plan(&snapshot, &planner, &slots, now, now)
+                ingest::plan((&snapshot).into(), &planner, &slots, now, now)
             })
             .unwrap();
         (slots, plan)
@@ -112,7 +112,7 @@ async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
     assert_eq!(statuses(&answer), vec![PushStatus::Accepted]);
     let answer = app
         .db
-        .write(move |tx| ingest::store(tx, &device, &slots, Some(plan), now, now))
+        .write(move |tx| ingest::store(tx.into(), &device, &slots, Some(plan), now, now))
         .await
         .unwrap();
     assert_eq!(
@@ -828,7 +828,7 @@ async fn families_without_an_rt_are_every_rt_heads_until_a_visit_places_them() {
     tokio::task::spawn_blocking(move || {
         db.write_blocking(move |tx| {
             for h in &seeded {
-                verivali_server::households::save_baseline(tx, h, Timestamp::now_utc())?;
+                verivali_server::households::save_baseline(tx.into(), h, Timestamp::now_utc())?;
             }
             Ok::<_, verivali_server::db::DbError>(())
         })
