@@ -1,12 +1,8 @@
 //! Who is calling. A device sends `Authorization: Bearer <token>`; the server looks the token up
 //! by its hash and refuses a revoked device.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use rusqlite::OptionalExtension;
 use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, Rt, Rw, Timestamp, UserId};
 use verivali_core::protocol::Area;
 
@@ -15,6 +11,7 @@ use crate::roles::{Power, Role};
 use crate::state::AppState;
 use crate::store::Conn;
 use crate::store::devices::{self, StoredDevice};
+use crate::store::supervisors;
 use crate::{sessions, tokens};
 
 /// An enrolled, unrevoked device and the enumerator it belongs to.
@@ -145,33 +142,18 @@ impl FromRequestParts<AppState> for SupervisorAuth {
         state
             .db
             .read(move |conn| {
-                let row =
-                    |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, String, String)> {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-                    };
+                let conn = Conn::from(conn);
                 let found = if by_session {
-                    let now = Timestamp::now_utc().unix_millis();
-                    conn.prepare_cached(
-                        "SELECT s.user_id, s.name, s.region, s.role
-                         FROM sessions x JOIN supervisors s ON s.user_id = x.user_id
-                         WHERE x.token_hash = ?1 AND x.ended_at IS NULL AND x.expires_at > ?2
-                           AND s.revoked_at IS NULL",
-                    )?
-                    .query_row(rusqlite::params![key, now], row)
+                    supervisors::by_session(conn, &key, Timestamp::now_utc().unix_millis())?
                 } else {
-                    conn.prepare_cached(
-                        "SELECT user_id, name, region, role FROM supervisors
-                         WHERE token_hash = ?1 AND revoked_at IS NULL",
-                    )?
-                    .query_row([key], row)
+                    supervisors::by_token(conn, &key)?
                 };
-                let (user, name, region, role) =
-                    found.optional()?.ok_or_else(ApiError::unauthorized)?;
+                let s = found.ok_or_else(ApiError::unauthorized)?;
                 Ok(SupervisorAuth {
-                    user_id: UserId::parse(&user).map_err(ApiError::internal)?,
-                    name,
-                    scope: RegionCode::parse(&region).map_err(ApiError::internal)?,
-                    role: Role::parse(&role)
+                    user_id: UserId::parse(&s.user_id).map_err(ApiError::internal)?,
+                    name: s.name,
+                    scope: RegionCode::parse(&s.region).map_err(ApiError::internal)?,
+                    role: Role::parse(&s.role)
                         .ok_or_else(|| ApiError::internal("a supervisor's stored role"))?,
                 })
             })

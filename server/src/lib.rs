@@ -25,6 +25,7 @@ pub mod disk;
 pub mod enrollment;
 pub mod error;
 pub mod exports;
+pub mod health;
 pub mod households;
 pub mod import;
 pub mod ingest;

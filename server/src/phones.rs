@@ -3,9 +3,6 @@
 //! that finished visits and never sent them shows there before it is lost or wiped. A server with
 //! a minimum app version turns older apps away here (426).
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use axum::http::{HeaderMap, StatusCode};
 use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::{APP_VERSION_HEADER, PhoneReport};
@@ -28,20 +25,17 @@ pub async fn record_report(db: &Db, device: DeviceId, report: PhoneReport) -> Re
         count(report.drafts),
     );
     db.write(move |tx| {
-        tx.prepare_cached(
-            "UPDATE devices SET app_version = ?2, unsent_visits = ?3, unsent_photos = ?4,
-                 drafts = ?5, reported_at = ?6
-             WHERE device_id = ?1",
-        )?
-        .execute(rusqlite::params![
-            device.to_string(),
-            app,
-            unsent,
-            photos,
-            drafts,
-            Timestamp::now_utc().unix_millis()
-        ])?;
-        Ok::<_, DbError>(())
+        devices::record_report(
+            tx.into(),
+            &device.to_string(),
+            &devices::Report {
+                app_version: &app,
+                unsent_visits: unsent,
+                unsent_photos: photos,
+                drafts,
+                at: Timestamp::now_utc().unix_millis(),
+            },
+        )
     })
     .await?;
     Ok(())
@@ -101,15 +95,9 @@ fn at_least(a: &str, b: &str) -> bool {
 pub async fn synced_today(db: &Db) -> Result<u64, ApiError> {
     let now = Timestamp::now_utc().unix_millis();
     let midnight = now - now.rem_euclid(86_400_000);
-    db.read(move |c| {
-        Ok::<_, ApiError>(
-            c.prepare_cached(
-                "SELECT count(*) FROM devices WHERE last_seen_at >= ?1 AND revoked_at IS NULL",
-            )?
-            .query_row([midnight], |r| r.get(0))?,
-        )
-    })
-    .await
+    db.read(move |c| devices::seen_since(c.into(), midnight))
+        .await
+        .map_err(ApiError::from)
 }
 
 #[cfg(test)]

@@ -358,6 +358,15 @@ impl Db {
         result
     }
 
+    /// Whether the database answers a read.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(DbError::from)
+        })
+        .await
+    }
+
     /// A read in one snapshot: everything `op` reads is of one moment, whatever commits meanwhile.
     pub async fn read_snapshot<T, E>(
         &self,

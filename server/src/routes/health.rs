@@ -1,9 +1,6 @@
 //! What a district's IT officer's monitoring reads: `/healthz` (ok, or 503 with what is wrong)
 //! and `/metrics` (docs/operations.md).
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::net::SocketAddr;
 
 use axum::Router;
@@ -14,10 +11,7 @@ use axum::routing::get;
 
 use crate::error::{self, ApiError};
 use crate::state::AppState;
-use crate::{disk, metrics};
-
-/// A writer with work that has not moved for this long is stuck.
-const STUCK_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+use crate::{health, metrics};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,25 +19,9 @@ pub fn router() -> Router<AppState> {
         .route("/metrics", get(metrics_text))
 }
 
-/// `ok` when the database answers, the disk has room and the writer moves; otherwise 503 with
-/// the code of what is wrong.
+/// `ok` when the server is well; otherwise 503 with the code of what is wrong.
 async fn healthz(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    state
-        .db
-        .read(|c| Ok::<_, ApiError>(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
-        .await?;
-    if disk::low(&state.config.data_dir, state.config.disk_warn_mib).is_some() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            error::DISK_NEARLY_FULL,
-        ));
-    }
-    if state.db.writer_health().stalled_for > STUCK_AFTER {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            error::WRITER_STUCK,
-        ));
-    }
+    health::check(&state).await?;
     Ok("ok")
 }
 

@@ -206,3 +206,42 @@ pub fn record_finished(conn: Conn<'_>, device: &str, seq: i64) -> Result<(), DbE
         .execute(params![device, seq])?;
     Ok(())
 }
+
+/// What a phone last said of itself at a sync.
+#[derive(Debug)]
+pub struct Report<'a> {
+    pub app_version: &'a str,
+    pub unsent_visits: i64,
+    pub unsent_photos: i64,
+    pub drafts: i64,
+    pub at: i64,
+}
+
+/// Keeps a phone's report on its row.
+pub fn record_report(conn: Conn<'_>, device: &str, report: &Report<'_>) -> Result<(), DbError> {
+    conn.sql()
+        .prepare_cached(
+            "UPDATE devices SET app_version = ?2, unsent_visits = ?3, unsent_photos = ?4,
+                 drafts = ?5, reported_at = ?6
+             WHERE device_id = ?1",
+        )?
+        .execute(params![
+            device,
+            report.app_version,
+            report.unsent_visits,
+            report.unsent_photos,
+            report.drafts,
+            report.at
+        ])?;
+    Ok(())
+}
+
+/// Devices not revoked that called the server since `since`.
+pub fn seen_since(conn: Conn<'_>, since: i64) -> Result<u64, DbError> {
+    Ok(conn
+        .sql()
+        .prepare_cached(
+            "SELECT count(*) FROM devices WHERE last_seen_at >= ?1 AND revoked_at IS NULL",
+        )?
+        .query_row([since], |r| r.get(0))?)
+}

@@ -10,6 +10,7 @@ pub mod devices;
 pub mod households;
 pub mod pull;
 pub mod push;
+pub mod supervisors;
 
 use rusqlite::{Connection, Transaction};
 
