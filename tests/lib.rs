@@ -237,16 +237,30 @@ pub fn server_binary() -> PathBuf {
     if let Ok(path) = std::env::var("VERIVALI_SERVER_BIN") {
         return PathBuf::from(path);
     }
+    built_binary("verivali-server", "cargo build -p verivali-server")
+}
+
+/// The simulated phone (`phone_sim.rs`) running `args`, its errors shown with the test's.
+pub fn phone_sim(args: &[&str]) -> Command {
+    let mut command = Command::new(built_binary(
+        "verivali-phone-sim",
+        "cargo build -p verivali-e2e",
+    ));
+    command.args(args).stderr(Stdio::inherit());
+    command
+}
+
+/// A binary built beside the running test: target/<profile>/deps/<test> → target/<profile>/name.
+fn built_binary(name: &str, build: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> → target/<profile>/verivali-server
     let path = exe
         .parent()
         .and_then(Path::parent)
         .unwrap()
-        .join(format!("verivali-server{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build -p verivali-server` (or run the whole workspace's tests)",
+        "{} is missing: build it with `{build}` (or run the whole workspace's tests)",
         path.display()
     );
     path

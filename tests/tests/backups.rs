@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 use tempfile::TempDir;
-use verivali_e2e::{ServerProcess, held, phone_store, seed, server_binary, wait_all};
+use verivali_e2e::{ServerProcess, held, phone_sim, phone_store, seed, server_binary, wait_all};
 
 const PHONES: usize = 4;
 const HOUSEHOLDS_PER_VILLAGE: u64 = 60;
@@ -20,12 +20,7 @@ const HOUSEHOLDS_PER_VILLAGE: u64 = 60;
 const ROUND: u64 = 60;
 
 fn phone(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_verivali-phone-sim"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
+    phone_sim(args).stdout(Stdio::null()).spawn().unwrap()
 }
 
 /// Each phone finishes a round of visits (numbered from `first`), then syncs them.

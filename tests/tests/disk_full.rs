@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use tempfile::TempDir;
 use verivali_core::store::Store;
 use verivali_core::sync::{self, SyncConfig, SyncError};
-use verivali_e2e::{ServerProcess, held, http, phone_store, seed, wait_all};
+use verivali_e2e::{ServerProcess, held, http, phone_sim, phone_store, seed, wait_all};
 
 const PHONES: usize = 2;
 const VISITS: u64 = 120;
@@ -42,12 +42,7 @@ impl Drop for Tmpfs {
 }
 
 fn phone(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_verivali-phone-sim"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap()
+    phone_sim(args).stdout(Stdio::null()).spawn().unwrap()
 }
 
 /// Writes a file until the file system refuses a single byte more.

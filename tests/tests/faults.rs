@@ -13,13 +13,13 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use verivali_core::store::{OutboxState, Store};
-use verivali_e2e::{Proxy, ServerProcess, copy_dir, held, phone_store, seed, wait_all};
+use verivali_e2e::{Proxy, ServerProcess, copy_dir, held, phone_sim, phone_store, seed, wait_all};
 
 const PHONES: usize = 20;
 const VISITS: u64 = 500;
@@ -28,12 +28,6 @@ const PHOTOS_PER_PHONE: usize = 10;
 /// Pushes seen by the proxy before each kill of the server: about a fifth and half of the
 /// pushes a fault-free run needs (20 phones × 10 batches).
 const SERVER_KILLS_AT: [u64; 2] = [40, 110];
-
-fn phone(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_verivali-phone-sim"));
-    command.args(args).stderr(Stdio::inherit());
-    command
-}
 
 /// Each phone's finished visits and their photos, checked empty of pending work.
 fn phones_sent_everything(phones: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
@@ -77,7 +71,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
             let store = phone_store(&phones, n);
             let visits = VISITS.to_string();
             let args = ["record", &store, &proxy.url(), &district.codes[n], &visits];
-            phone(&args).stdout(Stdio::null()).spawn().unwrap()
+            phone_sim(&args).stdout(Stdio::null()).spawn().unwrap()
         })
         .collect();
     wait_all(recording);
@@ -94,7 +88,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
     let mut syncing: Vec<Child> = (0..PHONES)
         .map(|n| {
             let store = phone_store(&phones, n);
-            let mut child = phone(&["sync", &store, &proxy.url()])
+            let mut child = phone_sim(&["sync", &store, &proxy.url()])
                 .stdout(if n == 0 {
                     Stdio::piped()
                 } else {
@@ -124,7 +118,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
             syncing[0].kill().unwrap();
             syncing[0].wait().unwrap();
             let store = phone_store(&phones, 0);
-            syncing[0] = phone(&["sync", &store, &proxy.url()])
+            syncing[0] = phone_sim(&["sync", &store, &proxy.url()])
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap();
@@ -164,7 +158,7 @@ fn twenty_phones_through_cuts_and_kills_store_every_visit_exactly_once() {
     let twin_syncing = (0..PHONES)
         .map(|n| {
             let store = phone_store(&twin_phones, n);
-            phone(&["sync", &store, &twin.url()])
+            phone_sim(&["sync", &store, &twin.url()])
                 .stdout(Stdio::null())
                 .spawn()
                 .unwrap()

@@ -784,28 +784,18 @@ fn the_inbox_tells_of_approvals_conflicts_and_changes_by_another_enumerator_sinc
     if mine.assessment == Some(differs) {
         differs = Assessment::ExtremePoor;
     }
-    let conflicting = merge(
-        &household(0),
-        &[accepted(mine.clone()), accepted(other(0, 5, differs))],
-        &[],
-    )
-    .unwrap();
+    // A household's state as the server merged it from these visits.
+    let merged = |i: u64, visits: Vec<Visit>| {
+        let visits: Vec<_> = visits.into_iter().map(accepted).collect();
+        merge(&household(i), &visits, &[]).unwrap()
+    };
+    let conflicting = merged(0, vec![mine.clone(), other(0, 5, differs)]);
     // Household 1: a draft opened 20 minutes ago; another enumerator finished a visit since.
     let open = filled_draft(&store, 1);
-    let changed = merge(
-        &household(1),
-        &[accepted(other(1, 2, Assessment::Poor))],
-        &[],
-    )
-    .unwrap();
+    let changed = merged(1, vec![other(1, 2, Assessment::Poor)]);
     // Household 2: a draft opened after another enumerator's visit: nothing to tell.
     let _later = filled_draft(&store, 2);
-    let before = merge(
-        &household(2),
-        &[accepted(other(2, 60, Assessment::Poor))],
-        &[],
-    )
-    .unwrap();
+    let before = merged(2, vec![other(2, 60, Assessment::Poor)]);
     let approval = |n: u128, visit: VisitId, household: HouseholdId| Review {
         review_id: ReviewId(Uuid::from_u128(n)),
         household_id: household,
