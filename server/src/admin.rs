@@ -239,7 +239,7 @@ pub fn remove_area_in(
     area: &Area,
 ) -> Result<bool, AdminError> {
     require_enumerator(tx, enumerator)?;
-    let seq = crate::households::next_change_seq(tx.into())?;
+    let seq = crate::store::households::next_change_seq(tx.into())?;
     let n = tx.execute(
         "UPDATE areas SET removed_at = ?5, removed_seq = ?6
          WHERE enumerator_id = ?1 AND region = ?2 AND rw IS ?3 AND rt IS ?4 AND removed_at IS NULL",

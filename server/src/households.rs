@@ -14,11 +14,6 @@ use crate::db::DbError;
 use crate::store::{Conn, households as stored};
 pub use keys::{DuplicateKeys, nik_digest};
 
-/// Takes the next number of the change sequence.
-pub fn next_change_seq(conn: Conn<'_>) -> Result<i64, DbError> {
-    stored::next_change_seq(conn)
-}
-
 /// Gives every household of an area (with those of its village not placed in an RW or RT yet, as
 /// [`Area::covers`](verivali_core::protocol::Area::covers) counts them) a new change number, so
 /// that a phone whose enumerator just got the area pulls all of it: its pull cursor is past the
@@ -38,7 +33,7 @@ pub fn touch_area(
     )?;
     // One number each: a pull page may end between any two.
     for id in &ids {
-        stored::set_change_seq(conn, id, next_change_seq(conn)?)?;
+        stored::set_change_seq(conn, id, stored::next_change_seq(conn)?)?;
     }
     Ok(ids.len())
 }
@@ -134,11 +129,6 @@ impl Stored {
             change_seq,
         }))
     }
-}
-
-/// The change number a household is stored under; `None` when it is not stored.
-pub fn change_seq(conn: Conn<'_>, id: HouseholdId) -> Result<Option<i64>, DbError> {
-    stored::change_seq(conn, &id.to_string())
 }
 
 /// What a household's merged state is computed from, as stored.
@@ -274,7 +264,7 @@ pub fn write_merged(
             outcome: state.outcome.map(Labelled::code),
             assessment: state.assessment.map(Labelled::code),
             recommendation: state.recommendation.map(Labelled::code),
-            change_seq: next_change_seq(conn)?,
+            change_seq: stored::next_change_seq(conn)?,
             head_name: &state.household.head_name,
             address: &state.household.address,
             target_status: state.household.target_status.code(),

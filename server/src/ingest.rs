@@ -350,7 +350,7 @@ impl Plan {
     /// push racing another one is not planned again for that.
     fn is_current(&self, tx: Conn<'_>) -> Result<bool, DbError> {
         for (id, seq) in &self.read {
-            if households::change_seq(tx, *id)? != *seq {
+            if stored_households::change_seq(tx, &id.to_string())? != *seq {
                 return Ok(false);
             }
         }

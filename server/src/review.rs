@@ -245,7 +245,7 @@ pub fn decide(
         reviewer_id: reviewer.user_id,
         decided_at: now,
     };
-    let seq = households::next_change_seq(tx.into())?;
+    let seq = crate::store::households::next_change_seq(tx.into())?;
     tx.prepare_cached(
         "INSERT INTO reviews (review_id, household_id, region, visit_id, enumerator_id, body,
              decided_at, change_seq)
