@@ -467,16 +467,8 @@ fn a_resolved_conflict_reaches_the_inbox_saying_whose_visit_was_chosen() {
     let (_dir, store) = enrolled_store(1);
     let household = sample::household(0, &sample::village(), 1, 1).household_id;
     let mine = filled_draft(&store, 0).visit_id;
-    let resolution = |n: u128, chosen: VisitId| Review {
-        review_id: ReviewId(Uuid::from_u128(n)),
-        household_id: household,
-        visit_id: Some(chosen),
-        decision: Decision::ResolveConflict,
-        other_household_id: None,
-        comment: None,
-        reviewer_id: UserId(Uuid::from_u128(5)),
-        decided_at: now(),
-    };
+    let resolution =
+        |n: u128, chosen: VisitId| decided(n, household, chosen, Decision::ResolveConflict);
     let page = PullResponse {
         households: vec![],
         reviews: vec![resolution(1, mine), resolution(2, VisitId::new_v7())],
@@ -753,6 +745,20 @@ fn a_family_without_an_rt_is_on_every_rt_list_of_its_village() {
 }
 
 /// A visit as the server accepted it, for the states a test pulls.
+/// A supervisor's decision `n` on a visit of a household, without a comment.
+fn decided(n: u128, household: HouseholdId, visit: VisitId, decision: Decision) -> Review {
+    Review {
+        review_id: ReviewId(Uuid::from_u128(n)),
+        household_id: household,
+        visit_id: Some(visit),
+        decision,
+        other_household_id: None,
+        comment: None,
+        reviewer_id: UserId(Uuid::from_u128(5)),
+        decided_at: now(),
+    }
+}
+
 fn accepted(visit: Visit) -> crate::merge::AcceptedVisit {
     crate::merge::AcceptedVisit {
         content_hash: crate::canonical::visit_content_hash(&visit).unwrap(),
@@ -796,15 +802,8 @@ fn the_inbox_tells_of_approvals_conflicts_and_changes_by_another_enumerator_sinc
     // Household 2: a draft opened after another enumerator's visit: nothing to tell.
     let _later = filled_draft(&store, 2);
     let before = merged(2, vec![other(2, 60, Assessment::Poor)]);
-    let approval = |n: u128, visit: VisitId, household: HouseholdId| Review {
-        review_id: ReviewId(Uuid::from_u128(n)),
-        household_id: household,
-        visit_id: Some(visit),
-        decision: Decision::Approve,
-        other_household_id: None,
-        comment: None,
-        reviewer_id: UserId(Uuid::from_u128(5)),
-        decided_at: now(),
+    let approval = |n: u128, visit: VisitId, household: HouseholdId| {
+        decided(n, household, visit, Decision::Approve)
     };
     let page = PullResponse {
         households: vec![conflicting.clone(), changed.clone(), before],
