@@ -11,6 +11,13 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== browser test dependencies (chromium, playwright-core)"
 VERIVALI_PLAYWRIGHT_DIR="$(./scripts/browser-deps.sh)"
 export VERIVALI_PLAYWRIGHT_DIR
+echo "== a private PostgreSQL cluster on loopback (the PostgreSQL engine's tests)"
+postgres_dir="$(mktemp -d "${TMPDIR:-/tmp}/verivali-postgres.XXXXXX")"
+trap './scripts/postgres.sh stop "$postgres_dir"; rm -rf "$postgres_dir"' EXIT
+VERIVALI_TEST_POSTGRES="$(./scripts/postgres.sh start "$postgres_dir")"
+export VERIVALI_TEST_POSTGRES
+# Here no test of the PostgreSQL engine may skip itself.
+export VERIVALI_REQUIRE_POSTGRES=1
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== generated bindings against a real server"

@@ -49,7 +49,7 @@ impl Campaign {
 
 /// Every campaign, for a push to look up its households' (a district has a few a year).
 pub fn all(conn: Conn<'_>) -> Result<Vec<Campaign>, DbError> {
-    let conn = conn.sql();
+    let conn = conn.sql()?;
     let rows: Vec<(String, String, String, String, String)> = conn
         .prepare_cached(
             "SELECT campaign_id, region, name, starts_on, ends_on FROM campaigns

@@ -267,7 +267,7 @@ pub fn plan(
         device,
         received_at,
         skew: skew(received_at, sent_at),
-        regions: RegionTable::of(conn.sql())?,
+        regions: RegionTable::of(conn.sql()?)?,
         campaigns: crate::campaigns::all(conn)?,
         drafts: BTreeMap::new(),
         read: BTreeMap::new(),

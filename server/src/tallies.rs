@@ -100,7 +100,7 @@ struct Cell<'a> {
 /// Adds a push's stored visits to the tallies: one upsert per village and day, per enumerator,
 /// per cell, not per visit.
 pub fn add(tx: Conn<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
-    let tx = tx.sql();
+    let tx = tx.sql()?;
     let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     let mut in_campaigns: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();

@@ -9,6 +9,7 @@
 //! - **Checkpoints** on a thread and connection of their own (`checkpoint_loop`).
 
 mod durability;
+pub mod postgres;
 pub mod schema;
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,10 @@ pub const MAX_JOBS_PER_COMMIT: usize = 64;
 pub enum DbError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("database: {0}")]
+    Postgres(#[from] ::postgres::Error),
+    #[error("this part of the server does not run on PostgreSQL yet (issue 16)")]
+    NotOnPostgres,
     #[error("stored data unreadable: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the data directory holds a database of schema {0}, which this server does not know")]

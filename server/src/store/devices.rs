@@ -1,8 +1,7 @@
 //! Phones and their enrollment codes ([`crate::enrollment`] decides what to write).
 
-use rusqlite::{OptionalExtension, params};
-
 use super::Conn;
+use super::sql::Row;
 use crate::db::DbError;
 
 /// An enrollment code as stored (by its hash).
@@ -17,62 +16,54 @@ pub struct EnrollmentCode {
 
 /// The code whose hash is `code_hash`.
 pub fn code(conn: Conn<'_>, code_hash: &str) -> Result<Option<EnrollmentCode>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT enumerator_id, expires_at, used_at, device_id FROM enrollment_codes
-             WHERE code_hash = ?1",
-        )?
-        .query_row([code_hash], |r| {
+    conn.optional_row(
+        "SELECT enumerator_id, expires_at, used_at, device_id FROM enrollment_codes
+         WHERE code_hash = ?1",
+        &[&code_hash],
+        |r| {
             Ok(EnrollmentCode {
                 enumerator_id: r.get(0)?,
                 expires_at: r.get(1)?,
                 used_at: r.get(2)?,
                 used_by: r.get(3)?,
             })
-        })
-        .optional()?)
+        },
+    )
 }
 
 /// Marks a code used by `device` at `at`.
 pub fn use_code(conn: Conn<'_>, code_hash: &str, device: &str, at: i64) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
-        )?
-        .execute(params![code_hash, at, device])?;
+    conn.execute(
+        "UPDATE enrollment_codes SET used_at = ?2, device_id = ?3 WHERE code_hash = ?1",
+        &[&code_hash, &at, &device],
+    )?;
     Ok(())
 }
 
 /// Gives `device` a new token if it never used its first one and is not revoked; whether it did.
 pub fn renew_unused_token(conn: Conn<'_>, device: &str, token_hash: &str) -> Result<bool, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "UPDATE devices SET token_hash = ?2
-             WHERE device_id = ?1 AND revoked_at IS NULL AND last_seen_at IS NULL",
-        )?
-        .execute(params![device, token_hash])?
-        > 0)
+    Ok(conn.execute(
+        "UPDATE devices SET token_hash = ?2
+         WHERE device_id = ?1 AND revoked_at IS NULL AND last_seen_at IS NULL",
+        &[&device, &token_hash],
+    )? > 0)
 }
 
 /// The enumerator `device` is enrolled for, if it ever was.
 pub fn owner(conn: Conn<'_>, device: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached("SELECT enumerator_id FROM devices WHERE device_id = ?1")?
-        .query_row([device], |r| r.get(0))
-        .optional()?)
+    conn.optional_value(
+        "SELECT enumerator_id FROM devices WHERE device_id = ?1",
+        &[&device],
+    )
 }
 
 /// Enrolls a known device again: a new token and name, no longer revoked, never seen since.
 pub fn reenroll(conn: Conn<'_>, device: &str, token_hash: &str, name: &str) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL, last_seen_at = NULL
-             WHERE device_id = ?1",
-        )?
-        .execute(params![device, token_hash, name])?;
+    conn.execute(
+        "UPDATE devices SET token_hash = ?2, name = ?3, revoked_at = NULL, last_seen_at = NULL
+         WHERE device_id = ?1",
+        &[&device, &token_hash, &name],
+    )?;
     Ok(())
 }
 
@@ -87,27 +78,26 @@ pub struct NewDevice<'a> {
 }
 
 pub fn insert(conn: Conn<'_>, device: &NewDevice<'_>) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "INSERT INTO devices (device_id, enumerator_id, name, token_hash, enrolled_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![
-            device.device_id,
-            device.enumerator_id,
-            device.name,
-            device.token_hash,
-            device.enrolled_at
-        ])?;
+    conn.execute(
+        "INSERT INTO devices (device_id, enumerator_id, name, token_hash, enrolled_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        &[
+            &device.device_id,
+            &device.enumerator_id,
+            &device.name,
+            &device.token_hash,
+            &device.enrolled_at,
+        ],
+    )?;
     Ok(())
 }
 
 /// The name of an enumerator that exists.
 pub fn enumerator_name(conn: Conn<'_>, enumerator: &str) -> Result<String, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached("SELECT name FROM enumerators WHERE enumerator_id = ?1")?
-        .query_row([enumerator], |r| r.get(0))?)
+    conn.value(
+        "SELECT name FROM enumerators WHERE enumerator_id = ?1",
+        &[&enumerator],
+    )
 }
 
 /// An area of an enumerator as stored; `removed` once taken from them.
@@ -121,21 +111,19 @@ pub struct StoredArea {
 
 /// Every area an enumerator has or had, in order.
 pub fn areas(conn: Conn<'_>, enumerator: &str) -> Result<Vec<StoredArea>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT region, rw, rt, removed_at IS NOT NULL FROM areas WHERE enumerator_id = ?1
-             ORDER BY region, rw, rt",
-        )?
-        .query_map([enumerator], |r| {
+    conn.rows(
+        "SELECT region, rw, rt, removed_at IS NOT NULL FROM areas WHERE enumerator_id = ?1
+         ORDER BY region, rw, rt",
+        &[&enumerator],
+        |r| {
             Ok(StoredArea {
                 region: r.get(0)?,
                 rw: r.get(1)?,
                 rt: r.get(2)?,
                 removed: r.get(3)?,
             })
-        })?
-        .collect::<Result<_, _>>()?)
+        },
+    )
 }
 
 /// A device as its calls are authenticated: by the hash of its token, or by its id.
@@ -147,7 +135,7 @@ pub struct StoredDevice {
     pub last_seen_at: Option<i64>,
 }
 
-fn stored_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDevice> {
+fn stored_device(r: &Row<'_>) -> Result<StoredDevice, DbError> {
     Ok(StoredDevice {
         device_id: r.get(0)?,
         enumerator_id: r.get(1)?,
@@ -158,52 +146,48 @@ fn stored_device(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDevice> {
 
 /// The device, not revoked, whose token has the hash `token_hash`.
 pub fn by_token(conn: Conn<'_>, token_hash: &str) -> Result<Option<StoredDevice>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT device_id, enumerator_id, token_hash, last_seen_at FROM devices
-             WHERE token_hash = ?1 AND revoked_at IS NULL",
-        )?
-        .query_row([token_hash], stored_device)
-        .optional()?)
+    conn.optional_row(
+        "SELECT device_id, enumerator_id, token_hash, last_seen_at FROM devices
+         WHERE token_hash = ?1 AND revoked_at IS NULL",
+        &[&token_hash],
+        stored_device,
+    )
 }
 
 /// The device `device`, revoked or not.
 pub fn by_id(conn: Conn<'_>, device: &str) -> Result<Option<StoredDevice>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT device_id, enumerator_id, token_hash, last_seen_at FROM devices
-             WHERE device_id = ?1",
-        )?
-        .query_row([device], stored_device)
-        .optional()?)
+    conn.optional_row(
+        "SELECT device_id, enumerator_id, token_hash, last_seen_at FROM devices
+         WHERE device_id = ?1",
+        &[&device],
+        stored_device,
+    )
 }
 
 /// Notes the time of a device's last call.
 pub fn seen(conn: Conn<'_>, device: &str, at: i64) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached("UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2")?
-        .execute(params![at, device])?;
+    conn.execute(
+        "UPDATE devices SET last_seen_at = ?1 WHERE device_id = ?2",
+        &[&at, &device],
+    )?;
     Ok(())
 }
 
 /// Whether `device` is (or was) a phone of `enumerator`.
 pub fn belongs_to(conn: Conn<'_>, device: &str, enumerator: &str) -> Result<bool, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1 AND enumerator_id = ?2")?
-        .exists([device, enumerator])?)
+    conn.exists(
+        "SELECT 1 FROM devices WHERE device_id = ?1 AND enumerator_id = ?2",
+        &[&device, &enumerator],
+    )
 }
 
 /// Keeps `seq` as the highest number the phone says it finished, if it is higher.
 pub fn record_finished(conn: Conn<'_>, device: &str, seq: i64) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "UPDATE devices SET finished_seq = max(coalesce(finished_seq, 0), ?2)
-             WHERE device_id = ?1",
-        )?
-        .execute(params![device, seq])?;
+    conn.execute(
+        "UPDATE devices SET finished_seq = ?2
+         WHERE device_id = ?1 AND (finished_seq IS NULL OR finished_seq < ?2)",
+        &[&device, &seq],
+    )?;
     Ok(())
 }
 
@@ -219,29 +203,27 @@ pub struct Report<'a> {
 
 /// Keeps a phone's report on its row.
 pub fn record_report(conn: Conn<'_>, device: &str, report: &Report<'_>) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "UPDATE devices SET app_version = ?2, unsent_visits = ?3, unsent_photos = ?4,
-                 drafts = ?5, reported_at = ?6
-             WHERE device_id = ?1",
-        )?
-        .execute(params![
-            device,
-            report.app_version,
-            report.unsent_visits,
-            report.unsent_photos,
-            report.drafts,
-            report.at
-        ])?;
+    conn.execute(
+        "UPDATE devices SET app_version = ?2, unsent_visits = ?3, unsent_photos = ?4,
+             drafts = ?5, reported_at = ?6
+         WHERE device_id = ?1",
+        &[
+            &device,
+            &report.app_version,
+            &report.unsent_visits,
+            &report.unsent_photos,
+            &report.drafts,
+            &report.at,
+        ],
+    )?;
     Ok(())
 }
 
 /// Devices not revoked that called the server since `since`.
 pub fn seen_since(conn: Conn<'_>, since: i64) -> Result<u64, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT count(*) FROM devices WHERE last_seen_at >= ?1 AND revoked_at IS NULL",
-        )?
-        .query_row([since], |r| r.get(0))?)
+    let seen: i64 = conn.value(
+        "SELECT count(*) FROM devices WHERE last_seen_at >= ?1 AND revoked_at IS NULL",
+        &[&since],
+    )?;
+    Ok(u64::try_from(seen).unwrap_or(0))
 }

@@ -10,31 +10,41 @@ pub mod devices;
 pub mod households;
 pub mod pull;
 pub mod push;
+pub mod sql;
 pub mod supervisors;
+
+#[cfg(test)]
+mod conformance;
 
 use rusqlite::{Connection, Transaction};
 
+use crate::db::DbError;
+use sql::Engine;
+
 /// A connection of the store, inside the transaction its caller holds: what the logic outside
-/// this module passes to it, naming no engine.
+/// this module passes to it, naming no engine. Statements run through [`sql`].
 #[derive(Clone, Copy, Debug)]
-pub struct Conn<'c>(&'c Connection);
+pub struct Conn<'c>(Engine<'c>);
 
 impl<'c> From<&'c Connection> for Conn<'c> {
     fn from(conn: &'c Connection) -> Self {
-        Self(conn)
+        Self(Engine::Sqlite(conn))
     }
 }
 
 impl<'c> From<&'c Transaction<'_>> for Conn<'c> {
     fn from(tx: &'c Transaction<'_>) -> Self {
-        Self(tx)
+        Self(Engine::Sqlite(tx))
     }
 }
 
 impl<'c> Conn<'c> {
-    /// The engine's connection: for the store, and for modules whose SQL has not moved yet (they
-    /// carry clippy's allow).
-    pub(crate) fn sql(self) -> &'c Connection {
-        self.0
+    /// The SQLite connection, for modules whose SQL has not moved yet (they carry clippy's
+    /// allow); on PostgreSQL they cannot run yet.
+    pub(crate) fn sql(self) -> Result<&'c Connection, DbError> {
+        match self.0 {
+            Engine::Sqlite(conn) => Ok(conn),
+            Engine::Postgres(_) => Err(DbError::NotOnPostgres),
+        }
     }
 }

@@ -2,8 +2,6 @@
 //! regions changed after a cursor, from the (region, change_seq) index first and then only the
 //! page's rows; decisions for the device's enumerator and on households; areas taken from it.
 
-use rusqlite::params;
-
 use super::Conn;
 use crate::db::DbError;
 
@@ -59,34 +57,36 @@ pub fn changes_after(
     after: i64,
     fetch: i64,
 ) -> Result<Vec<Change>, DbError> {
-    let mut next_in_region = conn.sql().prepare_cached(
+    // The row's own number: SQLite's rowid, PostgreSQL's row_id.
+    let next_in_region = if conn.is_postgres() {
+        "SELECT change_seq, row_id FROM households
+         WHERE region = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+    } else {
         "SELECT change_seq, rowid FROM households
-         WHERE region = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3",
-    )?;
+         WHERE region = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
+    };
     let mut changes = Vec::new();
     for region in regions {
-        for row in next_in_region.query_map(params![region, after, fetch], |r| {
+        changes.extend(conn.rows(next_in_region, &[region, &after, &fetch], |r| {
             Ok(Change {
                 seq: r.get(0)?,
                 row: r.get(1)?,
             })
-        })? {
-            changes.push(row?);
-        }
+        })?);
     }
     Ok(changes)
 }
 
 /// How many changes of `regions` follow `after`.
 pub fn changes_remaining(conn: Conn<'_>, regions: &[String], after: i64) -> Result<u64, DbError> {
-    let mut count = conn
-        .sql()
-        .prepare_cached("SELECT count(*) FROM households WHERE region = ?1 AND change_seq > ?2")?;
     let mut remaining = 0;
     for region in regions {
-        remaining += count.query_row(params![region, after], |r| r.get::<_, u64>(0))?;
+        remaining += conn.value::<i64>(
+            "SELECT count(*) FROM households WHERE region = ?1 AND change_seq > ?2",
+            &[region, &after],
+        )?;
     }
-    Ok(remaining)
+    Ok(u64::try_from(remaining).unwrap_or(0))
 }
 
 /// The households of `changes`, in their order.
@@ -94,23 +94,26 @@ pub fn changed_households(
     conn: Conn<'_>,
     changes: &[Change],
 ) -> Result<Vec<ChangedHousehold>, DbError> {
-    let mut row_of = conn.sql().prepare_cached(
-        "SELECT state, state_hash, region, rw, rt, household_id FROM households WHERE rowid = ?1",
-    )?;
-    let mut rows = Vec::with_capacity(changes.len());
-    for change in changes {
-        rows.push(row_of.query_row([change.row], |r| {
-            Ok(ChangedHousehold {
-                state: r.get(0)?,
-                hash: r.get(1)?,
-                region: r.get(2)?,
-                rw: r.get(3)?,
-                rt: r.get(4)?,
-                household_id: r.get(5)?,
+    let row_of = if conn.is_postgres() {
+        "SELECT state, state_hash, region, rw, rt, household_id FROM households WHERE row_id = ?1"
+    } else {
+        "SELECT state, state_hash, region, rw, rt, household_id FROM households WHERE rowid = ?1"
+    };
+    changes
+        .iter()
+        .map(|change| {
+            conn.row(row_of, &[&change.row], |r| {
+                Ok(ChangedHousehold {
+                    state: r.get(0)?,
+                    hash: r.get(1)?,
+                    region: r.get(2)?,
+                    rw: r.get(3)?,
+                    rt: r.get(4)?,
+                    household_id: r.get(5)?,
+                })
             })
-        })?);
-    }
-    Ok(rows)
+        })
+        .collect()
 }
 
 /// Decisions addressed to `enumerator` in (`after`, `upto`]: change number and body.
@@ -120,17 +123,13 @@ pub fn decisions_for(
     after: i64,
     upto: i64,
 ) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT r.change_seq, r.body FROM review_recipients p
-             JOIN reviews r ON r.review_id = p.review_id
-             WHERE p.enumerator_id = ?1 AND p.change_seq > ?2 AND p.change_seq <= ?3",
-        )?
-        .query_map(params![enumerator, after, upto], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?
-        .collect::<Result<_, _>>()?)
+    conn.rows(
+        "SELECT r.change_seq, r.body FROM review_recipients p
+         JOIN reviews r ON r.review_id = p.review_id
+         WHERE p.enumerator_id = ?1 AND p.change_seq > ?2 AND p.change_seq <= ?3",
+        &[&enumerator, &after, &upto],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
 }
 
 /// Decisions on households, addressed to no one, in (`after`, `upto`].
@@ -139,14 +138,12 @@ pub fn decisions_on_households(
     after: i64,
     upto: i64,
 ) -> Result<Vec<DecisionOnHousehold>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT r.change_seq, r.body, h.region, h.rw, h.rt FROM reviews r
-             JOIN households h ON h.household_id = r.household_id
-             WHERE r.enumerator_id IS NULL AND r.change_seq > ?1 AND r.change_seq <= ?2",
-        )?
-        .query_map(params![after, upto], |r| {
+    conn.rows(
+        "SELECT r.change_seq, r.body, h.region, h.rw, h.rt FROM reviews r
+         JOIN households h ON h.household_id = r.household_id
+         WHERE r.enumerator_id IS NULL AND r.change_seq > ?1 AND r.change_seq <= ?2",
+        &[&after, &upto],
+        |r| {
             Ok(DecisionOnHousehold {
                 seq: r.get(0)?,
                 body: r.get(1)?,
@@ -154,8 +151,8 @@ pub fn decisions_on_households(
                 rw: r.get(3)?,
                 rt: r.get(4)?,
             })
-        })?
-        .collect::<Result<_, _>>()?)
+        },
+    )
 }
 
 /// Areas taken from `enumerator` in (`after`, `upto`], in the order they were taken.
@@ -165,48 +162,45 @@ pub fn areas_taken(
     after: i64,
     upto: i64,
 ) -> Result<Vec<TakenArea>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT region, rw, rt, removed_seq FROM areas
-             WHERE enumerator_id = ?1 AND removed_seq > ?2 AND removed_seq <= ?3
-             ORDER BY removed_seq",
-        )?
-        .query_map(params![enumerator, after, upto], |r| {
+    conn.rows(
+        "SELECT region, rw, rt, removed_seq FROM areas
+         WHERE enumerator_id = ?1 AND removed_seq > ?2 AND removed_seq <= ?3
+         ORDER BY removed_seq",
+        &[&enumerator, &after, &upto],
+        |r| {
             Ok(TakenArea {
                 region: r.get(0)?,
                 rw: r.get(1)?,
                 rt: r.get(2)?,
                 seq: r.get(3)?,
             })
-        })?
-        .collect::<Result<_, _>>()?)
+        },
+    )
 }
 
 /// Every household of `region`, with its place.
 pub fn households_of(conn: Conn<'_>, region: &str) -> Result<Vec<Placed>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached("SELECT household_id, rw, rt FROM households WHERE region = ?1")?
-        .query_map([region], |r| {
+    conn.rows(
+        "SELECT household_id, rw, rt FROM households WHERE region = ?1",
+        &[&region],
+        |r| {
             Ok(Placed {
                 household_id: r.get(0)?,
                 rw: r.get(1)?,
                 rt: r.get(2)?,
             })
-        })?
-        .collect::<Result<_, _>>()?)
+        },
+    )
 }
 
 /// The highest number of `device` the server holds, accepted or rejected (after a restore from a
 /// backup the phone sends again what it had acknowledged above it), from the (device_id,
 /// device_seq) indexes.
 pub fn stored_up_to(conn: Conn<'_>, device: &str) -> Result<i64, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached(
-            "SELECT max(coalesce((SELECT max(device_seq) FROM visits WHERE device_id = ?1), 0),
-                        coalesce((SELECT max(device_seq) FROM rejected_seqs WHERE device_id = ?1), 0))",
-        )?
-        .query_row([device], |r| r.get(0))?)
+    conn.value(
+        "SELECT coalesce(max(seq), 0) FROM (
+             SELECT max(device_seq) AS seq FROM visits WHERE device_id = ?1
+             UNION ALL SELECT max(device_seq) FROM rejected_seqs WHERE device_id = ?1) AS held",
+        &[&device],
+    )
 }

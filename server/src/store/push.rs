@@ -1,8 +1,6 @@
 //! What a push reads and writes besides households ([`crate::ingest`] plans and decides): visits
 //! by id, the visit rows, pairs an enumerator named, rejected numbers.
 
-use rusqlite::{OptionalExtension, params};
-
 use super::Conn;
 use crate::db::DbError;
 
@@ -11,11 +9,13 @@ pub fn content_hashes<'i>(
     conn: Conn<'_>,
     ids: impl IntoIterator<Item = &'i str>,
 ) -> Result<Vec<Option<String>>, DbError> {
-    let mut stmt = conn
-        .sql()
-        .prepare_cached("SELECT content_hash FROM visits WHERE visit_id = ?1")?;
     ids.into_iter()
-        .map(|id| Ok(stmt.query_row([id], |r| r.get(0)).optional()?))
+        .map(|id| {
+            conn.optional_value(
+                "SELECT content_hash FROM visits WHERE visit_id = ?1",
+                &[&id],
+            )
+        })
         .collect()
 }
 
@@ -26,11 +26,10 @@ pub fn content_hash(conn: Conn<'_>, visit_id: &str) -> Result<Option<String>, Db
 
 /// The device that made a stored visit.
 pub fn device_of(conn: Conn<'_>, visit_id: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .sql()
-        .prepare_cached("SELECT device_id FROM visits WHERE visit_id = ?1")?
-        .query_row([visit_id], |r| r.get(0))
-        .optional()?)
+    conn.optional_value(
+        "SELECT device_id FROM visits WHERE visit_id = ?1",
+        &[&visit_id],
+    )
 }
 
 /// Whether any of `ids` is a stored visit.
@@ -38,11 +37,8 @@ pub fn any_stored<'i>(
     conn: Conn<'_>,
     ids: impl IntoIterator<Item = &'i str>,
 ) -> Result<bool, DbError> {
-    let mut stmt = conn
-        .sql()
-        .prepare_cached("SELECT 1 FROM visits WHERE visit_id = ?1")?;
     for id in ids {
-        if stmt.exists([id])? {
+        if conn.exists("SELECT 1 FROM visits WHERE visit_id = ?1", &[&id])? {
             return Ok(true);
         }
     }
@@ -72,27 +68,29 @@ pub fn insert_visits<'a>(
     conn: Conn<'_>,
     visits: impl IntoIterator<Item = NewVisit<'a>>,
 ) -> Result<(), DbError> {
-    let mut insert = conn.sql().prepare_cached(
-        "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
-             content_hash, body, received_at, skew_ms, order_time, flags, lat, lon)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-    )?;
     for v in visits {
-        insert.execute(params![
-            v.visit_id,
-            v.household_id,
-            v.enumerator_id,
-            v.device_id,
-            v.device_seq,
-            v.content_hash,
-            v.body,
-            v.received_at,
-            v.skew_ms,
-            v.order_time,
-            v.flags,
-            v.point.map(|(lat, _)| lat),
-            v.point.map(|(_, lon)| lon),
-        ])?;
+        let device_seq = i64::try_from(v.device_seq)
+            .map_err(|_| DbError::Inconsistent("a device number past i64".into()))?;
+        conn.execute(
+            "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
+                 content_hash, body, received_at, skew_ms, order_time, flags, lat, lon)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            &[
+                &v.visit_id,
+                &v.household_id,
+                &v.enumerator_id,
+                &v.device_id,
+                &device_seq,
+                &v.content_hash,
+                &v.body,
+                &v.received_at,
+                &v.skew_ms,
+                &v.order_time,
+                &v.flags,
+                &v.point.map(|(lat, _)| lat),
+                &v.point.map(|(_, lon)| lon),
+            ],
+        )?;
     }
     Ok(())
 }
@@ -106,13 +104,12 @@ pub fn record_same_family(
     at: i64,
     other: &str,
 ) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "INSERT OR IGNORE INTO duplicates (household_a, household_b, kind, found_at)
-             SELECT ?1, ?2, ?3, ?4 WHERE EXISTS
-                 (SELECT 1 FROM households WHERE household_id = ?5)",
-        )?
-        .execute(params![a, b, kind, at, other])?;
+    conn.execute(
+        "INSERT INTO duplicates (household_a, household_b, kind, found_at)
+         SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM households WHERE household_id = ?5)
+         ON CONFLICT DO NOTHING",
+        &[&a, &b, &kind, &at, &other],
+    )?;
     Ok(())
 }
 
@@ -125,12 +122,12 @@ pub fn record_rejection(
     codes: &str,
     at: i64,
 ) -> Result<(), DbError> {
-    conn.sql()
-        .prepare_cached(
-            "INSERT OR REPLACE INTO rejected_seqs (device_id, device_seq, visit_id, codes,
-                 rejected_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![device, seq, visit_id, codes, at])?;
+    conn.execute(
+        "INSERT INTO rejected_seqs (device_id, device_seq, visit_id, codes, rejected_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (device_id, device_seq) DO UPDATE SET visit_id = excluded.visit_id,
+             codes = excluded.codes, rejected_at = excluded.rejected_at",
+        &[&device, &seq, &visit_id, &codes, &at],
+    )?;
     Ok(())
 }

@@ -1,0 +1,342 @@
+//! The store answers the same on both engines: one day's calls of the moved use cases run on a
+//! SQLite database and on a PostgreSQL one, and every answer is compared; and on PostgreSQL, where
+//! writes commit side by side, a pull that follows the change sequence never skips a change.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::{Conn, devices, households, pull, push};
+use crate::db::DbError;
+use crate::db::postgres::{Postgres, testing};
+
+/// Runs the calls on `conn` and writes down every answer, one line each.
+fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    conn.execute(
+        "INSERT INTO enumerators (enumerator_id, name, created_at) VALUES ('e1', 'Sri Wahyuni', 0)",
+        &[],
+    )?;
+    conn.execute(
+        "INSERT INTO areas (enumerator_id, region, rw, rt, added_at) VALUES
+             ('e1', '16.04.01.2001', '001', NULL, 0), ('e1', '16.04.01.2002', NULL, NULL, 0)",
+        &[],
+    )?;
+    devices::insert(
+        conn,
+        &devices::NewDevice {
+            device_id: "d1",
+            enumerator_id: "e1",
+            name: "Samsung A05",
+            token_hash: "t1",
+            enrolled_at: 10,
+        },
+    )?;
+    said.push(format!("{:?}", devices::by_token(conn, "t1")?));
+    said.push(format!("{:?}", devices::by_token(conn, "t2")?));
+    said.push(format!("{:?}", devices::areas(conn, "e1")?));
+    said.push(format!("{:?}", devices::enumerator_name(conn, "e1")?));
+    said.push(format!(
+        "renewed {}",
+        devices::renew_unused_token(conn, "d1", "t2")?
+    ));
+    devices::seen(conn, "d1", 1_000)?;
+    said.push(format!(
+        "renewed after a call {}",
+        devices::renew_unused_token(conn, "d1", "t3")?
+    ));
+    devices::record_finished(conn, "d1", 7)?;
+    devices::record_finished(conn, "d1", 5)?;
+    said.push(format!(
+        "finished {:?}",
+        conn.value::<i64>(
+            "SELECT finished_seq FROM devices WHERE device_id = 'd1'",
+            &[]
+        )?
+    ));
+    said.push(format!("seen since {}", devices::seen_since(conn, 500)?));
+    said.push(format!(
+        "belongs {}",
+        devices::belongs_to(conn, "d1", "e1")?
+    ));
+
+    for (id, rw, rt) in [
+        ("h1", Some("001"), Some("002")),
+        ("h2", None, None),
+        ("h3", Some("002"), Some("001")),
+    ] {
+        households::write_baseline(
+            conn,
+            &households::Listing {
+                household_id: id,
+                region: "16.04.01.2001",
+                rw,
+                rt,
+                source: "P3KE",
+                source_id: Some(id),
+                baseline: r#"{"head":"Sutrisno"}"#,
+            },
+        )?;
+        let seq = households::next_change_seq(conn)?;
+        households::set_change_seq(conn, id, seq)?;
+    }
+    said.push(format!(
+        "{:?}",
+        households::in_area(conn, "16.04.01.2001", Some("001"), None)?
+    ));
+    said.push(format!("{:?}", households::baseline(conn, "h1")?));
+    said.push(format!("{:?}", households::version(conn, "h2")?));
+    said.push(format!("{:?}", households::change_seq(conn, "h9")?));
+
+    let seq = households::next_change_seq(conn)?;
+    households::write_merged(
+        conn,
+        &households::MergedRow {
+            household_id: "h3",
+            state: r#"{"status":"VISITED"}"#,
+            state_hash: "s3",
+            status: "VISITED",
+            outcome: Some("FOUND"),
+            assessment: None,
+            recommendation: Some("KEEP"),
+            change_seq: seq,
+            head_name: "Sutrisno",
+            address: "Jl. Merdeka 1",
+            target_status: "MERGED_INTO",
+            merged_into: Some("h1".into()),
+            keys_digest: "k3",
+            rw: Some("002"),
+            rt: Some("001"),
+        },
+    )?;
+    said.push(format!(
+        "{:?}",
+        households::state_and_keys_digest(conn, "h3")?
+    ));
+    said.push(format!("{:?}", households::absorbed_baselines(conn, "h1")?));
+    said.push(format!("{:?}", households::absorbed_baselines(conn, "h2")?));
+
+    let nik = ("NIK".to_owned(), "digest-of-a-nik".to_owned());
+    let kk = ("KK".to_owned(), "digest-of-a-kk".to_owned());
+    said.push(format!(
+        "{:?}",
+        households::replace_keys(conn, "h1", [], [&nik, &kk])?
+    ));
+    said.push(format!(
+        "{:?}",
+        households::replace_keys(conn, "h2", [], [&nik, &nik])?
+    ));
+    said.push(format!(
+        "{:?}",
+        households::replace_keys(conn, "h1", [&kk], [])?
+    ));
+    let mut keys = households::keys_of(conn, "h1")?;
+    keys.sort();
+    said.push(format!("{keys:?}"));
+    said.push(format!(
+        "{:?}",
+        households::holders_of_key(conn, "NIK", "digest-of-a-nik", "h1", 10)?
+    ));
+    households::record_duplicate(conn, "h1", "h2", "NIK", 5)?;
+    households::record_duplicate(conn, "h1", "h2", "NIK", 6)?;
+    push::record_same_family(conn, ("h1", "h9"), "SAME_FAMILY", 7, "h9")?;
+    push::record_same_family(conn, ("h1", "h3"), "SAME_FAMILY", 7, "h3")?;
+    said.push(format!(
+        "{:?}",
+        conn.rows(
+            "SELECT household_a, household_b, kind, found_at FROM duplicates
+             ORDER BY household_a, household_b, kind",
+            &[],
+            |r| Ok((
+                r.get::<String>(0)?,
+                r.get::<String>(1)?,
+                r.get::<String>(2)?,
+                r.get::<i64>(3)?
+            )),
+        )?
+    ));
+
+    push::insert_visits(
+        conn,
+        [
+            push::NewVisit {
+                visit_id: "v1",
+                household_id: "h1",
+                enumerator_id: "e1",
+                device_id: "d1",
+                device_seq: 3,
+                content_hash: "c1",
+                body: "{}",
+                received_at: 100,
+                skew_ms: -20,
+                order_time: 90,
+                flags: "[]",
+                point: Some((-3.8, 103.5)),
+            },
+            push::NewVisit {
+                visit_id: "v2",
+                household_id: "h1",
+                enumerator_id: "e1",
+                device_id: "d1",
+                device_seq: 4,
+                content_hash: "c2",
+                body: "{}",
+                received_at: 101,
+                skew_ms: 0,
+                order_time: 95,
+                flags: r#"["VIS-03"]"#,
+                point: None,
+            },
+        ],
+    )?;
+    said.push(format!(
+        "{:?}",
+        push::content_hashes(conn, ["v2", "v9", "v1"])?
+    ));
+    said.push(format!("{:?}", push::device_of(conn, "v1")?));
+    said.push(format!("{:?}", push::any_stored(conn, ["v8", "v9"])?));
+    said.push(format!("{:?}", push::any_stored(conn, ["v8", "v2"])?));
+    said.push(format!(
+        "{:?}",
+        households::visits_and_decisions(conn, "h1")?
+    ));
+    push::record_rejection(conn, "d1", 6, Some("v6"), r#"["VIS-01"]"#, 110)?;
+    push::record_rejection(conn, "d1", 6, None, r#"["NIK-01"]"#, 120)?;
+    said.push(format!(
+        "{:?}",
+        conn.row(
+            "SELECT visit_id, codes, rejected_at FROM rejected_seqs WHERE device_id = 'd1'",
+            &[],
+            |r| Ok((
+                r.get::<Option<String>>(0)?,
+                r.get::<String>(1)?,
+                r.get::<i64>(2)?
+            )),
+        )?
+    ));
+    said.push(format!("stored up to {}", pull::stored_up_to(conn, "d1")?));
+    said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
+
+    let regions = ["16.04.01.2001".to_owned(), "16.04.01.2002".to_owned()];
+    let changes = pull::changes_after(conn, &regions, 1, 10)?;
+    said.push(format!(
+        "{:?}",
+        changes.iter().map(|c| c.seq).collect::<Vec<_>>()
+    ));
+    said.push(format!("{:?}", pull::changed_households(conn, &changes)?));
+    said.push(format!(
+        "remaining {}",
+        pull::changes_remaining(conn, &regions, 2)?
+    ));
+    said.push(format!(
+        "{:?}",
+        pull::households_of(conn, "16.04.01.2001")?
+            .into_iter()
+            .map(|p| p.household_id)
+            .collect::<BTreeSet<_>>()
+    ));
+    Ok(said)
+}
+
+fn on_sqlite() -> Vec<String> {
+    let mut conn = rusqlite::Connection::open_in_memory().unwrap();
+    crate::db::schema::migrate(&mut conn).unwrap();
+    a_day_of_calls((&conn).into()).unwrap()
+}
+
+#[test]
+fn both_engines_answer_every_call_the_same() {
+    let sqlite = on_sqlite();
+    // Not a comparison of two empty answers: the day's answers are what the calls mean.
+    assert!(sqlite.contains(&"renewed true".to_owned()), "{sqlite:#?}");
+    assert!(sqlite.contains(&"renewed after a call false".to_owned()));
+    assert!(sqlite.contains(&"finished 7".to_owned()));
+    assert!(sqlite.contains(&"stored up to 6".to_owned()));
+    assert!(sqlite.contains(&r#"(None, "[\"NIK-01\"]", 120)"#.to_owned()));
+    assert!(sqlite.contains(&r#"[Some("c2"), None, Some("c1")]"#.to_owned()));
+    let Some(db) = testing::fresh() else { return };
+    let postgres = db.write_blocking(a_day_of_calls).unwrap();
+    assert_eq!(sqlite, postgres);
+}
+
+/// Writers take change numbers and commit side by side, each holding its transaction open a
+/// moment after taking its number; a puller follows the sequence with a cursor meanwhile, as a
+/// phone does. Every number taken must reach it: a change committed after a later-numbered one
+/// was seen would be skipped for ever.
+#[test]
+fn a_pull_following_the_change_sequence_skips_no_change_committed_late() {
+    let Some(db) = testing::fresh() else { return };
+    const WRITERS: usize = 6;
+    const EACH: usize = 40;
+    let region = "16.04.01.2001";
+    let writing_done = AtomicBool::new(false);
+    let (taken, pulled) = std::thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let db = &db;
+                scope.spawn(move || write_households(db, w, EACH, region))
+            })
+            .collect();
+        let puller = scope.spawn(|| {
+            let mut cursor = 0;
+            let mut pulled = Vec::new();
+            loop {
+                let done = writing_done.load(Ordering::SeqCst);
+                let page = db
+                    .read_blocking(|conn| {
+                        pull::changes_after(conn, &[region.to_owned()], cursor, 1_000)
+                    })
+                    .unwrap();
+                if let Some(last) = page.last() {
+                    cursor = last.seq;
+                }
+                pulled.extend(page.iter().map(|c| c.seq));
+                if done {
+                    return pulled;
+                }
+            }
+        });
+        let taken: Vec<i64> = writers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect();
+        writing_done.store(true, Ordering::SeqCst);
+        (taken, puller.join().unwrap())
+    });
+    let taken: BTreeSet<i64> = taken.into_iter().collect();
+    assert_eq!(taken.len(), WRITERS * EACH, "every number is taken once");
+    let pulled_set: BTreeSet<i64> = pulled.iter().copied().collect();
+    assert_eq!(pulled.len(), pulled_set.len(), "no change is pulled twice");
+    let missed: Vec<_> = taken.difference(&pulled_set).collect();
+    assert!(missed.is_empty(), "changes the pull skipped: {missed:?}");
+}
+
+/// `count` households of `region`, each written in a transaction of its own that takes a change
+/// number and then waits a moment before it commits; the numbers taken.
+fn write_households(db: &Postgres, writer: usize, count: usize, region: &str) -> Vec<i64> {
+    (0..count)
+        .map(|i| {
+            let id = format!("h-{writer}-{i}");
+            db.write_blocking(|conn| {
+                households::write_baseline(
+                    conn,
+                    &households::Listing {
+                        household_id: &id,
+                        region,
+                        rw: None,
+                        rt: None,
+                        source: "P3KE",
+                        source_id: None,
+                        baseline: "{}",
+                    },
+                )?;
+                let seq = households::next_change_seq(conn)?;
+                households::set_change_seq(conn, &id, seq)?;
+                std::thread::sleep(std::time::Duration::from_micros(
+                    200 + 300 * ((writer + i) % 4) as u64,
+                ));
+                Ok::<_, DbError>(seq)
+            })
+            .unwrap()
+        })
+        .collect()
+}

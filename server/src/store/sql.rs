@@ -1,0 +1,273 @@
+//! One face for the two engines' statements (docs/storage.md): a statement is written once, with
+//! numbered parameters (`?1`, which PostgreSQL gets as `$1`) in the SQL both engines read, and
+//! run on SQLite or PostgreSQL. Values cross as the types both drivers convert the same way:
+//! `i64` (every integer column is `BIGINT` on PostgreSQL), `f64`, `bool`, `String`, `Vec<u8>`,
+//! and `Option`s of them.
+//!
+//! Where the engines cannot share a statement (SQLite's `rowid`), [`Conn::is_postgres`] picks.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+
+use super::Conn;
+use crate::db::DbError;
+
+/// A value a statement takes: what both drivers write the same way.
+pub trait Param {
+    fn sqlite(&self) -> &dyn rusqlite::ToSql;
+    fn postgres(&self) -> &(dyn postgres::types::ToSql + Sync);
+}
+
+impl<T: rusqlite::ToSql + postgres::types::ToSql + Sync> Param for T {
+    fn sqlite(&self) -> &dyn rusqlite::ToSql {
+        self
+    }
+    fn postgres(&self) -> &(dyn postgres::types::ToSql + Sync) {
+        self
+    }
+}
+
+/// A value a statement reads: what both drivers read the same way.
+pub trait Value: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a> {}
+impl<T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>> Value for T {}
+
+/// A row a query answered.
+#[derive(Debug)]
+pub enum Row<'r> {
+    Sqlite(&'r rusqlite::Row<'r>),
+    Postgres(&'r postgres::Row),
+}
+
+impl Row<'_> {
+    /// The value of column `index` (from 0).
+    pub fn get<T: Value>(&self, index: usize) -> Result<T, DbError> {
+        match self {
+            Self::Sqlite(row) => Ok(row.get(index)?),
+            Self::Postgres(row) => Ok(row.try_get(index)?),
+        }
+    }
+}
+
+/// A PostgreSQL connection of the pool with the statements it has prepared (the driver keeps
+/// none): a statement is parsed and planned once per connection, as rusqlite's cache does.
+pub struct PgSession {
+    client: RefCell<postgres::Client>,
+    prepared: RefCell<HashMap<String, postgres::Statement>>,
+    /// Whether a statement of the transaction failed: PostgreSQL then refuses the rest of the
+    /// transaction and answers its `COMMIT` by rolling back, so a write that went on after one
+    /// must not be told it was stored.
+    failed: std::cell::Cell<bool>,
+}
+
+impl std::fmt::Debug for PgSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgSession")
+            .field("prepared", &self.prepared.borrow().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgSession {
+    pub fn new(client: postgres::Client) -> Self {
+        Self {
+            client: RefCell::new(client),
+            prepared: RefCell::new(HashMap::new()),
+            failed: std::cell::Cell::new(false),
+        }
+    }
+
+    /// Whether a statement failed since the last call (each transaction starts by asking).
+    pub fn take_failed(&self) -> bool {
+        self.failed.replace(false)
+    }
+
+    /// Runs statements without parameters (transaction control, the schema).
+    pub fn batch(&self, sql: &str) -> Result<(), DbError> {
+        Ok(self.client.borrow_mut().batch_execute(sql)?)
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.borrow().is_closed()
+    }
+
+    fn statement(&self, sql: &str) -> Result<postgres::Statement, DbError> {
+        if let Some(statement) = self.prepared.borrow().get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self
+            .client
+            .borrow_mut()
+            .prepare(&numbered_as_postgres(sql))?;
+        self.prepared
+            .borrow_mut()
+            .insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+
+    fn execute(&self, sql: &str, params: &[&dyn Param]) -> Result<u64, DbError> {
+        self.noting_failure(|| {
+            let statement = self.statement(sql)?;
+            let values = postgres_values(params);
+            Ok(self.client.borrow_mut().execute(&statement, &values)?)
+        })
+    }
+
+    fn query(&self, sql: &str, params: &[&dyn Param]) -> Result<Vec<postgres::Row>, DbError> {
+        self.noting_failure(|| {
+            let statement = self.statement(sql)?;
+            let values = postgres_values(params);
+            Ok(self.client.borrow_mut().query(&statement, &values)?)
+        })
+    }
+
+    fn noting_failure<T>(&self, run: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+        let result = run();
+        if result.is_err() {
+            self.failed.set(true);
+        }
+        result
+    }
+}
+
+fn postgres_values<'p>(params: &'p [&dyn Param]) -> Vec<&'p (dyn postgres::types::ToSql + Sync)> {
+    params.iter().map(|p| p.postgres()).collect()
+}
+
+/// `?N` parameters as PostgreSQL numbers them (`$N`). The store's statements hold no `?` in a
+/// string literal.
+fn numbered_as_postgres(sql: &str) -> String {
+    sql.replace('?', "$")
+}
+
+/// The engine under a [`Conn`].
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Engine<'c> {
+    Sqlite(&'c Connection),
+    Postgres(&'c PgSession),
+}
+
+impl<'c> Conn<'c> {
+    pub fn postgres(session: &'c PgSession) -> Self {
+        Self(Engine::Postgres(session))
+    }
+
+    /// Whether the engine is PostgreSQL: for the few statements the engines write differently.
+    pub fn is_postgres(self) -> bool {
+        matches!(self.0, Engine::Postgres(_))
+    }
+
+    /// Runs a statement; the number of rows it changed.
+    pub fn execute(self, sql: &str, params: &[&dyn Param]) -> Result<u64, DbError> {
+        match self.0 {
+            Engine::Sqlite(conn) => {
+                let changed = conn
+                    .prepare_cached(sql)?
+                    .execute(rusqlite::params_from_iter(
+                        params.iter().map(|p| p.sqlite()),
+                    ))?;
+                Ok(changed as u64)
+            }
+            Engine::Postgres(session) => session.execute(sql, params),
+        }
+    }
+
+    /// Every row of a query, each read by `read`.
+    pub fn rows<T>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        mut read: impl FnMut(&Row<'_>) -> Result<T, DbError>,
+    ) -> Result<Vec<T>, DbError> {
+        match self.0 {
+            Engine::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let mut rows = statement.query(rusqlite::params_from_iter(
+                    params.iter().map(|p| p.sqlite()),
+                ))?;
+                let mut read_rows = Vec::new();
+                while let Some(row) = rows.next()? {
+                    read_rows.push(read(&Row::Sqlite(row))?);
+                }
+                Ok(read_rows)
+            }
+            Engine::Postgres(session) => session
+                .query(sql, params)?
+                .iter()
+                .map(|row| read(&Row::Postgres(row)))
+                .collect(),
+        }
+    }
+
+    /// The first row of a query, if it answered one.
+    pub fn optional_row<T>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        read: impl FnOnce(&Row<'_>) -> Result<T, DbError>,
+    ) -> Result<Option<T>, DbError> {
+        match self.0 {
+            Engine::Sqlite(conn) => {
+                let mut statement = conn.prepare_cached(sql)?;
+                let mut rows = statement.query(rusqlite::params_from_iter(
+                    params.iter().map(|p| p.sqlite()),
+                ))?;
+                rows.next()?.map(|row| read(&Row::Sqlite(row))).transpose()
+            }
+            Engine::Postgres(session) => session
+                .query(sql, params)?
+                .first()
+                .map(|row| read(&Row::Postgres(row)))
+                .transpose(),
+        }
+    }
+
+    /// The one row a query answers (an error when it answers none).
+    pub fn row<T>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        read: impl FnOnce(&Row<'_>) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        self.optional_row(sql, params, read)?
+            .ok_or_else(|| DbError::Inconsistent(format!("no row answered: {sql}")))
+    }
+
+    /// The first column of the one row a query answers.
+    pub fn value<T: Value>(self, sql: &str, params: &[&dyn Param]) -> Result<T, DbError> {
+        self.row(sql, params, |r| r.get(0))
+    }
+
+    /// The first column of the first row of a query, if it answered one.
+    pub fn optional_value<T: Value>(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+    ) -> Result<Option<T>, DbError> {
+        self.optional_row(sql, params, |r| r.get(0))
+    }
+
+    /// The first column of every row of a query.
+    pub fn values<T: Value>(self, sql: &str, params: &[&dyn Param]) -> Result<Vec<T>, DbError> {
+        self.rows(sql, params, |r| r.get(0))
+    }
+
+    /// Whether a query answers any row.
+    pub fn exists(self, sql: &str, params: &[&dyn Param]) -> Result<bool, DbError> {
+        Ok(self.optional_row(sql, params, |_| Ok(()))?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbered_parameters_become_postgres_numbers() {
+        assert_eq!(
+            numbered_as_postgres("SELECT a FROM t WHERE b = ?1 AND (?2 IS NULL OR c = ?2)"),
+            "SELECT a FROM t WHERE b = $1 AND ($2 IS NULL OR c = $2)"
+        );
+    }
+}
