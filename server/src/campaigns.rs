@@ -5,10 +5,6 @@
 //! counted per campaign, and a visit finished before the start of its region's campaign under way
 //! is flagged (VIS-05), kept for a supervisor to look at rather than dropped.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, params};
 use time::{Date, Duration, OffsetDateTime, Time, UtcOffset};
 use uuid::Uuid;
 use verivali_core::merge::Round;
@@ -18,7 +14,7 @@ use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::reports::{code_range, utc_offset_hours};
-use crate::store::Conn;
+use crate::store::{self, Conn};
 use crate::supervision::region_in_scope;
 use crate::{audit, households, roles, tallies};
 
@@ -49,17 +45,8 @@ impl Campaign {
 
 /// Every campaign, for a push to look up its households' (a district has a few a year).
 pub fn all(conn: Conn<'_>) -> Result<Vec<Campaign>, DbError> {
-    let conn = conn.sql()?;
-    let rows: Vec<(String, String, String, String, String)> = conn
-        .prepare_cached(
-            "SELECT campaign_id, region, name, starts_on, ends_on FROM campaigns
-             ORDER BY starts_on, region",
-        )?
-        .query_map([], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
-        .collect::<Result<_, _>>()?;
-    rows.into_iter()
+    store::campaigns::all(conn)?
+        .into_iter()
         .map(|(id, region, name, starts_on, ends_on)| {
             let bad = |e: String| DbError::Inconsistent(format!("campaign {id}: {e}"));
             Ok(Campaign {
@@ -106,58 +93,26 @@ pub fn holding<'c>(
     })
 }
 
-/// Counts `household` (of `village`) as visited in `campaign`, once however many visits.
-pub fn count_visited(
-    tx: &Connection,
-    campaign: &str,
-    village: &str,
-    household: &str,
-) -> Result<(), DbError> {
-    let new = tx
-        .prepare_cached(
-            "INSERT OR IGNORE INTO campaign_households (campaign_id, household_id) VALUES (?1, ?2)",
-        )?
-        .execute(params![campaign, household])?;
-    if new == 1 {
-        tx.prepare_cached(
-            "INSERT INTO campaign_villages (campaign_id, region, households) VALUES (?1, ?2, 1)
-             ON CONFLICT (campaign_id, region) DO UPDATE SET households = households + 1",
-        )?
-        .execute(params![campaign, village])?;
-    }
-    Ok(())
-}
-
 /// Counts the households visited in `campaign` from the visits stored, when it is created after
 /// some of its visits arrived (or a database gains the tallies).
-fn count_stored_visits(tx: &Connection, campaign: &Campaign) -> Result<(), DbError> {
+fn count_stored_visits(conn: Conn<'_>, campaign: &Campaign) -> Result<(), DbError> {
     let (from, until) = campaign.window();
-    let visited: Vec<(String, String)> = tx
-        .prepare_cached(
-            "SELECT DISTINCT h.region, v.household_id FROM visits v
-             JOIN households h USING (household_id)
-             WHERE h.region >= ?1 AND h.region < ?1 || '/'
-                 AND v.order_time >= ?2 AND v.order_time < ?3",
-        )?
-        .query_map(
-            params![
-                campaign.region.as_str(),
-                from.unix_millis(),
-                until.unix_millis()
-            ],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?
-        .collect::<Result<_, _>>()?;
+    let visited = store::campaigns::visited_between(
+        conn,
+        campaign.region.as_str(),
+        from.unix_millis(),
+        until.unix_millis(),
+    )?;
     for (village, household) in visited {
-        count_visited(tx, &campaign.id, &village, &household)?;
+        store::campaigns::count_visited(conn, &campaign.id, &village, &household)?;
     }
     Ok(())
 }
 
 /// Fills the campaigns' tallies from the stored visits, when a database gains them (schema.rs).
-pub fn count_all_visited(tx: &Connection) -> Result<(), DbError> {
-    for campaign in all(tx.into())? {
-        count_stored_visits(tx, &campaign)?;
+pub fn count_all_visited(conn: Conn<'_>) -> Result<(), DbError> {
+    for campaign in all(conn)? {
+        count_stored_visits(conn, &campaign)?;
     }
     Ok(())
 }
@@ -209,31 +164,22 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
         if overlaps {
             return Err(ApiError::bad_request(error::CAMPAIGN_OVERLAPS));
         }
-        tx.prepare_cached(
-            "INSERT INTO campaigns (campaign_id, region, name, starts_on, ends_on, created_by,
-                 created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![
-            campaign.id,
-            campaign.region.as_str(),
-            campaign.name,
-            campaign.starts_on.to_string(),
-            campaign.ends_on.to_string(),
-            actor,
-            Timestamp::now_utc().unix_millis()
-        ])?;
-        count_stored_visits(tx, &campaign)?;
+        store::campaigns::insert(
+            tx.into(),
+            &store::campaigns::NewCampaign {
+                campaign_id: &campaign.id,
+                region: campaign.region.as_str(),
+                name: &campaign.name,
+                starts_on: &campaign.starts_on.to_string(),
+                ends_on: &campaign.ends_on.to_string(),
+                created_by: &actor,
+                created_at: Timestamp::now_utc().unix_millis(),
+            },
+        )?;
+        count_stored_visits(tx.into(), &campaign)?;
         // Conflicts are those within a campaign now: the households that two enumerators visited
         // are merged again (only they can hold a conflict), and phones pull what changed.
-        let shared: Vec<String> = tx
-            .prepare_cached(
-                "SELECT v.household_id FROM visits v JOIN households h USING (household_id)
-                 WHERE h.region >= ?1 AND h.region < ?1 || '/'
-                 GROUP BY v.household_id HAVING count(DISTINCT v.enumerator_id) > 1",
-            )?
-            .query_map([campaign.region.as_str()], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let shared = store::campaigns::shared_households(tx.into(), campaign.region.as_str())?;
         let now = Timestamp::now_utc();
         for id in &shared {
             let id = HouseholdId::parse(id)
@@ -294,7 +240,7 @@ pub async fn progress(
                 } else {
                     asked.clone()
                 };
-                lines.push(counted(conn, campaign, &place, now)?);
+                lines.push(counted(conn.into(), campaign, &place, now)?);
             }
             Ok::<_, ApiError>(lines)
         })
@@ -303,18 +249,13 @@ pub async fn progress(
 }
 
 fn counted(
-    conn: &Connection,
+    conn: Conn<'_>,
     campaign: Campaign,
     place: &RegionCode,
     now: Timestamp,
 ) -> Result<CampaignProgress, DbError> {
     let (from, until) = campaign.window();
-    let targets: i64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM households
-             WHERE region >= ?1 AND region < ?1 || '/' AND target_status = 'ACTIVE'",
-        )?
-        .query_row([place.as_str()], |r| r.get(0))?;
+    let targets = store::campaigns::targets_in(conn, place.as_str())?;
     // Read from the tallies: the visits' own rows are too many to count for a page.
     let offset = utc_offset_hours(&campaign.region);
     let visits = tallies::visits_between(
@@ -324,17 +265,11 @@ fn counted(
         tallies::local_day(until.unix_millis() - 1, offset),
     )?;
     let (first, last) = code_range(place);
-    let visited: u64 = conn
-        .prepare_cached(
-            "SELECT coalesce(sum(households), 0) FROM campaign_villages
-             WHERE campaign_id = ?1 AND region >= ?2 AND region < ?3",
-        )?
-        .query_row(params![campaign.id, first, last], |r| r.get(0))?;
-    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    let visited = store::campaigns::visited_in(conn, &campaign.id, (&first, &last))?;
     Ok(CampaignProgress {
         under_way: from <= now && now < until,
         campaign,
-        targets: count(targets),
+        targets,
         visited,
         visits,
     })

@@ -25,7 +25,6 @@ use verivali_core::model::*;
 use verivali_core::protocol::{
     MAX_PUSH_ITEMS, PushItem, PushRequest, PushResponse, PushResult, PushStatus,
 };
-use verivali_core::sqlite::RegionTable;
 use verivali_core::validate::{
     Context, EARLIEST_YEAR, Issue, NikDirectory, Rule, Severity, rules, validate_visit,
 };
@@ -35,6 +34,7 @@ use crate::campaigns::Campaign;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::households::{self, DuplicateKeys, MergeInputs};
+use crate::store::regions::RegionList;
 use crate::store::{Conn, devices, households as stored_households, push as stored};
 use crate::tallies;
 
@@ -267,7 +267,7 @@ pub fn plan(
         device,
         received_at,
         skew: skew(received_at, sent_at),
-        regions: RegionTable::of(conn.sql()?)?,
+        regions: RegionList::of(conn)?,
         campaigns: crate::campaigns::all(conn)?,
         drafts: BTreeMap::new(),
         read: BTreeMap::new(),
@@ -504,7 +504,7 @@ struct Planner<'c> {
     received_at: Timestamp,
     skew: Duration,
     /// The region list, looked up once per push (`None` when there is none).
-    regions: Option<RegionTable<'c>>,
+    regions: Option<RegionList<'c>>,
     /// The campaigns, read once per push: VIS-05 checks a visit against its region's.
     campaigns: Vec<Campaign>,
     drafts: BTreeMap<HouseholdId, Draft>,

@@ -128,7 +128,7 @@ fn tallied_clusters(
     let (south, west) = tallies::cell_of(bbox.south, bbox.west);
     let (north, east) = tallies::cell_of(bbox.north, bbox.east);
     let cells = tallies::cells(
-        conn,
+        conn.into(),
         region,
         (south, north),
         (west, east),

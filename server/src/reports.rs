@@ -475,7 +475,7 @@ pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Over
     let (today, week) = day_and_week_start(now, offset);
     let (from, to) = code_range(&place.region);
     let work = match &place.rw {
-        None => tallies::work_since(conn, &place.region, today, week)?,
+        None => tallies::work_since(conn.into(), &place.region, today, week)?,
         Some(rw) => rw_work_since(conn, &place.region, rw, today, week, offset)?,
     };
     // A pair counts in an RW when either household lives there. The pairs are read first

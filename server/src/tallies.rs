@@ -7,17 +7,15 @@
 //! (a decision takes its visit out of the flagged tally by a trigger, schema.rs), so a tally is
 //! always its visits' count.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use rusqlite::{Connection, params};
 use verivali_core::model::{Code, RegionCode};
 
 use crate::db::DbError;
 use crate::reports::{code_range, utc_offset_hours};
-use crate::store::Conn;
+use crate::store::{self, Conn, tallies::CellAdded};
+
+pub use crate::store::tallies::{CellSum, Work};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -59,18 +57,13 @@ fn village_day(village: &str, unix_ms: i64) -> i64 {
 
 /// Visits in the villages of `region` from the district's day `first` to `last`, both included.
 pub fn visits_between(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     first: i64,
     last: i64,
 ) -> Result<u64, DbError> {
     let (from, to) = code_range(region);
-    Ok(conn
-        .prepare_cached(
-            "SELECT coalesce(sum(visits), 0) FROM visit_days
-             WHERE region >= ?1 AND region < ?2 AND day BETWEEN ?3 AND ?4",
-        )?
-        .query_row(params![from, to, first, last], |r| r.get(0))?)
+    store::tallies::visits_between(conn, (&from, &to), first, last)
 }
 
 /// One stored visit, as the tallies count it.
@@ -88,24 +81,14 @@ pub struct TalliedVisit<'a> {
     pub point: Option<(f64, f64)>,
 }
 
-#[derive(Default)]
-struct Cell<'a> {
-    visits: i64,
-    flagged: i64,
-    lat_sum: f64,
-    lon_sum: f64,
-    household_id: &'a str,
-}
-
 /// Adds a push's stored visits to the tallies: one upsert per village and day, per enumerator,
 /// per cell, not per visit.
 pub fn add(tx: Conn<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
-    let tx = tx.sql()?;
     let mut days: BTreeMap<(&str, i64), i64> = BTreeMap::new();
     let mut in_campaigns: BTreeSet<(&str, &str, &str)> = BTreeSet::new();
     let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();
     let mut workers: BTreeSet<(&str, i64, &str)> = BTreeSet::new();
-    let mut cells: BTreeMap<(&str, i64, i64), Cell<'_>> = BTreeMap::new();
+    let mut cells: BTreeMap<(&str, i64, i64), CellAdded<'_>> = BTreeMap::new();
     for v in visits {
         let day = village_day(v.region, v.order_time);
         *days.entry((v.region, day)).or_default() += 1;
@@ -128,132 +111,48 @@ pub fn add(tx: Conn<'_>, visits: &[TalliedVisit<'_>]) -> Result<(), DbError> {
             }
         }
     }
-    let mut day_upsert = tx.prepare_cached(
-        "INSERT INTO visit_days (region, day, visits) VALUES (?1, ?2, ?3)
-         ON CONFLICT (region, day) DO UPDATE SET visits = visits + excluded.visits",
-    )?;
     for ((region, day), n) in days {
-        day_upsert.execute(params![region, day, n])?;
+        store::tallies::add_to_day(tx, region, day, n)?;
     }
     for (campaign, region, household) in in_campaigns {
-        crate::campaigns::count_visited(tx, campaign, region, household)?;
+        store::campaigns::count_visited(tx, campaign, region, household)?;
     }
-    let mut worker_insert = tx.prepare_cached(
-        "INSERT OR IGNORE INTO enumerator_days (region, day, enumerator_id) VALUES (?1, ?2, ?3)",
-    )?;
     for (region, day, enumerator) in workers {
-        worker_insert.execute(params![region, day, enumerator])?;
+        store::tallies::add_worker(tx, region, day, enumerator)?;
     }
-    let mut flagged_upsert = tx.prepare_cached(
-        "INSERT INTO flagged_waiting (region, visits) VALUES (?1, ?2)
-         ON CONFLICT (region) DO UPDATE SET visits = visits + excluded.visits",
-    )?;
     for (region, n) in flagged {
-        flagged_upsert.execute(params![region, n])?;
+        store::tallies::add_flagged(tx, region, n)?;
     }
     // The first household seen in a cell stays: it is the cluster's while the cell has one visit.
-    let mut cell_upsert = tx.prepare_cached(
-        "INSERT INTO visit_cells (region, cy, cx, visits, flagged, lat_sum, lon_sum, household_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (region, cy, cx) DO UPDATE SET visits = visits + excluded.visits,
-             flagged = flagged + excluded.flagged, lat_sum = lat_sum + excluded.lat_sum,
-             lon_sum = lon_sum + excluded.lon_sum",
-    )?;
-    for ((region, cy, cx), c) in cells {
-        cell_upsert.execute(params![
-            region,
-            cy,
-            cx,
-            c.visits,
-            c.flagged,
-            c.lat_sum,
-            c.lon_sum,
-            c.household_id
-        ])?;
+    for (cell, added) in cells {
+        store::tallies::add_to_cell(tx, cell, &added)?;
     }
     Ok(())
-}
-
-/// The work done in a place and what of it waits for a supervisor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Work {
-    pub visits_today: u64,
-    pub visits_this_week: u64,
-    pub enumerators_active_today: u64,
-    /// Flagged visits no supervisor has decided on yet.
-    pub flagged_waiting: u64,
 }
 
 /// The work in the villages of `region` since the district's day `today` and since
 /// `week_start` (both day numbers).
 pub fn work_since(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     today: i64,
     week_start: i64,
 ) -> Result<Work, DbError> {
     let (from, to) = code_range(region);
-    Ok(conn
-        .prepare_cached(
-            "SELECT (SELECT coalesce(sum(visits), 0) FROM visit_days
-                     WHERE region >= ?1 AND region < ?2 AND day >= ?3),
-                    (SELECT coalesce(sum(visits), 0) FROM visit_days
-                     WHERE region >= ?1 AND region < ?2 AND day >= ?4),
-                    (SELECT count(DISTINCT enumerator_id) FROM enumerator_days
-                     WHERE region >= ?1 AND region < ?2 AND day = ?3),
-                    (SELECT coalesce(sum(visits), 0) FROM flagged_waiting
-                     WHERE region >= ?1 AND region < ?2)",
-        )?
-        .query_row(params![from, to, today, week_start], |r| {
-            Ok(Work {
-                visits_today: r.get(0)?,
-                visits_this_week: r.get(1)?,
-                enumerators_active_today: r.get(2)?,
-                flagged_waiting: r.get(3)?,
-            })
-        })?)
-}
-
-/// One cluster read from the tallies: its cell at the asked zoom, and what it sums.
-#[derive(Debug)]
-pub struct CellSum {
-    pub visits: u64,
-    pub flagged: u64,
-    pub lat: f64,
-    pub lon: f64,
-    pub household_id: String,
+    store::tallies::work_since(conn, (&from, &to), today, week_start)
 }
 
 /// The tallied cells of the villages of `region` whose fine cell lies in the given ranges of
 /// rows and columns, merged into cells `2^shift` times larger.
 pub fn cells(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     rows: (i64, i64),
     columns: (i64, i64),
     shift: u8,
 ) -> Result<Vec<CellSum>, DbError> {
     let (from, to) = code_range(region);
-    let mut stmt = conn.prepare_cached(
-        "SELECT cy >> ?1 AS y, cx >> ?1 AS x, sum(visits), sum(flagged),
-                sum(lat_sum) / sum(visits), sum(lon_sum) / sum(visits), min(household_id)
-         FROM visit_cells
-         WHERE region >= ?2 AND region < ?3 AND cy BETWEEN ?4 AND ?5 AND cx BETWEEN ?6 AND ?7
-         GROUP BY y, x",
-    )?;
-    let found = stmt.query_map(
-        params![shift, from, to, rows.0, rows.1, columns.0, columns.1],
-        |r| {
-            Ok(CellSum {
-                visits: r.get(2)?,
-                flagged: r.get(3)?,
-                lat: r.get(4)?,
-                lon: r.get(5)?,
-                household_id: r.get(6)?,
-            })
-        },
-    )?;
-    Ok(found.collect::<Result<_, _>>()?)
+    store::tallies::cells(conn, (&from, &to), rows, columns, shift)
 }
 
 #[cfg(test)]

@@ -45,8 +45,6 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database: {0}")]
     Postgres(#[from] ::postgres::Error),
-    #[error("this part of the server does not run on PostgreSQL yet (issue 16)")]
-    NotOnPostgres,
     #[error("stored data unreadable: {0}")]
     Json(#[from] serde_json::Error),
     #[error("the data directory holds a database of schema {0}, which this server does not know")]

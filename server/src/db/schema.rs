@@ -449,7 +449,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
         other => return Err(DbError::IncompatibleVersion(other)),
     }
     if found != VERSION {
-        crate::campaigns::count_all_visited(&tx)?;
+        crate::campaigns::count_all_visited((&tx).into())?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{Conn, devices, households, pull, push};
+use verivali_core::model::{Code, RegionCode, RegionLookup};
+
+use super::{Conn, campaigns, devices, households, pull, push, regions};
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
 
@@ -214,6 +216,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
         )?
     ));
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d1")?));
+    said.extend(tallies_and_campaigns(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
 
     let regions = ["16.04.01.2001".to_owned(), "16.04.01.2002".to_owned()];
@@ -237,6 +240,86 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     Ok(said)
 }
 
+/// What a push adds to the tallies and campaigns, and what pages read of them.
+fn tallies_and_campaigns(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    said.push(format!(
+        "regions {:?}",
+        regions::RegionList::of(conn)?.is_some()
+    ));
+    conn.execute(
+        "INSERT INTO regions (code, name) VALUES ('16.04.01.2001', 'Desa Tanjung Sakti')",
+        &[],
+    )?;
+    let village = RegionCode::parse("16.04.01.2001").unwrap();
+    let list = regions::RegionList::of(conn)?.unwrap();
+    said.push(format!(
+        "holds {} {}",
+        list.contains(&village),
+        list.contains(&RegionCode::parse("16.04.01.2002").unwrap())
+    ));
+    campaigns::insert(
+        conn,
+        &campaigns::NewCampaign {
+            campaign_id: "c1",
+            region: "16.04",
+            name: "Verval 2026",
+            starts_on: "2026-12-01",
+            ends_on: "2026-12-31",
+            created_by: "admin",
+            created_at: 0,
+        },
+    )?;
+    let visit = |household_id, enumerator_id, flagged, point| crate::tallies::TalliedVisit {
+        region: "16.04.01.2001",
+        enumerator_id,
+        household_id,
+        campaign_id: Some("c1"),
+        order_time: 1_796_144_400_000,
+        flagged,
+        point,
+    };
+    for _ in 0..2 {
+        crate::tallies::add(
+            conn,
+            &[
+                visit("h1", "e1", true, Some((-3.81, 103.52))),
+                visit("h1", "e2", false, Some((-3.81, 103.52))),
+                visit("h2", "e1", false, None),
+            ],
+        )?;
+    }
+    let day = crate::tallies::local_day(1_796_144_400_000, 7);
+    said.push(format!(
+        "{:?}",
+        crate::tallies::work_since(conn, &RegionCode::parse("16.04").unwrap(), day, day - 6)?
+    ));
+    said.push(format!(
+        "visits {}",
+        crate::tallies::visits_between(conn, &village, day - 1, day)?
+    ));
+    let (cy, cx) = crate::tallies::cell_of(-3.81, 103.52);
+    said.push(format!(
+        "{:?}",
+        crate::tallies::cells(conn, &village, (cy - 1, cy + 1), (cx - 1, cx + 1), 2)?
+    ));
+    said.push(format!("{:?}", campaigns::all(conn)?));
+    said.push(format!(
+        "{:?}",
+        campaigns::visited_between(conn, "16.04", 0, i64::MAX)?
+    ));
+    said.push(format!(
+        "{:?}",
+        campaigns::shared_households(conn, "16.04")?
+    ));
+    said.push(format!("targets {}", campaigns::targets_in(conn, "16.04")?));
+    said.push(format!(
+        "visited {}",
+        campaigns::visited_in(conn, "c1", ("16.04", "16.04/"))?
+    ));
+    Ok(said)
+}
+
 fn on_sqlite() -> Vec<String> {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     crate::db::schema::migrate(&mut conn).unwrap();
@@ -253,6 +336,8 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"stored up to 6".to_owned()));
     assert!(sqlite.contains(&r#"(None, "[\"NIK-01\"]", 120)"#.to_owned()));
     assert!(sqlite.contains(&r#"[Some("c2"), None, Some("c1")]"#.to_owned()));
+    assert!(sqlite.contains(&"visits 6".to_owned()));
+    assert!(sqlite.contains(&"visited 2".to_owned()));
     let Some(db) = testing::fresh() else { return };
     let postgres = db.write_blocking(a_day_of_calls).unwrap();
     assert_eq!(sqlite, postgres);
