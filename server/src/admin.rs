@@ -166,7 +166,7 @@ pub fn add_enumerator_by(
         let region = areas.first().map(|a| a.region.to_string());
         let areas: Vec<String> = areas.iter().map(area_text).collect();
         crate::audit::record_in(
-            tx,
+            tx.into(),
             region.as_deref(),
             &actor,
             "enumerator:add",
@@ -213,7 +213,7 @@ pub fn add_area_in(
     add_area_row(tx, enumerator, area, Timestamp::now_utc().unix_millis())?;
     crate::households::touch_area(tx.into(), &area.region, area.rw.as_ref(), area.rt.as_ref())?;
     crate::audit::record_in(
-        tx,
+        tx.into(),
         Some(area.region.as_str()),
         actor,
         "area:add",
@@ -253,7 +253,7 @@ pub fn remove_area_in(
         ],
     )?;
     crate::audit::record_in(
-        tx,
+        tx.into(),
         Some(area.region.as_str()),
         actor,
         "area:remove",
@@ -319,7 +319,7 @@ pub fn enrollment_code_by(
         let until =
             serde_json::json!({"valid_until": Timestamp::from_unix_millis(expires_at)}).to_string();
         crate::audit::record(
-            tx,
+            tx.into(),
             &actor,
             "enrollment-code:issue",
             Some(&enumerator.to_string()),
@@ -359,7 +359,7 @@ pub fn add_supervisor_by(
             params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis(), role.code()],
         )?;
         let detail = format!("{} {}", region.as_str(), role.code());
-        crate::audit::record_in(tx, Some(region.as_str()), &actor, "supervisor:add", Some(&id.to_string()), Some(&detail))?;
+        crate::audit::record_in(tx.into(), Some(region.as_str()), &actor, "supervisor:add", Some(&id.to_string()), Some(&detail))?;
         Ok::<_, AdminError>(())
     })?;
     Ok((id, token))
@@ -394,7 +394,13 @@ pub fn replace_supervisor_token(
             params![supervisor.to_string(), token_hash],
         )?;
         if n > 0 {
-            crate::audit::record(tx, "admin", action, Some(&supervisor.to_string()), None)?;
+            crate::audit::record(
+                tx.into(),
+                "admin",
+                action,
+                Some(&supervisor.to_string()),
+                None,
+            )?;
         }
         Ok::<_, AdminError>(n > 0)
     })?;
@@ -410,7 +416,13 @@ pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
             [&login],
         )?;
         if n > 0 {
-            crate::audit::record(tx, "admin", "supervisor:release-login", None, Some(&login))?;
+            crate::audit::record(
+                tx.into(),
+                "admin",
+                "supervisor:release-login",
+                None,
+                Some(&login),
+            )?;
         }
         Ok::<_, AdminError>(())
     })
@@ -436,7 +448,7 @@ pub fn set_role_by(
             params![supervisor.to_string(), role.code()],
         )?;
         crate::audit::record(
-            tx,
+            tx.into(),
             &actor,
             "supervisor:set-role",
             Some(&supervisor.to_string()),
@@ -459,7 +471,13 @@ pub fn revoke_device_by(db: &Db, actor: &str, device: DeviceId) -> Result<bool, 
             "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
             params![device.to_string(), Timestamp::now_utc().unix_millis()],
         )?;
-        crate::audit::record(tx, &actor, "device:revoke", Some(&device.to_string()), None)?;
+        crate::audit::record(
+            tx.into(),
+            &actor,
+            "device:revoke",
+            Some(&device.to_string()),
+            None,
+        )?;
         Ok::<_, AdminError>(n > 0)
     })
 }

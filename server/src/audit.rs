@@ -1,13 +1,9 @@
 //! The append-only audit log: every review, export and admin action, with who and when
 //! (UU 27/2022 asks for a record of processing). The database refuses updates and deletes.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use rusqlite::{Connection, Transaction, params};
 use serde::Deserialize;
 use verivali_core::model::{Code, RegionCode, Timestamp};
 
@@ -16,11 +12,14 @@ use crate::db::{Db, DbError};
 use crate::error::{ApiError, Denied};
 use crate::roles;
 use crate::state::AppState;
+use crate::store::{self, Conn};
 use crate::supervision::region_in_scope;
+
+pub use crate::store::audit::AuditEntry;
 
 /// Records an action that concerned no one region (a sign-in, a device revoked, an import).
 pub fn record(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     actor: &str,
     action: &str,
     target: Option<&str>,
@@ -32,26 +31,24 @@ pub fn record(
 /// Records an action on something of `region` (a household's village, an export's region, an
 /// enumerator's area), so that the audit page shows it to that region's admins.
 pub fn record_in(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     region: Option<&str>,
     actor: &str,
     action: &str,
     target: Option<&str>,
     detail: Option<&str>,
 ) -> Result<(), DbError> {
-    tx.prepare_cached(
-        "INSERT INTO audit_log (at, actor, action, target, detail, region)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![
-        Timestamp::now_utc().unix_millis(),
-        actor,
-        action,
-        target,
-        detail,
-        region
-    ])?;
-    Ok(())
+    store::audit::record(
+        tx,
+        &store::audit::NewEntry {
+            at: Timestamp::now_utc().unix_millis(),
+            actor,
+            action,
+            target,
+            detail,
+            region,
+        },
+    )
 }
 
 /// Writes to the audit log every refusal an answer carries ([`crate::error::ApiError::denied`]):
@@ -69,7 +66,7 @@ pub async fn record_denials(
             .db
             .write(move |tx| {
                 record(
-                    tx,
+                    tx.into(),
                     &denied.actor,
                     "access:denied",
                     Some(&denied.asked),
@@ -99,20 +96,6 @@ pub struct AuditQuery {
     pub before: Option<i64>,
 }
 
-/// One entry as the page and the download show it.
-#[derive(Debug, Clone)]
-pub struct AuditEntry {
-    pub seq: i64,
-    pub at: Timestamp,
-    pub actor: String,
-    /// The supervisor's name, when the actor is a supervisor.
-    pub actor_name: Option<String>,
-    pub action: String,
-    pub target: Option<String>,
-    pub detail: Option<String>,
-    pub region: Option<String>,
-}
-
 /// Entries a page shows.
 pub const PAGE: usize = 100;
 /// Entries a download holds at most.
@@ -136,8 +119,8 @@ pub async fn read_log(db: &Db, who: &SupervisorAuth, q: AuditQuery) -> Result<Au
     let region = selection.region.clone();
     let (mut entries, actions) = db
         .read(move |conn| {
-            let entries = entries(conn, &selection, PAGE + 1)?;
-            Ok::<_, ApiError>((entries, actions(conn)?))
+            let entries = entries(conn.into(), &selection, PAGE + 1)?;
+            Ok::<_, ApiError>((entries, store::audit::actions(conn.into())?))
         })
         .await?;
     let next = (entries.len() > PAGE).then(|| entries[PAGE - 1].seq);
@@ -160,7 +143,7 @@ pub async fn download_log(
     let selection = Selection::of(who, q)?;
     let region = selection.region.clone();
     let entries = db
-        .read(move |conn| Ok::<_, ApiError>(entries(conn, &selection, DOWNLOAD)?))
+        .read(move |conn| Ok::<_, ApiError>(entries(conn.into(), &selection, DOWNLOAD)?))
         .await?;
     let csv = entries_csv(&entries).map_err(ApiError::internal)?;
     record_reading(db, who, &region, "audit:export").await?;
@@ -195,13 +178,22 @@ pub async fn record_reading(
     action: &'static str,
 ) -> Result<(), ApiError> {
     let (actor, region) = (who.actor(), region.to_string());
-    db.write(move |tx| record_in(tx, Some(&region), &actor, action, Some(&region), None))
-        .await
-        .map_err(ApiError::from)
+    db.write(move |tx| {
+        record_in(
+            tx.into(),
+            Some(&region),
+            &actor,
+            action,
+            Some(&region),
+            None,
+        )
+    })
+    .await
+    .map_err(ApiError::from)
 }
 
 fn entries(
-    conn: &Connection,
+    conn: Conn<'_>,
     selection: &Selection,
     limit: usize,
 ) -> Result<Vec<AuditEntry>, DbError> {
@@ -216,46 +208,19 @@ fn entries(
     let name_part = who
         .as_ref()
         .map(|w| format!("%{}%", w.replace(['%', '_'], "")));
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.seq, a.at, a.actor, s.name, a.action, a.target, a.detail, a.region
-         FROM audit_log a LEFT JOIN supervisors s ON a.actor = 'supervisor:' || s.user_id
-         WHERE ((a.region IS NULL AND ?2) OR a.region = ?1 OR a.region LIKE ?1 || '.%')
-           AND (?3 IS NULL OR a.actor = ?3 OR s.name LIKE ?4)
-           AND (?5 IS NULL OR a.action = ?5)
-           AND (?6 IS NULL OR a.seq < ?6)
-         ORDER BY a.seq DESC LIMIT ?7",
-    )?;
-    let rows = stmt.query_map(
-        params![
-            selection.region.as_str(),
-            selection.with_regionless,
-            who,
-            name_part,
-            blank(&q.action),
-            q.before,
-            i64::try_from(limit).unwrap_or(i64::MAX)
-        ],
-        |r| {
-            Ok(AuditEntry {
-                seq: r.get(0)?,
-                at: Timestamp::from_unix_millis(r.get(1)?),
-                actor: r.get(2)?,
-                actor_name: r.get(3)?,
-                action: r.get(4)?,
-                target: r.get(5)?,
-                detail: r.get(6)?,
-                region: r.get(7)?,
-            })
+    let action = blank(&q.action);
+    store::audit::entries(
+        conn,
+        &store::audit::Selected {
+            region: selection.region.as_str(),
+            with_regionless: selection.with_regionless,
+            actor: who.as_deref(),
+            name_part: name_part.as_deref(),
+            action: action.as_deref(),
+            before: q.before,
+            limit: i64::try_from(limit).unwrap_or(i64::MAX),
         },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-fn actions(conn: &Connection) -> Result<Vec<String>, DbError> {
-    Ok(conn
-        .prepare_cached("SELECT DISTINCT action FROM audit_log ORDER BY action")?
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<_, _>>()?)
+    )
 }
 
 fn entries_csv(entries: &[AuditEntry]) -> Result<Vec<u8>, csv::Error> {

@@ -145,7 +145,13 @@ pub fn import(
     .to_string();
     let (target, actor) = (device.device_id.to_string(), actor.to_owned());
     db.write_blocking(move |tx| {
-        audit::record(tx, &actor, "bundle:import", Some(&target), Some(&detail))
+        audit::record(
+            tx.into(),
+            &actor,
+            "bundle:import",
+            Some(&target),
+            Some(&detail),
+        )
     })?;
     Ok(report)
 }

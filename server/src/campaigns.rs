@@ -191,7 +191,7 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
             campaign.name, campaign.starts_on, campaign.ends_on
         );
         audit::record_in(
-            tx,
+            tx.into(),
             Some(campaign.region.as_str()),
             &actor,
             "campaign:create",

@@ -178,7 +178,7 @@ pub async fn decide(
             now.unix_millis()
         ])?;
         audit::record_in(
-            tx,
+            tx.into(),
             Some(region.as_str()),
             &who.actor(),
             if remove {

@@ -278,7 +278,7 @@ pub fn decide(
     }
     let merged = households::remerge(tx.into(), review.household_id, now)?;
     audit::record_in(
-        tx,
+        tx.into(),
         Some(region.as_str()),
         &format!("supervisor:{}", reviewer.user_id),
         &format!("review:{}", review.decision.code()),

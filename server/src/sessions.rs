@@ -3,20 +3,17 @@
 //! `HttpOnly` (no script reads it), `SameSite=Strict` (no other site's page can send it, which is
 //! the defence against cross-site requests) and `Secure`. The API keeps its bearer tokens.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::net::IpAddr;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::http::StatusCode;
-use rusqlite::{OptionalExtension, Transaction, params};
 use verivali_core::model::{Timestamp, UserId};
 
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::limits::SignInLimits;
+use crate::store::{Conn, supervisors};
 use crate::tokens;
 
 pub const COOKIE: &str = "verivali_session";
@@ -39,12 +36,6 @@ pub enum SessionError {
     Hash(String),
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-impl From<rusqlite::Error> for SessionError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Db(DbError::from(e))
-    }
 }
 
 fn hash_password(password: &str) -> Result<String, SessionError> {
@@ -81,26 +72,18 @@ pub fn set_password_by(
     }
     let (hash, login) = (hash_password(password)?, login.trim().to_lowercase());
     db.write_blocking(move |tx| {
-        let taken: Option<String> = tx
-            .query_row(
-                "SELECT user_id FROM supervisors WHERE login = ?1",
-                [&login],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if taken.is_some_and(|id| id != supervisor.to_string()) {
+        let conn = Conn::from(tx);
+        let id = supervisor.to_string();
+        let taken = supervisors::holder_of_login(conn, &login)?;
+        if taken.is_some_and(|holder| holder != id) {
             return Err(SessionError::LoginTaken);
         }
-        let n = tx.execute(
-            "UPDATE supervisors SET login = ?2, password_hash = ?3 WHERE user_id = ?1",
-            params![supervisor.to_string(), login, hash],
-        )?;
-        if n == 0 {
+        if !supervisors::set_login(conn, &id, &login, &hash)? {
             return Err(SessionError::UnknownSupervisor);
         }
-        end_all(tx, supervisor)?;
+        supervisors::end_sessions_of(conn, &id, Timestamp::now_utc().unix_millis())?;
         crate::audit::record(
-            tx,
+            conn,
             &actor,
             "supervisor:set-password",
             Some(&supervisor.to_string()),
@@ -139,7 +122,9 @@ pub async fn sign_in(
     let too_many = || ApiError::new(StatusCode::TOO_MANY_REQUESTS, error::TOO_MANY_ATTEMPTS);
     let attempt = limits.try_take(&login, ip).ok_or_else(too_many)?;
     let tried = login.trim().to_lowercase();
-    let stored = db.read(move |conn| stored_password(conn, &login)).await?;
+    let stored = db
+        .read(move |conn| supervisors::password_of(conn.into(), &login.trim().to_lowercase()))
+        .await?;
     // argon2 is slow on purpose: on the blocking pool, a few at a time, never holding one of
     // the database's read connections.
     let user = {
@@ -152,19 +137,15 @@ pub async fn sign_in(
         // Who tried is an address; the login name they tried is the target (never the password).
         db.write(move |tx| {
             let actor = format!("address:{ip}");
-            crate::audit::record(tx, &actor, "session:failed", Some(&tried), None)
+            crate::audit::record(tx.into(), &actor, "session:failed", Some(&tried), None)
         })
         .await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
     };
     attempt.succeeded();
     db.write(move |tx| {
-        let token = start(tx, user_id).map_err(ApiError::internal)?;
-        let (name, region): (String, String) = tx.query_row(
-            "SELECT name, region FROM supervisors WHERE user_id = ?1",
-            [user_id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let token = start(tx.into(), user_id).map_err(ApiError::internal)?;
+        let (name, region) = supervisors::name_and_region(tx.into(), &user_id.to_string())?;
         Ok(NewSession {
             token,
             user_id,
@@ -173,23 +154,6 @@ pub async fn sign_in(
         })
     })
     .await
-}
-
-/// The supervisor a login name belongs to and their password's hash, unless revoked or without
-/// a password.
-fn stored_password(
-    conn: &rusqlite::Connection,
-    login: &str,
-) -> Result<Option<(String, String)>, DbError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT user_id, password_hash FROM supervisors
-             WHERE login = ?1 AND password_hash IS NOT NULL AND revoked_at IS NULL",
-        )?
-        .query_row([login.trim().to_lowercase()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?)
 }
 
 /// The supervisor whose stored password `password` is. Blocking: argon2 takes tens of
@@ -214,17 +178,14 @@ fn check_password(stored: Option<(String, String)>, password: &str) -> Option<Us
 const UNKNOWN_LOGIN_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$UCtKwC3a6E8rfT4NNeYkE4e5ThGvJ4NsoF0YqZRYa3c";
 
 /// Starts a session; gives the cookie's token (shown once, stored as a hash).
-pub fn start(tx: &Transaction<'_>, supervisor: UserId) -> Result<String, SessionError> {
+pub fn start(tx: Conn<'_>, supervisor: UserId) -> Result<String, SessionError> {
     let token = tokens::new_token().map_err(|e| SessionError::Random(e.to_string()))?;
     let now = Timestamp::now_utc().unix_millis();
-    tx.execute(
-        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            tokens::hash(&token),
-            supervisor.to_string(),
-            now,
-            now + SESSION_HOURS * 3_600_000
-        ],
+    supervisors::start_session(
+        tx,
+        &tokens::hash(&token),
+        &supervisor.to_string(),
+        (now, now + SESSION_HOURS * 3_600_000),
     )?;
     crate::audit::record(
         tx,
@@ -237,20 +198,8 @@ pub fn start(tx: &Transaction<'_>, supervisor: UserId) -> Result<String, Session
 }
 
 /// Ends the session of a cookie's token.
-pub fn end(tx: &Transaction<'_>, token: &str) -> Result<(), DbError> {
-    tx.execute(
-        "UPDATE sessions SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL",
-        params![tokens::hash(token), Timestamp::now_utc().unix_millis()],
-    )?;
-    Ok(())
-}
-
-fn end_all(tx: &Transaction<'_>, supervisor: UserId) -> Result<(), DbError> {
-    tx.execute(
-        "UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
-        params![supervisor.to_string(), Timestamp::now_utc().unix_millis()],
-    )?;
-    Ok(())
+pub fn end(tx: Conn<'_>, token: &str) -> Result<(), DbError> {
+    supervisors::end_session(tx, &tokens::hash(token), Timestamp::now_utc().unix_millis())
 }
 
 /// The `Set-Cookie` value that carries a session.

@@ -489,7 +489,7 @@ pub(crate) async fn record_read(
     let (actor, region) = (who.actor(), region.to_string());
     db.write(move |tx| {
         audit::record_in(
-            tx,
+            tx.into(),
             Some(&region),
             &actor,
             action,

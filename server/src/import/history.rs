@@ -79,7 +79,7 @@ pub fn record_failure(
     db.write_blocking(move |tx| {
         record.insert(tx, Timestamp::now_utc(), Err(&failure))?;
         audit::record_in(
-            tx,
+            tx.into(),
             record.region.as_deref(),
             &record.actor,
             "import:failed",

@@ -360,7 +360,7 @@ pub async fn report_workbook(
     let (actor, region) = (who.actor(), import.region.clone());
     db.write(move |tx| {
         crate::audit::record_in(
-            tx,
+            tx.into(),
             Some(&region),
             &actor,
             "import:report-download",

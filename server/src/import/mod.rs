@@ -490,7 +490,7 @@ pub fn import_targets(
         )?;
         record.insert(tx, today, Ok(&report))?;
         audit::record_in(
-            tx,
+            tx.into(),
             record.region.as_deref(),
             &record.actor,
             "import:targets",

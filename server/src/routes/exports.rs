@@ -73,7 +73,7 @@ async fn households(
         .db
         .write(move |tx| {
             audit::record_in(
-                tx,
+                tx.into(),
                 Some(&target),
                 &actor,
                 &action,

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
-use super::{Conn, campaigns, devices, households, pull, push, regions};
+use super::{Conn, audit, campaigns, devices, households, pull, push, regions, supervisors};
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
 
@@ -217,6 +217,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d1")?));
     said.extend(tallies_and_campaigns(conn)?);
+    said.extend(supervisors_and_their_log(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
 
     let regions = ["16.04.01.2001".to_owned(), "16.04.01.2002".to_owned()];
@@ -320,6 +321,100 @@ fn tallies_and_campaigns(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     Ok(said)
 }
 
+/// Supervisors signing in and out, and what the audit log shows of it.
+fn supervisors_and_their_log(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    conn.execute(
+        "INSERT INTO supervisors (user_id, name, region, token_hash, role, created_at) VALUES
+             ('u1', 'Dewi Lestari', '16.04', 'api1', 'ADMIN', 0),
+             ('u2', 'Bambang', '16.04.01', 'api2', 'REVIEWER', 0)",
+        &[],
+    )?;
+    said.push(format!(
+        "set {}",
+        supervisors::set_login(conn, "u1", "dewi", "hash1")?
+    ));
+    said.push(format!(
+        "set {}",
+        supervisors::set_login(conn, "u9", "nobody", "hash9")?
+    ));
+    said.push(format!("{:?}", supervisors::holder_of_login(conn, "dewi")?));
+    said.push(format!("{:?}", supervisors::password_of(conn, "dewi")?));
+    said.push(format!("{:?}", supervisors::password_of(conn, "bambang")?));
+    said.push(format!("{:?}", supervisors::name_and_region(conn, "u2")?));
+    supervisors::start_session(conn, "s1", "u1", (100, 200))?;
+    supervisors::start_session(conn, "s2", "u1", (100, 200))?;
+    said.push(format!("{:?}", supervisors::by_session(conn, "s1", 150)?));
+    said.push(format!("{:?}", supervisors::by_session(conn, "s1", 250)?));
+    supervisors::end_session(conn, "s1", 160)?;
+    said.push(format!("{:?}", supervisors::by_session(conn, "s1", 170)?));
+    said.push(format!("{:?}", supervisors::by_session(conn, "s2", 170)?));
+    supervisors::end_sessions_of(conn, "u1", 180)?;
+    said.push(format!("{:?}", supervisors::by_session(conn, "s2", 190)?));
+    said.push(format!("{:?}", supervisors::by_token(conn, "api2")?));
+    for (at, actor, action, region) in [
+        (1, "supervisor:u1", "session:start", None),
+        (2, "supervisor:u2", "household:read", Some("16.04.01.2001")),
+        (3, "supervisor:u2", "review:approve", Some("16.04.01.2001")),
+        (4, "cli", "import", Some("16.05")),
+    ] {
+        audit::record(
+            conn,
+            &audit::NewEntry {
+                at,
+                actor,
+                action,
+                target: Some("h1"),
+                detail: None,
+                region,
+            },
+        )?;
+    }
+    let everything = audit::Selected {
+        region: "16.04",
+        with_regionless: true,
+        actor: None,
+        name_part: None,
+        action: None,
+        before: None,
+        limit: 10,
+    };
+    let seqs = |entries: Vec<audit::AuditEntry>| -> Vec<(i64, String)> {
+        entries
+            .into_iter()
+            .map(|e| (e.at.unix_millis(), e.actor))
+            .collect()
+    };
+    said.push(format!("{:?}", seqs(audit::entries(conn, &everything)?)));
+    said.push(format!(
+        "{:?}",
+        seqs(audit::entries(
+            conn,
+            &audit::Selected {
+                with_regionless: false,
+                actor: Some("bambang"),
+                name_part: Some("%BAMBANG%"),
+                ..everything
+            }
+        )?)
+    ));
+    let newest_first = audit::entries(conn, &everything)?;
+    said.push(format!(
+        "{:?}",
+        seqs(audit::entries(
+            conn,
+            &audit::Selected {
+                action: Some("review:approve"),
+                before: newest_first.first().map(|e| e.seq),
+                limit: 1,
+                ..everything
+            }
+        )?)
+    ));
+    said.push(format!("{:?}", audit::actions(conn)?));
+    Ok(said)
+}
+
 fn on_sqlite() -> Vec<String> {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     crate::db::schema::migrate(&mut conn).unwrap();
@@ -338,6 +433,10 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&r#"[Some("c2"), None, Some("c1")]"#.to_owned()));
     assert!(sqlite.contains(&"visits 6".to_owned()));
     assert!(sqlite.contains(&"visited 2".to_owned()));
+    assert!(
+        sqlite.contains(&r#"[(3, "supervisor:u2"), (2, "supervisor:u2")]"#.to_owned()),
+        "a name matches whatever its case"
+    );
     let Some(db) = testing::fresh() else { return };
     let postgres = db.write_blocking(a_day_of_calls).unwrap();
     assert_eq!(sqlite, postgres);

@@ -6,6 +6,7 @@
 //!
 //! The move is under way: the modules here hold what has moved; the others still hold their SQL.
 
+pub mod audit;
 pub mod campaigns;
 pub mod devices;
 pub mod households;

@@ -1,4 +1,5 @@
-//! Supervisors as their calls are authenticated ([`crate::auth`]).
+//! Supervisors as their calls are authenticated ([`crate::auth`]), their logins and browser
+//! sessions ([`crate::sessions`]).
 
 use super::Conn;
 use super::sql::Row;
@@ -47,4 +48,78 @@ pub fn by_session(
         &[&token_hash, &now],
         stored_supervisor,
     )
+}
+
+/// The supervisor holding login name `login`.
+pub fn holder_of_login(conn: Conn<'_>, login: &str) -> Result<Option<String>, DbError> {
+    conn.optional_value(
+        "SELECT user_id FROM supervisors WHERE login = ?1",
+        &[&login],
+    )
+}
+
+/// Gives a supervisor a login name and a password hash; whether the supervisor exists.
+pub fn set_login(
+    conn: Conn<'_>,
+    user_id: &str,
+    login: &str,
+    password_hash: &str,
+) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE supervisors SET login = ?2, password_hash = ?3 WHERE user_id = ?1",
+        &[&user_id, &login, &password_hash],
+    )? > 0)
+}
+
+/// The supervisor a login name belongs to and their password's hash, unless revoked or without
+/// a password.
+pub fn password_of(conn: Conn<'_>, login: &str) -> Result<Option<(String, String)>, DbError> {
+    conn.optional_row(
+        "SELECT user_id, password_hash FROM supervisors
+         WHERE login = ?1 AND password_hash IS NOT NULL AND revoked_at IS NULL",
+        &[&login],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// A supervisor's name and region.
+pub fn name_and_region(conn: Conn<'_>, user_id: &str) -> Result<(String, String), DbError> {
+    conn.row(
+        "SELECT name, region FROM supervisors WHERE user_id = ?1",
+        &[&user_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// Starts a browser session, known by its token's hash.
+pub fn start_session(
+    conn: Conn<'_>,
+    token_hash: &str,
+    user_id: &str,
+    (created_at, expires_at): (i64, i64),
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        &[&token_hash, &user_id, &created_at, &expires_at],
+    )?;
+    Ok(())
+}
+
+/// Ends the session whose token has the hash `token_hash`, if open.
+pub fn end_session(conn: Conn<'_>, token_hash: &str, at: i64) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE sessions SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL",
+        &[&token_hash, &at],
+    )?;
+    Ok(())
+}
+
+/// Ends every open session of a supervisor.
+pub fn end_sessions_of(conn: Conn<'_>, user_id: &str, at: i64) -> Result<(), DbError> {
+    conn.execute(
+        "UPDATE sessions SET ended_at = ?2 WHERE user_id = ?1 AND ended_at IS NULL",
+        &[&user_id, &at],
+    )?;
+    Ok(())
 }
