@@ -6,10 +6,6 @@
 //! A decision may carry its own `review_id`, made by the page that sent it: sent twice (a double
 //! click, a retry on a slow line), it is stored once.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 use verivali_core::model::*;
 
@@ -18,6 +14,7 @@ use crate::auth::SupervisorAuth;
 use crate::error::{ApiError, ErrorCode};
 use crate::households;
 use crate::roles;
+use crate::store::{self, Conn, households as stored_households, reviews};
 
 /// `POST /api/v1/reviews`
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -156,13 +153,13 @@ pub async fn decide_now(
 ) -> Result<ReviewResponse, ApiError> {
     reviewer.check_role(roles::DECIDE)?;
     let now = Timestamp::now_utc();
-    db.write(move |tx| decide(tx, &reviewer, request, now))
+    db.write(move |tx| decide(tx.into(), &reviewer, request, now))
         .await
 }
 
 /// Validates and stores a decision, merges the household again, records it in the audit log.
 pub fn decide(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     reviewer: &SupervisorAuth,
     request: ReviewRequest,
     now: Timestamp,
@@ -181,14 +178,8 @@ pub fn decide(
     );
     let enumerator = match request.visit_id {
         Some(visit) => {
-            let owner: Option<String> = tx
-                .prepare_cached(
-                    "SELECT enumerator_id FROM visits WHERE visit_id = ?1 AND household_id = ?2",
-                )?
-                .query_row([visit.to_string(), request.household_id.to_string()], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let owner =
+                reviews::visit_owner(tx, &visit.to_string(), &request.household_id.to_string())?;
             Some(owner.ok_or_else(|| ApiError::bad_request(VISIT_REQUIRED))?)
         }
         None if needs_visit => return Err(ApiError::bad_request(VISIT_REQUIRED)),
@@ -225,9 +216,7 @@ pub fn decide(
 
     // Decisions on one household apply in the order they were made, also when two fall in one
     // millisecond (the merge orders them by time, then id).
-    let latest: Option<i64> = tx
-        .prepare_cached("SELECT max(decided_at) FROM reviews WHERE household_id = ?1")?
-        .query_row([request.household_id.to_string()], |r| r.get(0))?;
+    let latest = reviews::latest_decided_at(tx, &request.household_id.to_string())?;
     let now = match latest {
         Some(latest) if latest >= now.unix_millis() => Timestamp::from_unix_millis(latest + 1),
         _ => now,
@@ -245,40 +234,30 @@ pub fn decide(
         reviewer_id: reviewer.user_id,
         decided_at: now,
     };
-    let seq = crate::store::households::next_change_seq(tx.into())?;
-    tx.prepare_cached(
-        "INSERT INTO reviews (review_id, household_id, region, visit_id, enumerator_id, body,
-             decided_at, change_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        review.review_id.to_string(),
-        review.household_id.to_string(),
-        region.as_str(),
-        review.visit_id.map(|v| v.to_string()),
-        enumerator,
-        serde_json::to_string(&review)?,
-        review.decided_at.unix_millis(),
-        seq,
-    ])?;
-    let mut deliver = tx.prepare_cached(
-        "INSERT INTO review_recipients (enumerator_id, change_seq, review_id) VALUES (?1, ?2, ?3)",
+    let seq = store::households::next_change_seq(tx)?;
+    reviews::insert(
+        tx,
+        &reviews::NewReview {
+            review_id: &review.review_id.to_string(),
+            household_id: &review.household_id.to_string(),
+            region: region.as_str(),
+            visit_id: review.visit_id.map(|v| v.to_string()).as_deref(),
+            enumerator_id: enumerator.as_deref(),
+            body: &serde_json::to_string(&review)?,
+            decided_at: review.decided_at.unix_millis(),
+            change_seq: seq,
+        },
+        recipients.iter().map(String::as_str),
     )?;
-    for enumerator in &recipients {
-        deliver.execute(params![enumerator, seq, review.review_id.to_string()])?;
-    }
     if review.decision == Decision::DismissDuplicate
         && let Some(other) = review.other_household_id
     {
         let (a, b) = ordered(review.household_id, other);
-        tx.prepare_cached(
-            "UPDATE duplicates SET dismissed_at = ?3 WHERE household_a = ?1 AND household_b = ?2",
-        )?
-        .execute(params![a, b, now.unix_millis()])?;
+        reviews::dismiss_duplicate(tx, (&a, &b), now.unix_millis())?;
     }
-    let merged = households::remerge(tx.into(), review.household_id, now)?;
+    let merged = households::remerge(tx, review.household_id, now)?;
     audit::record_in(
-        tx.into(),
+        tx,
         Some(region.as_str()),
         &format!("supervisor:{}", reviewer.user_id),
         &format!("review:{}", review.decision.code()),
@@ -293,18 +272,15 @@ pub fn decide(
 }
 
 /// A decision stored before under the id a request carries.
-fn stored_review(tx: &Transaction<'_>, id: ReviewId) -> Result<Option<Review>, ApiError> {
-    let body: Option<String> = tx
-        .prepare_cached("SELECT body FROM reviews WHERE review_id = ?1")?
-        .query_row([id.to_string()], |r| r.get(0))
-        .optional()?;
+fn stored_review(tx: Conn<'_>, id: ReviewId) -> Result<Option<Review>, ApiError> {
+    let body = reviews::body(tx, &id.to_string())?;
     Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
 }
 
 /// A decision sent again: nothing stored, answered with its id and the household's status and
 /// hash as they stand; another decision under its id is refused.
 fn repeated(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     reviewer: &SupervisorAuth,
     request: &ReviewRequest,
     stored: &Review,
@@ -321,11 +297,7 @@ fn repeated(
             REVIEW_ID_REUSED,
         ));
     }
-    let (status, hash): (String, String) = tx
-        .prepare_cached("SELECT status, state_hash FROM households WHERE household_id = ?1")?
-        .query_row([stored.household_id.to_string()], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+    let (status, hash) = stored_households::status_and_hash(tx, &stored.household_id.to_string())?;
     Ok(ReviewResponse {
         review_id: stored.review_id,
         status: VerificationStatus::from_code(&status)
@@ -338,24 +310,17 @@ fn repeated(
 /// resolved conflict also those of every visit in the household's conflicts. A decision on the
 /// household alone (`None` owner) goes to every phone of its area instead.
 fn recipients(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     request: &ReviewRequest,
     owner: Option<&str>,
 ) -> Result<std::collections::BTreeSet<String>, ApiError> {
     let mut recipients: std::collections::BTreeSet<String> =
         owner.map(str::to_owned).into_iter().collect();
     if request.decision == Decision::ResolveConflict {
-        let state: String = tx
-            .prepare_cached("SELECT state FROM households WHERE household_id = ?1")?
-            .query_row([request.household_id.to_string()], |r| r.get(0))?;
+        let state = stored_households::state(tx, &request.household_id.to_string())?;
         let state: verivali_core::merge::HouseholdState = serde_json::from_str(&state)?;
-        let mut owner_of =
-            tx.prepare_cached("SELECT enumerator_id FROM visits WHERE visit_id = ?1")?;
         for visit in state.conflicts.iter().flat_map(|c| &c.visits) {
-            if let Some(e) = owner_of
-                .query_row([visit.to_string()], |r| r.get::<_, String>(0))
-                .optional()?
-            {
+            if let Some(e) = reviews::enumerator_of_visit(tx, &visit.to_string())? {
                 recipients.insert(e);
             }
         }
@@ -369,17 +334,12 @@ pub fn ordered(a: HouseholdId, b: HouseholdId) -> (String, String) {
     if a < b { (a, b) } else { (b, a) }
 }
 
-fn is_merged(tx: &Transaction<'_>, id: HouseholdId) -> Result<bool, ApiError> {
-    Ok(tx
-        .prepare_cached("SELECT merged_into IS NOT NULL FROM households WHERE household_id = ?1")?
-        .query_row([id.to_string()], |r| r.get(0))?)
+fn is_merged(tx: Conn<'_>, id: HouseholdId) -> Result<bool, ApiError> {
+    Ok(stored_households::is_merged(tx, &id.to_string())?)
 }
 
-fn household_region(tx: &Transaction<'_>, id: HouseholdId) -> Result<RegionCode, ApiError> {
-    let region: Option<String> = tx
-        .prepare_cached("SELECT region FROM households WHERE household_id = ?1")?
-        .query_row([id.to_string()], |r| r.get(0))
-        .optional()?;
+fn household_region(tx: Conn<'_>, id: HouseholdId) -> Result<RegionCode, ApiError> {
+    let region = stored_households::region_of(tx, &id.to_string())?;
     let region = region
         .ok_or_else(|| ApiError::new(axum::http::StatusCode::NOT_FOUND, crate::error::NOT_FOUND))?;
     RegionCode::parse(&region).map_err(ApiError::internal)

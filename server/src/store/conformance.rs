@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
-use super::{Conn, audit, campaigns, devices, households, pull, push, regions, supervisors};
+use super::{
+    Conn, audit, campaigns, devices, households, pull, push, regions, reviews, supervisors,
+};
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
 
@@ -216,6 +218,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
         )?
     ));
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d1")?));
+    said.extend(decisions(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
@@ -238,6 +241,60 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
             .map(|p| p.household_id)
             .collect::<BTreeSet<_>>()
     ));
+    Ok(said)
+}
+
+/// Supervisors' decisions, and what pulls and merges read of them.
+fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    said.push(format!("{:?}", reviews::latest_decided_at(conn, "h1")?));
+    for (id, visit, enumerator, at) in
+        [("r1", Some("v1"), Some("e1"), 500), ("r2", None, None, 600)]
+    {
+        let seq = households::next_change_seq(conn)?;
+        reviews::insert(
+            conn,
+            &reviews::NewReview {
+                review_id: id,
+                household_id: "h1",
+                region: "16.04.01.2001",
+                visit_id: visit,
+                enumerator_id: enumerator,
+                body: &format!(r#"{{"review_id":"{id}"}}"#),
+                decided_at: at,
+                change_seq: seq,
+            },
+            enumerator.into_iter().chain(["e2"]),
+        )?;
+    }
+    said.push(format!("{:?}", reviews::latest_decided_at(conn, "h1")?));
+    said.push(format!("{:?}", reviews::body(conn, "r2")?));
+    said.push(format!("{:?}", reviews::visit_owner(conn, "v1", "h1")?));
+    said.push(format!("{:?}", reviews::visit_owner(conn, "v1", "h2")?));
+    said.push(format!("{:?}", reviews::enumerator_of_visit(conn, "v2")?));
+    said.push(format!("{:?}", pull::decisions_for(conn, "e2", 0, 100)?));
+    said.push(format!("{:?}", pull::decisions_for(conn, "e1", 0, 100)?));
+    said.push(format!(
+        "{:?}",
+        pull::decisions_on_households(conn, 0, 100)?
+    ));
+    reviews::dismiss_duplicate(conn, ("h1", "h2"), 700)?;
+    said.push(format!(
+        "{:?}",
+        conn.values::<Option<i64>>(
+            "SELECT dismissed_at FROM duplicates ORDER BY household_a, household_b, kind",
+            &[]
+        )?
+    ));
+    said.push(format!("{:?}", households::region_of(conn, "h2")?));
+    said.push(format!("{:?}", households::region_of(conn, "h9")?));
+    said.push(format!(
+        "{} {}",
+        households::is_merged(conn, "h3")?,
+        households::is_merged(conn, "h1")?
+    ));
+    said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
+    said.push(households::state(conn, "h3")?);
     Ok(said)
 }
 
@@ -432,6 +489,8 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&r#"(None, "[\"NIK-01\"]", 120)"#.to_owned()));
     assert!(sqlite.contains(&r#"[Some("c2"), None, Some("c1")]"#.to_owned()));
     assert!(sqlite.contains(&"visits 6".to_owned()));
+    assert!(sqlite.contains(&"Some(600)".to_owned()), "{sqlite:#?}");
+    assert!(sqlite.contains(&"true false".to_owned()));
     assert!(sqlite.contains(&"visited 2".to_owned()));
     assert!(
         sqlite.contains(&r#"[(3, "supervisor:u2"), (2, "supervisor:u2")]"#.to_owned()),

@@ -312,3 +312,36 @@ pub fn holders_of_key(
         },
     )
 }
+
+/// A household's village; `None` when it is not stored.
+pub fn region_of(conn: Conn<'_>, id: &str) -> Result<Option<String>, DbError> {
+    conn.optional_value(
+        "SELECT region FROM households WHERE household_id = ?1",
+        &[&id],
+    )
+}
+
+/// Whether a stored household was merged into another.
+pub fn is_merged(conn: Conn<'_>, id: &str) -> Result<bool, DbError> {
+    conn.value(
+        "SELECT merged_into IS NOT NULL FROM households WHERE household_id = ?1",
+        &[&id],
+    )
+}
+
+/// A stored household's status and state hash.
+pub fn status_and_hash(conn: Conn<'_>, id: &str) -> Result<(String, String), DbError> {
+    conn.row(
+        "SELECT status, state_hash FROM households WHERE household_id = ?1",
+        &[&id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
+
+/// A stored household's merged state, as JSON text.
+pub fn state(conn: Conn<'_>, id: &str) -> Result<String, DbError> {
+    conn.value(
+        "SELECT state FROM households WHERE household_id = ?1",
+        &[&id],
+    )
+}

@@ -13,6 +13,7 @@ pub mod households;
 pub mod pull;
 pub mod push;
 pub mod regions;
+pub mod reviews;
 pub mod sql;
 pub mod supervisors;
 pub mod tallies;
