@@ -3,10 +3,6 @@
 //! password (which ends that person's sessions). The CLI's operations (`admin`, `sessions`),
 //! inside the admin's region and recorded in the audit log under their name.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, OptionalExtension};
 use verivali_core::model::{Code, Labelled, RegionCode, UserId};
 
 use crate::admin::{self, AdminError};
@@ -15,6 +11,7 @@ use crate::db::Db;
 use crate::error::{self, ApiError};
 use crate::roles::{self, Role};
 use crate::sessions::{self, SessionError};
+use crate::store::supervisors;
 use crate::supervision::region_in_scope;
 use crate::team::blocking;
 
@@ -39,22 +36,16 @@ pub async fn people(
     let asked = region.clone();
     let people = db
         .read(move |conn| {
-            let mut stmt = conn.prepare_cached(
-                "SELECT user_id, name, login, region, role FROM supervisors
-                 WHERE revoked_at IS NULL AND region >= ?1 AND region < ?1 || '/'
-                 ORDER BY region, name",
-            )?;
-            let people = stmt
-                .query_map([asked.as_str()], |r| {
-                    Ok(PersonLine {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        login: r.get(2)?,
-                        region: r.get(3)?,
-                        role: Role::from_code(&r.get::<_, String>(4)?).unwrap_or(Role::Viewer),
-                    })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let people = supervisors::in_region(conn.into(), asked.as_str())?
+                .into_iter()
+                .map(|p| PersonLine {
+                    role: Role::from_code(&p.role).unwrap_or(Role::Viewer),
+                    id: p.user_id,
+                    name: p.name,
+                    login: p.login,
+                    region: p.region,
+                })
+                .collect();
             Ok::<_, ApiError>(people)
         })
         .await?;
@@ -85,10 +76,7 @@ pub async fn add(db: &Db, who: &SupervisorAuth, new: NewPerson) -> Result<UserId
     let asked = login.clone();
     let taken = db
         .read(move |conn| {
-            let taken = conn
-                .prepare_cached("SELECT 1 FROM supervisors WHERE login = ?1")?
-                .query_row([asked], |_| Ok(()))
-                .optional()?;
+            let taken = supervisors::holder_of_login(conn.into(), &asked)?;
             Ok::<_, ApiError>(taken.is_some())
         })
         .await?;
@@ -149,7 +137,7 @@ async fn in_scope(
 ) -> Result<Option<String>, ApiError> {
     let scope = who.scope.clone();
     db.read(move |conn| {
-        let found = person_region(conn, person)?;
+        let found = supervisors::region_and_login(conn.into(), &person.to_string())?;
         match found {
             Some((region, login))
                 if RegionCode::parse(&region).is_ok_and(|r| scope.contains(&r)) =>
@@ -160,18 +148,6 @@ async fn in_scope(
         }
     })
     .await
-}
-
-fn person_region(
-    conn: &Connection,
-    person: UserId,
-) -> Result<Option<(String, Option<String>)>, ApiError> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT region, login FROM supervisors WHERE user_id = ?1 AND revoked_at IS NULL",
-        )?
-        .query_row([person.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
 }
 
 fn role(code: &str) -> Result<Role, ApiError> {

@@ -3,12 +3,8 @@
 //! pages (`web/`) call these same functions, so that region scope, masking and the audit log
 //! apply once. Every read of personal data by a person is recorded in the audit log (UU 27/2022).
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::collections::BTreeMap;
 
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use verivali_core::merge::{ExclusionReason, HouseholdState};
@@ -22,6 +18,7 @@ use crate::db::Db;
 use crate::error::{self, ApiError};
 use crate::reports::code_range;
 use crate::roles;
+use crate::store::{Conn, household_pages};
 use crate::{audit, households, privacy};
 
 /// The region asked for (the supervisor's whole region when none), checked against the scope.
@@ -150,19 +147,7 @@ impl Search {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HouseholdLine {
-    pub household_id: String,
-    pub region: String,
-    pub rw: Option<String>,
-    pub rt: Option<String>,
-    pub head_name: String,
-    pub address: String,
-    pub status: String,
-    pub outcome: Option<String>,
-    pub assessment: Option<String>,
-    pub recommendation: Option<String>,
-}
+pub use crate::store::household_pages::HouseholdLine;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HouseholdList {
@@ -182,61 +167,34 @@ pub async fn households(
         .as_ref()
         .map(|s| format!("search:{}", s.kind()));
     let (asked, target) = (filter.region.clone(), filter.region.to_string());
-    let list = db.read(move |conn| household_page(conn, &filter)).await?;
+    let list = db
+        .read(move |conn| household_page(conn.into(), &filter))
+        .await?;
     record_read(db, who, &asked, "households:list", target, detail).await?;
     Ok(list)
 }
 
-fn household_page(conn: &Connection, f: &HouseholdFilter) -> Result<HouseholdList, ApiError> {
+fn household_page(conn: Conn<'_>, f: &HouseholdFilter) -> Result<HouseholdList, ApiError> {
     let (from, to) = code_range(&f.region);
     let (nik, name) = match &f.search {
         Some(Search::Nik(digest)) => (Some(digest.as_str()), None),
         Some(Search::Name(part)) => (None, Some(format!("%{}%", escape_like(part)))),
         None => (None, None),
     };
-    let mut stmt = conn.prepare_cached(
-        "SELECT h.household_id, h.region, h.rw, h.rt, h.head_name, h.address, h.status, h.outcome,
-             h.assessment, h.recommendation
-         FROM households h
-         WHERE h.region >= ?1 AND h.region < ?2 AND h.household_id > ?3
-           AND (?4 IS NULL OR h.status = ?4) AND (?5 IS NULL OR h.assessment = ?5)
-           AND (?6 IS NULL OR h.recommendation = ?6)
-           AND (NOT ?7 OR EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.household_id AND v.flags <> '[]'))
-           AND (?8 IS NULL OR h.household_id IN
-                (SELECT k.household_id FROM household_keys k WHERE k.kind = 'NIK' AND k.key = ?8))
-           AND (?9 IS NULL OR lower(h.head_name) LIKE ?9 ESCAPE '\\')
-         ORDER BY h.household_id LIMIT ?10",
+    let households = household_pages::page(
+        conn,
+        &household_pages::Listed {
+            villages: (&from, &to),
+            after: &f.after,
+            status: f.status.map(|s| s.code()),
+            assessment: f.assessment.map(|s| s.code()),
+            recommendation: f.recommendation.map(|s| s.code()),
+            flagged: f.flagged,
+            nik_key: nik,
+            name_like: name.as_deref(),
+            limit: i64::from(f.limit),
+        },
     )?;
-    let households: Vec<HouseholdLine> = stmt
-        .query_map(
-            rusqlite::params![
-                from,
-                to,
-                f.after,
-                f.status.map(|s| s.code()),
-                f.assessment.map(|s| s.code()),
-                f.recommendation.map(|s| s.code()),
-                f.flagged,
-                nik,
-                name,
-                f.limit
-            ],
-            |r| {
-                Ok(HouseholdLine {
-                    household_id: r.get(0)?,
-                    region: r.get(1)?,
-                    rw: r.get(2)?,
-                    rt: r.get(3)?,
-                    head_name: r.get(4)?,
-                    address: r.get(5)?,
-                    status: r.get(6)?,
-                    outcome: r.get(7)?,
-                    assessment: r.get(8)?,
-                    recommendation: r.get(9)?,
-                })
-            },
-        )?
-        .collect::<Result<_, _>>()?;
     let next_after = (households.len() == f.limit as usize)
         .then(|| households.last().map(|h| h.household_id.clone()))
         .flatten();
@@ -298,7 +256,7 @@ pub async fn household(
     }
     let scope = who.clone();
     let record = db
-        .read(move |conn| household_record(conn, &scope, id, whole_nik))
+        .read(move |conn| household_record(conn.into(), &scope, id, whole_nik))
         .await?;
     let action = if whole_nik {
         "household:read-whole-nik"
@@ -318,15 +276,13 @@ pub async fn household(
 }
 
 fn household_record(
-    conn: &Connection,
+    conn: Conn<'_>,
     who: &SupervisorAuth,
     id: HouseholdId,
     whole_nik: bool,
 ) -> Result<HouseholdRecord, ApiError> {
-    let row: Option<(String, String, String)> = conn
-        .prepare_cached("SELECT region, state, state_hash FROM households WHERE household_id = ?1")?
-        .query_row([id.to_string()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .optional()?;
+    let me = id.to_string();
+    let row = household_pages::placed_state(conn, &me)?;
     let (region, state_json, state_hash) = row.ok_or_else(ApiError::not_found)?;
     who.check_household(&RegionCode::parse(&region).map_err(ApiError::internal)?)?;
     let state: HouseholdState = serde_json::from_str(&state_json)?;
@@ -342,71 +298,34 @@ fn household_record(
         .collect();
 
     // Its own visits and those of the households merged into it.
-    let mut stmt = conn.prepare_cached(
-        "WITH RECURSIVE grp (id) AS (
-             SELECT ?1 UNION SELECT h.household_id FROM households h JOIN grp g
-                 ON h.merged_into = g.id)
-         SELECT device_seq, received_at, order_time, skew_ms, flags, body
-         FROM visits WHERE household_id IN (SELECT id FROM grp) ORDER BY order_time, visit_id",
-    )?;
-    let rows = stmt.query_map([id.to_string()], |r| {
-        Ok((
-            r.get::<_, u64>(0)?,
-            r.get::<_, i64>(1)?,
-            r.get::<_, i64>(2)?,
-            r.get::<_, i64>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
     let mut visits = Vec::new();
-    for row in rows {
-        let (device_seq, received, order, skew_ms, flags, body) = row?;
-        let visit: Visit = serde_json::from_str(&body)?;
+    for row in household_pages::visits_of_group(conn, &me)? {
+        let visit: Visit = serde_json::from_str(&row.body)?;
         visits.push(VisitRecord {
             duplicate_of: duplicate_of.get(&visit.visit_id.to_string()).cloned(),
             visit,
-            received_at: Timestamp::from_unix_millis(received),
-            order_time: Timestamp::from_unix_millis(order),
-            skew_ms,
-            flags: serde_json::from_str(&flags)?,
-            device_seq,
+            received_at: Timestamp::from_unix_millis(row.received_at),
+            order_time: Timestamp::from_unix_millis(row.order_time),
+            skew_ms: row.skew_ms,
+            flags: serde_json::from_str(&row.flags)?,
+            device_seq: u64::try_from(row.device_seq).unwrap_or(0),
         });
     }
-    let reviews: Vec<Review> = conn
-        .prepare_cached("SELECT body FROM reviews WHERE household_id = ?1 ORDER BY change_seq")?
-        .query_map([id.to_string()], |r| r.get::<_, String>(0))?
-        .map(|b| Ok::<_, ApiError>(serde_json::from_str(&b?)?))
+    let reviews: Vec<Review> = household_pages::decisions_on(conn, &me)?
+        .iter()
+        .map(|b| serde_json::from_str(b))
         .collect::<Result<_, _>>()?;
-    let me = id.to_string();
     // Only the other households inside the supervisor's region: a pair across kecamatan is the
     // kabupaten's to see, not each kecamatan's.
     let (from, to) = code_range(&who.scope);
-    let duplicates: Vec<DuplicateLine> = conn
-        .prepare_cached(
-            "SELECT d.household_a, d.household_b, d.kind, d.dismissed_at IS NOT NULL
-             FROM duplicates d JOIN households o ON o.household_id =
-                 CASE WHEN d.household_a = ?1 THEN d.household_b ELSE d.household_a END
-             WHERE (d.household_a = ?1 OR d.household_b = ?1) AND o.region >= ?2 AND o.region < ?3
-             ORDER BY d.kind",
-        )?
-        .query_map([&me, &from, &to], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, bool>(3)?,
-            ))
-        })?
-        .map(|row| {
-            let (a, b, kind, dismissed) = row?;
-            Ok::<_, ApiError>(DuplicateLine {
-                other_household_id: if a == me { b } else { a },
-                kind,
-                dismissed,
-            })
+    let duplicates: Vec<DuplicateLine> = household_pages::duplicates_of(conn, &me, (&from, &to))?
+        .into_iter()
+        .map(|(a, b, kind, dismissed)| DuplicateLine {
+            other_household_id: if a == me { b } else { a },
+            kind,
+            dismissed,
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
     Ok(HouseholdRecord {
         state,
         state_hash,

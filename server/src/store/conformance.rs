@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, households, pull, push, regions, reviews, supervisors,
+    Conn, audit, campaigns, devices, household_pages, households, pull, push, regions, reviews,
+    supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -219,6 +220,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d1")?));
     said.extend(decisions(conn)?);
+    said.extend(household_pages_read(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
@@ -295,6 +297,83 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
     said.push(households::state(conn, "h3")?);
+    Ok(said)
+}
+
+/// What the supervisors' household pages read.
+fn household_pages_read(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    let everything = household_pages::Listed {
+        villages: ("16.04", "16.04/"),
+        after: "",
+        status: None,
+        assessment: None,
+        recommendation: None,
+        flagged: false,
+        nik_key: None,
+        name_like: None,
+        limit: 10,
+    };
+    let ids = |lines: Vec<household_pages::HouseholdLine>| -> Vec<String> {
+        lines.into_iter().map(|l| l.household_id).collect()
+    };
+    said.push(format!("{:?}", household_pages::page(conn, &everything)?));
+    for asked in [
+        household_pages::Listed {
+            after: "h1",
+            limit: 1,
+            ..everything
+        },
+        household_pages::Listed {
+            status: Some("VISITED"),
+            ..everything
+        },
+        household_pages::Listed {
+            recommendation: Some("KEEP"),
+            ..everything
+        },
+        household_pages::Listed {
+            flagged: true,
+            ..everything
+        },
+        household_pages::Listed {
+            nik_key: Some("digest-of-a-nik"),
+            ..everything
+        },
+        household_pages::Listed {
+            name_like: Some("%sutris%"),
+            ..everything
+        },
+        household_pages::Listed {
+            name_like: Some("%tris\\_%"),
+            ..everything
+        },
+        household_pages::Listed {
+            villages: ("16.05", "16.05/"),
+            ..everything
+        },
+    ] {
+        said.push(format!("{:?}", ids(household_pages::page(conn, &asked)?)));
+    }
+    said.push(format!("{:?}", household_pages::placed_state(conn, "h3")?));
+    said.push(format!("{:?}", household_pages::placed_state(conn, "h9")?));
+    said.push(format!(
+        "{:?}",
+        household_pages::visits_of_group(conn, "h1")?
+    ));
+    said.push(format!(
+        "{:?}",
+        household_pages::visits_of_group(conn, "h2")?
+    ));
+    said.push(format!("{:?}", household_pages::decisions_on(conn, "h1")?));
+    said.push(format!(
+        "{:?}",
+        household_pages::duplicates_of(conn, "h2", ("16.04", "16.04/"))?
+    ));
+    said.push(format!(
+        "{:?}",
+        household_pages::duplicates_of(conn, "h1", ("16.05", "16.05/"))?
+    ));
     Ok(said)
 }
 
@@ -491,6 +570,7 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"visits 6".to_owned()));
     assert!(sqlite.contains(&"Some(600)".to_owned()), "{sqlite:#?}");
     assert!(sqlite.contains(&"true false".to_owned()));
+    assert!(sqlite.contains(&r#"["h2"]"#.to_owned()), "a page after h1");
     assert!(sqlite.contains(&"visited 2".to_owned()));
     assert!(
         sqlite.contains(&r#"[(3, "supervisor:u2"), (2, "supervisor:u2")]"#.to_owned()),

@@ -123,3 +123,44 @@ pub fn end_sessions_of(conn: Conn<'_>, user_id: &str, at: i64) -> Result<(), DbE
     )?;
     Ok(())
 }
+
+/// A supervisor not revoked, as the people page lists them.
+#[derive(Debug)]
+pub struct Person {
+    pub user_id: String,
+    pub name: String,
+    pub login: Option<String>,
+    pub region: String,
+    pub role: String,
+}
+
+/// The supervisors not revoked whose region lies in `region`, by region and name.
+pub fn in_region(conn: Conn<'_>, region: &str) -> Result<Vec<Person>, DbError> {
+    conn.rows(
+        "SELECT user_id, name, login, region, role FROM supervisors
+         WHERE revoked_at IS NULL AND region >= ?1 AND region < ?1 || '/'
+         ORDER BY region, name",
+        &[&region],
+        |r| {
+            Ok(Person {
+                user_id: r.get(0)?,
+                name: r.get(1)?,
+                login: r.get(2)?,
+                region: r.get(3)?,
+                role: r.get(4)?,
+            })
+        },
+    )
+}
+
+/// A supervisor's region and login name, unless revoked.
+pub fn region_and_login(
+    conn: Conn<'_>,
+    user_id: &str,
+) -> Result<Option<(String, Option<String>)>, DbError> {
+    conn.optional_row(
+        "SELECT region, login FROM supervisors WHERE user_id = ?1 AND revoked_at IS NULL",
+        &[&user_id],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )
+}
