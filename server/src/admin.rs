@@ -1,12 +1,8 @@
 //! What the district's data team does from the command line: load the region list, create
 //! enumerators with their areas, issue enrollment codes, revoke devices.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::path::Path;
 
-use rusqlite::{Transaction, params};
 use time::Duration;
 use verivali_core::model::{
     Code, DeviceId, EnumeratorId, Labelled, ParseError, RegionCode, Rt, Rw, Timestamp, UserId,
@@ -15,6 +11,7 @@ use verivali_core::protocol::Area;
 
 use crate::db::{Db, DbError};
 use crate::roles::Role;
+use crate::store::{self, Conn, devices, enumerators, supervisors};
 use crate::tokens;
 
 #[derive(Debug, thiserror::Error)]
@@ -40,12 +37,6 @@ pub enum AdminError {
     Session(#[from] crate::sessions::SessionError),
     #[error("boundaries: {0}")]
     Boundaries(#[from] crate::map::ImportError),
-}
-
-impl From<rusqlite::Error> for AdminError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Db(e.into())
-    }
 }
 
 /// What an import of the region list did.
@@ -92,12 +83,8 @@ pub fn import_regions(db: &Db, path: &Path) -> Result<RegionImport, AdminError> 
     }
     report.stored = rows.len();
     db.write_blocking(move |tx| {
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO regions (code, name) VALUES (?1, ?2)
-             ON CONFLICT (code) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
-        )?;
         for (code, name) in &rows {
-            upsert.execute([code.as_str(), name])?;
+            enumerators::put_region(tx.into(), code.as_str(), name)?;
         }
         Ok::<_, AdminError>(())
     })?;
@@ -156,12 +143,9 @@ pub fn add_enumerator_by(
     let (name, actor) = (name.trim().to_owned(), actor.to_owned());
     db.write_blocking(move |tx| {
         let now = Timestamp::now_utc().unix_millis();
-        tx.execute(
-            "INSERT INTO enumerators (enumerator_id, name, created_at) VALUES (?1, ?2, ?3)",
-            params![id.to_string(), name, now],
-        )?;
+        enumerators::insert(tx.into(), &id.to_string(), &name, now)?;
         for area in &areas {
-            add_area_row(tx, id, area, now)?;
+            enumerators::add_area(tx.into(), &id.to_string(), area_row(area), now)?;
         }
         let region = areas.first().map(|a| a.region.to_string());
         let areas: Vec<String> = areas.iter().map(area_text).collect();
@@ -178,42 +162,32 @@ pub fn add_enumerator_by(
     Ok(id)
 }
 
-fn add_area_row(
-    tx: &Transaction<'_>,
-    id: EnumeratorId,
-    area: &Area,
-    now: i64,
-) -> Result<(), AdminError> {
-    tx.execute(
-        "INSERT INTO areas (enumerator_id, region, rw, rt, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
-            id.to_string(),
-            area.region.as_str(),
-            area.rw.as_ref().map(Rw::as_str),
-            area.rt.as_ref().map(Rt::as_str),
-            now
-        ],
-    )?;
-    Ok(())
+fn area_row(area: &Area) -> enumerators::AreaRow<'_> {
+    enumerators::AreaRow {
+        region: area.region.as_str(),
+        rw: area.rw.as_ref().map(Rw::as_str),
+        rt: area.rt.as_ref().map(Rt::as_str),
+    }
 }
 
 /// Gives an enumerator one more area; its phones pull all of the area's households next.
 pub fn add_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<(), AdminError> {
-    db.write_blocking(move |tx| add_area_in(tx, CLI, enumerator, &area))
+    db.write_blocking(move |tx| add_area_in(tx.into(), CLI, enumerator, &area))
 }
 
 /// Gives an enumerator one more area inside `tx`, recorded in the audit log as done by `actor`.
 pub fn add_area_in(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     actor: &str,
     enumerator: EnumeratorId,
     area: &Area,
 ) -> Result<(), AdminError> {
     require_enumerator(tx, enumerator)?;
-    add_area_row(tx, enumerator, area, Timestamp::now_utc().unix_millis())?;
-    crate::households::touch_area(tx.into(), &area.region, area.rw.as_ref(), area.rt.as_ref())?;
+    let at = Timestamp::now_utc().unix_millis();
+    enumerators::add_area(tx, &enumerator.to_string(), area_row(area), at)?;
+    crate::households::touch_area(tx, &area.region, area.rw.as_ref(), area.rt.as_ref())?;
     crate::audit::record_in(
-        tx.into(),
+        tx,
         Some(area.region.as_str()),
         actor,
         "area:add",
@@ -227,40 +201,30 @@ pub fn add_area_in(
 /// before the phone heard of it are still accepted (flagged), and the next pull tells the phone
 /// which households left. `false` if the enumerator had no such area.
 pub fn remove_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<bool, AdminError> {
-    db.write_blocking(move |tx| remove_area_in(tx, CLI, enumerator, &area))
+    db.write_blocking(move |tx| remove_area_in(tx.into(), CLI, enumerator, &area))
 }
 
 /// Takes an area from an enumerator inside `tx`, recorded as done by `actor`; `false` if they had
 /// no such area.
 pub fn remove_area_in(
-    tx: &Transaction<'_>,
+    tx: Conn<'_>,
     actor: &str,
     enumerator: EnumeratorId,
     area: &Area,
 ) -> Result<bool, AdminError> {
     require_enumerator(tx, enumerator)?;
-    let seq = crate::store::households::next_change_seq(tx.into())?;
-    let n = tx.execute(
-        "UPDATE areas SET removed_at = ?5, removed_seq = ?6
-         WHERE enumerator_id = ?1 AND region = ?2 AND rw IS ?3 AND rt IS ?4 AND removed_at IS NULL",
-        params![
-            enumerator.to_string(),
-            area.region.as_str(),
-            area.rw.as_ref().map(Rw::as_str),
-            area.rt.as_ref().map(Rt::as_str),
-            Timestamp::now_utc().unix_millis(),
-            seq
-        ],
-    )?;
+    let seq = store::households::next_change_seq(tx)?;
+    let at = Timestamp::now_utc().unix_millis();
+    let removed = enumerators::remove_area(tx, &enumerator.to_string(), area_row(area), (at, seq))?;
     crate::audit::record_in(
-        tx.into(),
+        tx,
         Some(area.region.as_str()),
         actor,
         "area:remove",
         Some(&enumerator.to_string()),
         Some(&area_text(area)),
     )?;
-    Ok(n > 0)
+    Ok(removed)
 }
 
 fn area_text(area: &Area) -> String {
@@ -278,11 +242,8 @@ fn area_text(area: &Area) -> String {
     text
 }
 
-fn require_enumerator(tx: &Transaction<'_>, enumerator: EnumeratorId) -> Result<(), AdminError> {
-    let known: bool = tx
-        .prepare("SELECT 1 FROM enumerators WHERE enumerator_id = ?1")?
-        .exists([enumerator.to_string()])?;
-    if known {
+fn require_enumerator(tx: Conn<'_>, enumerator: EnumeratorId) -> Result<(), AdminError> {
+    if enumerators::exists(tx, &enumerator.to_string())? {
         Ok(())
     } else {
         Err(AdminError::UnknownEnumerator(enumerator))
@@ -310,11 +271,8 @@ pub fn enrollment_code_by(
     let code_hash = tokens::hash(&tokens::normalise_code(&code));
     let expires_at = Timestamp(Timestamp::now_utc().0 + valid_for).unix_millis();
     db.write_blocking(move |tx| {
-        require_enumerator(tx, enumerator)?;
-        tx.execute(
-            "INSERT INTO enrollment_codes (code_hash, enumerator_id, expires_at) VALUES (?1, ?2, ?3)",
-            params![code_hash, enumerator.to_string(), expires_at],
-        )?;
+        require_enumerator(tx.into(), enumerator)?;
+        devices::issue_code(tx.into(), &code_hash, &enumerator.to_string(), expires_at)?;
         // Never the code itself: whoever reads the log must not be able to enroll with it.
         let until =
             serde_json::json!({"valid_until": Timestamp::from_unix_millis(expires_at)}).to_string();
@@ -354,12 +312,26 @@ pub fn add_supervisor_by(
     let (name, token_hash) = (name.trim().to_owned(), tokens::hash(&token));
     let actor = actor.to_owned();
     db.write_blocking(move |tx| {
-        tx.execute(
-            "INSERT INTO supervisors (user_id, name, region, token_hash, created_at, role) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id.to_string(), name, region.as_str(), token_hash, Timestamp::now_utc().unix_millis(), role.code()],
+        supervisors::insert(
+            tx.into(),
+            &supervisors::NewSupervisor {
+                user_id: &id.to_string(),
+                name: &name,
+                region: region.as_str(),
+                token_hash: &token_hash,
+                role: role.code(),
+                created_at: Timestamp::now_utc().unix_millis(),
+            },
         )?;
         let detail = format!("{} {}", region.as_str(), role.code());
-        crate::audit::record_in(tx.into(), Some(region.as_str()), &actor, "supervisor:add", Some(&id.to_string()), Some(&detail))?;
+        crate::audit::record_in(
+            tx.into(),
+            Some(region.as_str()),
+            &actor,
+            "supervisor:add",
+            Some(&id.to_string()),
+            Some(&detail),
+        )?;
         Ok::<_, AdminError>(())
     })?;
     Ok((id, token))
@@ -389,11 +361,8 @@ pub fn replace_supervisor_token(
         "supervisor:revoke-token"
     };
     let changed = db.write_blocking(move |tx| {
-        let n = tx.execute(
-            "UPDATE supervisors SET token_hash = ?2 WHERE user_id = ?1",
-            params![supervisor.to_string(), token_hash],
-        )?;
-        if n > 0 {
+        let changed = supervisors::set_token_hash(tx.into(), &supervisor.to_string(), &token_hash)?;
+        if changed {
             crate::audit::record(
                 tx.into(),
                 "admin",
@@ -402,7 +371,7 @@ pub fn replace_supervisor_token(
                 None,
             )?;
         }
-        Ok::<_, AdminError>(n > 0)
+        Ok::<_, AdminError>(changed)
     })?;
     Ok(changed.then_some(token))
 }
@@ -411,11 +380,7 @@ pub fn replace_supervisor_token(
 pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
     let login = login.trim().to_lowercase();
     db.write_blocking(move |tx| {
-        let n = tx.execute(
-            "UPDATE supervisors SET login = NULL, password_hash = NULL WHERE login = ?1",
-            [&login],
-        )?;
-        if n > 0 {
+        if supervisors::release_login(tx.into(), &login)? {
             crate::audit::record(
                 tx.into(),
                 "admin",
@@ -443,10 +408,7 @@ pub fn set_role_by(
 ) -> Result<bool, AdminError> {
     let actor = actor.to_owned();
     db.write_blocking(move |tx| {
-        let n = tx.execute(
-            "UPDATE supervisors SET role = ?2 WHERE user_id = ?1",
-            params![supervisor.to_string(), role.code()],
-        )?;
+        let changed = supervisors::set_role(tx.into(), &supervisor.to_string(), role.code())?;
         crate::audit::record(
             tx.into(),
             &actor,
@@ -454,7 +416,7 @@ pub fn set_role_by(
             Some(&supervisor.to_string()),
             Some(role.code()),
         )?;
-        Ok::<_, AdminError>(n == 1)
+        Ok::<_, AdminError>(changed)
     })
 }
 
@@ -467,9 +429,10 @@ pub fn revoke_device(db: &Db, device: DeviceId) -> Result<bool, AdminError> {
 pub fn revoke_device_by(db: &Db, actor: &str, device: DeviceId) -> Result<bool, AdminError> {
     let actor = actor.to_owned();
     db.write_blocking(move |tx| {
-        let n = tx.execute(
-            "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
-            params![device.to_string(), Timestamp::now_utc().unix_millis()],
+        let revoked = devices::revoke(
+            tx.into(),
+            &device.to_string(),
+            Timestamp::now_utc().unix_millis(),
         )?;
         crate::audit::record(
             tx.into(),
@@ -478,6 +441,6 @@ pub fn revoke_device_by(db: &Db, actor: &str, device: DeviceId) -> Result<bool, 
             Some(&device.to_string()),
             None,
         )?;
-        Ok::<_, AdminError>(n > 0)
+        Ok::<_, AdminError>(revoked)
     })
 }

@@ -3,10 +3,6 @@
 //! recorded in the audit log under their name. Phones learn of an area given, moved or taken at
 //! their next pull, as with the CLI.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, OptionalExtension, Transaction};
 use time::Duration;
 use verivali_core::model::{Code, DeviceId, EnumeratorId, RegionCode, RegionLevel, Timestamp};
 use verivali_core::protocol::{Area, EnrollmentPayload};
@@ -16,6 +12,7 @@ use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::roles;
+use crate::store::{Conn, devices, enumerators};
 use crate::supervision::region_in_scope;
 
 /// How long a code issued from the browser lets a phone enroll (a training day and the next).
@@ -84,7 +81,10 @@ pub async fn team(
     let find = find.trim().to_lowercase();
     let (enumerators, tree) = db
         .read(move |conn| {
-            Ok::<_, ApiError>((enumerators(conn, &asked)?, tree(conn, &asked, &find)?))
+            Ok::<_, ApiError>((
+                enumerators(conn.into(), &asked)?,
+                tree(conn.into(), &asked, &find)?,
+            ))
         })
         .await?;
     Ok(Team {
@@ -167,14 +167,13 @@ async fn on_area<T: Send + 'static>(
     db: &Db,
     who: &SupervisorAuth,
     area: &str,
-    op: impl FnOnce(&Transaction<'_>, &SupervisorAuth, &str, &Area) -> Result<T, ApiError>
-    + Send
-    + 'static,
+    op: impl FnOnce(Conn<'_>, &SupervisorAuth, &str, &Area) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     who.check_role(roles::MANAGE)?;
     let area = area_in_scope(who, area)?;
     let (scope, actor) = (who.clone(), who.actor());
-    db.write(move |tx| op(tx, &scope, &actor, &area)).await
+    db.write(move |tx| op(tx.into(), &scope, &actor, &area))
+        .await
 }
 
 /// An area taken, or 404 if the enumerator did not have it.
@@ -193,7 +192,7 @@ pub async fn enrollment_code(
 ) -> Result<(String, Timestamp), ApiError> {
     who.check_role(roles::MANAGE)?;
     let scope = who.clone();
-    db.read(move |conn| enumerator_in_scope(conn, &scope, enumerator))
+    db.read(move |conn| enumerator_in_scope(conn.into(), &scope, enumerator))
         .await?;
     let (db, actor) = (db.clone(), who.actor());
     let valid = Duration::hours(CODE_VALID_HOURS);
@@ -219,7 +218,7 @@ pub async fn enrollment_sheet(
     let scope = who.scope.clone();
     let waiting: Vec<EnumeratorLine> = db
         .read(move |conn| {
-            let mut lines = enumerators(conn, &scope)?;
+            let mut lines = enumerators(conn.into(), &scope)?;
             lines.retain(|e| !e.areas.is_empty() && e.devices.iter().all(|d| d.revoked));
             Ok::<_, ApiError>(lines)
         })
@@ -254,14 +253,10 @@ pub async fn revoke_device(
     who.check_role(roles::MANAGE)?;
     let scope = who.clone();
     db.read(move |conn| {
-        let owner: Option<String> = conn
-            .prepare_cached("SELECT enumerator_id FROM devices WHERE device_id = ?1")?
-            .query_row([device.to_string()], |r| r.get(0))
-            .optional()?;
-        let owner = owner
+        let owner = devices::owner(conn.into(), &device.to_string())?
             .and_then(|o| EnumeratorId::parse(&o).ok())
             .ok_or_else(ApiError::not_found)?;
-        enumerator_in_scope(conn, &scope, owner)
+        enumerator_in_scope(conn.into(), &scope, owner)
     })
     .await?;
     let (db, actor) = (db.clone(), who.actor());
@@ -301,14 +296,11 @@ fn area_in_scope(who: &SupervisorAuth, text: &str) -> Result<Area, ApiError> {
 /// 404 unless the enumerator has (or had) an area in the admin's region: another region's
 /// enumerators look like none.
 fn enumerator_in_scope(
-    conn: &Connection,
+    conn: Conn<'_>,
     who: &SupervisorAuth,
     enumerator: EnumeratorId,
 ) -> Result<(), ApiError> {
-    let regions: Vec<String> = conn
-        .prepare_cached("SELECT region FROM areas WHERE enumerator_id = ?1")?
-        .query_map([enumerator.to_string()], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
+    let regions = enumerators::area_regions(conn, &enumerator.to_string())?;
     let ours = regions
         .iter()
         .filter_map(|r| RegionCode::parse(r).ok())
@@ -320,74 +312,50 @@ fn enumerator_in_scope(
     }
 }
 
-fn enumerators(conn: &Connection, region: &RegionCode) -> Result<Vec<EnumeratorLine>, DbError> {
-    let mut lines: Vec<EnumeratorLine> = conn
-        .prepare_cached(
-            "SELECT e.enumerator_id, e.name FROM enumerators e
-             WHERE EXISTS (SELECT 1 FROM areas a WHERE a.enumerator_id = e.enumerator_id
-                 AND (a.region = ?1 OR a.region LIKE ?1 || '.%'))
-             ORDER BY e.name, e.enumerator_id",
-        )?
-        .query_map([region.as_str()], |r| {
-            Ok(EnumeratorLine {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                areas: Vec::new(),
-                devices: Vec::new(),
-            })
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut areas = conn.prepare_cached(
-        "SELECT region, rw, rt FROM areas WHERE enumerator_id = ?1 AND removed_at IS NULL
-         ORDER BY region, rw, rt",
-    )?;
-    let mut devices = conn.prepare_cached(
-        "SELECT device_id, name, enrolled_at, last_seen_at, revoked_at IS NOT NULL, app_version,
-             unsent_visits, unsent_photos, drafts, reported_at
-         FROM devices WHERE enumerator_id = ?1 ORDER BY enrolled_at",
-    )?;
-    for line in &mut lines {
-        line.areas = areas
-            .query_map([&line.id], |r| {
-                let parts: [Option<String>; 3] = [r.get(0)?, r.get(1)?, r.get(2)?];
-                Ok(parts.into_iter().flatten().collect::<Vec<_>>().join("/"))
-            })?
-            .collect::<Result<_, _>>()?;
-        line.devices = devices
-            .query_map([&line.id], |r| {
-                Ok(DeviceLine {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    enrolled_at: Timestamp::from_unix_millis(r.get(2)?),
-                    last_seen_at: r.get::<_, Option<i64>>(3)?.map(Timestamp::from_unix_millis),
-                    revoked: r.get(4)?,
-                    report: match r.get::<_, Option<String>>(5)? {
-                        Some(app_version) => Some(PhoneLine {
-                            app_version,
-                            unsent_visits: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
-                            unsent_photos: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
-                            drafts: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
-                            at: Timestamp::from_unix_millis(
-                                r.get::<_, Option<i64>>(9)?.unwrap_or(0),
-                            ),
-                        }),
-                        None => None,
-                    },
+fn enumerators(conn: Conn<'_>, region: &RegionCode) -> Result<Vec<EnumeratorLine>, DbError> {
+    enumerators::working_in(conn, region.as_str())?
+        .into_iter()
+        .map(|(id, name)| {
+            let areas = enumerators::areas_held(conn, &id)?
+                .into_iter()
+                .map(|a| {
+                    [Some(a.region), a.rw, a.rt]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join("/")
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-    }
-    Ok(lines)
+                .collect();
+            let devices = devices::of_enumerator(conn, &id)?
+                .into_iter()
+                .map(|d| DeviceLine {
+                    id: d.device_id,
+                    name: d.name,
+                    enrolled_at: Timestamp::from_unix_millis(d.enrolled_at),
+                    last_seen_at: d.last_seen_at.map(Timestamp::from_unix_millis),
+                    revoked: d.revoked,
+                    report: d.app_version.map(|app_version| PhoneLine {
+                        app_version,
+                        unsent_visits: d.unsent_visits.unwrap_or(0),
+                        unsent_photos: d.unsent_photos.unwrap_or(0),
+                        drafts: d.drafts.unwrap_or(0),
+                        at: Timestamp::from_unix_millis(d.reported_at.unwrap_or(0)),
+                    }),
+                })
+                .collect();
+            Ok(EnumeratorLine {
+                id,
+                name,
+                areas,
+                devices,
+            })
+        })
+        .collect()
 }
 
 /// The region's kecamatan with their villages (those matching `find`), in code order.
-fn tree(conn: &Connection, region: &RegionCode, find: &str) -> Result<Vec<Kecamatan>, DbError> {
-    let rows: Vec<(String, String)> = conn
-        .prepare_cached(
-            "SELECT code, name FROM regions WHERE code = ?1 OR code LIKE ?1 || '.%' ORDER BY code",
-        )?
-        .query_map([region.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
+fn tree(conn: Conn<'_>, region: &RegionCode, find: &str) -> Result<Vec<Kecamatan>, DbError> {
+    let rows = enumerators::regions_in(conn, region.as_str())?;
     let names: std::collections::HashMap<String, String> = rows.iter().cloned().collect();
     let mut tree: Vec<Kecamatan> = Vec::new();
     for (code, name) in rows {

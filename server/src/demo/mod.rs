@@ -2,9 +2,6 @@
 //! one command. Its region list is written here (a few made-up villages under real province and
 //! regency codes); its households come from the core's deterministic sample data.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 pub mod phones;
 
 use crate::roles::Role;
@@ -16,6 +13,7 @@ use verivali_core::sample;
 
 use crate::admin::{self, AdminError};
 use crate::db::Db;
+use crate::store::{enumerators, households as stored_households};
 use crate::{households, sessions, tokens};
 use phones::{Case, PhonePlan};
 
@@ -171,16 +169,13 @@ const DEMO_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5645_5249_5641_4c49_0
 /// The households of an area, in id order.
 fn households_of(db: &Db, area: &str) -> Result<Vec<HouseholdId>, AdminError> {
     let area = admin::parse_area(area)?;
-    let ids: Vec<String> = db.read_blocking(move |c| {
-        let mut stmt = c.prepare(
-            "SELECT household_id FROM households WHERE region = ?1 AND (?2 IS NULL OR rw = ?2)
-             ORDER BY household_id",
-        )?;
-        let rows = stmt.query_map(
-            rusqlite::params![area.region.as_str(), area.rw.as_ref().map(Code::as_str)],
-            |r| r.get(0),
-        )?;
-        rows.collect::<Result<_, _>>().map_err(AdminError::from)
+    let ids = db.read_blocking(move |c| {
+        stored_households::ids_in(
+            c.into(),
+            area.region.as_str(),
+            area.rw.as_ref().map(Code::as_str),
+        )
+        .map_err(AdminError::from)
     })?;
     Ok(ids
         .iter()
@@ -241,10 +236,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
         .filter_map(|(code, _)| RegionCode::parse(code).ok())
         .filter(|c| c.level() == verivali_core::model::RegionLevel::Village)
         .collect();
-    let existing: u64 = db.read_blocking(|c| {
-        c.query_row("SELECT count(*) FROM households", [], |r| r.get(0))
-            .map_err(AdminError::from)
-    })?;
+    let existing = db.read_blocking(|c| stored_households::count(c.into()))?;
     if existing == 0 {
         let regions: Vec<(RegionCode, String)> = REGIONS
             .iter()
@@ -253,10 +245,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
         let villages = villages.clone();
         db.write_blocking(move |tx| {
             for (code, name) in &regions {
-                tx.execute(
-                    "INSERT OR IGNORE INTO regions (code, name) VALUES (?1, ?2)",
-                    [code.as_str(), name],
-                )?;
+                enumerators::put_region(tx.into(), code.as_str(), name)?;
             }
             let now = Timestamp::now_utc();
             for (v, village) in villages.iter().enumerate() {
@@ -276,10 +265,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
         })?;
     }
     crate::map::import_boundaries(db, &village_boundaries(), None)?;
-    let households: u64 = db.read_blocking(|c| {
-        c.query_row("SELECT count(*) FROM households", [], |r| r.get(0))
-            .map_err(AdminError::from)
-    })?;
+    let households = db.read_blocking(|c| stored_households::count(c.into()))?;
 
     let mut enumerators = Vec::new();
     let mut phones = Vec::new();

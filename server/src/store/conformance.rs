@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, household_pages, households, pull, push, regions, reviews,
-    supervisors,
+    Conn, audit, campaigns, devices, enumerators, household_pages, households, pull, push, regions,
+    reviews, supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -223,6 +223,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.extend(household_pages_read(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
+    said.extend(the_data_team(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
 
     let regions = ["16.04.01.2001".to_owned(), "16.04.01.2002".to_owned()];
@@ -457,6 +458,99 @@ fn tallies_and_campaigns(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     Ok(said)
 }
 
+/// The data team's work on regions, enumerators, areas, phones and supervisors.
+fn the_data_team(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    enumerators::put_region(conn, "16.04", "Lahat")?;
+    enumerators::put_region(conn, "16.04.01", "Tanjung Sakti")?;
+    enumerators::put_region(conn, "16.04", "Kabupaten Lahat")?;
+    said.push(format!("{:?}", enumerators::regions_in(conn, "16.04")?));
+    enumerators::insert(conn, "e2", "Agus", 5)?;
+    said.push(format!(
+        "{} {}",
+        enumerators::exists(conn, "e2")?,
+        enumerators::exists(conn, "e9")?
+    ));
+    let rt = enumerators::AreaRow {
+        region: "16.04.01.2001",
+        rw: Some("001"),
+        rt: Some("002"),
+    };
+    let village = enumerators::AreaRow {
+        region: "16.04.01.2003",
+        rw: None,
+        rt: None,
+    };
+    enumerators::add_area(conn, "e2", rt, 10)?;
+    enumerators::add_area(conn, "e2", village, 11)?;
+    said.push(format!(
+        "removed {} {}",
+        enumerators::remove_area(conn, "e2", village, (20, 90))?,
+        enumerators::remove_area(conn, "e2", village, (21, 91))?
+    ));
+    said.push(format!("{:?}", enumerators::area_regions(conn, "e2")?));
+    said.push(format!("{:?}", enumerators::areas_held(conn, "e2")?));
+    said.push(format!("{:?}", enumerators::working_in(conn, "16.04.01")?));
+    said.push(format!("{:?}", pull::areas_taken(conn, "e2", 0, 100)?));
+    devices::issue_code(conn, "code1", "e2", 1_000)?;
+    said.push(format!("{:?}", devices::code(conn, "code1")?));
+    devices::use_code(conn, "code1", "d1", 50)?;
+    said.push(format!("{:?}", devices::code(conn, "code1")?));
+    devices::record_report(
+        conn,
+        "d1",
+        &devices::Report {
+            app_version: "1.4.0",
+            unsent_visits: 3,
+            unsent_photos: 1,
+            drafts: 2,
+            at: 60,
+        },
+    )?;
+    said.push(format!("{:?}", devices::of_enumerator(conn, "e1")?));
+    said.push(format!(
+        "revoked {} {}",
+        devices::revoke(conn, "d1", 70)?,
+        devices::revoke(conn, "d1", 71)?
+    ));
+    said.push(format!("{:?}", devices::by_token(conn, "t2")?));
+    said.push(format!("{:?}", devices::by_id(conn, "d1")?));
+    devices::reenroll(conn, "d1", "t4", "Samsung A15")?;
+    said.push(format!("{:?}", devices::by_token(conn, "t4")?));
+    supervisors::insert(
+        conn,
+        &supervisors::NewSupervisor {
+            user_id: "u3",
+            name: "Rina",
+            region: "16.04.01",
+            token_hash: "api3",
+            role: "VIEWER",
+            created_at: 0,
+        },
+    )?;
+    said.push(format!(
+        "{} {} {}",
+        supervisors::set_role(conn, "u3", "REVIEWER")?,
+        supervisors::set_token_hash(conn, "u3", "api4")?,
+        supervisors::set_token_hash(conn, "u9", "api5")?
+    ));
+    supervisors::set_login(conn, "u3", "rina", "hash3")?;
+    said.push(format!(
+        "{} {}",
+        supervisors::release_login(conn, "rina")?,
+        supervisors::release_login(conn, "rina")?
+    ));
+    said.push(format!("{:?}", supervisors::in_region(conn, "16.04.01")?));
+    said.push(format!("{:?}", supervisors::region_and_login(conn, "u3")?));
+    said.push(format!("households {}", households::count(conn)?));
+    said.push(format!(
+        "{:?} {:?}",
+        households::ids_in(conn, "16.04.01.2001", Some("002"))?,
+        households::ids_in(conn, "16.04.01.2001", None)?
+    ));
+    Ok(said)
+}
+
 /// Supervisors signing in and out, and what the audit log shows of it.
 fn supervisors_and_their_log(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     let mut said = Vec::new();
@@ -570,6 +664,8 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"visits 6".to_owned()));
     assert!(sqlite.contains(&"Some(600)".to_owned()), "{sqlite:#?}");
     assert!(sqlite.contains(&"true false".to_owned()));
+    assert!(sqlite.contains(&"removed true false".to_owned()));
+    assert!(sqlite.contains(&"revoked true false".to_owned()));
     assert!(sqlite.contains(&r#"["h2"]"#.to_owned()), "a page after h1");
     assert!(sqlite.contains(&"visited 2".to_owned()));
     assert!(

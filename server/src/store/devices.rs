@@ -227,3 +227,64 @@ pub fn seen_since(conn: Conn<'_>, since: i64) -> Result<u64, DbError> {
     )?;
     Ok(u64::try_from(seen).unwrap_or(0))
 }
+
+/// Issues an enrollment code (stored by its hash) for an enumerator until `expires_at`.
+pub fn issue_code(
+    conn: Conn<'_>,
+    code_hash: &str,
+    enumerator_id: &str,
+    expires_at: i64,
+) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO enrollment_codes (code_hash, enumerator_id, expires_at) VALUES (?1, ?2, ?3)",
+        &[&code_hash, &enumerator_id, &expires_at],
+    )?;
+    Ok(())
+}
+
+/// Revokes a device not revoked yet; whether it was one.
+pub fn revoke(conn: Conn<'_>, device: &str, at: i64) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+        &[&device, &at],
+    )? > 0)
+}
+
+/// A phone as the team page lists it, with what it last reported of itself.
+#[derive(Debug)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub name: String,
+    pub enrolled_at: i64,
+    pub last_seen_at: Option<i64>,
+    pub revoked: bool,
+    pub app_version: Option<String>,
+    pub unsent_visits: Option<i64>,
+    pub unsent_photos: Option<i64>,
+    pub drafts: Option<i64>,
+    pub reported_at: Option<i64>,
+}
+
+/// An enumerator's phones, in the order they were enrolled.
+pub fn of_enumerator(conn: Conn<'_>, enumerator: &str) -> Result<Vec<DeviceRow>, DbError> {
+    conn.rows(
+        "SELECT device_id, name, enrolled_at, last_seen_at, revoked_at IS NOT NULL, app_version,
+             unsent_visits, unsent_photos, drafts, reported_at
+         FROM devices WHERE enumerator_id = ?1 ORDER BY enrolled_at",
+        &[&enumerator],
+        |r| {
+            Ok(DeviceRow {
+                device_id: r.get(0)?,
+                name: r.get(1)?,
+                enrolled_at: r.get(2)?,
+                last_seen_at: r.get(3)?,
+                revoked: r.get(4)?,
+                app_version: r.get(5)?,
+                unsent_visits: r.get(6)?,
+                unsent_photos: r.get(7)?,
+                drafts: r.get(8)?,
+                reported_at: r.get(9)?,
+            })
+        },
+    )
+}

@@ -345,3 +345,19 @@ pub fn state(conn: Conn<'_>, id: &str) -> Result<String, DbError> {
         &[&id],
     )
 }
+
+/// How many households are stored.
+pub fn count(conn: Conn<'_>) -> Result<u64, DbError> {
+    let households: i64 = conn.value("SELECT count(*) FROM households", &[])?;
+    Ok(super::tallies::count(households))
+}
+
+/// The households of a region (of its RW, where given), in id order.
+pub fn ids_in(conn: Conn<'_>, region: &str, rw: Option<&str>) -> Result<Vec<String>, DbError> {
+    conn.values(
+        "SELECT household_id FROM households
+         WHERE region = ?1 AND (CAST(?2 AS TEXT) IS NULL OR rw = ?2)
+         ORDER BY household_id",
+        &[&region, &rw],
+    )
+}

@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod campaigns;
 pub mod devices;
+pub mod enumerators;
 pub mod household_pages;
 pub mod households;
 pub mod pull;

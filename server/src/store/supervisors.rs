@@ -164,3 +164,54 @@ pub fn region_and_login(
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
 }
+
+/// A supervisor added.
+#[derive(Debug)]
+pub struct NewSupervisor<'a> {
+    pub user_id: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub token_hash: &'a str,
+    pub role: &'a str,
+    pub created_at: i64,
+}
+
+pub fn insert(conn: Conn<'_>, new: &NewSupervisor<'_>) -> Result<(), DbError> {
+    conn.execute(
+        "INSERT INTO supervisors (user_id, name, region, token_hash, created_at, role)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        &[
+            &new.user_id,
+            &new.name,
+            &new.region,
+            &new.token_hash,
+            &new.created_at,
+            &new.role,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Replaces a supervisor's API token (by its hash); whether the supervisor exists.
+pub fn set_token_hash(conn: Conn<'_>, user_id: &str, token_hash: &str) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE supervisors SET token_hash = ?2 WHERE user_id = ?1",
+        &[&user_id, &token_hash],
+    )? > 0)
+}
+
+/// Takes a login name (and its password) from whoever holds it; whether someone did.
+pub fn release_login(conn: Conn<'_>, login: &str) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE supervisors SET login = NULL, password_hash = NULL WHERE login = ?1",
+        &[&login],
+    )? > 0)
+}
+
+/// Gives a supervisor another role; whether the supervisor exists.
+pub fn set_role(conn: Conn<'_>, user_id: &str, role: &str) -> Result<bool, DbError> {
+    Ok(conn.execute(
+        "UPDATE supervisors SET role = ?2 WHERE user_id = ?1",
+        &[&user_id, &role],
+    )? == 1)
+}
