@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, enumerators, household_pages, households, pull, push, regions,
-    reviews, supervisors,
+    Conn, audit, campaigns, devices, enumerators, household_pages, households, pull, push, queues,
+    regions, reviews, supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -221,6 +221,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d1")?));
     said.extend(decisions(conn)?);
     said.extend(household_pages_read(conn)?);
+    said.extend(review_queues(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
     said.extend(the_data_team(conn)?);
@@ -298,6 +299,46 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
     said.push(households::state(conn, "h3")?);
+    Ok(said)
+}
+
+/// The review queues.
+fn review_queues(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    households::record_duplicate(conn, "h1", "h2", "KK", 8)?;
+    push::insert_visits(
+        conn,
+        [push::NewVisit {
+            visit_id: "v3",
+            household_id: "h2",
+            enumerator_id: "e1",
+            device_id: "d1",
+            device_seq: 5,
+            content_hash: "c3",
+            body: r#"{"outcome":"FOUND","assessment":"POOR"}"#,
+            received_at: 102,
+            skew_ms: 0,
+            order_time: 96,
+            flags: "[]",
+            point: None,
+        }],
+    )?;
+    let villages = ("16.04", "16.04/");
+    said.push(format!("{:?}", queues::conflicts(conn, villages)?));
+    said.push(format!("{:?}", queues::duplicates(conn, villages)?));
+    said.push(format!(
+        "{:?}",
+        queues::undecided_visits(conn, villages, false, "", 10)?
+    ));
+    said.push(format!(
+        "{:?}",
+        queues::undecided_visits(conn, villages, true, "", 10)?
+    ));
+    said.push(format!(
+        "{:?}",
+        queues::undecided_visits(conn, villages, false, "v2", 10)?
+    ));
+    said.push(format!("{:?}", queues::proposals(conn, villages)?));
     Ok(said)
 }
 
@@ -665,6 +706,12 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"Some(600)".to_owned()), "{sqlite:#?}");
     assert!(sqlite.contains(&"true false".to_owned()));
     assert!(sqlite.contains(&"removed true false".to_owned()));
+    assert!(
+        sqlite
+            .iter()
+            .any(|line| line.contains(r#"outcome: Some("FOUND")"#)),
+        "verdicts read from a visit's body"
+    );
     assert!(sqlite.contains(&"revoked true false".to_owned()));
     assert!(sqlite.contains(&r#"["h2"]"#.to_owned()), "a page after h1");
     assert!(sqlite.contains(&"visited 2".to_owned()));

@@ -14,6 +14,7 @@ pub mod household_pages;
 pub mod households;
 pub mod pull;
 pub mod push;
+pub mod queues;
 pub mod regions;
 pub mod reviews;
 pub mod sql;
