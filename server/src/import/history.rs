@@ -1,16 +1,13 @@
 //! The imports of target lists, each with its report or the error that stored nothing
 //! (`target_imports`), kept so that the report page and its XLSX outlive the import.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use uuid::Uuid;
 use verivali_core::model::{Code, Labelled, RegionCode, Source, Timestamp};
 
 use super::{ImportFailure, ImportOptions, ImportReport, file_name};
 use crate::audit;
 use crate::db::{Db, DbError};
+use crate::store::{Conn, imports::StoredImport};
 
 /// Who imported what, for the list of imports.
 #[derive(Debug, Clone)]
@@ -42,7 +39,7 @@ impl ImportRecord {
 
     pub fn insert(
         &self,
-        tx: &Transaction<'_>,
+        tx: Conn<'_>,
         at: Timestamp,
         outcome: Result<&ImportReport, &ImportFailure>,
     ) -> Result<(), DbError> {
@@ -50,21 +47,19 @@ impl ImportRecord {
             Ok(report) => (Some(serde_json::to_string(report)?), None),
             Err(failure) => (None, Some(serde_json::to_string(failure)?)),
         };
-        tx.prepare_cached(
-            "INSERT INTO target_imports (import_id, region, actor, source, files, at, report, error)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![
-            self.import_id.to_string(),
-            self.region.as_deref().unwrap_or_default(),
-            self.actor,
-            self.source.code(),
-            self.files,
-            at.unix_millis(),
-            report,
-            error
-        ])?;
-        Ok(())
+        crate::store::imports::insert(
+            tx,
+            &StoredImport {
+                import_id: self.import_id.to_string(),
+                region: self.region.clone().unwrap_or_default(),
+                actor: self.actor.clone(),
+                source: self.source.code().to_owned(),
+                files: self.files.clone(),
+                at: at.unix_millis(),
+                report,
+                error,
+            },
+        )
     }
 }
 
@@ -77,7 +72,7 @@ pub fn record_failure(
     let record = ImportRecord::of(options);
     let failure = failure.clone();
     db.write_blocking(move |tx| {
-        record.insert(tx, Timestamp::now_utc(), Err(&failure))?;
+        record.insert(tx.into(), Timestamp::now_utc(), Err(&failure))?;
         audit::record_in(
             tx.into(),
             record.region.as_deref(),
@@ -108,59 +103,51 @@ pub struct ImportLine {
     pub outcome: Outcome,
 }
 
-/// An import's columns, with the importer's name where they are a supervisor.
-const SELECT: &str = "SELECT t.import_id, t.region, coalesce(s.name, t.actor), t.source, t.files,
-        t.at, t.report, t.error
-    FROM target_imports t LEFT JOIN supervisors s ON t.actor = 'supervisor:' || s.user_id";
+impl TryFrom<StoredImport> for ImportLine {
+    type Error = DbError;
 
-fn line(row: &rusqlite::Row<'_>) -> rusqlite::Result<ImportLine> {
-    fn json<T: serde::de::DeserializeOwned>(column: usize, text: &str) -> rusqlite::Result<T> {
-        serde_json::from_str(text).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, e.into())
+    fn try_from(stored: StoredImport) -> Result<Self, DbError> {
+        let outcome = match (stored.report, stored.error) {
+            (Some(report), _) => Outcome::Done(serde_json::from_str(&report)?),
+            (None, error) => {
+                Outcome::Failed(serde_json::from_str(error.as_deref().unwrap_or("null"))?)
+            }
+        };
+        Ok(ImportLine {
+            import_id: Uuid::parse_str(&stored.import_id)
+                .map_err(|e| DbError::Inconsistent(format!("import id: {e}")))?,
+            region: stored.region,
+            actor: stored.actor,
+            source: stored.source,
+            files: stored.files,
+            at: Timestamp::from_unix_millis(stored.at),
+            outcome,
         })
     }
-    let id: String = row.get(0)?;
-    let report: Option<String> = row.get(6)?;
-    let error: Option<String> = row.get(7)?;
-    let outcome = match (report, error) {
-        (Some(report), _) => Outcome::Done(json(6, &report)?),
-        (None, error) => Outcome::Failed(json(7, error.as_deref().unwrap_or("null"))?),
-    };
-    Ok(ImportLine {
-        import_id: Uuid::parse_str(&id).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
-        })?,
-        region: row.get(1)?,
-        actor: row.get(2)?,
-        source: row.get(3)?,
-        files: row.get(4)?,
-        at: Timestamp::from_unix_millis(row.get(5)?),
-        outcome,
-    })
 }
 
 /// One import with its whole report.
-pub fn read_import(conn: &Connection, import_id: Uuid) -> Result<Option<ImportLine>, DbError> {
-    Ok(conn
-        .prepare_cached(&format!("{SELECT} WHERE t.import_id = ?1"))?
-        .query_row([import_id.to_string()], line)
-        .optional()?)
+pub fn read_import(conn: Conn<'_>, import_id: Uuid) -> Result<Option<ImportLine>, DbError> {
+    crate::store::imports::by_id(conn, &import_id.to_string())?
+        .map(ImportLine::try_from)
+        .transpose()
 }
 
 /// The latest imports made by admins of `region` or of a region inside it. The CLI's imports
 /// (no region) are listed by the CLI and the audit log only.
 pub fn imports_in(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     limit: usize,
 ) -> Result<Vec<ImportLine>, DbError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE t.region >= ?1 AND t.region < ?1 || '/' ORDER BY t.at DESC LIMIT ?2"
-    ))?;
-    let imports = stmt
-        .query_map(params![region.as_str(), limit as i64], line)?
-        .collect::<Result<_, _>>()?;
-    Ok(imports)
+    crate::store::imports::latest_in(
+        conn,
+        region.as_str(),
+        i64::try_from(limit).unwrap_or(i64::MAX),
+    )?
+    .into_iter()
+    .map(ImportLine::try_from)
+    .collect()
 }
 
 /// The report as a spreadsheet for the clerks who fix the list: each flagged and each left-out

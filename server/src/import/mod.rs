@@ -94,12 +94,6 @@ impl ImportError {
     }
 }
 
-impl From<rusqlite::Error> for ImportError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Db(e.into())
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     pub family_file: PathBuf,
@@ -234,13 +228,10 @@ pub fn import_targets(
     options: &ImportOptions,
     progress: &ProgressBar,
 ) -> Result<ImportReport, ImportError> {
-    let villages: HashSet<String> = db.read_blocking(|c| {
-        let mut stmt = c.prepare("SELECT code FROM regions WHERE length(code) = 13")?;
-        let codes = stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok::<_, ImportError>(codes)
-    })?;
+    let villages: HashSet<String> = db
+        .read_blocking(|c| crate::store::enumerators::village_codes(c.into()))?
+        .into_iter()
+        .collect();
     if villages.is_empty() {
         return Err(ImportError::NoRegions);
     }
@@ -481,14 +472,14 @@ pub fn import_targets(
             }
         }
         report.removal_candidates = removals::mark_unlisted(
-            tx,
+            tx.into(),
             record.import_id,
             source,
             scope.as_ref(),
             &households,
             today,
         )?;
-        record.insert(tx, today, Ok(&report))?;
+        record.insert(tx.into(), today, Ok(&report))?;
         audit::record_in(
             tx.into(),
             record.region.as_deref(),

@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, enumerators, household_pages, households, pull, push, queues,
-    regions, reviews, supervisors,
+    Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, pull, push,
+    queues, regions, removals, reviews, supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -222,6 +222,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.extend(decisions(conn)?);
     said.extend(household_pages_read(conn)?);
     said.extend(review_queues(conn)?);
+    said.extend(imports_and_removals(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
     said.extend(the_data_team(conn)?);
@@ -299,6 +300,53 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
     said.push(households::state(conn, "h3")?);
+    Ok(said)
+}
+
+/// Target lists imported, and the families a newer list no longer holds.
+fn imports_and_removals(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    said.push(format!("{:?}", enumerators::village_codes(conn)?));
+    for (id, region, at) in [("i1", "16.04", 10), ("i2", "16.04.01", 20), ("i3", "", 30)] {
+        imports::insert(
+            conn,
+            &imports::StoredImport {
+                import_id: id.into(),
+                region: region.into(),
+                actor: "supervisor:u1".into(),
+                source: "P3KE".into(),
+                files: "keluarga.xlsx".into(),
+                at,
+                report: Some("{}".into()),
+                error: None,
+            },
+        )?;
+    }
+    said.push(format!("{:?}", imports::by_id(conn, "i2")?));
+    said.push(format!("{:?}", imports::by_id(conn, "i9")?));
+    said.push(format!(
+        "{:?}",
+        imports::latest_in(conn, "16.04", 10)?
+            .iter()
+            .map(|i| &i.import_id)
+            .collect::<Vec<_>>()
+    ));
+    said.push(format!(
+        "{:?}",
+        removals::listed_of_source(conn, "16.04", "P3KE")?
+    ));
+    said.push(format!(
+        "queued {} {}",
+        removals::queue(conn, "h2", "16.04.01.2001", "i1", 40)?,
+        removals::queue(conn, "h2", "16.04.01.2001", "i2", 41)?
+    ));
+    removals::queue(conn, "h1", "16.04.01.2001", "i1", 40)?;
+    removals::listed_again(conn, "h1")?;
+    said.push(format!("{:?}", removals::waiting(conn, "16.04", 10)?));
+    said.push(format!("{:?}", removals::waiting_region(conn, "h2")?));
+    removals::decide(conn, "h2", "KEPT", ("supervisor:u1", 50))?;
+    said.push(format!("{:?}", removals::waiting_region(conn, "h2")?));
+    said.push(format!("{:?}", removals::waiting(conn, "16.04", 10)?));
     Ok(said)
 }
 
@@ -706,6 +754,7 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"Some(600)".to_owned()), "{sqlite:#?}");
     assert!(sqlite.contains(&"true false".to_owned()));
     assert!(sqlite.contains(&"removed true false".to_owned()));
+    assert!(sqlite.contains(&"queued true false".to_owned()));
     assert!(
         sqlite
             .iter()

@@ -23,6 +23,11 @@ pub fn regions_in(conn: Conn<'_>, region: &str) -> Result<Vec<(String, String)>,
     )
 }
 
+/// The codes of every village of the list (13 characters: `16.04.01.2001`).
+pub fn village_codes(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    conn.values("SELECT code FROM regions WHERE length(code) = 13", &[])
+}
+
 pub fn insert(conn: Conn<'_>, enumerator_id: &str, name: &str, at: i64) -> Result<(), DbError> {
     conn.execute(
         "INSERT INTO enumerators (enumerator_id, name, created_at) VALUES (?1, ?2, ?3)",
