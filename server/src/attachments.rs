@@ -6,20 +6,14 @@
 //! (`attachment_holders`): a hash alone does not tell whether a house was photographed. Partial
 //! uploads are kept a week and take at most [`MAX_PARTIAL_BYTES`] together.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 use std::collections::BTreeSet;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension};
 use sha2::{Digest, Sha256 as Sha};
 use verivali_core::model::Sha256;
-
-use crate::db::DbError;
 
 /// The largest attachment accepted (photos are downscaled on the phone to a few hundred KB).
 pub const MAX_ATTACHMENT_BYTES: u64 = 8 * 1024 * 1024;
@@ -260,28 +254,6 @@ impl Drop for Writing {
             writing.remove(&self.0);
         }
     }
-}
-
-/// Whether `device` sent all of the attachment's bytes itself once.
-pub fn holds(conn: &Connection, sha: &Sha256, device: &str) -> Result<bool, DbError> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM attachment_holders WHERE sha256 = ?1 AND device_id = ?2")?
-        .query_row([sha.as_str(), device], |_| Ok(()))
-        .optional()?
-        .is_some())
-}
-
-/// Notes that `device` sent all of the attachment's bytes.
-pub fn record_holder(
-    tx: &rusqlite::Transaction<'_>,
-    sha: &Sha256,
-    device: &str,
-) -> Result<(), DbError> {
-    tx.prepare_cached(
-        "INSERT OR IGNORE INTO attachment_holders (sha256, device_id) VALUES (?1, ?2)",
-    )?
-    .execute([sha.as_str(), device])?;
-    Ok(())
 }
 
 /// An upload refused, with its code.

@@ -8,7 +8,7 @@ use verivali_core::bundle::{Bundle, BundleError, Unchecked};
 use verivali_core::model::{DeviceId, Timestamp};
 use verivali_core::protocol::{MAX_PUSH_ITEMS, PushResult, PushStatus};
 
-use crate::attachments::{self, Attachments, Presence};
+use crate::attachments::{Attachments, Presence};
 use crate::auth::{self, DeviceAuth, SupervisorAuth};
 use crate::db::Db;
 use crate::error::ApiError;
@@ -93,7 +93,9 @@ pub fn import(
     let uploader = device.device_id.to_string();
     for (sha, bytes) in &bundle.photos {
         // A cut upload of the same photo may have left part of it: continue from there.
-        let holds = db.read_blocking(|conn| attachments::holds(conn, sha, &uploader))?;
+        let holds = db.read_blocking(|conn| {
+            crate::store::photos::holds(conn.into(), sha.as_str(), &uploader)
+        })?;
         let held = match attachments.presence(sha, &uploader, holds) {
             Presence::Complete { .. } => continue,
             Presence::Partial { held } => held,
@@ -107,7 +109,9 @@ pub fn import(
             .put(sha, &uploader, held, bytes.len() as u64, rest)
             .map_err(ApiError::from)?;
         let (sha, who) = (sha.clone(), uploader.clone());
-        db.write_blocking(move |tx| attachments::record_holder(tx, &sha, &who))?;
+        db.write_blocking(move |tx| {
+            crate::store::photos::record_holder(tx.into(), sha.as_str(), &who)
+        })?;
     }
     let mut visits = bundle.visits.into_iter().peekable();
     while visits.peek().is_some() {

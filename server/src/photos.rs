@@ -3,10 +3,6 @@
 //! household itself. The full photo is a read of personal data and is audited; thumbnails are
 //! part of the household page, whose read is audited already.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, OptionalExtension};
 use verivali_core::model::{Code, HouseholdId, RegionCode, Sha256};
 
 use crate::attachments::{Attachments, PhotoError};
@@ -39,7 +35,9 @@ pub async fn household_photo(
     let key = sha.clone();
     let region = state
         .db
-        .read(move |conn| photo_region(conn, id, &key))
+        .read(move |conn| {
+            crate::store::photos::region_of_photo(conn.into(), &id.to_string(), key.as_str())
+        })
         .await?
         .ok_or_else(ApiError::not_found)?;
     let region = RegionCode::parse(&region).map_err(ApiError::internal)?;
@@ -77,28 +75,6 @@ pub async fn household_photo(
         )),
         Err(PhotoError::Io(e)) => Err(ApiError::internal(e)),
     }
-}
-
-/// The region of the household the photo belongs to, if a visit of `id` or of a household
-/// merged into it carries it.
-fn photo_region(
-    conn: &Connection,
-    id: HouseholdId,
-    sha: &Sha256,
-) -> Result<Option<String>, ApiError> {
-    Ok(conn
-        .prepare_cached(
-            "WITH RECURSIVE grp (id) AS (
-                 SELECT ?1 UNION SELECT h.household_id FROM households h JOIN grp g
-                     ON h.merged_into = g.id)
-             SELECT (SELECT region FROM households WHERE household_id = ?1)
-             FROM visits v, json_each(v.body, '$.photos') p
-             WHERE v.household_id IN (SELECT id FROM grp)
-               AND json_extract(p.value, '$.sha256') = ?2
-             LIMIT 1",
-        )?
-        .query_row([id.to_string(), sha.to_string()], |r| r.get(0))
-        .optional()?)
 }
 
 /// Only what a browser may show inline; anything else is offered as a download.

@@ -11,9 +11,6 @@
 //! candidates for removal (`removals`), never deleted; the import and its report are kept in
 //! `target_imports` for the report page.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
 mod columns;
 mod history;
 pub mod jobs;

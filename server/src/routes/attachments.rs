@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use verivali_core::model::Sha256;
 use verivali_core::protocol::{MissingRequest, MissingResponse, UPLOAD_LENGTH, UPLOAD_OFFSET};
 
-use crate::attachments::{self, Attachments, Presence};
+use crate::attachments::{Attachments, Presence};
 use crate::auth::DeviceAuth;
 use crate::error::{self, ApiError};
 use crate::state::AppState;
@@ -42,7 +42,7 @@ async fn missing(
         .read(move |conn| {
             let mut missing = Vec::new();
             for sha in request.sha256 {
-                let holds = attachments::holds(conn, &sha, &uploader)?;
+                let holds = crate::store::photos::holds(conn.into(), sha.as_str(), &uploader)?;
                 if !matches!(
                     store.presence(&sha, &uploader, holds),
                     Presence::Complete { .. }
@@ -67,7 +67,7 @@ async fn presence(
     let presence = state
         .db
         .read(move |conn| {
-            let holds = attachments::holds(conn, &sha, &uploader)?;
+            let holds = crate::store::photos::holds(conn.into(), sha.as_str(), &uploader)?;
             Ok::<_, ApiError>(store.presence(&sha, &uploader, holds))
         })
         .await?;
@@ -126,7 +126,8 @@ async fn upload(
             state
                 .db
                 .write(move |tx| {
-                    attachments::record_holder(tx, &held, &who).map_err(ApiError::from)
+                    crate::store::photos::record_holder(tx.into(), held.as_str(), &who)
+                        .map_err(ApiError::from)
                 })
                 .await?;
             let (_, headers) = answer(Presence::Complete { size });

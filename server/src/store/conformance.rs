@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, pull, push,
-    queues, regions, removals, reviews, supervisors,
+    Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, photos,
+    pull, push, queues, regions, removals, reviews, supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -223,6 +223,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.extend(household_pages_read(conn)?);
     said.extend(review_queues(conn)?);
     said.extend(imports_and_removals(conn)?);
+    said.extend(photos_known(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
     said.extend(the_data_team(conn)?);
@@ -300,6 +301,43 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
     said.push(households::state(conn, "h3")?);
+    Ok(said)
+}
+
+/// Which phones sent a photo's bytes, and which household a photo belongs to.
+fn photos_known(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    photos::record_holder(conn, "abc", "d1")?;
+    photos::record_holder(conn, "abc", "d1")?;
+    said.push(format!(
+        "holds {} {}",
+        photos::holds(conn, "abc", "d1")?,
+        photos::holds(conn, "abc", "d2")?
+    ));
+    // A photo of a visit to h3, which was merged into h1: h1's page shows it.
+    push::insert_visits(
+        conn,
+        [push::NewVisit {
+            visit_id: "v4",
+            household_id: "h3",
+            enumerator_id: "e1",
+            device_id: "d1",
+            device_seq: 6,
+            content_hash: "c4",
+            body: r#"{"photos":[{"sha256":"abc","kind":"HOUSE_FRONT"}]}"#,
+            received_at: 103,
+            skew_ms: 0,
+            order_time: 97,
+            flags: "[]",
+            point: None,
+        }],
+    )?;
+    said.push(format!(
+        "photo of {:?} {:?} {:?}",
+        photos::region_of_photo(conn, "h1", "abc")?,
+        photos::region_of_photo(conn, "h2", "abc")?,
+        photos::region_of_photo(conn, "h1", "abd")?
+    ));
     Ok(said)
 }
 
@@ -755,6 +793,8 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"true false".to_owned()));
     assert!(sqlite.contains(&"removed true false".to_owned()));
     assert!(sqlite.contains(&"queued true false".to_owned()));
+    assert!(sqlite.contains(&"holds true false".to_owned()));
+    assert!(sqlite.contains(&r#"photo of Some("16.04.01.2001") None None"#.to_owned()));
     assert!(
         sqlite
             .iter()
