@@ -258,7 +258,7 @@ fn main() {
             ] {
                 let t = Instant::now();
                 let rows = db
-                    .read_blocking(|c| exports::rows(c, &regency, None, false))
+                    .read_blocking(|c| exports::rows(c.into(), &regency, None, false))
                     .unwrap();
                 let bytes = exports::write(format, &rows).unwrap();
                 println!(

@@ -2,10 +2,6 @@
 //! a map. One row per household with its merged verdicts. NIK and KK numbers are masked unless
 //! the supervisor's role allows whole numbers and asks for them; every export is audited.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::Connection;
 use serde_json::{Value, json};
 use verivali_core::merge::HouseholdState;
 use verivali_core::model::{
@@ -15,6 +11,7 @@ use verivali_core::model::{
 use crate::db::DbError;
 use crate::privacy::mask_number;
 use crate::reports::code_range;
+use crate::store::{Conn, household_pages};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -102,61 +99,54 @@ const COLUMNS: [(&str, &str); 20] = [
 /// The households of `region` (optionally of one status), by place and name, numbers masked
 /// unless `whole_numbers`.
 pub fn rows(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     status: Option<VerificationStatus>,
     whole_numbers: bool,
 ) -> Result<Vec<Row>, DbError> {
     let (from, to) = code_range(region);
-    let mut stmt = conn.prepare_cached(
-        "SELECT h.household_id, h.source, h.source_id, h.region, r.name, h.rw, h.rt, h.head_name,
-                h.address, h.state, h.status, h.outcome, h.assessment, h.recommendation
-         FROM households h LEFT JOIN regions r ON r.code = h.region
-         WHERE h.region >= ?1 AND h.region < ?2 AND (?3 IS NULL OR h.status = ?3)
-         ORDER BY h.region, h.rw, h.rt, h.head_name, h.household_id",
-    )?;
-    let mut rows = stmt.query(rusqlite::params![from, to, status.map(|s| s.code())])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        let state: HouseholdState = serde_json::from_str(&r.get::<_, String>(9)?)?;
-        let shown = |number: &str| {
-            if whole_numbers {
-                number.to_owned()
-            } else {
-                mask_number(number)
-            }
-        };
-        let household = &state.household;
-        let head = household
-            .members
-            .iter()
-            .find(|m| m.details.relation == Some(Relation::Head));
-        out.push(Row {
-            household_id: r.get(0)?,
-            source: r.get(1)?,
-            source_id: r.get(2)?,
-            region: r.get(3)?,
-            village: r.get(4)?,
-            rw: r.get(5)?,
-            rt: r.get(6)?,
-            head_name: r.get(7)?,
-            address: r.get(8)?,
-            kk_number: household.kk_number.as_ref().map(|k| shown(k.as_str())),
-            head_nik: head
-                .and_then(|m| m.details.nik.as_ref())
-                .map(|n| shown(n.as_str())),
-            members: household.members.len() as u64,
-            status: r.get(10)?,
-            outcome: r.get(11)?,
-            assessment: r.get(12)?,
-            recommendation: r.get(13)?,
-            visits: state.visits_used.len() as u64,
-            conflict: !state.conflicts.is_empty(),
-            lat: state.location.as_ref().map(|l| micro_degrees(l.lat)),
-            lon: state.location.as_ref().map(|l| micro_degrees(l.lon)),
-        });
-    }
-    Ok(out)
+    let shown = |number: &str| {
+        if whole_numbers {
+            number.to_owned()
+        } else {
+            mask_number(number)
+        }
+    };
+    household_pages::exported(conn, (&from, &to), status.map(|s| s.code()))?
+        .into_iter()
+        .map(|h| {
+            let state: HouseholdState = serde_json::from_str(&h.state)?;
+            let household = &state.household;
+            let head = household
+                .members
+                .iter()
+                .find(|m| m.details.relation == Some(Relation::Head));
+            Ok(Row {
+                household_id: h.household_id,
+                source: h.source,
+                source_id: h.source_id,
+                region: h.region,
+                village: h.village,
+                rw: h.rw,
+                rt: h.rt,
+                head_name: h.head_name,
+                address: h.address,
+                kk_number: household.kk_number.as_ref().map(|k| shown(k.as_str())),
+                head_nik: head
+                    .and_then(|m| m.details.nik.as_ref())
+                    .map(|n| shown(n.as_str())),
+                members: household.members.len() as u64,
+                status: h.status,
+                outcome: h.outcome,
+                assessment: h.assessment,
+                recommendation: h.recommendation,
+                visits: state.visits_used.len() as u64,
+                conflict: !state.conflicts.is_empty(),
+                lat: state.location.as_ref().map(|l| micro_degrees(l.lat)),
+                lon: state.location.as_ref().map(|l| micro_degrees(l.lon)),
+            })
+        })
+        .collect()
 }
 
 /// Why an export could not be written.

@@ -483,6 +483,14 @@ fn household_pages_read(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ] {
         said.push(format!("{:?}", ids(household_pages::page(conn, &asked)?)));
     }
+    said.push(format!(
+        "{:?}",
+        household_pages::exported(conn, ("16.04", "16.04/"), None)?
+    ));
+    said.push(format!(
+        "{:?}",
+        household_pages::exported(conn, ("16.04", "16.04/"), Some("VISITED"))?
+    ));
     said.push(format!("{:?}", household_pages::placed_state(conn, "h3")?));
     said.push(format!("{:?}", household_pages::placed_state(conn, "h9")?));
     said.push(format!(

@@ -1,6 +1,6 @@
 //! What the supervisors' household pages read ([`crate::supervision`] checks scope, masks and
-//! audits): a page of a region's households by filter, and one household with its visits,
-//! decisions and suspected duplicates.
+//! audits): a page of a region's households by filter, one household with its visits,
+//! decisions and suspected duplicates, and every household of a region for an export.
 
 use serde::{Deserialize, Serialize};
 
@@ -152,5 +152,59 @@ pub fn duplicates_of(
          ORDER BY d.kind",
         &[&id, &from, &to],
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )
+}
+
+/// A household as an export reads it: its state (JSON) holds the numbers it masks.
+#[derive(Debug)]
+pub struct ExportedHousehold {
+    pub household_id: String,
+    pub source: String,
+    pub source_id: Option<String>,
+    pub region: String,
+    /// The village's name, from the region list.
+    pub village: Option<String>,
+    pub rw: Option<String>,
+    pub rt: Option<String>,
+    pub head_name: String,
+    pub address: String,
+    pub state: String,
+    pub status: String,
+    pub outcome: Option<String>,
+    pub assessment: Option<String>,
+    pub recommendation: Option<String>,
+}
+
+/// The households of the villages `[from, to)` (of one status, if given), by place and name.
+pub fn exported(
+    conn: Conn<'_>,
+    (from, to): (&str, &str),
+    status: Option<&str>,
+) -> Result<Vec<ExportedHousehold>, DbError> {
+    conn.rows(
+        "SELECT h.household_id, h.source, h.source_id, h.region, r.name, h.rw, h.rt, h.head_name,
+                h.address, h.state, h.status, h.outcome, h.assessment, h.recommendation
+         FROM households h LEFT JOIN regions r ON r.code = h.region
+         WHERE h.region >= ?1 AND h.region < ?2 AND (CAST(?3 AS TEXT) IS NULL OR h.status = ?3)
+         ORDER BY h.region, h.rw, h.rt, h.head_name, h.household_id",
+        &[&from, &to, &status],
+        |r| {
+            Ok(ExportedHousehold {
+                household_id: r.get(0)?,
+                source: r.get(1)?,
+                source_id: r.get(2)?,
+                region: r.get(3)?,
+                village: r.get(4)?,
+                rw: r.get(5)?,
+                rt: r.get(6)?,
+                head_name: r.get(7)?,
+                address: r.get(8)?,
+                state: r.get(9)?,
+                status: r.get(10)?,
+                outcome: r.get(11)?,
+                assessment: r.get(12)?,
+                recommendation: r.get(13)?,
+            })
+        },
     )
 }
