@@ -106,6 +106,20 @@ impl Postgres {
 fn migrate(session: &PgSession) -> Result<(), DbError> {
     session.batch("BEGIN")?;
     let conn = Conn::postgres(session);
+    // Region codes are compared as ranges (`region >= '16.04' AND region < '16.04/'`) and lists
+    // are sorted as SQLite sorts them: bytewise. A linguistic collation ignores the punctuation
+    // those ranges rest on.
+    let collation: String = conn.value(
+        "SELECT datcollate FROM pg_database WHERE datname = current_database()",
+        &[],
+    )?;
+    if !(collation == "C" || collation == "POSIX" || collation.starts_with("C.")) {
+        session.batch("ROLLBACK")?;
+        return Err(DbError::Inconsistent(format!(
+            "the database sorts text by {collation}; create it with LC_COLLATE 'C' \
+             (docs/storage.md)"
+        )));
+    }
     conn.execute("SELECT pg_advisory_xact_lock(?1)", &[&SCHEMA_LOCK])?;
     let created: bool = conn.value("SELECT to_regclass('meta') IS NOT NULL", &[])?;
     let version = i64::from(super::schema::VERSION);

@@ -113,7 +113,7 @@ pub struct StoredArea {
 pub fn areas(conn: Conn<'_>, enumerator: &str) -> Result<Vec<StoredArea>, DbError> {
     conn.rows(
         "SELECT region, rw, rt, removed_at IS NOT NULL FROM areas WHERE enumerator_id = ?1
-         ORDER BY region, rw, rt",
+         ORDER BY region, rw NULLS FIRST, rt NULLS FIRST",
         &[&enumerator],
         |r| {
             Ok(StoredArea {

@@ -103,7 +103,7 @@ pub fn working_in(conn: Conn<'_>, region: &str) -> Result<Vec<(String, String)>,
 pub fn areas_held(conn: Conn<'_>, enumerator_id: &str) -> Result<Vec<StoredArea>, DbError> {
     conn.rows(
         "SELECT region, rw, rt FROM areas WHERE enumerator_id = ?1 AND removed_at IS NULL
-         ORDER BY region, rw, rt",
+         ORDER BY region, rw NULLS FIRST, rt NULLS FIRST",
         &[&enumerator_id],
         |r| {
             Ok(StoredArea {

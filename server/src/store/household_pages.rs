@@ -186,7 +186,7 @@ pub fn exported(
                 h.address, h.state, h.status, h.outcome, h.assessment, h.recommendation
          FROM households h LEFT JOIN regions r ON r.code = h.region
          WHERE h.region >= ?1 AND h.region < ?2 AND (CAST(?3 AS TEXT) IS NULL OR h.status = ?3)
-         ORDER BY h.region, h.rw, h.rt, h.head_name, h.household_id",
+         ORDER BY h.region, h.rw NULLS FIRST, h.rt NULLS FIRST, h.head_name, h.household_id",
         &[&from, &to, &status],
         |r| {
             Ok(ExportedHousehold {
