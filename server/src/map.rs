@@ -2,10 +2,6 @@
 //! per grid cell of the view, never every point), and village outlines imported from GeoJSON,
 //! coloured by the share of their target households visited.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, params};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use verivali_core::model::{Code, RegionCode};
@@ -14,6 +10,7 @@ use crate::auth::SupervisorAuth;
 use crate::db::{Db, DbError};
 use crate::error::{self, ApiError};
 use crate::reports::code_range;
+use crate::store::{self, Conn};
 use crate::supervision::region_in_scope;
 use crate::tallies;
 
@@ -105,9 +102,9 @@ pub async fn clusters(
     let clusters = db
         .read(move |conn| {
             if zoom <= tallies::CELL_ZOOM {
-                tallied_clusters(conn, &region, bbox, zoom)
+                tallied_clusters(conn.into(), &region, bbox, zoom)
             } else {
-                cluster_rows(conn, &region, bbox, cell_deg)
+                cluster_rows(conn.into(), &region, bbox, cell_deg)
             }
             .map_err(ApiError::from)
         })
@@ -120,7 +117,7 @@ pub async fn clusters(
 /// in the view when it overlaps it, so a cluster may count points up to one fine cell (about
 /// 600 m) outside the view's edge.
 fn tallied_clusters(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     bbox: Bbox,
     zoom: u8,
@@ -128,7 +125,7 @@ fn tallied_clusters(
     let (south, west) = tallies::cell_of(bbox.south, bbox.west);
     let (north, east) = tallies::cell_of(bbox.north, bbox.east);
     let cells = tallies::cells(
-        conn.into(),
+        conn,
         region,
         (south, north),
         (west, east),
@@ -148,35 +145,23 @@ fn tallied_clusters(
 
 /// Clusters counted from the visits themselves: past the tallied zoom a view holds few.
 fn cluster_rows(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
     bbox: Bbox,
     cell: f64,
 ) -> Result<Vec<Cluster>, DbError> {
     let (from, to) = code_range(region);
-    // Cells are counted from (-90, -180): non-negative, so CAST truncates as floor would.
-    let mut stmt = conn.prepare_cached(
-        "SELECT CAST((v.lat + 90.0) / ?1 AS INTEGER) AS cy, CAST((v.lon + 180.0) / ?1 AS INTEGER) AS cx,
-                count(*), avg(v.lat), avg(v.lon), sum(v.flags <> '[]'), min(v.household_id)
-         FROM visits v JOIN households h ON h.household_id = v.household_id
-         WHERE v.lat BETWEEN ?2 AND ?3 AND v.lon BETWEEN ?4 AND ?5
-           AND h.region >= ?6 AND h.region < ?7
-         GROUP BY cy, cx",
-    )?;
-    let rows = stmt.query_map(
-        params![cell, bbox.south, bbox.north, bbox.west, bbox.east, from, to],
-        |r| {
-            let visits: u64 = r.get(2)?;
-            Ok(Cluster {
-                lat: r.get(3)?,
-                lon: r.get(4)?,
-                visits,
-                flagged: r.get(5)?,
-                household_id: if visits == 1 { r.get(6)? } else { None },
-            })
-        },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let bounds = (bbox.south, bbox.north, bbox.west, bbox.east);
+    Ok(store::map::clusters(conn, (&from, &to), bounds, cell)?
+        .into_iter()
+        .map(|c| Cluster {
+            lat: c.lat,
+            lon: c.lon,
+            visits: c.visits,
+            flagged: c.flagged,
+            household_id: c.household_id,
+        })
+        .collect())
 }
 
 /// The imported outlines of the villages of `region`, as a GeoJSON FeatureCollection whose
@@ -187,37 +172,28 @@ pub async fn boundaries(
     region: Option<&str>,
 ) -> Result<Value, ApiError> {
     let region = region_in_scope(who, region)?;
-    db.read(move |conn| boundary_features(conn, &region).map_err(ApiError::from))
+    db.read(move |conn| boundary_features(conn.into(), &region).map_err(ApiError::from))
         .await
 }
 
-fn boundary_features(conn: &Connection, region: &RegionCode) -> Result<Value, DbError> {
+fn boundary_features(conn: Conn<'_>, region: &RegionCode) -> Result<Value, DbError> {
     let (from, to) = code_range(region);
-    let mut stmt = conn.prepare_cached(
-        "SELECT b.region, r.name, b.geometry,
-                (SELECT count(*) FROM households h WHERE h.region = b.region AND h.target_status = 'ACTIVE'),
-                (SELECT count(*) FROM households h WHERE h.region = b.region AND h.target_status = 'ACTIVE'
-                     AND h.status <> 'NOT_VISITED')
-         FROM boundaries b LEFT JOIN regions r ON r.code = b.region
-         WHERE b.region >= ?1 AND b.region < ?2 ORDER BY b.region",
-    )?;
-    let features = stmt
-        .query_map([&from, &to], |r| {
-            let geometry: String = r.get(2)?;
-            let (targets, visited): (u64, u64) = (r.get(3)?, r.get(4)?);
-            Ok(json!({
+    let features: Vec<Value> = store::map::outlines(conn, (&from, &to))?
+        .into_iter()
+        .map(|o| {
+            json!({
                 "type": "Feature",
-                "geometry": serde_json::from_str::<Value>(&geometry).unwrap_or(Value::Null),
+                "geometry": serde_json::from_str::<Value>(&o.geometry).unwrap_or(Value::Null),
                 "properties": {
-                    "code": r.get::<_, String>(0)?,
-                    "name": r.get::<_, Option<String>>(1)?,
-                    "targets": targets,
-                    "visited": visited,
-                    "percent_visited": (visited * 100).checked_div(targets),
+                    "code": o.region,
+                    "name": o.name,
+                    "targets": o.targets,
+                    "visited": o.visited,
+                    "percent_visited": (o.visited * 100).checked_div(o.targets),
                 },
-            }))
-        })?
-        .collect::<Result<Vec<_>, _>>()?;
+            })
+        })
+        .collect();
     Ok(json!({"type": "FeatureCollection", "features": features}))
 }
 
@@ -281,12 +257,8 @@ pub fn import_boundaries(
 ) -> Result<BoundaryReport, ImportError> {
     let features = read_boundaries(geojson, property)?;
     db.write_blocking(move |tx| {
+        let conn = Conn::from(tx);
         let mut report = BoundaryReport::default();
-        let mut known = tx.prepare_cached("SELECT 1 FROM regions WHERE code = ?1")?;
-        let mut store = tx.prepare_cached(
-            "INSERT INTO boundaries (region, geometry) VALUES (?1, ?2)
-             ON CONFLICT (region) DO UPDATE SET geometry = excluded.geometry",
-        )?;
         for (n, feature) in features.into_iter().enumerate() {
             let (code, geometry) = match feature {
                 Ok(found) => found,
@@ -295,13 +267,13 @@ pub fn import_boundaries(
                     continue;
                 }
             };
-            if !known.exists([code.as_str()])? {
+            if !store::enumerators::region_known(conn, code.as_str())? {
                 report
                     .left_out
                     .push((n + 1, format!("region {code} is not in the region list")));
                 continue;
             }
-            store.execute(params![code.as_str(), geometry])?;
+            store::map::put_outline(conn, code.as_str(), &geometry)?;
             report.stored += 1;
         }
         Ok(report)
@@ -346,12 +318,6 @@ pub enum ImportError {
     NotFeatureCollection,
     #[error(transparent)]
     Db(#[from] DbError),
-}
-
-impl From<rusqlite::Error> for ImportError {
-    fn from(e: rusqlite::Error) -> Self {
-        Self::Db(e.into())
-    }
 }
 
 #[cfg(test)]

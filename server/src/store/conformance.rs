@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, photos,
-    pull, push, queues, regions, removals, reviews, supervisors,
+    Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, map,
+    photos, pull, push, queues, regions, removals, reviews, supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -227,6 +227,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
     said.extend(the_data_team(conn)?);
+    said.extend(the_map(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
 
     let regions = ["16.04.01.2001".to_owned(), "16.04.01.2002".to_owned()];
@@ -301,6 +302,40 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
     said.push(households::state(conn, "h3")?);
+    Ok(said)
+}
+
+/// The map's clusters counted from visits, and the villages' outlines.
+fn the_map(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    let villages = ("16.04", "16.04/");
+    // v1 lies at (-3.8, 103.5); one cell of 0.01° holds it, one of 10° too.
+    for cell in [0.01, 10.0] {
+        said.push(format!(
+            "{:?}",
+            map::clusters(conn, villages, (-4.0, -3.0, 103.0, 104.0), cell)?
+        ));
+    }
+    said.push(format!(
+        "{:?}",
+        map::clusters(conn, villages, (0.0, 1.0, 103.0, 104.0), 0.01)?
+    ));
+    said.push(format!(
+        "known {} {}",
+        enumerators::region_known(conn, "16.04.01.2001")?,
+        enumerators::region_known(conn, "16.04.01.2009")?
+    ));
+    map::put_outline(
+        conn,
+        "16.04.01.2001",
+        r#"{"type":"Polygon","coordinates":[]}"#,
+    )?;
+    map::put_outline(
+        conn,
+        "16.04.01.2001",
+        r#"{"type":"Polygon","coordinates":[[]]}"#,
+    )?;
+    said.push(format!("{:?}", map::outlines(conn, villages)?));
     Ok(said)
 }
 
@@ -802,6 +837,13 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"removed true false".to_owned()));
     assert!(sqlite.contains(&"queued true false".to_owned()));
     assert!(sqlite.contains(&"holds true false".to_owned()));
+    assert!(sqlite.contains(&"known true false".to_owned()));
+    assert!(
+        sqlite
+            .iter()
+            .any(|line| line.contains(r#"visits: 1, flagged: 0, household_id: Some("h1")"#)),
+        "a cluster of one visit names its household"
+    );
     assert!(sqlite.contains(&r#"photo of Some("16.04.01.2001") None None"#.to_owned()));
     assert!(
         sqlite

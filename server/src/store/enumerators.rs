@@ -23,6 +23,11 @@ pub fn regions_in(conn: Conn<'_>, region: &str) -> Result<Vec<(String, String)>,
     )
 }
 
+/// Whether the region list holds `code`.
+pub fn region_known(conn: Conn<'_>, code: &str) -> Result<bool, DbError> {
+    conn.exists("SELECT 1 FROM regions WHERE code = ?1", &[&code])
+}
+
 /// The codes of every village of the list (13 characters: `16.04.01.2001`).
 pub fn village_codes(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     conn.values("SELECT code FROM regions WHERE length(code) = 13", &[])

@@ -13,6 +13,7 @@ pub mod enumerators;
 pub mod household_pages;
 pub mod households;
 pub mod imports;
+pub mod map;
 pub mod photos;
 pub mod pull;
 pub mod push;
