@@ -242,7 +242,7 @@ fn main() {
                     let t = Instant::now();
                     let progress = db
                         .read_blocking(|c| {
-                            reports::progress(c, &reports::Place::region(region.clone()))
+                            reports::progress(c.into(), &reports::Place::region(region.clone()))
                         })
                         .unwrap();
                     samples.push(t.elapsed());

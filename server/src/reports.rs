@@ -2,14 +2,11 @@
 //! `device_seq` never arrived). Reports read the verdict columns kept beside each state, never
 //! the states themselves.
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
-
-use rusqlite::{Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use verivali_core::model::{Code, RegionCode, RegionLevel, Rw, Timestamp};
 
 use crate::db::DbError;
+use crate::store::{self, Conn};
 use crate::tallies;
 
 /// The range of region codes inside `region` (itself included): `[code, code + "/")`, since '/'
@@ -78,12 +75,9 @@ fn bad_rw() -> crate::error::ApiError {
     e
 }
 
-/// Every household `h` of the place's RW (all when `:rw` is NULL).
-const IN_RW: &str = "(:rw IS NULL OR coalesce(h.rw, '-') = :rw)";
-
 impl ProgressRow {
     /// Counts `n` households of one target status and verdict.
-    fn add(&mut self, verdict: &Verdict, n: u64) {
+    fn add(&mut self, verdict: &store::reports::VerdictGroup, n: u64) {
         let is = |field: &Option<String>, value: &str| u64::from(field.as_deref() == Some(value));
         self.targets += n;
         self.visited += n * u64::from(verdict.status != "NOT_VISITED");
@@ -111,15 +105,6 @@ impl ProgressRow {
     }
 }
 
-/// The verdict columns of a group of households, as `households_by_verdict` holds them.
-struct Verdict {
-    target_status: String,
-    status: String,
-    outcome: Option<String>,
-    assessment: Option<String>,
-    recommendation: Option<String>,
-}
-
 /// What one reading of the place's households gives: its progress rows, and the households
 /// enumerators proposed and visited (the proposals queue).
 struct HouseholdCounts {
@@ -127,58 +112,34 @@ struct HouseholdCounts {
     proposals: u64,
 }
 
-/// Counts the place's households by child and verdict. SQLite groups them in the order of the
-/// covering index `households_by_verdict`, with no sort and no table read, and the counts are
-/// added up here: summing ten expressions per household in SQL took four times as long at a
-/// kabupaten of 150,000 households (docs/benchmarks.md).
-fn count_households(conn: &Connection, place: &Place) -> Result<HouseholdCounts, DbError> {
+/// Counts the place's households by child and verdict, from the verdict columns beside each
+/// state (never the states), added up here.
+fn count_households(conn: Conn<'_>, place: &Place) -> Result<HouseholdCounts, DbError> {
     let region = &place.region;
     let (from, to) = code_range(region);
     let in_village = region.level() == RegionLevel::Village;
-    // RW and RT are grouped on only inside a village, where the groups are few.
-    let place_columns = if in_village { ", rw, rt" } else { "" };
-    let sql = format!(
-        "SELECT region, target_status, status, outcome, assessment, recommendation{place_columns},
-             count(*)
-         FROM households INDEXED BY households_by_verdict
-         WHERE region >= ?1 AND region < ?2
-         GROUP BY region, target_status, status, outcome, assessment, recommendation{place_columns}"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query([from, to])?;
     let mut children: std::collections::BTreeMap<String, ProgressRow> = Default::default();
     let mut proposals = 0;
-    while let Some(r) = rows.next()? {
-        let household_region: String = r.get(0)?;
-        let verdict = Verdict {
-            target_status: r.get(1)?,
-            status: r.get(2)?,
-            outcome: r.get(3)?,
-            assessment: r.get(4)?,
-            recommendation: r.get(5)?,
-        };
-        let (rw, rt): (Option<String>, Option<String>) = if in_village {
-            (r.get(6)?, r.get(7)?)
-        } else {
-            (None, None)
-        };
-        let n: u64 = r.get(if in_village { 8 } else { 6 })?;
-        let rw = rw.unwrap_or_else(|| "-".into());
+    for group in store::reports::households_by_verdict(conn, (&from, &to), in_village)? {
+        let n = group.households;
+        let rw = group.rw.clone().unwrap_or_else(|| "-".into());
         if place.rw.as_ref().is_some_and(|wanted| *wanted != rw) {
             continue;
         }
-        if verdict.target_status == "PROPOSED" && verdict.status != "NOT_VISITED" {
+        if group.target_status == "PROPOSED" && group.status != "NOT_VISITED" {
             proposals += n;
         }
-        if verdict.target_status != "ACTIVE" {
+        if group.target_status != "ACTIVE" {
             continue;
         }
         let child = match (region.level(), &place.rw) {
-            (RegionLevel::Province, _) => household_region.get(..5).unwrap_or_default().into(),
-            (RegionLevel::Regency, _) => household_region.get(..8).unwrap_or_default().into(),
-            (RegionLevel::District, _) => household_region,
+            (RegionLevel::Province, _) => group.region.get(..5).unwrap_or_default().into(),
+            (RegionLevel::Regency, _) => group.region.get(..8).unwrap_or_default().into(),
+            (RegionLevel::District, _) => group.region.clone(),
             (RegionLevel::Village, None) => format!("RW {rw}"),
-            (RegionLevel::Village, Some(_)) => format!("RT {}", rt.as_deref().unwrap_or("-")),
+            (RegionLevel::Village, Some(_)) => {
+                format!("RT {}", group.rt.as_deref().unwrap_or("-"))
+            }
         };
         children
             .entry(child)
@@ -186,12 +147,12 @@ fn count_households(conn: &Connection, place: &Place) -> Result<HouseholdCounts,
                 key: key.clone(),
                 ..ProgressRow::default()
             })
-            .add(&verdict, n);
+            .add(&group, n);
     }
     let rows = children
         .into_values()
         .map(|mut row| {
-            row.name = region_name(conn, &row.key)?;
+            row.name = store::reports::region_name(conn, &row.key)?;
             Ok(row)
         })
         .collect::<Result<_, DbError>>()?;
@@ -200,17 +161,17 @@ fn count_households(conn: &Connection, place: &Place) -> Result<HouseholdCounts,
 
 /// Progress of every child of the place: regencies of a province, districts of a regency,
 /// villages of a district, RWs of a village, RTs of an RW.
-pub fn progress(conn: &Connection, place: &Place) -> Result<Progress, DbError> {
+pub fn progress(conn: Conn<'_>, place: &Place) -> Result<Progress, DbError> {
     Ok(progress_and_proposals(conn, place)?.0)
 }
 
-fn progress_and_proposals(conn: &Connection, place: &Place) -> Result<(Progress, u64), DbError> {
+fn progress_and_proposals(conn: Conn<'_>, place: &Place) -> Result<(Progress, u64), DbError> {
     let counts = count_households(conn, place)?;
     let mut total = ProgressRow {
         key: place.region.to_string(),
         ..ProgressRow::default()
     };
-    total.name = region_name(conn, place.region.as_str())?;
+    total.name = store::reports::region_name(conn, place.region.as_str())?;
     for row in &counts.rows {
         total.add_row(row);
     }
@@ -225,24 +186,16 @@ fn progress_and_proposals(conn: &Connection, place: &Place) -> Result<(Progress,
 
 /// Each region's name as the region list has it (its code when the list lacks it), in order.
 pub fn region_names(
-    conn: &Connection,
+    conn: Conn<'_>,
     regions: &[RegionCode],
 ) -> Result<Vec<(String, String)>, DbError> {
     regions
         .iter()
         .map(|r| {
-            let name = region_name(conn, r.as_str())?;
+            let name = store::reports::region_name(conn, r.as_str())?;
             Ok((r.to_string(), name.unwrap_or_else(|| r.to_string())))
         })
         .collect()
-}
-
-/// A region's name as the region list has it; none for a code the list lacks (an RW's key).
-fn region_name(conn: &Connection, code: &str) -> Result<Option<String>, DbError> {
-    Ok(conn
-        .prepare_cached("SELECT name FROM regions WHERE code = ?1")?
-        .query_row([code], |r| r.get(0))
-        .optional()?)
 }
 
 /// How complete one phone's visits are on the server.
@@ -277,55 +230,23 @@ pub async fn completeness_now(
     db: &crate::db::Db,
     region: RegionCode,
 ) -> Result<Vec<DeviceCompleteness>, crate::error::ApiError> {
-    Ok(db.read(move |conn| completeness(conn, &region)).await?)
+    Ok(db
+        .read(move |conn| completeness(conn.into(), &region))
+        .await?)
 }
 
 /// Completeness of every device whose enumerator works inside `region`.
 pub fn completeness(
-    conn: &Connection,
+    conn: Conn<'_>,
     region: &RegionCode,
 ) -> Result<Vec<DeviceCompleteness>, DbError> {
     let (from, to) = code_range(region);
-    let mut devices = conn.prepare_cached(
-        "SELECT DISTINCT d.device_id, d.name, e.enumerator_id, e.name, d.revoked_at IS NOT NULL,
-             d.last_seen_at, coalesce(d.finished_seq, 0)
-         FROM devices d JOIN enumerators e ON e.enumerator_id = d.enumerator_id
-         JOIN areas a ON a.enumerator_id = e.enumerator_id
-         WHERE a.region >= ?1 AND a.region < ?2 ORDER BY e.name, d.device_id",
-    )?;
-    let mut seqs = conn.prepare_cached(
-        "SELECT DISTINCT device_seq FROM visits WHERE device_id = ?1 ORDER BY device_seq",
-    )?;
-    // Rejected numbers that never arrived after all.
-    let mut rejected_seqs = conn.prepare_cached(
-        "SELECT device_seq FROM rejected_seqs r WHERE device_id = ?1 AND NOT EXISTS
-         (SELECT 1 FROM visits v WHERE v.device_id = r.device_id AND v.device_seq = r.device_seq)
-         ORDER BY device_seq",
-    )?;
-    type DeviceRow = (String, String, String, String, bool, Option<i64>, u64);
-    let found: Vec<DeviceRow> = devices
-        .query_map([&from, &to], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-            ))
-        })?
-        .collect::<Result<_, _>>()?;
-    let mut report = Vec::with_capacity(found.len());
-    for (device_id, device_name, enumerator_id, enumerator_name, revoked, last_seen, finished) in
-        found
-    {
-        let numbers: Vec<u64> = seqs
-            .query_map([&device_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        let rejected: Vec<u64> = rejected_seqs
-            .query_map([&device_id], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+    let phones = store::reports::phones_of_region(conn, (&from, &to))?;
+    let mut report = Vec::with_capacity(phones.len());
+    for phone in phones {
+        let numbers = store::reports::numbers_received(conn, &phone.device_id)?;
+        let rejected = store::reports::numbers_rejected(conn, &phone.device_id)?;
+        let finished = phone.finished_seq;
         let highest = numbers.last().copied().unwrap_or(0);
         // Up to the highest received or finished: neither received nor rejected.
         let top = highest.max(finished);
@@ -337,12 +258,12 @@ pub fn completeness(
             .take(100)
             .collect();
         report.push(DeviceCompleteness {
-            device_id,
-            device_name,
-            enumerator_id,
-            enumerator_name,
-            revoked,
-            last_sync_at: last_seen.map(Timestamp::from_unix_millis),
+            device_id: phone.device_id,
+            device_name: phone.device_name,
+            enumerator_id: phone.enumerator_id,
+            enumerator_name: phone.enumerator_name,
+            revoked: phone.revoked,
+            last_sync_at: phone.last_seen_at.map(Timestamp::from_unix_millis),
             received: numbers.len() as u64,
             highest_seq: highest,
             finished_seq: finished,
@@ -430,69 +351,31 @@ pub async fn overview_now(
     place: Place,
 ) -> Result<Overview, crate::error::ApiError> {
     let now = Timestamp::now_utc();
-    Ok(db.read(move |conn| overview(conn, &place, now)).await?)
+    Ok(db
+        .read(move |conn| overview(conn.into(), &place, now))
+        .await?)
 }
 
-/// The work of one RW since `today` and `week` (day numbers), counted from its households'
-/// visits: the tallies go down to villages, and an RW holds a few hundred households.
-fn rw_work_since(
-    conn: &Connection,
-    village: &RegionCode,
-    rw: &str,
-    today: i64,
-    week: i64,
-    offset: i8,
-) -> Result<tallies::Work, DbError> {
-    let (today, week) = (
-        tallies::day_start(today, offset),
-        tallies::day_start(week, offset),
-    );
-    Ok(conn
-        .prepare_cached(&format!(
-            "SELECT coalesce(sum(v.order_time >= :today), 0), coalesce(sum(v.order_time >= :week), 0),
-                 count(DISTINCT CASE WHEN v.order_time >= :today THEN v.enumerator_id END),
-                 coalesce(sum(v.flags <> '[]' AND NOT EXISTS
-                     (SELECT 1 FROM reviews r WHERE r.visit_id = v.visit_id)), 0)
-             FROM households h JOIN visits v ON v.household_id = h.household_id
-             WHERE h.region = :village AND {IN_RW}"
-        ))?
-        .query_row(
-            rusqlite::named_params! {":village": village.as_str(), ":rw": rw, ":today": today, ":week": week},
-            |r| {
-                Ok(tallies::Work {
-                    visits_today: r.get(0)?,
-                    visits_this_week: r.get(1)?,
-                    enumerators_active_today: r.get(2)?,
-                    flagged_waiting: r.get(3)?,
-                })
-            },
-        )?)
-}
-
-pub fn overview(conn: &Connection, place: &Place, now: Timestamp) -> Result<Overview, DbError> {
+pub fn overview(conn: Conn<'_>, place: &Place, now: Timestamp) -> Result<Overview, DbError> {
     let (progress, proposals) = progress_and_proposals(conn, place)?;
     let offset = utc_offset_hours(&place.region);
     let (today, week) = day_and_week_start(now, offset);
     let (from, to) = code_range(&place.region);
     let work = match &place.rw {
-        None => tallies::work_since(conn.into(), &place.region, today, week)?,
-        Some(rw) => rw_work_since(conn, &place.region, rw, today, week, offset)?,
+        None => tallies::work_since(conn, &place.region, today, week)?,
+        // The tallies go down to villages; an RW holds a few hundred households.
+        Some(rw) => store::reports::rw_work_since(
+            conn,
+            place.region.as_str(),
+            rw,
+            (
+                tallies::day_start(today, offset),
+                tallies::day_start(week, offset),
+            ),
+        )?,
     };
-    // A pair counts in an RW when either household lives there. The pairs are read first
-    // (CROSS JOIN keeps that order): they are far fewer than a kabupaten's households.
-    let duplicates: u64 = conn
-        .prepare_cached(
-            "SELECT count(*) FROM duplicates d
-             CROSS JOIN households a ON a.household_id = d.household_a
-             CROSS JOIN households b ON b.household_id = d.household_b
-             WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
-               AND a.region >= :from AND a.region < :to AND b.region >= :from AND b.region < :to
-               AND (:rw IS NULL OR coalesce(a.rw, '-') = :rw OR coalesce(b.rw, '-') = :rw)",
-        )?
-        .query_row(
-            rusqlite::named_params! {":from": from, ":to": to, ":rw": place.rw},
-            |r| r.get(0),
-        )?;
+    // A pair counts in an RW when either household lives there.
+    let duplicates = store::reports::duplicates_waiting(conn, (&from, &to), place.rw.as_deref())?;
     Ok(Overview {
         queues: QueueCounts {
             conflicts: progress.total.needs_review,

@@ -9,7 +9,7 @@ use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
     Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, map,
-    photos, pull, push, queues, regions, removals, reviews, supervisors,
+    photos, pull, push, queues, regions, removals, reports, reviews, supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -228,6 +228,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.extend(supervisors_and_their_log(conn)?);
     said.extend(the_data_team(conn)?);
     said.extend(the_map(conn)?);
+    said.extend(what_reports_count(conn)?);
     said.push(format!("stored up to {}", pull::stored_up_to(conn, "d2")?));
 
     let regions = ["16.04.01.2001".to_owned(), "16.04.01.2002".to_owned()];
@@ -302,6 +303,45 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ));
     said.push(format!("{:?}", households::status_and_hash(conn, "h3")?));
     said.push(households::state(conn, "h3")?);
+    Ok(said)
+}
+
+/// What reports count.
+fn what_reports_count(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    let villages = ("16.04", "16.04/");
+    for by_place in [false, true] {
+        // Groups come in no promised order: the report adds them up.
+        let mut groups: Vec<String> = reports::households_by_verdict(conn, villages, by_place)?
+            .iter()
+            .map(|g| format!("{g:?}"))
+            .collect();
+        groups.sort();
+        said.push(format!("{groups:?}"));
+    }
+    said.push(format!(
+        "{:?} {:?}",
+        reports::region_name(conn, "16.04")?,
+        reports::region_name(conn, "16.09")?
+    ));
+    for rw in ["001", "-"] {
+        said.push(format!(
+            "{:?}",
+            reports::rw_work_since(conn, "16.04.01.2001", rw, (92, 0))?
+        ));
+    }
+    said.push(format!(
+        "pairs {} {} {}",
+        reports::duplicates_waiting(conn, villages, None)?,
+        reports::duplicates_waiting(conn, villages, Some("-"))?,
+        reports::duplicates_waiting(conn, villages, Some("007"))?
+    ));
+    said.push(format!("{:?}", reports::phones_of_region(conn, villages)?));
+    said.push(format!(
+        "{:?} {:?}",
+        reports::numbers_received(conn, "d1")?,
+        reports::numbers_rejected(conn, "d1")?
+    ));
     Ok(said)
 }
 
@@ -838,6 +878,7 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"queued true false".to_owned()));
     assert!(sqlite.contains(&"holds true false".to_owned()));
     assert!(sqlite.contains(&"known true false".to_owned()));
+    assert!(sqlite.contains(&"pairs 1 1 0".to_owned()), "{sqlite:#?}");
     assert!(
         sqlite
             .iter()

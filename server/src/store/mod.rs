@@ -20,6 +20,7 @@ pub mod push;
 pub mod queues;
 pub mod regions;
 pub mod removals;
+pub mod reports;
 pub mod reviews;
 pub mod sql;
 pub mod supervisors;
