@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use rusqlite::Transaction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +16,7 @@ use verivali_core::sample;
 use verivali_core::store::Store;
 use verivali_server::db::{Db, DbError};
 use verivali_server::roles::Role;
+use verivali_server::store::Conn;
 use verivali_server::{admin, households};
 
 mod proxy;
@@ -56,7 +56,7 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
     db.write_blocking(move |tx| {
         save_regions(tx, &regions)?;
         for h in copy.iter().flatten() {
-            households::save_baseline(tx.into(), h, Timestamp::now_utc())?;
+            households::save_baseline(tx, h, Timestamp::now_utc())?;
         }
         Ok::<_, DbError>(())
     })
@@ -89,7 +89,7 @@ pub fn seed(data_dir: &Path, villages: usize, per_village: u64) -> District {
 
 /// Lists the test regency's villages, with their province, regency and kecamatan, in the region
 /// table.
-pub fn save_regions(tx: &Transaction<'_>, villages: &[RegionCode]) -> Result<(), DbError> {
+pub fn save_regions(tx: Conn<'_>, villages: &[RegionCode]) -> Result<(), DbError> {
     let mut names = vec![
         ("16".to_owned(), "Sumatera Selatan".to_owned()),
         ("16.04".to_owned(), "Lahat".to_owned()),
@@ -100,10 +100,7 @@ pub fn save_regions(tx: &Transaction<'_>, villages: &[RegionCode]) -> Result<(),
         names.push((code.to_string(), format!("Desa {code}")));
     }
     for (code, name) in &names {
-        tx.execute(
-            "INSERT OR IGNORE INTO regions (code, name) VALUES (?1, ?2)",
-            [code, name],
-        )?;
+        verivali_server::store::enumerators::put_region(tx, code, name)?;
     }
     Ok(())
 }
@@ -184,18 +181,22 @@ pub fn held(data_dir: &Path) -> Held {
     let db = Db::open(data_dir).unwrap();
     let (visits, distinct_contents, states) = db
         .read_blocking(|c| {
-            let visits = c
-                .prepare("SELECT visit_id, content_hash FROM visits")?
-                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                .collect::<Result<BTreeMap<String, String>, _>>()?;
-            let distinct: usize =
-                c.query_row("SELECT count(DISTINCT content_hash) FROM visits", [], |r| {
-                    r.get(0)
-                })?;
-            let states = c
-                .prepare("SELECT household_id, state_hash, status FROM households")?
-                .query_map([], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
-                .collect::<Result<BTreeMap<String, (String, String)>, _>>()?;
+            let visits: BTreeMap<String, String> = c
+                .rows("SELECT visit_id, content_hash FROM visits", &[], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .into_iter()
+                .collect();
+            let distinct: i64 = c.value("SELECT count(DISTINCT content_hash) FROM visits", &[])?;
+            let distinct = distinct as usize;
+            let states: BTreeMap<String, (String, String)> = c
+                .rows(
+                    "SELECT household_id, state_hash, status FROM households",
+                    &[],
+                    |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))),
+                )?
+                .into_iter()
+                .collect();
             Ok::<_, DbError>((visits, distinct, states))
         })
         .unwrap();

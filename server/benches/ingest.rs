@@ -85,7 +85,7 @@ async fn run() {
             .write_blocking(move |tx| {
                 for list in &copy {
                     for h in list {
-                        households::save_baseline(tx.into(), h, Timestamp::now_utc())?;
+                        households::save_baseline(tx, h, Timestamp::now_utc())?;
                     }
                 }
                 Ok::<_, verivali_server::db::DbError>(())

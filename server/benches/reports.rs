@@ -15,8 +15,6 @@
 //!
 //! `VERIVALI_BENCH_COPY=FILE` keeps a copy of the store at 500,000 visits, to try queries on.
 
-// The bench reads the store directly for its figures (server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;
@@ -120,7 +118,7 @@ fn main() {
                 for i in 0..PER_VILLAGE {
                     let index = (d * VILLAGES + v) * PER_VILLAGE + i;
                     households::save_baseline(
-                        tx.into(),
+                        tx,
                         &sample::household(index, &code, 1 + (i / 100) as u16, 1 + (i % 5) as u16),
                         Timestamp::now_utc(),
                     )?;
@@ -195,13 +193,13 @@ fn main() {
                 finished_up_to: None,
             };
             let mut slots = ingest::decode(request.items);
-            db.read_blocking(|c| ingest::answer_known(c.into(), &mut slots))
+            db.read_blocking(|c| ingest::answer_known(c, &mut slots))
                 .unwrap();
             let device = phone.clone();
             let answer = db
                 .write_blocking(move |tx| {
                     ingest::store(
-                        tx.into(),
+                        tx,
                         &device,
                         &slots,
                         None,
@@ -242,7 +240,7 @@ fn main() {
                     let t = Instant::now();
                     let progress = db
                         .read_blocking(|c| {
-                            reports::progress(c.into(), &reports::Place::region(region.clone()))
+                            reports::progress(c, &reports::Place::region(region.clone()))
                         })
                         .unwrap();
                     samples.push(t.elapsed());
@@ -258,7 +256,7 @@ fn main() {
             ] {
                 let t = Instant::now();
                 let rows = db
-                    .read_blocking(|c| exports::rows(c.into(), &regency, None, false))
+                    .read_blocking(|c| exports::rows(c, &regency, None, false))
                     .unwrap();
                 let bytes = exports::write(format, &rows).unwrap();
                 println!(
@@ -270,10 +268,8 @@ fn main() {
                 );
             }
             if let Ok(copy) = std::env::var("VERIVALI_BENCH_COPY") {
-                db.read_blocking(move |c| {
-                    c.execute("VACUUM INTO ?1", [copy]).map_err(DbError::from)
-                })
-                .unwrap();
+                db.read_blocking(move |c| c.execute("VACUUM INTO ?1", &[&copy]))
+                    .unwrap();
             }
             runtime.block_on(pages(&db, &base));
         }
@@ -303,10 +299,17 @@ fn create_campaigns(db: &Db) {
         .into_iter()
         .enumerate()
         {
-            tx.execute(
-                "INSERT INTO campaigns (campaign_id, region, name, starts_on, ends_on,
-                     created_by, created_at) VALUES (?1, '16.04', ?2, ?3, ?4, 'bench', 0)",
-                rusqlite::params![format!("bench-{n}"), name, from.to_string(), to.to_string()],
+            verivali_server::store::campaigns::insert(
+                tx,
+                &verivali_server::store::campaigns::NewCampaign {
+                    campaign_id: &format!("bench-{n}"),
+                    region: "16.04",
+                    name,
+                    starts_on: &from.to_string(),
+                    ends_on: &to.to_string(),
+                    created_by: "bench",
+                    created_at: 0,
+                },
             )?;
         }
         Ok::<_, DbError>(())

@@ -84,7 +84,7 @@ pub fn import_regions(db: &Db, path: &Path) -> Result<RegionImport, AdminError> 
     report.stored = rows.len();
     db.write_blocking(move |tx| {
         for (code, name) in &rows {
-            enumerators::put_region(tx.into(), code.as_str(), name)?;
+            enumerators::put_region(tx, code.as_str(), name)?;
         }
         Ok::<_, AdminError>(())
     })?;
@@ -143,14 +143,14 @@ pub fn add_enumerator_by(
     let (name, actor) = (name.trim().to_owned(), actor.to_owned());
     db.write_blocking(move |tx| {
         let now = Timestamp::now_utc().unix_millis();
-        enumerators::insert(tx.into(), &id.to_string(), &name, now)?;
+        enumerators::insert(tx, &id.to_string(), &name, now)?;
         for area in &areas {
-            enumerators::add_area(tx.into(), &id.to_string(), area_row(area), now)?;
+            enumerators::add_area(tx, &id.to_string(), area_row(area), now)?;
         }
         let region = areas.first().map(|a| a.region.to_string());
         let areas: Vec<String> = areas.iter().map(area_text).collect();
         crate::audit::record_in(
-            tx.into(),
+            tx,
             region.as_deref(),
             &actor,
             "enumerator:add",
@@ -172,7 +172,7 @@ fn area_row(area: &Area) -> enumerators::AreaRow<'_> {
 
 /// Gives an enumerator one more area; its phones pull all of the area's households next.
 pub fn add_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<(), AdminError> {
-    db.write_blocking(move |tx| add_area_in(tx.into(), CLI, enumerator, &area))
+    db.write_blocking(move |tx| add_area_in(tx, CLI, enumerator, &area))
 }
 
 /// Gives an enumerator one more area inside `tx`, recorded in the audit log as done by `actor`.
@@ -201,7 +201,7 @@ pub fn add_area_in(
 /// before the phone heard of it are still accepted (flagged), and the next pull tells the phone
 /// which households left. `false` if the enumerator had no such area.
 pub fn remove_area(db: &Db, enumerator: EnumeratorId, area: Area) -> Result<bool, AdminError> {
-    db.write_blocking(move |tx| remove_area_in(tx.into(), CLI, enumerator, &area))
+    db.write_blocking(move |tx| remove_area_in(tx, CLI, enumerator, &area))
 }
 
 /// Takes an area from an enumerator inside `tx`, recorded as done by `actor`; `false` if they had
@@ -271,13 +271,13 @@ pub fn enrollment_code_by(
     let code_hash = tokens::hash(&tokens::normalise_code(&code));
     let expires_at = Timestamp(Timestamp::now_utc().0 + valid_for).unix_millis();
     db.write_blocking(move |tx| {
-        require_enumerator(tx.into(), enumerator)?;
-        devices::issue_code(tx.into(), &code_hash, &enumerator.to_string(), expires_at)?;
+        require_enumerator(tx, enumerator)?;
+        devices::issue_code(tx, &code_hash, &enumerator.to_string(), expires_at)?;
         // Never the code itself: whoever reads the log must not be able to enroll with it.
         let until =
             serde_json::json!({"valid_until": Timestamp::from_unix_millis(expires_at)}).to_string();
         crate::audit::record(
-            tx.into(),
+            tx,
             &actor,
             "enrollment-code:issue",
             Some(&enumerator.to_string()),
@@ -313,7 +313,7 @@ pub fn add_supervisor_by(
     let actor = actor.to_owned();
     db.write_blocking(move |tx| {
         supervisors::insert(
-            tx.into(),
+            tx,
             &supervisors::NewSupervisor {
                 user_id: &id.to_string(),
                 name: &name,
@@ -325,7 +325,7 @@ pub fn add_supervisor_by(
         )?;
         let detail = format!("{} {}", region.as_str(), role.code());
         crate::audit::record_in(
-            tx.into(),
+            tx,
             Some(region.as_str()),
             &actor,
             "supervisor:add",
@@ -361,15 +361,9 @@ pub fn replace_supervisor_token(
         "supervisor:revoke-token"
     };
     let changed = db.write_blocking(move |tx| {
-        let changed = supervisors::set_token_hash(tx.into(), &supervisor.to_string(), &token_hash)?;
+        let changed = supervisors::set_token_hash(tx, &supervisor.to_string(), &token_hash)?;
         if changed {
-            crate::audit::record(
-                tx.into(),
-                "admin",
-                action,
-                Some(&supervisor.to_string()),
-                None,
-            )?;
+            crate::audit::record(tx, "admin", action, Some(&supervisor.to_string()), None)?;
         }
         Ok::<_, AdminError>(changed)
     })?;
@@ -380,14 +374,8 @@ pub fn replace_supervisor_token(
 pub fn release_login(db: &Db, login: &str) -> Result<(), AdminError> {
     let login = login.trim().to_lowercase();
     db.write_blocking(move |tx| {
-        if supervisors::release_login(tx.into(), &login)? {
-            crate::audit::record(
-                tx.into(),
-                "admin",
-                "supervisor:release-login",
-                None,
-                Some(&login),
-            )?;
+        if supervisors::release_login(tx, &login)? {
+            crate::audit::record(tx, "admin", "supervisor:release-login", None, Some(&login))?;
         }
         Ok::<_, AdminError>(())
     })
@@ -408,9 +396,9 @@ pub fn set_role_by(
 ) -> Result<bool, AdminError> {
     let actor = actor.to_owned();
     db.write_blocking(move |tx| {
-        let changed = supervisors::set_role(tx.into(), &supervisor.to_string(), role.code())?;
+        let changed = supervisors::set_role(tx, &supervisor.to_string(), role.code())?;
         crate::audit::record(
-            tx.into(),
+            tx,
             &actor,
             "supervisor:set-role",
             Some(&supervisor.to_string()),
@@ -429,18 +417,8 @@ pub fn revoke_device(db: &Db, device: DeviceId) -> Result<bool, AdminError> {
 pub fn revoke_device_by(db: &Db, actor: &str, device: DeviceId) -> Result<bool, AdminError> {
     let actor = actor.to_owned();
     db.write_blocking(move |tx| {
-        let revoked = devices::revoke(
-            tx.into(),
-            &device.to_string(),
-            Timestamp::now_utc().unix_millis(),
-        )?;
-        crate::audit::record(
-            tx.into(),
-            &actor,
-            "device:revoke",
-            Some(&device.to_string()),
-            None,
-        )?;
+        let revoked = devices::revoke(tx, &device.to_string(), Timestamp::now_utc().unix_millis())?;
+        crate::audit::record(tx, &actor, "device:revoke", Some(&device.to_string()), None)?;
         Ok::<_, AdminError>(revoked)
     })
 }

@@ -66,7 +66,7 @@ pub async fn record_denials(
             .db
             .write(move |tx| {
                 record(
-                    tx.into(),
+                    tx,
                     &denied.actor,
                     "access:denied",
                     Some(&denied.asked),
@@ -119,8 +119,8 @@ pub async fn read_log(db: &Db, who: &SupervisorAuth, q: AuditQuery) -> Result<Au
     let region = selection.region.clone();
     let (mut entries, actions) = db
         .read(move |conn| {
-            let entries = entries(conn.into(), &selection, PAGE + 1)?;
-            Ok::<_, ApiError>((entries, store::audit::actions(conn.into())?))
+            let entries = entries(conn, &selection, PAGE + 1)?;
+            Ok::<_, ApiError>((entries, store::audit::actions(conn)?))
         })
         .await?;
     let next = (entries.len() > PAGE).then(|| entries[PAGE - 1].seq);
@@ -143,7 +143,7 @@ pub async fn download_log(
     let selection = Selection::of(who, q)?;
     let region = selection.region.clone();
     let entries = db
-        .read(move |conn| Ok::<_, ApiError>(entries(conn.into(), &selection, DOWNLOAD)?))
+        .read(move |conn| Ok::<_, ApiError>(entries(conn, &selection, DOWNLOAD)?))
         .await?;
     let csv = entries_csv(&entries).map_err(ApiError::internal)?;
     record_reading(db, who, &region, "audit:export").await?;
@@ -178,18 +178,9 @@ pub async fn record_reading(
     action: &'static str,
 ) -> Result<(), ApiError> {
     let (actor, region) = (who.actor(), region.to_string());
-    db.write(move |tx| {
-        record_in(
-            tx.into(),
-            Some(&region),
-            &actor,
-            action,
-            Some(&region),
-            None,
-        )
-    })
-    .await
-    .map_err(ApiError::from)
+    db.write(move |tx| record_in(tx, Some(&region), &actor, action, Some(&region), None))
+        .await
+        .map_err(ApiError::from)
 }
 
 fn entries(

@@ -33,14 +33,14 @@ impl FromRequestParts<AppState> for DeviceAuth {
         let token_hash = tokens::hash(bearer(parts)?);
         let (device, last_seen) = state
             .db
-            .read(move |conn| device_by_token(conn.into(), &token_hash))
+            .read(move |conn| device_by_token(conn, &token_hash))
             .await?;
         let now = Timestamp::now_utc().unix_millis();
         if last_seen.is_none_or(|t| now - t > LAST_SEEN_STEP_MS) {
             let id = device.device_id.to_string();
             state
                 .db
-                .write(move |tx| devices::seen(tx.into(), &id, now))
+                .write(move |tx| devices::seen(tx, &id, now))
                 .await?;
         }
         Ok(device)
@@ -142,7 +142,6 @@ impl FromRequestParts<AppState> for SupervisorAuth {
         state
             .db
             .read(move |conn| {
-                let conn = Conn::from(conn);
                 let found = if by_session {
                     supervisors::by_session(conn, &key, Timestamp::now_utc().unix_millis())?
                 } else {

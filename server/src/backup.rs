@@ -14,7 +14,9 @@
 //! empty data directory. Phones that pushed after the backup send those visits again: each pull
 //! tells a phone the highest number the server holds of it (`PullResponse::stored_up_to`).
 
-// SQL still here, to move to crate::store (issue 16, server/clippy.toml).
+// The SQLite engine's own backup: its file (`VACUUM INTO`, `integrity_check`, the copy opened
+// alone), as `db` is the engine. A PostgreSQL database is backed up by PostgreSQL's tools
+// (`pg_basebackup`, or pgBackRest for point-in-time recovery; docs/storage.md).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::fs::{self, File};
@@ -193,7 +195,7 @@ pub fn schedule(db: &Db, data_dir: &Path, to: &Path, every: std::time::Duration,
             loop {
                 std::thread::sleep(every);
                 let taken = db
-                    .read_blocking(|conn| take_from(conn, &data_dir, &to))
+                    .read_sqlite_blocking(|conn| take_from(conn, &data_dir, &to))
                     .and_then(|taken| prune(&to, keep).map(|_| taken));
                 match taken {
                     Ok(t) => tracing::info!(

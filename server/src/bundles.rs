@@ -66,7 +66,7 @@ pub fn open(
     let unchecked = Unchecked::read(file).map_err(refused)?;
     let device_id = unchecked.device_id();
     let (device, key) = db
-        .read_blocking(|conn| auth::device_by_id(conn.into(), device_id))?
+        .read_blocking(|conn| auth::device_by_id(conn, device_id))?
         .ok_or_else(|| refused(BundleError::UnknownDevice))?;
     may_import(&device)?;
     let bundle = unchecked.check(&key).map_err(refused)?;
@@ -93,9 +93,8 @@ pub fn import(
     let uploader = device.device_id.to_string();
     for (sha, bytes) in &bundle.photos {
         // A cut upload of the same photo may have left part of it: continue from there.
-        let holds = db.read_blocking(|conn| {
-            crate::store::photos::holds(conn.into(), sha.as_str(), &uploader)
-        })?;
+        let holds =
+            db.read_blocking(|conn| crate::store::photos::holds(conn, sha.as_str(), &uploader))?;
         let held = match attachments.presence(sha, &uploader, holds) {
             Presence::Complete { .. } => continue,
             Presence::Partial { held } => held,
@@ -109,9 +108,7 @@ pub fn import(
             .put(sha, &uploader, held, bytes.len() as u64, rest)
             .map_err(ApiError::from)?;
         let (sha, who) = (sha.clone(), uploader.clone());
-        db.write_blocking(move |tx| {
-            crate::store::photos::record_holder(tx.into(), sha.as_str(), &who)
-        })?;
+        db.write_blocking(move |tx| crate::store::photos::record_holder(tx, sha.as_str(), &who))?;
     }
     let mut visits = bundle.visits.into_iter().peekable();
     while visits.peek().is_some() {
@@ -128,8 +125,8 @@ pub fn import(
         let now = Timestamp::now_utc();
         let device = device.clone();
         let answers = db.write_blocking(move |tx| {
-            ingest::answer_known(tx.into(), &mut slots)?;
-            ingest::store(tx.into(), &device, &slots, None, now, now)
+            ingest::answer_known(tx, &mut slots)?;
+            ingest::store(tx, &device, &slots, None, now, now)
         })?;
         for result in answers.results {
             match result.status {
@@ -149,13 +146,7 @@ pub fn import(
     .to_string();
     let (target, actor) = (device.device_id.to_string(), actor.to_owned());
     db.write_blocking(move |tx| {
-        audit::record(
-            tx.into(),
-            &actor,
-            "bundle:import",
-            Some(&target),
-            Some(&detail),
-        )
+        audit::record(tx, &actor, "bundle:import", Some(&target), Some(&detail))
     })?;
     Ok(report)
 }

@@ -156,7 +156,7 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
     };
     let actor = who.actor();
     db.write(move |tx| {
-        let overlaps = all(tx.into())?.iter().any(|c| {
+        let overlaps = all(tx)?.iter().any(|c| {
             c.nests_with(&campaign.region)
                 && c.starts_on <= campaign.ends_on
                 && campaign.starts_on <= c.ends_on
@@ -165,7 +165,7 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
             return Err(ApiError::bad_request(error::CAMPAIGN_OVERLAPS));
         }
         store::campaigns::insert(
-            tx.into(),
+            tx,
             &store::campaigns::NewCampaign {
                 campaign_id: &campaign.id,
                 region: campaign.region.as_str(),
@@ -176,22 +176,22 @@ pub async fn create(db: &Db, who: &SupervisorAuth, new: NewCampaign) -> Result<S
                 created_at: Timestamp::now_utc().unix_millis(),
             },
         )?;
-        count_stored_visits(tx.into(), &campaign)?;
+        count_stored_visits(tx, &campaign)?;
         // Conflicts are those within a campaign now: the households that two enumerators visited
         // are merged again (only they can hold a conflict), and phones pull what changed.
-        let shared = store::campaigns::shared_households(tx.into(), campaign.region.as_str())?;
+        let shared = store::campaigns::shared_households(tx, campaign.region.as_str())?;
         let now = Timestamp::now_utc();
         for id in &shared {
             let id = HouseholdId::parse(id)
                 .map_err(|e| DbError::Inconsistent(format!("household id: {e}")))?;
-            households::remerge(tx.into(), id, now)?;
+            households::remerge(tx, id, now)?;
         }
         let detail = format!(
             "{} {}..{}",
             campaign.name, campaign.starts_on, campaign.ends_on
         );
         audit::record_in(
-            tx.into(),
+            tx,
             Some(campaign.region.as_str()),
             &actor,
             "campaign:create",
@@ -230,7 +230,7 @@ pub async fn progress(
     let lines = db
         .read(move |conn| {
             let mut lines = Vec::new();
-            for campaign in all(conn.into())?.into_iter().rev() {
+            for campaign in all(conn)?.into_iter().rev() {
                 if !campaign.nests_with(&asked) {
                     continue;
                 }
@@ -240,7 +240,7 @@ pub async fn progress(
                 } else {
                     asked.clone()
                 };
-                lines.push(counted(conn.into(), campaign, &place, now)?);
+                lines.push(counted(conn, campaign, &place, now)?);
             }
             Ok::<_, ApiError>(lines)
         })

@@ -32,7 +32,7 @@ pub async fn enroll(
     let now = Timestamp::now_utc();
     let response = state
         .db
-        .write(move |tx| enroll_device(tx.into(), &request, now))
+        .write(move |tx| enroll_device(tx, &request, now))
         .await;
     // Only a wrong code stays counted: a guess.
     if !response

@@ -151,9 +151,9 @@ pub async fn push(
         },
         Some(plan) => {
             db.write(move |tx| {
-                let answer = store(tx.into(), &device, &slots, Some(plan), sent_at, received_at)?;
+                let answer = store(tx, &device, &slots, Some(plan), sent_at, received_at)?;
                 if let Some(finished) = finished_up_to {
-                    crate::phones::record_finished(tx.into(), device.device_id, finished)?;
+                    crate::phones::record_finished(tx, device.device_id, finished)?;
                 }
                 Ok::<_, ApiError>(answer)
             })

@@ -102,9 +102,9 @@ pub async fn clusters(
     let clusters = db
         .read(move |conn| {
             if zoom <= tallies::CELL_ZOOM {
-                tallied_clusters(conn.into(), &region, bbox, zoom)
+                tallied_clusters(conn, &region, bbox, zoom)
             } else {
-                cluster_rows(conn.into(), &region, bbox, cell_deg)
+                cluster_rows(conn, &region, bbox, cell_deg)
             }
             .map_err(ApiError::from)
         })
@@ -172,7 +172,7 @@ pub async fn boundaries(
     region: Option<&str>,
 ) -> Result<Value, ApiError> {
     let region = region_in_scope(who, region)?;
-    db.read(move |conn| boundary_features(conn.into(), &region).map_err(ApiError::from))
+    db.read(move |conn| boundary_features(conn, &region).map_err(ApiError::from))
         .await
 }
 
@@ -256,8 +256,7 @@ pub fn import_boundaries(
     property: Option<&str>,
 ) -> Result<BoundaryReport, ImportError> {
     let features = read_boundaries(geojson, property)?;
-    db.write_blocking(move |tx| {
-        let conn = Conn::from(tx);
+    db.write_blocking(move |conn| {
         let mut report = BoundaryReport::default();
         for (n, feature) in features.into_iter().enumerate() {
             let (code, geometry) = match feature {

@@ -36,7 +36,7 @@ pub async fn people(
     let asked = region.clone();
     let people = db
         .read(move |conn| {
-            let people = supervisors::in_region(conn.into(), asked.as_str())?
+            let people = supervisors::in_region(conn, asked.as_str())?
                 .into_iter()
                 .map(|p| PersonLine {
                     role: Role::from_code(&p.role).unwrap_or(Role::Viewer),
@@ -76,7 +76,7 @@ pub async fn add(db: &Db, who: &SupervisorAuth, new: NewPerson) -> Result<UserId
     let asked = login.clone();
     let taken = db
         .read(move |conn| {
-            let taken = supervisors::holder_of_login(conn.into(), &asked)?;
+            let taken = supervisors::holder_of_login(conn, &asked)?;
             Ok::<_, ApiError>(taken.is_some())
         })
         .await?;
@@ -137,7 +137,7 @@ async fn in_scope(
 ) -> Result<Option<String>, ApiError> {
     let scope = who.scope.clone();
     db.read(move |conn| {
-        let found = supervisors::region_and_login(conn.into(), &person.to_string())?;
+        let found = supervisors::region_and_login(conn, &person.to_string())?;
         match found {
             Some((region, login))
                 if RegionCode::parse(&region).is_ok_and(|r| scope.contains(&r)) =>

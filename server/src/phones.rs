@@ -26,7 +26,7 @@ pub async fn record_report(db: &Db, device: DeviceId, report: PhoneReport) -> Re
     );
     db.write(move |tx| {
         devices::record_report(
-            tx.into(),
+            tx,
             &device.to_string(),
             &devices::Report {
                 app_version: &app,
@@ -95,7 +95,7 @@ fn at_least(a: &str, b: &str) -> bool {
 pub async fn synced_today(db: &Db) -> Result<u64, ApiError> {
     let now = Timestamp::now_utc().unix_millis();
     let midnight = now - now.rem_euclid(86_400_000);
-    db.read(move |c| devices::seen_since(c.into(), midnight))
+    db.read(move |c| devices::seen_since(c, midnight))
         .await
         .map_err(ApiError::from)
 }

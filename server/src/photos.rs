@@ -36,7 +36,7 @@ pub async fn household_photo(
     let region = state
         .db
         .read(move |conn| {
-            crate::store::photos::region_of_photo(conn.into(), &id.to_string(), key.as_str())
+            crate::store::photos::region_of_photo(conn, &id.to_string(), key.as_str())
         })
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -36,7 +36,7 @@ async fn audited_read<T: Send + 'static>(
     let found = db
         .read(move |conn| {
             let (from, to) = code_range(&region);
-            read(conn.into(), (&from, &to))
+            read(conn, (&from, &to))
         })
         .await?;
     record_read(db, who, &asked, action, target, None).await?;

@@ -74,9 +74,7 @@ pub async fn waiting(
     let region = region_in_scope(who, region)?;
     let asked = region.clone();
     let (candidates, total) = db
-        .read(move |conn| {
-            Ok::<_, ApiError>(store::removals::waiting(conn.into(), asked.as_str(), PAGE)?)
-        })
+        .read(move |conn| Ok::<_, ApiError>(store::removals::waiting(conn, asked.as_str(), PAGE)?))
         .await?;
     audit::record_reading(db, who, &region, "removals:read").await?;
     Ok((region, candidates, total))
@@ -94,27 +92,26 @@ pub async fn decide(
     who.check_role(roles::DECIDE)?;
     let who = who.clone();
     db.write(move |tx| {
-        let region = store::removals::waiting_region(tx.into(), &household.to_string())?
+        let region = store::removals::waiting_region(tx, &household.to_string())?
             .and_then(|r| RegionCode::parse(&r).ok())
             .ok_or_else(ApiError::not_found)?;
         who.check_household(&region)?;
         let now = Timestamp::now_utc();
         let decision = if remove { "REMOVED" } else { "KEPT" };
         if remove {
-            let text =
-                households::baseline_text(tx.into(), household)?.ok_or_else(ApiError::not_found)?;
+            let text = households::baseline_text(tx, household)?.ok_or_else(ApiError::not_found)?;
             let mut baseline: Household = serde_json::from_str(&text).map_err(DbError::from)?;
             baseline.target_status = TargetStatus::Removed;
-            households::save_baseline(tx.into(), &baseline, now)?;
+            households::save_baseline(tx, &baseline, now)?;
         }
         store::removals::decide(
-            tx.into(),
+            tx,
             &household.to_string(),
             decision,
             (&who.actor(), now.unix_millis()),
         )?;
         audit::record_in(
-            tx.into(),
+            tx,
             Some(region.as_str()),
             &who.actor(),
             if remove {

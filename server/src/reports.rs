@@ -230,9 +230,7 @@ pub async fn completeness_now(
     db: &crate::db::Db,
     region: RegionCode,
 ) -> Result<Vec<DeviceCompleteness>, crate::error::ApiError> {
-    Ok(db
-        .read(move |conn| completeness(conn.into(), &region))
-        .await?)
+    Ok(db.read(move |conn| completeness(conn, &region)).await?)
 }
 
 /// Completeness of every device whose enumerator works inside `region`.
@@ -351,9 +349,7 @@ pub async fn overview_now(
     place: Place,
 ) -> Result<Overview, crate::error::ApiError> {
     let now = Timestamp::now_utc();
-    Ok(db
-        .read(move |conn| overview(conn.into(), &place, now))
-        .await?)
+    Ok(db.read(move |conn| overview(conn, &place, now)).await?)
 }
 
 pub fn overview(conn: Conn<'_>, place: &Place, now: Timestamp) -> Result<Overview, DbError> {

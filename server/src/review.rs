@@ -153,7 +153,7 @@ pub async fn decide_now(
 ) -> Result<ReviewResponse, ApiError> {
     reviewer.check_role(roles::DECIDE)?;
     let now = Timestamp::now_utc();
-    db.write(move |tx| decide(tx.into(), &reviewer, request, now))
+    db.write(move |tx| decide(tx, &reviewer, request, now))
         .await
 }
 

@@ -71,8 +71,7 @@ pub fn set_password_by(
         return Err(SessionError::WeakPassword);
     }
     let (hash, login) = (hash_password(password)?, login.trim().to_lowercase());
-    db.write_blocking(move |tx| {
-        let conn = Conn::from(tx);
+    db.write_blocking(move |conn| {
         let id = supervisor.to_string();
         let taken = supervisors::holder_of_login(conn, &login)?;
         if taken.is_some_and(|holder| holder != id) {
@@ -123,7 +122,7 @@ pub async fn sign_in(
     let attempt = limits.try_take(&login, ip).ok_or_else(too_many)?;
     let tried = login.trim().to_lowercase();
     let stored = db
-        .read(move |conn| supervisors::password_of(conn.into(), &login.trim().to_lowercase()))
+        .read(move |conn| supervisors::password_of(conn, &login.trim().to_lowercase()))
         .await?;
     // argon2 is slow on purpose: on the blocking pool, a few at a time, never holding one of
     // the database's read connections.
@@ -137,15 +136,15 @@ pub async fn sign_in(
         // Who tried is an address; the login name they tried is the target (never the password).
         db.write(move |tx| {
             let actor = format!("address:{ip}");
-            crate::audit::record(tx.into(), &actor, "session:failed", Some(&tried), None)
+            crate::audit::record(tx, &actor, "session:failed", Some(&tried), None)
         })
         .await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
     };
     attempt.succeeded();
     db.write(move |tx| {
-        let token = start(tx.into(), user_id).map_err(ApiError::internal)?;
-        let (name, region) = supervisors::name_and_region(tx.into(), &user_id.to_string())?;
+        let token = start(tx, user_id).map_err(ApiError::internal)?;
+        let (name, region) = supervisors::name_and_region(tx, &user_id.to_string())?;
         Ok(NewSession {
             token,
             user_id,

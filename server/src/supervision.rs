@@ -167,9 +167,7 @@ pub async fn households(
         .as_ref()
         .map(|s| format!("search:{}", s.kind()));
     let (asked, target) = (filter.region.clone(), filter.region.to_string());
-    let list = db
-        .read(move |conn| household_page(conn.into(), &filter))
-        .await?;
+    let list = db.read(move |conn| household_page(conn, &filter)).await?;
     record_read(db, who, &asked, "households:list", target, detail).await?;
     Ok(list)
 }
@@ -256,7 +254,7 @@ pub async fn household(
     }
     let scope = who.clone();
     let record = db
-        .read(move |conn| household_record(conn.into(), &scope, id, whole_nik))
+        .read(move |conn| household_record(conn, &scope, id, whole_nik))
         .await?;
     let action = if whole_nik {
         "household:read-whole-nik"
@@ -408,7 +406,7 @@ pub(crate) async fn record_read(
     let (actor, region) = (who.actor(), region.to_string());
     db.write(move |tx| {
         audit::record_in(
-            tx.into(),
+            tx,
             Some(&region),
             &actor,
             action,

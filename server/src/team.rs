@@ -81,10 +81,7 @@ pub async fn team(
     let find = find.trim().to_lowercase();
     let (enumerators, tree) = db
         .read(move |conn| {
-            Ok::<_, ApiError>((
-                enumerators(conn.into(), &asked)?,
-                tree(conn.into(), &asked, &find)?,
-            ))
+            Ok::<_, ApiError>((enumerators(conn, &asked)?, tree(conn, &asked, &find)?))
         })
         .await?;
     Ok(Team {
@@ -172,8 +169,7 @@ async fn on_area<T: Send + 'static>(
     who.check_role(roles::MANAGE)?;
     let area = area_in_scope(who, area)?;
     let (scope, actor) = (who.clone(), who.actor());
-    db.write(move |tx| op(tx.into(), &scope, &actor, &area))
-        .await
+    db.write(move |tx| op(tx, &scope, &actor, &area)).await
 }
 
 /// An area taken, or 404 if the enumerator did not have it.
@@ -192,7 +188,7 @@ pub async fn enrollment_code(
 ) -> Result<(String, Timestamp), ApiError> {
     who.check_role(roles::MANAGE)?;
     let scope = who.clone();
-    db.read(move |conn| enumerator_in_scope(conn.into(), &scope, enumerator))
+    db.read(move |conn| enumerator_in_scope(conn, &scope, enumerator))
         .await?;
     let (db, actor) = (db.clone(), who.actor());
     let valid = Duration::hours(CODE_VALID_HOURS);
@@ -218,7 +214,7 @@ pub async fn enrollment_sheet(
     let scope = who.scope.clone();
     let waiting: Vec<EnumeratorLine> = db
         .read(move |conn| {
-            let mut lines = enumerators(conn.into(), &scope)?;
+            let mut lines = enumerators(conn, &scope)?;
             lines.retain(|e| !e.areas.is_empty() && e.devices.iter().all(|d| d.revoked));
             Ok::<_, ApiError>(lines)
         })
@@ -253,10 +249,10 @@ pub async fn revoke_device(
     who.check_role(roles::MANAGE)?;
     let scope = who.clone();
     db.read(move |conn| {
-        let owner = devices::owner(conn.into(), &device.to_string())?
+        let owner = devices::owner(conn, &device.to_string())?
             .and_then(|o| EnumeratorId::parse(&o).ok())
             .ok_or_else(ApiError::not_found)?;
-        enumerator_in_scope(conn.into(), &scope, owner)
+        enumerator_in_scope(conn, &scope, owner)
     })
     .await?;
     let (db, actor) = (db.clone(), who.actor());

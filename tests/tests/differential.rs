@@ -150,7 +150,7 @@ fn seed_template(dir: &Path, cases: u64, first_seed: u64) -> Seeded {
         verivali_e2e::save_regions(tx, &villages)?;
         for case in first_seed..first_seed + cases {
             for h in case_households(case) {
-                households::save_baseline(tx.into(), &h, Timestamp::now_utc())?;
+                households::save_baseline(tx, &h, Timestamp::now_utc())?;
             }
         }
         Ok::<_, DbError>(())

@@ -262,7 +262,7 @@ impl Db {
     /// Runs `op` on the writer inside its own savepoint; answers after the commit.
     pub async fn write<T, E>(
         &self,
-        op: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -278,7 +278,7 @@ impl Db {
     /// The blocking form of [`Db::write`], for the CLI.
     pub fn write_blocking<T, E>(
         &self,
-        op: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
         T: Send + 'static,
@@ -294,7 +294,7 @@ impl Db {
     /// Queues `op` for the writer; `answer` receives its result once the commit is known.
     fn queue<T, E>(
         &self,
-        op: impl FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
         answer: impl FnOnce(Result<T, E>) + Send + 'static,
     ) -> Result<(), E>
     where
@@ -305,8 +305,8 @@ impl Db {
             // A panic in one job must not stop the writer, or every later write would fail: it
             // counts as that job failing (and is a bug to fix, so it is logged).
             let run = std::panic::AssertUnwindSafe(|| match guard {
-                Guard::Bare => op(tx),
-                Guard::Savepoint => in_savepoint(tx, op),
+                Guard::Bare => op(tx.into()),
+                Guard::Savepoint => in_savepoint(tx, |tx| op(tx.into())),
             });
             let result = std::panic::catch_unwind(run).unwrap_or_else(|_| {
                 tracing::error!("a write job panicked; it was rolled back");
@@ -340,6 +340,41 @@ impl Db {
     /// Runs a read on a pooled connection, off the async threads.
     pub async fn read<T, E>(
         &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.read_on(move |conn| op(conn.into())).await
+    }
+
+    /// Whether the database answers a read.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|c| c.value::<i64>("SELECT 1", &[]).map(|_| ()))
+            .await
+    }
+
+    /// A read in one snapshot: everything `op` reads is of one moment, whatever commits meanwhile.
+    pub async fn read_snapshot<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        self.read_on(move |conn| {
+            let snapshot = conn.unchecked_transaction().map_err(DbError::from)?;
+            op((&snapshot).into())
+        })
+        .await
+    }
+
+    /// Runs `op` on a pooled connection on a blocking thread, a few at a time, and answers once
+    /// what it may have read is durable.
+    async fn read_on<T, E>(
+        &self,
         op: impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
     where
@@ -361,32 +396,20 @@ impl Db {
         result
     }
 
-    /// Whether the database answers a read.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        self.read(|c| {
-            c.query_row("SELECT 1", [], |_| Ok(()))
-                .map_err(DbError::from)
-        })
-        .await
-    }
-
-    /// A read in one snapshot: everything `op` reads is of one moment, whatever commits meanwhile.
-    pub async fn read_snapshot<T, E>(
-        &self,
-        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
+    pub fn read_blocking<T, E>(&self, op: impl FnOnce(Conn<'_>) -> Result<T, E>) -> Result<T, E>
     where
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
+        E: From<DbError>,
     {
-        self.read(move |conn| {
-            let snapshot = conn.unchecked_transaction().map_err(DbError::from)?;
-            op((&snapshot).into())
-        })
-        .await
+        let (result, seen) = self.read_undurable(|conn| op(conn.into()));
+        self.inner.durability.wait_blocking(seen);
+        result
     }
 
-    pub fn read_blocking<T, E>(&self, op: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
+    /// A read on SQLite's own connection, for what only the engine does (its backups).
+    pub(crate) fn read_sqlite_blocking<T, E>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E>
     where
         E: From<DbError>,
     {
@@ -732,11 +755,8 @@ mod tests {
     fn the_wal_stays_bounded_while_readers_never_stop() {
         let dir = tempfile::TempDir::new().unwrap();
         let db = Db::open(dir.path()).unwrap();
-        db.write_blocking(|tx| {
-            tx.execute_batch("CREATE TABLE scratch (b BLOB)")
-                .map_err(DbError::from)
-        })
-        .unwrap();
+        db.write_blocking(|tx| tx.execute("CREATE TABLE scratch (b BLOB)", &[]))
+            .unwrap();
         let wal = dir.path().join("verivali.db-wal");
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let readers: Vec<_> = (0..2)
@@ -746,7 +766,7 @@ mod tests {
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                         // A read that takes a while (a pull page, an export), so that one of
                         // the two always holds a snapshot of frames not yet copied.
-                        let _ = db.read_blocking(|c| {
+                        let _ = db.read_sqlite_blocking(|c| {
                             let tx = c.unchecked_transaction()?;
                             tx.query_row("SELECT count(*) FROM scratch", [], |r| {
                                 r.get::<_, i64>(0)
@@ -762,9 +782,7 @@ mod tests {
         for i in 0..200u32 {
             db.write_blocking(move |tx| {
                 let blob = vec![(i % 251) as u8; 1 << 20];
-                tx.execute("INSERT INTO scratch (b) VALUES (?1)", [blob])
-                    .map(|_| ())
-                    .map_err(DbError::from)
+                tx.execute("INSERT INTO scratch (b) VALUES (?1)", &[&blob])
             })
             .unwrap();
             largest = largest.max(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0));
@@ -779,22 +797,14 @@ mod tests {
             "the WAL reached {largest} bytes for 200 MiB written"
         );
         // One more commit past the bound, with no reader left: the log is cut back.
-        db.write_blocking(|tx| {
-            tx.execute("DELETE FROM scratch", [])
-                .map(|_| ())
-                .map_err(DbError::from)
-        })
-        .unwrap();
+        db.write_blocking(|tx| tx.execute("DELETE FROM scratch", &[]))
+            .unwrap();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         while std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) > WAL_LIMIT_BYTES
             && std::time::Instant::now() < deadline
         {
-            db.write_blocking(|tx| {
-                tx.execute("DELETE FROM scratch", [])
-                    .map(|_| ())
-                    .map_err(DbError::from)
-            })
-            .unwrap();
+            db.write_blocking(|tx| tx.execute("DELETE FROM scratch", &[]))
+                .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
         let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
@@ -811,7 +821,7 @@ mod tests {
             let db = db.clone();
             std::thread::spawn(move || {
                 db.write_blocking(move |tx| {
-                    tx.execute("INSERT INTO meta (key, value) VALUES (?1, 'x')", [key])?;
+                    tx.execute("INSERT INTO meta (key, value) VALUES (?1, 'x')", &[&key])?;
                     if fail {
                         Err(DbError::WriterGone)
                     } else {
@@ -825,7 +835,7 @@ mod tests {
             std::thread::spawn(move || {
                 db.write_blocking(|tx| {
                     std::thread::sleep(std::time::Duration::from_millis(300));
-                    tx.execute("INSERT INTO meta (key, value) VALUES ('slow', 'x')", [])?;
+                    tx.execute("INSERT INTO meta (key, value) VALUES ('slow', 'x')", &[])?;
                     Ok::<_, DbError>(())
                 })
             })
@@ -846,11 +856,7 @@ mod tests {
         assert!(slow.join().is_ok_and(|r| r.is_ok()));
         let keys: Vec<String> = db
             .read_blocking(|c| {
-                let mut s = c.prepare("SELECT key FROM meta WHERE value = 'x' ORDER BY key")?;
-                let rows = s
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<String>, _>>()?;
-                Ok::<_, DbError>(rows)
+                c.values::<String>("SELECT key FROM meta WHERE value = 'x' ORDER BY key", &[])
             })
             .unwrap();
         assert_eq!(keys, vec!["b", "d", "slow"]);
@@ -863,26 +869,20 @@ mod tests {
         let dir = tempfile::TempDir::new().unwrap();
         let db = Db::open(dir.path()).unwrap();
         let failed = db.write_blocking(|tx| {
-            tx.execute("INSERT INTO meta (key, value) VALUES ('half', 'x')", [])?;
-            if tx.is_autocommit() {
+            let inserted = tx.execute("INSERT INTO meta (key, value) VALUES ('half', 'x')", &[])?;
+            if inserted == 0 {
                 return Ok::<_, DbError>(());
             }
             panic!("a bug in a job");
         });
         assert!(matches!(failed, Err(DbError::JobPanicked)));
         db.write_blocking(|tx| {
-            tx.execute("INSERT INTO meta (key, value) VALUES ('after', 'x')", [])?;
+            tx.execute("INSERT INTO meta (key, value) VALUES ('after', 'x')", &[])?;
             Ok::<_, DbError>(())
         })
         .unwrap();
         let keys: Vec<String> = db
-            .read_blocking(|c| {
-                let mut s = c.prepare("SELECT key FROM meta WHERE value = 'x'")?;
-                let rows = s
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<String>, _>>()?;
-                Ok::<_, DbError>(rows)
-            })
+            .read_blocking(|c| c.values::<String>("SELECT key FROM meta WHERE value = 'x'", &[]))
             .unwrap();
         assert_eq!(
             keys,

@@ -170,12 +170,8 @@ const DEMO_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5645_5249_5641_4c49_0
 fn households_of(db: &Db, area: &str) -> Result<Vec<HouseholdId>, AdminError> {
     let area = admin::parse_area(area)?;
     let ids = db.read_blocking(move |c| {
-        stored_households::ids_in(
-            c.into(),
-            area.region.as_str(),
-            area.rw.as_ref().map(Code::as_str),
-        )
-        .map_err(AdminError::from)
+        stored_households::ids_in(c, area.region.as_str(), area.rw.as_ref().map(Code::as_str))
+            .map_err(AdminError::from)
     })?;
     Ok(ids
         .iter()
@@ -236,7 +232,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
         .filter_map(|(code, _)| RegionCode::parse(code).ok())
         .filter(|c| c.level() == verivali_core::model::RegionLevel::Village)
         .collect();
-    let existing = db.read_blocking(|c| stored_households::count(c.into()))?;
+    let existing = db.read_blocking(stored_households::count)?;
     if existing == 0 {
         let regions: Vec<(RegionCode, String)> = REGIONS
             .iter()
@@ -245,7 +241,7 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
         let villages = villages.clone();
         db.write_blocking(move |tx| {
             for (code, name) in &regions {
-                enumerators::put_region(tx.into(), code.as_str(), name)?;
+                enumerators::put_region(tx, code.as_str(), name)?;
             }
             let now = Timestamp::now_utc();
             for (v, village) in villages.iter().enumerate() {
@@ -254,18 +250,14 @@ pub fn seed(db: &Db) -> Result<DemoDistrict, AdminError> {
                     // 10 RW of 34 households, RT 1–3 within each.
                     let rw = 1 + (i / 34) as u16;
                     let rt = 1 + (i % 3) as u16;
-                    households::save_baseline(
-                        tx.into(),
-                        &sample::household(index, village, rw, rt),
-                        now,
-                    )?;
+                    households::save_baseline(tx, &sample::household(index, village, rw, rt), now)?;
                 }
             }
             Ok::<_, AdminError>(())
         })?;
     }
     crate::map::import_boundaries(db, &village_boundaries(), None)?;
-    let households = db.read_blocking(|c| stored_households::count(c.into()))?;
+    let households = db.read_blocking(stored_households::count)?;
 
     let mut enumerators = Vec::new();
     let mut phones = Vec::new();

@@ -72,9 +72,9 @@ pub fn record_failure(
     let record = ImportRecord::of(options);
     let failure = failure.clone();
     db.write_blocking(move |tx| {
-        record.insert(tx.into(), Timestamp::now_utc(), Err(&failure))?;
+        record.insert(tx, Timestamp::now_utc(), Err(&failure))?;
         audit::record_in(
-            tx.into(),
+            tx,
             record.region.as_deref(),
             &record.actor,
             "import:failed",

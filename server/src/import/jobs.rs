@@ -327,7 +327,7 @@ pub async fn status(
         return Ok(Status::Running { done, total });
     }
     let import = db
-        .read(move |conn| Ok::<_, ApiError>(read_import(conn.into(), id)?))
+        .read(move |conn| Ok::<_, ApiError>(read_import(conn, id)?))
         .await?
         .ok_or_else(ApiError::not_found)?;
     let region = RegionCode::parse(&import.region).map_err(|_| ApiError::not_found())?;
@@ -339,7 +339,7 @@ pub async fn status(
 pub async fn recent(db: &Db, who: &SupervisorAuth) -> Result<Vec<ImportLine>, ApiError> {
     who.check_role(roles::IMPORT)?;
     let scope = who.scope.clone();
-    db.read(move |conn| Ok::<_, ApiError>(super::imports_in(conn.into(), &scope, 20)?))
+    db.read(move |conn| Ok::<_, ApiError>(super::imports_in(conn, &scope, 20)?))
         .await
 }
 
@@ -360,7 +360,7 @@ pub async fn report_workbook(
     let (actor, region) = (who.actor(), import.region.clone());
     db.write(move |tx| {
         crate::audit::record_in(
-            tx.into(),
+            tx,
             Some(&region),
             &actor,
             "import:report-download",

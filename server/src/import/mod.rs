@@ -226,7 +226,7 @@ pub fn import_targets(
     progress: &ProgressBar,
 ) -> Result<ImportReport, ImportError> {
     let villages: HashSet<String> = db
-        .read_blocking(|c| crate::store::enumerators::village_codes(c.into()))?
+        .read_blocking(crate::store::enumerators::village_codes)?
         .into_iter()
         .collect();
     if villages.is_empty() {
@@ -456,29 +456,29 @@ pub fn import_targets(
     let report = db.write_blocking(move |tx| {
         for household in &households {
             let json = serde_json::to_string(household).map_err(DbError::from)?;
-            match households::baseline_text(tx.into(), household.household_id)? {
+            match households::baseline_text(tx, household.household_id)? {
                 Some(b) if b == json => report.unchanged += 1,
                 Some(_) => {
-                    households::save_baseline(tx.into(), household, today)?;
+                    households::save_baseline(tx, household, today)?;
                     report.updated += 1;
                 }
                 None => {
-                    households::save_baseline(tx.into(), household, today)?;
+                    households::save_baseline(tx, household, today)?;
                     report.added += 1;
                 }
             }
         }
         report.removal_candidates = removals::mark_unlisted(
-            tx.into(),
+            tx,
             record.import_id,
             source,
             scope.as_ref(),
             &households,
             today,
         )?;
-        record.insert(tx.into(), today, Ok(&report))?;
+        record.insert(tx, today, Ok(&report))?;
         audit::record_in(
-            tx.into(),
+            tx,
             record.region.as_deref(),
             &record.actor,
             "import:targets",

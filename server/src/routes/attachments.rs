@@ -42,7 +42,7 @@ async fn missing(
         .read(move |conn| {
             let mut missing = Vec::new();
             for sha in request.sha256 {
-                let holds = crate::store::photos::holds(conn.into(), sha.as_str(), &uploader)?;
+                let holds = crate::store::photos::holds(conn, sha.as_str(), &uploader)?;
                 if !matches!(
                     store.presence(&sha, &uploader, holds),
                     Presence::Complete { .. }
@@ -67,7 +67,7 @@ async fn presence(
     let presence = state
         .db
         .read(move |conn| {
-            let holds = crate::store::photos::holds(conn.into(), sha.as_str(), &uploader)?;
+            let holds = crate::store::photos::holds(conn, sha.as_str(), &uploader)?;
             Ok::<_, ApiError>(store.presence(&sha, &uploader, holds))
         })
         .await?;
@@ -126,7 +126,7 @@ async fn upload(
             state
                 .db
                 .write(move |tx| {
-                    crate::store::photos::record_holder(tx.into(), held.as_str(), &who)
+                    crate::store::photos::record_holder(tx, held.as_str(), &who)
                         .map_err(ApiError::from)
                 })
                 .await?;

@@ -56,7 +56,7 @@ async fn households(
     let (count, bytes) = state
         .db
         .read(move |conn| {
-            let rows = exports::rows(conn.into(), &asked, status, whole_numbers)?;
+            let rows = exports::rows(conn, &asked, status, whole_numbers)?;
             let bytes = exports::write(format, &rows).map_err(ApiError::internal)?;
             Ok::<_, ApiError>((rows.len(), bytes))
         })
@@ -73,7 +73,7 @@ async fn households(
         .db
         .write(move |tx| {
             audit::record_in(
-                tx.into(),
+                tx,
                 Some(&target),
                 &actor,
                 &action,

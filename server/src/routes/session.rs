@@ -73,7 +73,7 @@ async fn sign_out(
     if let Some(token) = sessions::token_in(&headers).map(str::to_owned) {
         state
             .db
-            .write(move |tx| sessions::end(tx.into(), &token).map_err(ApiError::from))
+            .write(move |tx| sessions::end(tx, &token).map_err(ApiError::from))
             .await?;
     }
     Ok((

@@ -242,7 +242,7 @@ async fn progress(
     let place = q.place(&who)?;
     let report = state
         .db
-        .read(move |conn| reports::progress(conn.into(), &place).map_err(ApiError::from))
+        .read(move |conn| reports::progress(conn, &place).map_err(ApiError::from))
         .await?;
     Ok(Json(report))
 }

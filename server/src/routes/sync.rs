@@ -77,7 +77,7 @@ async fn pull(
     }
     let body = state
         .db
-        .read(move |conn| pull::page(conn.into(), &device, after, limit))
+        .read(move |conn| pull::page(conn, &device, after, limit))
         .await?;
     crate::metrics::count_pull();
     Ok(([(header::CONTENT_TYPE, "application/json")], body))

@@ -4,7 +4,8 @@
 //! can answer the same calls. [`crate::db`] underneath is the SQLite engine: its connections,
 //! the one writer with its group commit, the fsync and checkpoint threads, the schema.
 //!
-//! The move is under way: the modules here hold what has moved; the others still hold their SQL.
+//! Every statement of the server is here; [`sql`] runs each on either engine, and
+//! `conformance.rs` checks that both answer every call the same.
 
 pub mod audit;
 pub mod campaigns;

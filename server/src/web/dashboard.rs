@@ -215,7 +215,7 @@ async fn region_names(
         .collect();
     state
         .db
-        .read(move |conn| reports::region_names(conn.into(), &above))
+        .read(move |conn| reports::region_names(conn, &above))
         .await
         .map_err(crate::error::ApiError::from)
         .or_page(viewer)

@@ -74,9 +74,7 @@ pub async fn page(
     .collect();
     let names = state
         .db
-        .read(move |conn| {
-            reports::region_names(conn.into(), &lineage_codes).map_err(ApiError::from)
-        })
+        .read(move |conn| reports::region_names(conn, &lineage_codes).map_err(ApiError::from))
         .await
         .or_page(&viewer)?;
     let mut lineage: Vec<String> = names.into_iter().map(|(_, name)| name).collect();

@@ -103,7 +103,7 @@ pub async fn sign_out(
     if let Some(token) = sessions::token_in(&headers).map(str::to_owned) {
         state
             .db
-            .write(move |tx| sessions::end(tx.into(), &token).map_err(crate::error::ApiError::from))
+            .write(move |tx| sessions::end(tx, &token).map_err(crate::error::ApiError::from))
             .await
             .map_err(|e| PageError::Api(e, viewer.lang))?;
     }

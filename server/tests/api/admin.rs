@@ -23,10 +23,11 @@ async fn the_region_list_imports_once_and_reports_bad_rows() {
         let second = admin::import_regions(&db, &path).unwrap();
         let names: Vec<(String, String)> = db
             .read_blocking(|c| {
-                c.prepare("SELECT code, name FROM regions WHERE code LIKE '16%' ORDER BY code")?
-                    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()
-                    .map_err(verivali_server::db::DbError::from)
+                c.rows(
+                    "SELECT code, name FROM regions WHERE code LIKE '16%' ORDER BY code",
+                    &[],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
             })
             .unwrap();
         (first, second, names)
@@ -106,10 +107,10 @@ async fn a_supervisors_api_token_can_be_rotated_and_revoked() {
     let db = app.db.clone();
     let actions: Vec<String> = tokio::task::spawn_blocking(move || {
         db.read_blocking(|c| {
-            c.prepare("SELECT action FROM audit_log WHERE action LIKE 'supervisor:%' ORDER BY seq")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(verivali_server::db::DbError::from)
+            c.values::<String>(
+                "SELECT action FROM audit_log WHERE action LIKE 'supervisor:%' ORDER BY seq",
+                &[],
+            )
         })
     })
     .await

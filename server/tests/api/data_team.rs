@@ -104,10 +104,7 @@ fn count(html: &str, name: &str) -> u64 {
 
 async fn households(app: &TestApp) -> i64 {
     app.db
-        .read(|c| {
-            let n = c.query_row("SELECT count(*) FROM households", [], |r| r.get(0))?;
-            Ok::<i64, verivali_server::db::DbError>(n)
-        })
+        .read(|c| c.value::<i64>("SELECT count(*) FROM households", &[]))
         .await
         .unwrap()
 }
@@ -286,12 +283,10 @@ async fn an_admin_imports_a_list_in_the_browser_and_a_reviewer_settles_what_a_ne
     let merged: String = app
         .db
         .read(move |c| {
-            let status = c.query_row(
+            c.value::<String>(
                 "SELECT target_status FROM households WHERE household_id = ?1",
-                [budi.household_id.to_string()],
-                |r| r.get(0),
-            )?;
-            Ok::<String, verivali_server::db::DbError>(status)
+                &[&budi.household_id.to_string()],
+            )
         })
         .await
         .unwrap();
@@ -637,12 +632,7 @@ async fn visits_count_toward_their_regions_campaign_and_one_before_it_is_flagged
     let flags: String = app
         .db
         .read(move |c| {
-            let flags = c.query_row(
-                "SELECT flags FROM visits WHERE visit_id = ?1",
-                [early_id],
-                |r| r.get(0),
-            )?;
-            Ok::<String, verivali_server::db::DbError>(flags)
+            c.value::<String>("SELECT flags FROM visits WHERE visit_id = ?1", &[&early_id])
         })
         .await
         .unwrap();

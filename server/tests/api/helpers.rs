@@ -161,11 +161,11 @@ impl TestApp {
                     ] {
                         tx.execute(
                             "INSERT INTO regions (code, name) VALUES (?1, ?2)",
-                            [code, name],
+                            &[&code, &name],
                         )?;
                     }
                     for i in 0..30 {
-                        households::save_baseline(tx.into(), &household(i), Timestamp::now_utc())?;
+                        households::save_baseline(tx, &household(i), Timestamp::now_utc())?;
                     }
                     Ok::<_, verivali_server::db::DbError>(())
                 })
@@ -228,12 +228,10 @@ impl TestApp {
     pub fn audit(&self) -> Vec<String> {
         self.db
             .read_blocking(|c| {
-                c.prepare(
-                    "SELECT action || ' ' || coalesce(detail, '') FROM audit_log ORDER BY rowid",
-                )?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(verivali_server::db::DbError::from)
+                c.values::<String>(
+                    "SELECT action || ' ' || coalesce(detail, '') FROM audit_log ORDER BY seq",
+                    &[],
+                )
             })
             .unwrap()
     }
@@ -332,9 +330,9 @@ impl TestApp {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
             db.read_blocking(move |c| {
-                let (state, hash): (String, String) = c.query_row(
+                let (state, hash): (String, String) = c.row(
                     "SELECT state, state_hash FROM households WHERE household_id = ?1",
-                    [household.to_string()],
+                    &[&household.to_string()],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
                 Ok::<_, verivali_server::db::DbError>(Merged {
@@ -382,11 +380,9 @@ impl TestApp {
     pub async fn visit_count(&self) -> u64 {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || {
-            db.read_blocking(|c| {
-                c.query_row("SELECT count(*) FROM visits", [], |r| r.get::<_, u64>(0))
-                    .map_err(verivali_server::db::DbError::from)
-            })
-            .unwrap()
+            db.read_blocking(|c| c.value::<i64>("SELECT count(*) FROM visits", &[]))
+                .map(|n| n as u64)
+                .unwrap()
         })
         .await
         .unwrap()

@@ -163,11 +163,10 @@ async fn a_newer_list_queues_the_families_it_leaves_out_and_deletes_none() {
     let waiting_now = || async {
         app.db
             .read(|c| {
-                let ids = c
-                    .prepare("SELECT household_id FROM removal_candidates WHERE decision IS NULL")?
-                    .query_map([], |r| r.get(0))?
-                    .collect::<Result<Vec<String>, _>>()?;
-                Ok::<_, DbError>(ids)
+                c.values::<String>(
+                    "SELECT household_id FROM removal_candidates WHERE decision IS NULL",
+                    &[],
+                )
             })
             .await
             .unwrap()
@@ -246,11 +245,10 @@ pub(crate) async fn households_by_source(app: &TestApp, source_id: &'static str)
     let db = app.db.clone();
     tokio::task::spawn_blocking(move || {
         db.read_blocking(|c| {
-            let json: String = c.query_row(
+            let json: String = c.value(
                 "SELECT baseline FROM baselines JOIN households USING (household_id)
                  WHERE source_id = ?1",
-                [source_id],
-                |r| r.get(0),
+                &[&source_id],
             )?;
             Ok::<_, DbError>(serde_json::from_str(&json)?)
         })

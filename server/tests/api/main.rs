@@ -2,8 +2,6 @@
 //! with a fresh data directory and talks to it with reqwest.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
-// Some tests read the stored rows directly to see what a call wrote (server/clippy.toml).
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 mod admin;
 mod attachments;

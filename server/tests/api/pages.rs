@@ -215,14 +215,12 @@ async fn the_pages_show_the_apis_figures_within_the_region_with_numbers_masked()
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let db = app.db.clone();
-    let reads: u64 = tokio::task::spawn_blocking(move || {
+    let reads: i64 = tokio::task::spawn_blocking(move || {
         db.read_blocking(|c| {
-            c.query_row(
+            c.value::<i64>(
                 "SELECT count(*) FROM audit_log WHERE action = 'household:read'",
-                [],
-                |r| r.get(0),
+                &[],
             )
-            .map_err(verivali_server::db::DbError::from)
         })
     })
     .await
@@ -704,23 +702,22 @@ async fn the_audit_log_is_an_admins_filtered_and_unchangeable() {
     let snapshot = || {
         app.db
             .read_blocking(|c| {
-                c.prepare(
+                c.rows(
                     "SELECT seq, at, actor, action, coalesce(target, ''), coalesce(detail, ''),
                          coalesce(region, '') FROM audit_log ORDER BY seq",
-                )?
-                .query_map([], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, String>(5)?,
-                        r.get::<_, String>(6)?,
-                    ))
-                })?
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(verivali_server::db::DbError::from)
+                    &[],
+                    |r| {
+                        Ok((
+                            r.get::<i64>(0)?,
+                            r.get::<i64>(1)?,
+                            r.get::<String>(2)?,
+                            r.get::<String>(3)?,
+                            r.get::<String>(4)?,
+                            r.get::<String>(5)?,
+                            r.get::<String>(6)?,
+                        ))
+                    },
+                )
             })
             .unwrap()
     };
@@ -751,10 +748,7 @@ async fn the_audit_log_is_an_admins_filtered_and_unchangeable() {
         "DELETE FROM audit_log",
         "DELETE FROM audit_log WHERE action = 'review:REQUEST_REVISIT'",
     ] {
-        let refused = app.db.write_blocking(move |tx| {
-            tx.execute(sql, [])
-                .map_err(verivali_server::db::DbError::from)
-        });
+        let refused = app.db.write_blocking(move |tx| tx.execute(sql, &[]));
         assert!(refused.is_err(), "{sql}");
     }
     let after = snapshot();

@@ -113,10 +113,7 @@ async fn a_supervisor_signs_in_with_a_password_and_the_cookie_works_until_signed
         .1
         .to_owned();
     app.db
-        .write_blocking(|tx| {
-            tx.execute("UPDATE sessions SET expires_at = 0", [])
-                .map_err(verivali_server::db::DbError::from)
-        })
+        .write_blocking(|tx| tx.execute("UPDATE sessions SET expires_at = 0", &[]))
         .unwrap();
     assert_eq!(
         with_cookie(&app, &again, &households).await,

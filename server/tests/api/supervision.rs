@@ -634,10 +634,10 @@ async fn every_supervisor_call_checks_the_role() {
     let denied: Vec<String> = app
         .db
         .read_blocking(|c| {
-            c.prepare("SELECT target FROM audit_log WHERE action = 'access:denied' ORDER BY seq")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<Vec<String>, _>>()
-                .map_err(verivali_server::db::DbError::from)
+            c.values::<String>(
+                "SELECT target FROM audit_log WHERE action = 'access:denied' ORDER BY seq",
+                &[],
+            )
         })
         .unwrap();
     let lacked = [

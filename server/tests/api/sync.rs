@@ -98,10 +98,7 @@ async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
     let (db, planner) = (app.db.clone(), device.clone());
     let (slots, plan) = tokio::task::spawn_blocking(move || {
         let plan = db
-            .read_blocking(|c| {
-                let snapshot = c.unchecked_transaction()?;
-                ingest::plan((&snapshot).into(), &planner, &slots, now, now)
-            })
+            .read_blocking(|c| ingest::plan(c, &planner, &slots, now, now))
             .unwrap();
         (slots, plan)
     })
@@ -112,7 +109,7 @@ async fn a_plan_overtaken_by_another_push_is_made_again_on_the_writer() {
     assert_eq!(statuses(&answer), vec![PushStatus::Accepted]);
     let answer = app
         .db
-        .write(move |tx| ingest::store(tx.into(), &device, &slots, Some(plan), now, now))
+        .write(move |tx| ingest::store(tx, &device, &slots, Some(plan), now, now))
         .await
         .unwrap();
     assert_eq!(
@@ -333,10 +330,9 @@ async fn a_wrong_phone_clock_is_corrected_and_flagged_not_dropped() {
     let db = app.db.clone();
     let (skew, flags): (i64, String) = tokio::task::spawn_blocking(move || {
         db.read_blocking(|c| {
-            c.query_row("SELECT skew_ms, flags FROM visits", [], |r| {
+            c.row("SELECT skew_ms, flags FROM visits", &[], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
-            .map_err(verivali_server::db::DbError::from)
         })
         .unwrap()
     })
@@ -721,11 +717,8 @@ async fn households_of_a_removed_area_leave_the_phone_and_its_finished_visits_st
     );
     let db = app.db.clone();
     let flags: String = tokio::task::spawn_blocking(move || {
-        db.read_blocking(|c| {
-            c.query_row("SELECT flags FROM visits", [], |r| r.get(0))
-                .map_err(verivali_server::db::DbError::from)
-        })
-        .unwrap()
+        db.read_blocking(|c| c.value::<String>("SELECT flags FROM visits", &[]))
+            .unwrap()
     })
     .await
     .unwrap();
@@ -828,7 +821,7 @@ async fn families_without_an_rt_are_every_rt_heads_until_a_visit_places_them() {
     tokio::task::spawn_blocking(move || {
         db.write_blocking(move |tx| {
             for h in &seeded {
-                verivali_server::households::save_baseline(tx.into(), h, Timestamp::now_utc())?;
+                verivali_server::households::save_baseline(tx, h, Timestamp::now_utc())?;
             }
             Ok::<_, verivali_server::db::DbError>(())
         })
