@@ -28,16 +28,7 @@ pub struct ClusterQuery {
     pub zoom: u8,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cluster {
-    pub lat: f64,
-    pub lon: f64,
-    pub visits: u64,
-    pub flagged: u64,
-    /// The household, when the cluster is one visit: its marker opens the household.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub household_id: Option<String>,
-}
+pub use crate::store::map::Cluster;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Clusters {
@@ -152,16 +143,7 @@ fn cluster_rows(
 ) -> Result<Vec<Cluster>, DbError> {
     let (from, to) = code_range(region);
     let bounds = (bbox.south, bbox.north, bbox.west, bbox.east);
-    Ok(store::map::clusters(conn, (&from, &to), bounds, cell)?
-        .into_iter()
-        .map(|c| Cluster {
-            lat: c.lat,
-            lon: c.lon,
-            visits: c.visits,
-            flagged: c.flagged,
-            household_id: c.household_id,
-        })
-        .collect())
+    store::map::clusters(conn, (&from, &to), bounds, cell)
 }
 
 /// The imported outlines of the villages of `region`, as a GeoJSON FeatureCollection whose

@@ -1,18 +1,21 @@
 //! What the map reads besides the tallies: clusters counted from the visits themselves, and the
 //! villages' outlines with their progress ([`crate::map`] builds the GeoJSON).
 
+use serde::{Deserialize, Serialize};
+
 use super::Conn;
 use super::tallies::count;
 use crate::db::DbError;
 
 /// A cluster of visits: where they lie on average, and how many.
-#[derive(Debug)]
-pub struct ClusterRow {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
     pub lat: f64,
     pub lon: f64,
     pub visits: u64,
     pub flagged: u64,
-    /// The household visited, when the cluster is one visit.
+    /// The household, when the cluster is one visit: its marker opens the household.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub household_id: Option<String>,
 }
 
@@ -25,7 +28,7 @@ pub fn clusters(
     (from, to): (&str, &str),
     (south, north, west, east): Bounds,
     cell: f64,
-) -> Result<Vec<ClusterRow>, DbError> {
+) -> Result<Vec<Cluster>, DbError> {
     // Cells are counted from (-90, -180), so they are never negative and SQLite's CAST, which
     // truncates, floors; PostgreSQL's rounds, so it is told to floor.
     let cells = if conn.is_postgres() {
@@ -47,7 +50,7 @@ pub fn clusters(
         &[&cell, &south, &north, &west, &east, &from, &to],
         |r| {
             let visits = count(r.get(2)?);
-            Ok(ClusterRow {
+            Ok(Cluster {
                 lat: r.get(3)?,
                 lon: r.get(4)?,
                 visits,

@@ -180,24 +180,12 @@ impl<'c> Conn<'c> {
         params: &[&dyn Param],
         mut read: impl FnMut(&Row<'_>) -> Result<T, DbError>,
     ) -> Result<Vec<T>, DbError> {
-        match self.0 {
-            Engine::Sqlite(conn) => {
-                let mut statement = conn.prepare_cached(sql)?;
-                let mut rows = statement.query(rusqlite::params_from_iter(
-                    params.iter().map(|p| p.sqlite()),
-                ))?;
-                let mut read_rows = Vec::new();
-                while let Some(row) = rows.next()? {
-                    read_rows.push(read(&Row::Sqlite(row))?);
-                }
-                Ok(read_rows)
-            }
-            Engine::Postgres(session) => session
-                .query(sql, params)?
-                .iter()
-                .map(|row| read(&Row::Postgres(row)))
-                .collect(),
-        }
+        let mut read_rows = Vec::new();
+        self.each_row(sql, params, |row| {
+            read_rows.push(read(row)?);
+            Ok(true)
+        })?;
+        Ok(read_rows)
     }
 
     /// The first row of a query, if it answered one.
@@ -207,20 +195,45 @@ impl<'c> Conn<'c> {
         params: &[&dyn Param],
         read: impl FnOnce(&Row<'_>) -> Result<T, DbError>,
     ) -> Result<Option<T>, DbError> {
+        let mut read = Some(read);
+        let mut first = None;
+        self.each_row(sql, params, |row| {
+            if let Some(read) = read.take() {
+                first = Some(read(row)?);
+            }
+            Ok(false)
+        })?;
+        Ok(first)
+    }
+
+    /// Runs a query and gives `visit` its rows in turn, until it answers `false`.
+    fn each_row(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        mut visit: impl FnMut(&Row<'_>) -> Result<bool, DbError>,
+    ) -> Result<(), DbError> {
         match self.0 {
             Engine::Sqlite(conn) => {
                 let mut statement = conn.prepare_cached(sql)?;
                 let mut rows = statement.query(rusqlite::params_from_iter(
                     params.iter().map(|p| p.sqlite()),
                 ))?;
-                rows.next()?.map(|row| read(&Row::Sqlite(row))).transpose()
+                while let Some(row) = rows.next()? {
+                    if !visit(&Row::Sqlite(row))? {
+                        break;
+                    }
+                }
             }
-            Engine::Postgres(session) => session
-                .query(sql, params)?
-                .first()
-                .map(|row| read(&Row::Postgres(row)))
-                .transpose(),
+            Engine::Postgres(session) => {
+                for row in session.query(sql, params)? {
+                    if !visit(&Row::Postgres(&row))? {
+                        break;
+                    }
+                }
+            }
         }
+        Ok(())
     }
 
     /// The one row a query answers (an error when it answers none).
