@@ -20,6 +20,8 @@ export VERIVALI_TEST_POSTGRES
 export VERIVALI_REQUIRE_POSTGRES=1
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== the server's API tests again, on PostgreSQL (each test's server in a database of its own)"
+VERIVALI_TEST_ENGINE=postgres cargo test -p verivali-server --test api --locked
 echo "== generated bindings against a real server"
 ./scripts/test-bindings.sh
 echo "== the .deb package of the server (cargo-deb, dpkg-deb, systemd-analyze)"

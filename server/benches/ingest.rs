@@ -290,10 +290,11 @@ async fn run() {
         pull_bytes as f64 / pulled as f64
     );
     let size = |path: &std::path::Path| std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let database = db.path().expect("the bench runs on SQLite");
     println!(
         "database file: {:.0} MiB, its WAL {:.0} MiB (bound {} MiB)",
-        size(db.path()) as f64 / 1048576.0,
-        size(&verivali_server::db::wal_path(db.path())) as f64 / 1048576.0,
+        size(database) as f64 / 1048576.0,
+        size(&verivali_server::db::wal_path(database)) as f64 / 1048576.0,
         verivali_server::db::WAL_LIMIT_BYTES >> 20
     );
 }

@@ -226,7 +226,10 @@ fn main() {
             "{visits} visits ingested ({:.0} visits/s without HTTP); {}; database {:.0} MiB",
             visits as f64 / secs,
             common::Resident::of(std::path::Path::new("/proc/self")),
-            std::fs::metadata(db.path()).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
+            std::fs::metadata(db.path().expect("the bench runs on SQLite"))
+                .map(|m| m.len())
+                .unwrap_or(0) as f64
+                / 1048576.0
         );
         if target == 500_000 {
             let regency = RegionCode::parse("16.04").unwrap();

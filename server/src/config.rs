@@ -6,9 +6,14 @@ use std::time::Duration;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct Config {
-    /// Where the database lives.
+    /// Where the database lives (and the photos, with either engine).
     #[arg(long, env = "VERIVALI_DATA_DIR", default_value = "./verivali-data")]
     pub data_dir: PathBuf,
+    /// A PostgreSQL database to keep the data in instead of the data directory's SQLite
+    /// (`postgres://user:password@host:port/name`), for a province or the nation
+    /// (docs/storage.md).
+    #[arg(long, env = "VERIVALI_DATABASE")]
+    pub database: Option<String>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, env = "VERIVALI_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -137,6 +142,7 @@ impl Config {
     pub fn for_data_dir(data_dir: PathBuf) -> Self {
         Self {
             data_dir,
+            database: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             request_timeout_secs: 60,
             enroll_attempts_per_minute: 10,

@@ -178,8 +178,12 @@ pub async fn render(state: &AppState) -> Result<String, ApiError> {
     METRICS
         .writer_queue
         .set(i64::try_from(health.waiting).unwrap_or(i64::MAX));
-    let wal = crate::db::wal_path(state.db.path());
-    METRICS.wal_bytes.set(file_size(&wal));
+    // SQLite's WAL; PostgreSQL watches its own.
+    if let Some(database) = state.db.path() {
+        METRICS
+            .wal_bytes
+            .set(file_size(&crate::db::wal_path(database)));
+    }
     if let Ok(free) = disk::free_bytes(&state.config.data_dir) {
         METRICS
             .disk_free_bytes

@@ -50,10 +50,28 @@ impl Application {
             ),
             _ => None,
         };
-        let db = Db::open(&config.data_dir)?;
+        let db = match &config.database {
+            // The driver runs a runtime of its own per connection: off the async threads.
+            Some(url) => {
+                let url = url.clone();
+                tokio::task::spawn_blocking(move || Db::open_postgres(&url))
+                    .await
+                    .map_err(std::io::Error::other)??
+            }
+            None => Db::open(&config.data_dir)?,
+        };
         let listener = TcpListener::bind(config.bind).await?;
-        if let (Some(every), Some(to)) = (config.backup_every, &config.backup_to) {
-            crate::backup::schedule(&db, &config.data_dir, to, every, config.backup_keep);
+        match (config.backup_every, &config.backup_to) {
+            // PostgreSQL is backed up by its own tools (docs/storage.md).
+            (Some(_), Some(_)) if config.database.is_some() => {
+                tracing::warn!(
+                    "--backup-every backs up SQLite only: back up PostgreSQL with its tools"
+                );
+            }
+            (Some(every), Some(to)) => {
+                crate::backup::schedule(&db, &config.data_dir, to, every, config.backup_keep);
+            }
+            _ => {}
         }
         watch_disk(config.data_dir.clone(), config.disk_warn_mib);
         let state = AppState {

@@ -57,6 +57,8 @@ pub enum DbError {
     Inconsistent(String),
     #[error("a write failed unexpectedly and was rolled back")]
     JobPanicked,
+    #[error("this needs the embedded SQLite engine (a PostgreSQL database has its own tools)")]
+    NotSqlite,
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -125,9 +127,32 @@ enum Guard {
     Savepoint,
 }
 
-/// The database: a handle to the writer thread and a pool of read connections.
+/// The database, on either engine: the embedded SQLite of a data directory (the default), or a
+/// PostgreSQL database shared by several server processes (docs/storage.md). Logic reads and
+/// writes through it with a [`Conn`] and never sees which.
 #[derive(Clone, Debug)]
-pub struct Db {
+pub struct Db(Engine);
+
+#[derive(Clone, Debug)]
+enum Engine {
+    Sqlite(Sqlite),
+    Postgres(Arc<PostgresDb>),
+}
+
+/// A PostgreSQL database and the connections this process may hold at once.
+#[derive(Debug)]
+struct PostgresDb {
+    db: postgres::Postgres,
+    permits: tokio::sync::Semaphore,
+}
+
+/// The most connections one process holds to PostgreSQL: several processes share its
+/// `max_connections` (100 by default).
+const POSTGRES_CONNECTIONS: usize = 16;
+
+/// The SQLite engine: a handle to the writer thread and a pool of read connections.
+#[derive(Clone, Debug)]
+struct Sqlite {
     inner: Arc<Inner>,
 }
 
@@ -174,8 +199,192 @@ pub struct WriterHealth {
 }
 
 impl Db {
-    /// Opens (creating and migrating) `verivali.db` in `data_dir` and starts the writer.
+    /// Opens (creating and migrating) `verivali.db` in `data_dir` and starts its writer.
     pub fn open(data_dir: &Path) -> Result<Self, DbError> {
+        Ok(Self(Engine::Sqlite(Sqlite::open(data_dir)?)))
+    }
+
+    /// Connects to the PostgreSQL database at `url`, creating its schema when it is empty.
+    pub fn open_postgres(url: &str) -> Result<Self, DbError> {
+        Ok(Self(Engine::Postgres(Arc::new(PostgresDb {
+            db: postgres::Postgres::open(url)?,
+            permits: tokio::sync::Semaphore::new(POSTGRES_CONNECTIONS),
+        }))))
+    }
+
+    /// The SQLite file; none on PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => Some(&sqlite.inner.path),
+            Engine::Postgres(_) => None,
+        }
+    }
+
+    /// The writer's queue now, for `/metrics` and `/healthz`; PostgreSQL has no one writer to
+    /// wait for.
+    pub fn writer_health(&self) -> WriterHealth {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.writer_health(),
+            Engine::Postgres(_) => WriterHealth {
+                waiting: 0,
+                stalled_for: std::time::Duration::ZERO,
+            },
+        }
+    }
+
+    /// Runs `op` in a transaction: on SQLite on the writer, inside its own savepoint of a group
+    /// commit; on PostgreSQL in a transaction of its own. Answers once the commit is durable.
+    pub async fn write<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.write(op).await,
+            Engine::Postgres(pg) => pg.run(move |db| db.write_blocking(op)).await,
+        }
+    }
+
+    /// The blocking form of [`Db::write`], for the CLI.
+    pub fn write_blocking<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.write_blocking(op),
+            Engine::Postgres(pg) => off_the_runtime(|| pg.db.write_blocking(op)),
+        }
+    }
+
+    /// Runs a read off the async threads.
+    pub async fn read<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.read_on(move |conn| op(conn.into())).await,
+            Engine::Postgres(pg) => pg.run(move |db| db.read_blocking(op)).await,
+        }
+    }
+
+    /// Whether the database answers a read.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        self.read(|c| c.value::<i64>("SELECT CAST(1 AS BIGINT)", &[]).map(|_| ()))
+            .await
+    }
+
+    /// A read in one snapshot: everything `op` reads is of one moment, whatever commits meanwhile.
+    pub async fn read_snapshot<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => {
+                sqlite
+                    .read_on(move |conn| {
+                        let snapshot = conn.unchecked_transaction().map_err(DbError::from)?;
+                        op((&snapshot).into())
+                    })
+                    .await
+            }
+            // Every read on PostgreSQL is a snapshot.
+            Engine::Postgres(pg) => pg.run(move |db| db.read_blocking(op)).await,
+        }
+    }
+
+    pub fn read_blocking<T, E>(
+        &self,
+        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send,
+    ) -> Result<T, E>
+    where
+        T: Send,
+        E: From<DbError> + Send,
+    {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.read_blocking(|conn| op(conn.into())),
+            Engine::Postgres(pg) => off_the_runtime(|| pg.db.read_blocking(op)),
+        }
+    }
+
+    /// A read on SQLite's own connection, for what only that engine does (its backups).
+    pub(crate) fn read_sqlite_blocking<T, E>(
+        &self,
+        op: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<DbError>,
+    {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.read_blocking(op),
+            Engine::Postgres(_) => Err(E::from(DbError::NotSqlite)),
+        }
+    }
+
+    /// Stops the engine's threads after the jobs already queued and closes its connections:
+    /// afterwards nothing of this handle touches the data directory.
+    pub fn close(&self) {
+        match &self.0 {
+            Engine::Sqlite(sqlite) => sqlite.close(),
+            Engine::Postgres(pg) => pg.db.close(),
+        }
+    }
+}
+
+/// Runs `op` here, or on a thread of its own when called from an async thread: the PostgreSQL
+/// driver blocks on a runtime of its own, which tokio refuses inside another.
+fn off_the_runtime<T: Send>(op: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return op();
+    }
+    std::thread::scope(|scope| {
+        scope
+            .spawn(op)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+impl PostgresDb {
+    /// Runs `op` on a blocking thread, with one of this process's connections.
+    async fn run<T, E>(
+        self: &Arc<Self>,
+        op: impl FnOnce(&postgres::Postgres) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| E::from(DbError::WriterGone))?;
+        let pg = self.clone();
+        let result = tokio::task::spawn_blocking(move || op(&pg.db))
+            .await
+            .map_err(|_| E::from(DbError::WriterGone))?;
+        drop(permit);
+        result
+    }
+}
+
+impl Sqlite {
+    fn open(data_dir: &Path) -> Result<Self, DbError> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("verivali.db");
         let mut conn = Connection::open(&path)?;
@@ -238,12 +447,7 @@ impl Db {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.inner.path
-    }
-
-    /// The writer's queue now, for `/metrics` and `/healthz`.
-    pub fn writer_health(&self) -> WriterHealth {
+    fn writer_health(&self) -> WriterHealth {
         use std::sync::atomic::Ordering;
         let queue = &self.inner.queue;
         let waiting = queue.waiting.load(Ordering::Relaxed);
@@ -259,8 +463,7 @@ impl Db {
         }
     }
 
-    /// Runs `op` on the writer inside its own savepoint; answers after the commit.
-    pub async fn write<T, E>(
+    async fn write<T, E>(
         &self,
         op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -275,8 +478,7 @@ impl Db {
         answer.await.map_err(|_| E::from(DbError::WriterGone))?
     }
 
-    /// The blocking form of [`Db::write`], for the CLI.
-    pub fn write_blocking<T, E>(
+    fn write_blocking<T, E>(
         &self,
         op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
     ) -> Result<T, E>
@@ -337,40 +539,6 @@ impl Db {
         })
     }
 
-    /// Runs a read on a pooled connection, off the async threads.
-    pub async fn read<T, E>(
-        &self,
-        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-    {
-        self.read_on(move |conn| op(conn.into())).await
-    }
-
-    /// Whether the database answers a read.
-    pub async fn ping(&self) -> Result<(), DbError> {
-        self.read(|c| c.value::<i64>("SELECT 1", &[]).map(|_| ()))
-            .await
-    }
-
-    /// A read in one snapshot: everything `op` reads is of one moment, whatever commits meanwhile.
-    pub async fn read_snapshot<T, E>(
-        &self,
-        op: impl FnOnce(Conn<'_>) -> Result<T, E> + Send + 'static,
-    ) -> Result<T, E>
-    where
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-    {
-        self.read_on(move |conn| {
-            let snapshot = conn.unchecked_transaction().map_err(DbError::from)?;
-            op((&snapshot).into())
-        })
-        .await
-    }
-
     /// Runs `op` on a pooled connection on a blocking thread, a few at a time, and answers once
     /// what it may have read is durable.
     async fn read_on<T, E>(
@@ -396,20 +564,7 @@ impl Db {
         result
     }
 
-    pub fn read_blocking<T, E>(&self, op: impl FnOnce(Conn<'_>) -> Result<T, E>) -> Result<T, E>
-    where
-        E: From<DbError>,
-    {
-        let (result, seen) = self.read_undurable(|conn| op(conn.into()));
-        self.inner.durability.wait_blocking(seen);
-        result
-    }
-
-    /// A read on SQLite's own connection, for what only the engine does (its backups).
-    pub(crate) fn read_sqlite_blocking<T, E>(
-        &self,
-        op: impl FnOnce(&Connection) -> Result<T, E>,
-    ) -> Result<T, E>
+    fn read_blocking<T, E>(&self, op: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E>
     where
         E: From<DbError>,
     {
@@ -446,7 +601,7 @@ impl Db {
     /// Stops the writer after the jobs already queued, waits for it and the threads beside it, and
     /// closes the pooled read connections: afterwards nothing of this handle touches the files,
     /// so a closed data directory can be copied (a read after it opens a connection again).
-    pub fn close(&self) {
+    fn close(&self) {
         if let Ok(mut jobs) = self.inner.jobs.lock() {
             jobs.take();
         }

@@ -83,6 +83,13 @@ impl Postgres {
         result
     }
 
+    /// Closes the connections not in use.
+    pub fn close(&self) {
+        if let Ok(mut idle) = self.idle.lock() {
+            idle.clear();
+        }
+    }
+
     fn session(&self) -> Result<PgSession, DbError> {
         let idle = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         match idle {
@@ -98,6 +105,19 @@ impl Postgres {
         }
         if let Ok(mut idle) = self.idle.lock() {
             idle.push(session);
+        }
+    }
+}
+
+impl Drop for Postgres {
+    /// Each connection of the driver runs a runtime of its own, which refuses to close inside an
+    /// async thread: they are closed on a thread of their own.
+    fn drop(&mut self) {
+        let idle = self.idle.get_mut().map(std::mem::take).unwrap_or_default();
+        if !idle.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("postgres-close".into())
+                .spawn(move || drop(idle));
         }
     }
 }

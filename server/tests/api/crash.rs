@@ -9,10 +9,16 @@ use verivali_core::protocol::{PushRequest, PushResponse, PushStatus};
 
 use crate::helpers::{TestApp, VILLAGE_A, pull_all_from};
 
-fn start_server(data_dir: &std::path::Path) -> (Child, String) {
+fn start_server(data_dir: &std::path::Path, database: Option<&str>) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_verivali-server"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(
+            database
+                .map(|url| ["--database", url])
+                .into_iter()
+                .flatten(),
+        )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -36,13 +42,14 @@ async fn a_killed_server_keeps_every_visit_it_acknowledged() {
     // Seed a data directory through the in-process app, then hand it to a server process.
     let app = TestApp::spawn().await;
     let mut phone = app.phone(&[VILLAGE_A]).await;
+    let database = app.database.clone();
     let dir = app.stop_keeping_data().await;
     let data_dir = dir.path().to_path_buf();
 
     let client = crate::helpers::http_client();
     let mut acknowledged = Vec::new();
     for round in 0..3 {
-        let (mut server, addr) = start_server(&data_dir);
+        let (mut server, addr) = start_server(&data_dir, database.as_deref());
         for batch in 0..(4 + round) {
             let items: Vec<_> = (0..20)
                 .map(|i| phone.visit((batch * 20 + i) % 20, 30))
@@ -97,7 +104,7 @@ async fn a_killed_server_keeps_every_visit_it_acknowledged() {
         }
     }
 
-    let (mut server, addr) = start_server(&data_dir);
+    let (mut server, addr) = start_server(&data_dir, database.as_deref());
     let used: std::collections::BTreeSet<_> =
         pull_all_from(&client, &format!("http://{addr}"), &phone.token)
             .await

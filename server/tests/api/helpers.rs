@@ -31,8 +31,11 @@ fn captured_log() -> &'static Arc<Mutex<Vec<u8>>> {
     LOG.get_or_init(|| {
         let log = Arc::new(Mutex::new(Vec::new()));
         let writer = log.clone();
+        // Debug and up, as an operator may set it, with what the server always holds back.
         let _ = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
+            .with_env_filter(verivali_server::telemetry::without_statement_values(
+                tracing_subscriber::EnvFilter::new("debug"),
+            ))
             .with_ansi(false)
             .with_writer(move || SharedLog(writer.clone()))
             .try_init();
@@ -101,6 +104,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: Db,
     pub dir: TempDir,
+    /// The PostgreSQL database the server keeps its data in (`VERIVALI_TEST_ENGINE=postgres`);
+    /// none on SQLite, where it is in `dir`.
+    pub database: Option<String>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -134,6 +140,35 @@ pub fn household(i: u64) -> Household {
     )
 }
 
+/// Whether the suite runs on PostgreSQL (`VERIVALI_TEST_ENGINE=postgres`).
+pub fn on_postgres() -> bool {
+    std::env::var("VERIVALI_TEST_ENGINE").as_deref() == Ok("postgres")
+}
+
+/// With `VERIVALI_TEST_ENGINE=postgres`, each test's server keeps its data in a new database of
+/// the cluster `VERIVALI_TEST_POSTGRES` names (scripts/postgres.sh), so that the suite runs on
+/// the PostgreSQL engine; otherwise in the data directory's SQLite.
+async fn postgres_for_test() -> Option<String> {
+    if !on_postgres() {
+        return None;
+    }
+    let url = std::env::var("VERIVALI_TEST_POSTGRES")
+        .expect("VERIVALI_TEST_ENGINE=postgres needs VERIVALI_TEST_POSTGRES (scripts/postgres.sh)");
+    let name = format!("verivali_api_{}", Uuid::new_v4().simple());
+    let admin = url.clone();
+    let create = format!("CREATE DATABASE {name}");
+    tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        client.batch_execute(&create).unwrap();
+    })
+    .await
+    .unwrap();
+    let (server, _) = url
+        .rsplit_once('/')
+        .expect("a URL ending in a database name");
+    Some(format!("{server}/{name}"))
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
@@ -144,7 +179,9 @@ impl TestApp {
         captured_log();
         let dir = TempDir::new().unwrap();
         let mut config = Config::for_data_dir(dir.path().to_path_buf());
+        config.database = postgres_for_test().await;
         change(&mut config);
+        let database = config.database.clone();
         let app = Application::build(config).await.unwrap();
         let addr = app.local_addr().unwrap();
         let db = app.db().clone();
@@ -182,6 +219,7 @@ impl TestApp {
             client: http_client(),
             db,
             dir,
+            database,
             stop: Some(stop),
         }
     }
