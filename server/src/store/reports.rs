@@ -88,14 +88,7 @@ pub fn rw_work_since(
          FROM households h JOIN visits v ON v.household_id = h.household_id
          WHERE h.region = ?1 AND coalesce(h.rw, '-') = ?2",
         &[&village, &rw, &today, &week],
-        |r| {
-            Ok(Work {
-                visits_today: count(r.get(0)?),
-                visits_this_week: count(r.get(1)?),
-                enumerators_active_today: count(r.get(2)?),
-                flagged_waiting: count(r.get(3)?),
-            })
-        },
+        Work::read,
     )
 }
 

@@ -98,6 +98,18 @@ pub struct Work {
     pub flagged_waiting: u64,
 }
 
+impl Work {
+    /// The four counts, in this order, of a row a query answered.
+    pub(super) fn read(r: &super::sql::Row<'_>) -> Result<Self, DbError> {
+        Ok(Self {
+            visits_today: count(r.get(0)?),
+            visits_this_week: count(r.get(1)?),
+            enumerators_active_today: count(r.get(2)?),
+            flagged_waiting: count(r.get(3)?),
+        })
+    }
+}
+
 /// The work in the villages `[from, to)` since the district's day `today` and since
 /// `week_start` (both day numbers).
 pub fn work_since(
@@ -116,14 +128,7 @@ pub fn work_since(
                 CAST((SELECT coalesce(sum(visits), 0) FROM flagged_waiting
                       WHERE region >= ?1 AND region < ?2) AS BIGINT)",
         &[&from, &to, &today, &week_start],
-        |r| {
-            Ok(Work {
-                visits_today: count(r.get(0)?),
-                visits_this_week: count(r.get(1)?),
-                enumerators_active_today: count(r.get(2)?),
-                flagged_waiting: count(r.get(3)?),
-            })
-        },
+        Work::read,
     )
 }
 
