@@ -28,9 +28,12 @@ struct Cli {
 
 #[derive(Debug, clap::Args)]
 struct DataDir {
-    /// Where the database lives.
+    /// Where the database lives (and the photos, with either engine).
     #[arg(long, env = "VERIVALI_DATA_DIR", default_value = "./verivali-data")]
     data_dir: PathBuf,
+    /// The PostgreSQL database the server keeps its data in, if it does (docs/storage.md).
+    #[arg(long, env = "VERIVALI_DATABASE")]
+    database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -250,7 +253,11 @@ fn run(command: Command) -> Result<(), String> {
             no_phones,
             pace_ms,
         } => {
-            let district = with_db(&data_dir, |db| demo::seed(db).map_err(|e| text(&e)))?;
+            let demo_dir = DataDir {
+                data_dir: data_dir.clone(),
+                database: None,
+            };
+            let district = with_db(&demo_dir, |db| demo::seed(db).map_err(|e| text(&e)))?;
             let phones = if no_phones {
                 "No demo phones (--no-phones).".to_owned()
             } else {
@@ -307,7 +314,7 @@ fn run(command: Command) -> Result<(), String> {
             serve(config, Some(intro), Some(start_phones))
         }
         Command::ImportRegions { file, dir } => {
-            let report = with_db(&dir.data_dir, |db| {
+            let report = with_db(&dir, |db| {
                 admin::import_regions(db, &file).map_err(|e| text(&e))
             })?;
             println!(
@@ -326,7 +333,7 @@ fn run(command: Command) -> Result<(), String> {
             dir,
         } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let report = with_db(&dir.data_dir, |db| {
+            let report = with_db(&dir, |db| {
                 verivali_server::map::import_boundaries(db, &bytes, property.as_deref())
                     .map_err(|e| text(&e))
             })?;
@@ -341,6 +348,7 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Backup { dir, to } => {
+            sqlite_only(&dir)?;
             let taken = backup::take(&dir.data_dir, &to).map_err(|e| text(&e))?;
             let counts = taken.manifest.counts;
             println!(
@@ -367,6 +375,7 @@ fn run(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Restore { from, dir } => {
+            sqlite_only(&dir)?;
             let manifest = backup::restore(&from, &dir.data_dir).map_err(|e| text(&e))?;
             println!(
                 "restored into {}: {} households, {} visits, {} photos, as of {}. Start the \
@@ -382,7 +391,7 @@ fn run(command: Command) -> Result<(), String> {
         Command::ImportBundle { file, dir } => {
             let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
             let attachments = verivali_server::attachments::Attachments::new(&dir.data_dir);
-            let report = with_db(&dir.data_dir, |db| {
+            let report = with_db(&dir, |db| {
                 verivali_server::bundles::open(db, &bytes, |_| Ok(()))
                     .and_then(|(device, bundle)| {
                         verivali_server::bundles::import(db, &attachments, &device, bundle, "admin")
@@ -459,7 +468,7 @@ fn run(command: Command) -> Result<(), String> {
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = with_db(&dir.data_dir, |db| {
+            let report = with_db(&dir, |db| {
                 verivali_server::import::import_targets(db, &options, &bar).map_err(|e| text(&e))
             })?;
             println!(
@@ -488,7 +497,7 @@ fn run(command: Command) -> Result<(), String> {
         }) => {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
             let area = admin::parse_area(&area).map_err(|e| text(&e))?;
-            with_db(&dir.data_dir, |db| {
+            with_db(&dir, |db| {
                 admin::add_area(db, enumerator, area).map_err(|e| text(&e))
             })?;
             println!("area added");
@@ -501,7 +510,7 @@ fn run(command: Command) -> Result<(), String> {
         }) => {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
             let area = admin::parse_area(&area).map_err(|e| text(&e))?;
-            let removed = with_db(&dir.data_dir, |db| {
+            let removed = with_db(&dir, |db| {
                 admin::remove_area(db, enumerator, area).map_err(|e| text(&e))
             })?;
             println!(
@@ -520,7 +529,7 @@ fn run(command: Command) -> Result<(), String> {
                 .map(|a| admin::parse_area(a))
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| text(&e))?;
-            let id = with_db(&dir.data_dir, |db| {
+            let id = with_db(&dir, |db| {
                 admin::add_enumerator(db, &name, areas).map_err(|e| text(&e))
             })?;
             println!("{id}");
@@ -534,7 +543,7 @@ fn run(command: Command) -> Result<(), String> {
             let enumerator = EnumeratorId::parse(&enumerator).map_err(|e| text(&e))?;
             // At most a year: a code is meant for one phone, soon.
             let hours = valid_hours.clamp(1, 24 * 365);
-            let code = with_db(&dir.data_dir, |db| {
+            let code = with_db(&dir, |db| {
                 admin::enrollment_code(db, enumerator, time::Duration::hours(hours))
                     .map_err(|e| text(&e))
             })?;
@@ -554,7 +563,7 @@ fn run(command: Command) -> Result<(), String> {
             } else {
                 parse_role(&role)?
             };
-            let (id, token) = with_db(&dir.data_dir, |db| {
+            let (id, token) = with_db(&dir, |db| {
                 admin::add_supervisor(db, &name, region, role).map_err(|e| text(&e))
             })?;
             println!("supervisor {id}\ntoken (shown once): {token}");
@@ -567,7 +576,7 @@ fn run(command: Command) -> Result<(), String> {
         }) => {
             let supervisor = UserId::parse(&supervisor).map_err(|e| text(&e))?;
             let role = parse_role(&role)?;
-            if !with_db(&dir.data_dir, |db| {
+            if !with_db(&dir, |db| {
                 admin::set_role(db, supervisor, role).map_err(|e| text(&e))
             })? {
                 return Err(format!("no supervisor {supervisor}"));
@@ -586,7 +595,7 @@ fn run(command: Command) -> Result<(), String> {
                 .read_line(&mut password)
                 .map_err(|e| text(&e))?;
             let password = password.trim_end_matches(['\r', '\n']);
-            with_db(&dir.data_dir, |db| {
+            with_db(&dir, |db| {
                 verivali_server::sessions::set_password(db, supervisor, &login, password)
                     .map_err(|e| text(&e))
             })?;
@@ -604,7 +613,7 @@ fn run(command: Command) -> Result<(), String> {
         }
         Command::Device(DeviceCommand::Revoke { device_id, dir }) => {
             let device = DeviceId::parse(&device_id).map_err(|e| text(&e))?;
-            let revoked = with_db(&dir.data_dir, |db| {
+            let revoked = with_db(&dir, |db| {
                 admin::revoke_device(db, device).map_err(|e| text(&e))
             })?;
             if revoked {
@@ -622,13 +631,27 @@ fn parse_role(role: &str) -> Result<Role, String> {
         .ok_or_else(|| format!("unknown role {role:?}: viewer, reviewer, data-officer or admin"))
 }
 
-/// Opens the data directory, runs `op` on it and closes it, whether `op` succeeded or not: the
-/// writer and its threads end before the command prints.
-fn with_db<T>(
-    data_dir: &std::path::Path,
-    op: impl FnOnce(&Db) -> Result<T, String>,
-) -> Result<T, String> {
-    let db = Db::open(data_dir).map_err(|e| e.to_string())?;
+/// Refuses a command of the SQLite engine alone (its backups) on a PostgreSQL database.
+fn sqlite_only(dir: &DataDir) -> Result<(), String> {
+    match dir.database {
+        Some(_) => Err(
+            "backups and restores here are the data directory's SQLite; back up PostgreSQL with \
+             its own tools (pg_basebackup, pgBackRest; docs/storage.md)"
+                .into(),
+        ),
+        None => Ok(()),
+    }
+}
+
+/// Opens the database (the data directory's, or PostgreSQL's when `--database` names one), runs
+/// `op` on it and closes it, whether `op` succeeded or not: the writer and its threads end
+/// before the command prints.
+fn with_db<T>(dir: &DataDir, op: impl FnOnce(&Db) -> Result<T, String>) -> Result<T, String> {
+    let db = match &dir.database {
+        Some(url) => Db::open_postgres(url),
+        None => Db::open(&dir.data_dir),
+    }
+    .map_err(|e| e.to_string())?;
     let result = op(&db);
     db.close();
     result
@@ -664,7 +687,7 @@ fn serve(config: Config, intro: Option<String>, on_ready: Option<OnReady>) -> Re
 /// `supervisor rotate-token` and `revoke-token`.
 fn replace_supervisor_token(supervisor: &str, dir: &DataDir, rotate: bool) -> Result<(), String> {
     let supervisor = UserId::parse(supervisor).map_err(|e| e.to_string())?;
-    let replaced = with_db(&dir.data_dir, |db| {
+    let replaced = with_db(dir, |db| {
         admin::replace_supervisor_token(db, supervisor, rotate).map_err(|e| e.to_string())
     })?;
     match replaced {

@@ -158,3 +158,41 @@ async fn adding_an_enumerator_and_issuing_a_code_are_audited_without_the_code() 
             .all(|a| !a.contains(&code) && !a.contains(&plain))
     );
 }
+
+/// The data team's command line works on the database the server runs on, PostgreSQL as well
+/// (`--database`, with `VERIVALI_TEST_ENGINE=postgres`): an enumerator added and a code issued by
+/// the CLI enroll a phone at the running server, which pulls the area's households.
+#[tokio::test]
+async fn the_command_line_adds_an_enumerator_whose_phone_the_running_server_enrolls() {
+    let app = TestApp::spawn().await;
+    let cli = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_verivali-server"));
+        command.args(args).arg("--data-dir").arg(app.dir.path());
+        if let Some(url) = &app.database {
+            command.args(["--database", url]);
+        }
+        let output = command.output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap().trim().to_owned()
+    };
+    let enumerator = cli(&[
+        "enumerator",
+        "add",
+        "--name",
+        "Ani",
+        "--area",
+        crate::helpers::VILLAGE_A,
+    ]);
+    let code = cli(&["enrollment-code", "--enumerator", &enumerator]);
+    let phone = app
+        .enroll(&code, verivali_core::model::DeviceId(uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(phone.enumerator_id.to_string(), enumerator);
+    let pulled = app.pull_all(&phone).await;
+    // Village A's twenty households of the seeded thirty.
+    assert_eq!(pulled.len(), 20);
+}
