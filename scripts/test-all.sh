@@ -21,7 +21,12 @@ export VERIVALI_REQUIRE_POSTGRES=1
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== the server's API tests again, on PostgreSQL (each test's server in a database of its own)"
-VERIVALI_TEST_ENGINE=postgres cargo test -p verivali-server --test api --locked
+# The binary `cargo test --workspace` built: selecting it with `-p`/`--test` would unify features
+# differently and build the server again.
+api_tests="$(cargo test --workspace --locked --no-run --message-format=json 2>/dev/null \
+    | grep '"kind":\["test"\],"crate_types":\["bin"\],"name":"api"' \
+    | grep -o '"executable":"[^"]*"' | cut -d'"' -f4)"
+(cd server && VERIVALI_TEST_ENGINE=postgres "$api_tests")
 echo "== generated bindings against a real server"
 ./scripts/test-bindings.sh
 echo "== the .deb package of the server (cargo-deb, dpkg-deb, systemd-analyze)"
