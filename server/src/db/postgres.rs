@@ -209,7 +209,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_new_database_gets_the_schema_and_a_second_process_finds_it_at_this_version() {
+    fn a_new_database_gets_the_schema_and_opening_it_again_checks_the_version() {
         let Some(db) = testing::fresh() else { return };
         let again = Postgres::open_with(db.config.clone()).unwrap();
         let version: String = again
@@ -230,6 +230,12 @@ mod tests {
             Postgres::open_with(db.config.clone()),
             Err(DbError::IncompatibleVersion(99))
         ));
+        let kept: String = db
+            .read_blocking(|conn| {
+                conn.value::<String>("SELECT value FROM meta WHERE key = 'schema_version'", &[])
+            })
+            .unwrap();
+        assert_eq!(kept, "99");
     }
 
     #[test]
