@@ -6,11 +6,10 @@
 //! (`attachment_holders`): a hash alone does not tell whether a house was photographed. Partial
 //! uploads are kept a week and take at most [`MAX_PARTIAL_BYTES`] together.
 
-use std::collections::BTreeSet;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io::{Read, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use sha2::{Digest, Sha256 as Sha};
 use verivali_core::model::Sha256;
@@ -23,10 +22,6 @@ pub const MAX_PARTIAL_BYTES: u64 = 1 << 30;
 
 /// An unfinished upload is forgotten after this long: the phone starts that photo again.
 pub const PARTIAL_KEPT: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
-
-/// The partial uploads being written now: a second request for the same one waits its turn
-/// (409, as for an offset another request moved), never writing beside the first.
-static WRITING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 #[derive(Debug, thiserror::Error)]
 pub enum AttachmentError {
@@ -155,25 +150,27 @@ impl Attachments {
             return Err(AttachmentError::TooLarge);
         }
         let partial = self.partial_path(sha, uploader);
-        let _writing = Writing::claim(&partial)?;
-        let held = fs::metadata(&partial).map(|m| m.len()).unwrap_or(0);
-        if offset != held {
-            return Err(AttachmentError::WrongOffset {
+        let mut file = claim(&partial)?;
+        let held = file.metadata()?.len();
+        let refused = if offset != held {
+            Some(AttachmentError::WrongOffset {
                 held,
                 offered: offset,
-            });
+            })
+        } else if held + bytes.len() as u64 > total {
+            Some(AttachmentError::TooLarge)
+        } else if self.partial_bytes()? + bytes.len() as u64 > MAX_PARTIAL_BYTES {
+            Some(AttachmentError::NoRoom)
+        } else {
+            None
+        };
+        if let Some(refused) = refused {
+            if held == 0 {
+                // Claiming made the file: a refused upload leaves none (HEAD answers absent).
+                fs::remove_file(&partial)?;
+            }
+            return Err(refused);
         }
-        if held + bytes.len() as u64 > total {
-            return Err(AttachmentError::TooLarge);
-        }
-        if self.partial_bytes()? + bytes.len() as u64 > MAX_PARTIAL_BYTES {
-            return Err(AttachmentError::NoRoom);
-        }
-        fs::create_dir_all(partial.parent().unwrap_or(&self.root))?;
-        let mut file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&partial)?;
         file.write_all(bytes)?;
         file.sync_data()?;
         let held = held + bytes.len() as u64;
@@ -234,26 +231,25 @@ impl Attachments {
     }
 }
 
-/// A partial upload being written, released when dropped.
-struct Writing(PathBuf);
-
-impl Writing {
-    fn claim(path: &Path) -> Result<Self, AttachmentError> {
-        let mut writing = WRITING.lock().map_err(|_| AttachmentError::Busy)?;
-        if writing.insert(path.to_path_buf()) {
-            Ok(Self(path.to_path_buf()))
-        } else {
-            Err(AttachmentError::Busy)
-        }
+/// Opens `path`'s partial upload for appending, holding its file's lock until the file is
+/// dropped: a second request for the same upload, in this process or another sharing the
+/// directory, is refused (409, as for an offset another request moved), never writing beside
+/// the first. The file is made when there is none.
+fn claim(path: &Path) -> Result<File, AttachmentError> {
+    fs::create_dir_all(path.parent().unwrap_or(path))?;
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Err(AttachmentError::Busy),
+        Err(TryLockError::Error(e)) => return Err(e.into()),
     }
-}
-
-impl Drop for Writing {
-    fn drop(&mut self) {
-        if let Ok(mut writing) = WRITING.lock() {
-            writing.remove(&self.0);
-        }
+    // Between the open and the lock, the request holding it may have finished the upload (the
+    // file took its name) or dropped it: then this is not the upload's file any more.
+    let locked = file.metadata()?.ino();
+    if fs::metadata(path).map(|m| m.ino()).ok() != Some(locked) {
+        return Err(AttachmentError::Busy);
     }
+    Ok(file)
 }
 
 /// An upload refused, with its code.
@@ -335,6 +331,34 @@ mod tests {
             store.presence(&other, "hp", true),
             Presence::Absent,
             "nothing of a mismatched upload is kept"
+        );
+    }
+
+    #[test]
+    fn a_second_writer_of_one_upload_is_refused_and_a_refusal_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Attachments::new(dir.path());
+        let bytes = b"a photo's bytes".to_vec();
+        let sha = Sha256::parse(&format!("{:x}", Sha::digest(&bytes))).unwrap();
+        // The lock is the file's (flock): another process opening the upload meets it the same.
+        let held = claim(&store.partial_path(&sha, "phone-1")).unwrap();
+        assert!(matches!(
+            store.put(&sha, "phone-1", 0, 15, &bytes[..5]),
+            Err(AttachmentError::Busy)
+        ));
+        assert!(
+            store.put(&sha, "phone-2", 0, 15, &bytes[..5]).is_ok(),
+            "another phone's upload"
+        );
+        drop(held);
+        assert!(matches!(
+            store.put(&sha, "phone-3", 4, 15, &bytes[4..]),
+            Err(AttachmentError::WrongOffset { held: 0, .. })
+        ));
+        assert_eq!(store.presence(&sha, "phone-3", false), Presence::Absent);
+        assert_eq!(
+            store.put(&sha, "phone-1", 0, 15, &bytes).unwrap(),
+            Presence::Complete { size: 15 }
         );
     }
 

@@ -23,7 +23,7 @@ pub async fn enroll(
 ) -> Result<EnrollResponse, ApiError> {
     crate::phones::check_app_version(state.config.min_app_version.as_deref(), headers)?;
     let address = client.to_string();
-    if !state.enroll_limiter.try_take(&address) {
+    if !state.enroll_limiter.try_take(&state.db, &address).await? {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             error::TOO_MANY_ATTEMPTS,
@@ -39,7 +39,10 @@ pub async fn enroll(
         .as_ref()
         .is_err_and(|e| e.status == StatusCode::UNAUTHORIZED)
     {
-        state.enroll_limiter.give_back(&address);
+        state
+            .enroll_limiter
+            .give_back_now(&state.db, &address)
+            .await?;
     }
     let (response, device) = response?;
     tracing::info!(device = %device, enumerator = %response.enumerator_id, "device enrolled");

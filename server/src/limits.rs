@@ -4,61 +4,67 @@
 //! before any of them is counted, and successes never count: fifty phones enrolled at one
 //! training session behind one office address all get through.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Semaphore;
+use verivali_core::model::Timestamp;
 
-/// Attempts per key in a fixed window.
+use crate::db::{Db, DbError};
+use crate::error::ApiError;
+use crate::store::{Conn, attempts};
+
+/// Attempts per key in a fixed window. The counts are in the database (`attempts`), so that
+/// several server processes on one database count the same window.
 #[derive(Debug)]
 pub struct RateLimiter {
+    /// What is counted; keys of different limiters never meet.
+    kind: &'static str,
     per_window: u32,
     window: Duration,
-    attempts: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
-/// Keys kept at most; past it, those whose window ended are dropped.
-const MAX_KEYS: usize = 10_000;
-
 impl RateLimiter {
-    pub fn new(per_window: u32, window: Duration) -> Self {
+    pub fn new(kind: &'static str, per_window: u32, window: Duration) -> Self {
         Self {
+            kind,
             per_window,
             window,
-            attempts: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Takes one attempt from `key`'s window; `false` when none is left.
-    pub fn try_take(&self, key: &str) -> bool {
-        let Ok(mut attempts) = self.attempts.lock() else {
-            return false;
-        };
-        let now = Instant::now();
-        if attempts.len() > MAX_KEYS {
-            let window = self.window;
-            attempts.retain(|_, (start, _)| now.duration_since(*start) < window);
-        }
-        let entry = attempts.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.per_window {
-            return false;
-        }
-        entry.1 += 1;
-        true
+    fn key(&self, of: &str) -> String {
+        format!("{}:{of}", self.kind)
     }
 
-    /// Gives back an attempt that succeeded.
-    pub fn give_back(&self, key: &str) {
-        if let Ok(mut attempts) = self.attempts.lock()
-            && let Some(entry) = attempts.get_mut(key)
-        {
-            entry.1 = entry.1.saturating_sub(1);
-        }
+    /// Takes one attempt from `of`'s window, in the caller's write; `false` when none is left.
+    pub fn take(&self, conn: Conn<'_>, of: &str) -> Result<bool, DbError> {
+        let window_ms = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX / 2);
+        attempts::take(
+            conn,
+            &self.key(of),
+            i64::from(self.per_window),
+            Timestamp::now_utc().unix_millis(),
+            window_ms,
+        )
+    }
+
+    /// Gives back an attempt that succeeded, in the caller's write.
+    pub fn give_back(&self, conn: Conn<'_>, of: &str) -> Result<(), DbError> {
+        attempts::give_back(conn, &self.key(of))
+    }
+
+    /// [`take`](Self::take) in a write of its own.
+    pub async fn try_take(self: &Arc<Self>, db: &Db, of: &str) -> Result<bool, ApiError> {
+        let (limiter, of) = (self.clone(), of.to_owned());
+        Ok(db.write(move |tx| limiter.take(tx, &of)).await?)
+    }
+
+    /// [`give_back`](Self::give_back) in a write of its own.
+    pub async fn give_back_now(self: &Arc<Self>, db: &Db, of: &str) -> Result<(), ApiError> {
+        let (limiter, of) = (self.clone(), of.to_owned());
+        Ok(db.write(move |tx| limiter.give_back(tx, &of)).await?)
     }
 }
 
@@ -70,8 +76,8 @@ pub struct SignInLimits {
     /// Failures per address, set higher: a district office's colleagues share one address, and
     /// one of them mistyping must not lock out the others.
     pub by_address: RateLimiter,
-    /// Password checks running at once. argon2 takes tens of milliseconds of a core on purpose;
-    /// a flood of sign-ins waits here, not for the database's read connections.
+    /// Password checks running at once in this process. argon2 takes tens of milliseconds of a
+    /// core on purpose; a flood of sign-ins waits here, not for the database's connections.
     pub checks: Semaphore,
 }
 
@@ -79,43 +85,57 @@ impl SignInLimits {
     pub fn new(per_login: u32, per_address: u32) -> Self {
         let minute = Duration::from_secs(60);
         Self {
-            by_login: RateLimiter::new(per_login, minute),
-            by_address: RateLimiter::new(per_address, minute),
+            by_login: RateLimiter::new("sign-in-login", per_login, minute),
+            by_address: RateLimiter::new("sign-in-address", per_address, minute),
             checks: Semaphore::new(2),
         }
     }
 
-    /// Takes an attempt for `login` from `ip`, from both windows; `None` when either is used up.
-    pub fn try_take(&self, login: &str, ip: IpAddr) -> Option<SignInAttempt<'_>> {
-        let login = format!("login:{}", login.trim().to_lowercase());
-        let address = format!("ip:{ip}");
-        if !self.by_login.try_take(&login) {
-            return None;
-        }
-        if !self.by_address.try_take(&address) {
-            self.by_login.give_back(&login);
-            return None;
-        }
-        Some(SignInAttempt {
-            limits: self,
-            login,
-            address,
-        })
+    /// Takes an attempt for `login` from `ip`, from both windows in one write; `None` when either
+    /// is used up.
+    pub async fn try_take(
+        self: &Arc<Self>,
+        db: &Db,
+        login: &str,
+        ip: IpAddr,
+    ) -> Result<Option<SignInAttempt>, ApiError> {
+        let attempt = SignInAttempt {
+            limits: self.clone(),
+            login: login.trim().to_lowercase(),
+            address: ip.to_string(),
+        };
+        let limits = self.clone();
+        let (login, address) = (attempt.login.clone(), attempt.address.clone());
+        let taken = db
+            .write(move |tx| {
+                if !limits.by_login.take(tx, &login)? {
+                    return Ok::<_, DbError>(false);
+                }
+                if !limits.by_address.take(tx, &address)? {
+                    // The login's attempt is given back: the address refused it.
+                    limits.by_login.give_back(tx, &login)?;
+                    return Ok(false);
+                }
+                Ok(true)
+            })
+            .await?;
+        Ok(taken.then_some(attempt))
     }
 }
 
 /// An attempt taken from both windows: it stays counted unless it [`succeeded`](Self::succeeded).
 #[derive(Debug)]
-pub struct SignInAttempt<'a> {
-    limits: &'a SignInLimits,
+pub struct SignInAttempt {
+    limits: Arc<SignInLimits>,
     login: String,
     address: String,
 }
 
-impl SignInAttempt<'_> {
-    pub fn succeeded(self) {
-        self.limits.by_login.give_back(&self.login);
-        self.limits.by_address.give_back(&self.address);
+impl SignInAttempt {
+    /// Gives the attempt back to both windows, in the caller's write.
+    pub fn succeeded(&self, conn: Conn<'_>) -> Result<(), DbError> {
+        self.limits.by_login.give_back(conn, &self.login)?;
+        self.limits.by_address.give_back(conn, &self.address)
     }
 }
 
@@ -123,25 +143,67 @@ impl SignInAttempt<'_> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn attempts_are_counted_when_taken_and_successes_given_back() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        assert!(limiter.try_take("a") && limiter.try_take("a"));
-        assert!(!limiter.try_take("a"), "two in flight use up the window");
-        limiter.give_back("a");
-        assert!(limiter.try_take("a"));
-        assert!(limiter.try_take("b"), "another key has its own window");
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(dir.path()).unwrap();
+        (dir, db)
     }
 
-    #[test]
-    fn a_login_used_up_does_not_spend_the_address() {
-        let limits = SignInLimits::new(1, 3);
+    #[tokio::test]
+    async fn attempts_are_counted_when_taken_and_successes_given_back() {
+        let (_dir, db) = db();
+        let limiter = Arc::new(RateLimiter::new("test", 2, Duration::from_secs(60)));
+        assert!(limiter.try_take(&db, "a").await.unwrap());
+        assert!(limiter.try_take(&db, "a").await.unwrap());
+        assert!(
+            !limiter.try_take(&db, "a").await.unwrap(),
+            "two in flight use up the window"
+        );
+        limiter.give_back_now(&db, "a").await.unwrap();
+        assert!(limiter.try_take(&db, "a").await.unwrap());
+        assert!(
+            limiter.try_take(&db, "b").await.unwrap(),
+            "another key has its own window"
+        );
+        let other = Arc::new(RateLimiter::new("other", 1, Duration::from_secs(60)));
+        assert!(
+            other.try_take(&db, "a").await.unwrap(),
+            "another limiter counts apart"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_window_that_ended_starts_again() {
+        let (_dir, db) = db();
+        let limiter = Arc::new(RateLimiter::new("test", 1, Duration::from_millis(50)));
+        assert!(limiter.try_take(&db, "a").await.unwrap());
+        assert!(!limiter.try_take(&db, "a").await.unwrap());
+        tokio::time::sleep(Duration::from_millis(80)).await;
+        assert!(limiter.try_take(&db, "a").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_login_used_up_does_not_spend_the_address() {
+        let (_dir, db) = db();
+        let limits = Arc::new(SignInLimits::new(1, 3));
         let ip: IpAddr = "10.0.0.7".parse().unwrap();
-        assert!(limits.try_take("siti", ip).is_some());
-        assert!(limits.try_take("Siti ", ip).is_none(), "the same login");
+        let take = |login: &'static str| {
+            let (limits, db) = (limits.clone(), db.clone());
+            async move { limits.try_take(&db, login, ip).await.unwrap() }
+        };
+        assert!(take("siti").await.is_some());
+        assert!(take("Siti ").await.is_none(), "the same login");
         // A colleague behind the same address still signs in.
-        let budi = limits.try_take("budi", ip).unwrap();
-        budi.succeeded();
-        assert!(limits.try_take("andi", ip).is_some());
+        let budi = take("budi").await.unwrap();
+        db.write(move |tx| budi.succeeded(tx)).await.unwrap();
+        assert!(take("andi").await.is_some());
+        // The address has used siti's and andi's attempts (budi's was given back): one left.
+        assert!(take("dewi").await.is_some());
+        assert!(take("eko").await.is_none(), "the address is used up");
+        let fresh: IpAddr = "10.0.0.8".parse().unwrap();
+        assert!(
+            limits.try_take(&db, "eko", fresh).await.unwrap().is_some(),
+            "eko's login was given back when the address refused it"
+        );
     }
 }

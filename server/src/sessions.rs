@@ -113,13 +113,16 @@ impl std::fmt::Debug for NewSession {
 /// name or password.
 pub async fn sign_in(
     db: &Db,
-    limits: &SignInLimits,
+    limits: &std::sync::Arc<SignInLimits>,
     ip: IpAddr,
     login: String,
     password: String,
 ) -> Result<NewSession, ApiError> {
     let too_many = || ApiError::new(StatusCode::TOO_MANY_REQUESTS, error::TOO_MANY_ATTEMPTS);
-    let attempt = limits.try_take(&login, ip).ok_or_else(too_many)?;
+    let attempt = limits
+        .try_take(db, &login, ip)
+        .await?
+        .ok_or_else(too_many)?;
     let tried = login.trim().to_lowercase();
     let stored = db
         .read(move |conn| supervisors::password_of(conn, &login.trim().to_lowercase()))
@@ -141,8 +144,8 @@ pub async fn sign_in(
         .await?;
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, error::BAD_LOGIN));
     };
-    attempt.succeeded();
     db.write(move |tx| {
+        attempt.succeeded(tx)?;
         let token = start(tx, user_id).map_err(ApiError::internal)?;
         let (name, region) = supervisors::name_and_region(tx, &user_id.to_string())?;
         Ok(NewSession {

@@ -77,6 +77,7 @@ impl Application {
         let state = AppState {
             db: db.clone(),
             enroll_limiter: Arc::new(RateLimiter::new(
+                "enroll-address",
                 config.enroll_attempts_per_minute,
                 Duration::from_secs(60),
             )),
@@ -85,7 +86,6 @@ impl Application {
                 config.sign_in_failures_per_address,
             )),
             bundle_imports: Arc::new(tokio::sync::Semaphore::new(1)),
-            running_imports: Arc::default(),
             config: Arc::new(config),
         };
         Ok(Self {

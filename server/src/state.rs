@@ -16,6 +16,4 @@ pub struct AppState {
     /// Bundles imported at once: one, since each holds its file and what it inflates to in
     /// memory; the others wait their turn.
     pub bundle_imports: Arc<tokio::sync::Semaphore>,
-    /// Target lists being imported from the browser, with their progress.
-    pub running_imports: Arc<crate::import::jobs::Running>,
 }

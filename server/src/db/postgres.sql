@@ -301,3 +301,18 @@ CREATE TABLE campaign_villages (
     households BIGINT NOT NULL,
     PRIMARY KEY (campaign_id, region)
 );
+
+CREATE TABLE attempts (
+    key TEXT PRIMARY KEY,
+    ends_at BIGINT NOT NULL,
+    used BIGINT NOT NULL
+);
+CREATE INDEX attempts_ending ON attempts (ends_at);
+
+CREATE TABLE running_imports (
+    import_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    done BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    beat_at BIGINT NOT NULL
+);

@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::DbError;
 
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// From version 1: supervisors get a role in place of the flag that allowed whole NIKs (a
 /// supervisor who had it becomes a data officer, every other one a reviewer, as they were).
@@ -26,6 +26,28 @@ CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT 
 /// From version 4, and in a new database: the households visited in each campaign, and their
 /// number per village, for the campaigns page (campaigns.rs); filled from the stored visits by
 /// [`crate::campaigns::count_all_visited`] in the same transaction.
+/// From version 5, and in a new database: state that several server processes on one database
+/// share (issue 16, item 3): the attempts counted against guessing, and imports running.
+const FROM_5: &str = r#"
+-- Attempts taken in a window that ends at `ends_at` (limits.rs): failed sign-ins per login
+-- name and per address, enrollment codes per address.
+CREATE TABLE attempts (
+    key TEXT PRIMARY KEY,
+    ends_at INTEGER NOT NULL,
+    used INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX attempts_ending ON attempts (ends_at);
+-- Imports running now, with their progress as the process running them last wrote it; a row
+-- whose `beat_at` stopped moving is an import whose process died (import/jobs.rs).
+CREATE TABLE running_imports (
+    import_id TEXT PRIMARY KEY,
+    region TEXT NOT NULL,
+    done INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    beat_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 const FROM_4: &str = r#"
 CREATE TABLE campaign_households (
     campaign_id TEXT NOT NULL,
@@ -440,11 +462,12 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match found {
-        0 => tx.execute_batch(&format!("{SQL}{FROM_3}{FROM_4}"))?,
-        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}{FROM_4}"))?,
-        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}{FROM_4}"))?,
-        3 => tx.execute_batch(&format!("{FROM_3}{FROM_4}"))?,
-        4 => tx.execute_batch(FROM_4)?,
+        0 => tx.execute_batch(&format!("{SQL}{FROM_3}{FROM_4}{FROM_5}"))?,
+        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}{FROM_4}{FROM_5}"))?,
+        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}{FROM_4}{FROM_5}"))?,
+        3 => tx.execute_batch(&format!("{FROM_3}{FROM_4}{FROM_5}"))?,
+        4 => tx.execute_batch(&format!("{FROM_4}{FROM_5}"))?,
+        5 => tx.execute_batch(FROM_5)?,
         VERSION => {}
         other => return Err(DbError::IncompatibleVersion(other)),
     }

@@ -6,20 +6,20 @@
 //! imported are deleted a day later. The progress of a running import lives in the process that
 //! runs it (a restart ends the import, and its files are staged for nothing).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use indicatif::ProgressBar;
 use uuid::Uuid;
-use verivali_core::model::{Code, Labelled, RegionCode, Source};
+use verivali_core::model::{Code, Labelled, RegionCode, Source, Timestamp};
 
 use super::{FIELDS, ImportLine, ImportOptions, import_targets, read_import, record_failure};
 use crate::auth::SupervisorAuth;
 use crate::db::Db;
 use crate::error::{self, ApiError};
 use crate::roles;
+use crate::store::running_imports;
 
 /// A kabupaten's individual file is tens of megabytes; this leaves room for a province's.
 pub const MAX_LIST_BYTES: usize = 512 * 1024 * 1024;
@@ -51,41 +51,13 @@ impl Part {
     }
 }
 
-/// Imports running in this process, with their progress.
-#[derive(Debug, Default)]
-pub struct Running(Mutex<HashMap<Uuid, ProgressBar>>);
+/// How often a running import writes its progress, and how long after its last write it is
+/// taken for dead: its process was killed, and the import may be started again.
+const BEAT: Duration = Duration::from_secs(1);
+const DEAD_AFTER: Duration = Duration::from_secs(30);
 
-impl Running {
-    fn progress(&self, id: Uuid) -> Option<(u64, u64)> {
-        let running = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        running
-            .get(&id)
-            .map(|bar| (bar.position(), bar.length().unwrap_or(0)))
-    }
-
-    /// Registers an import; false if it runs already.
-    fn begin(&self, id: Uuid, bar: ProgressBar) -> bool {
-        let mut running = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if running.contains_key(&id) {
-            return false;
-        }
-        running.insert(id, bar);
-        true
-    }
-
-    fn end(&self, id: Uuid) {
-        let mut running = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        running.remove(&id);
-    }
+fn dead_before(now: Timestamp) -> i64 {
+    now.unix_millis() - DEAD_AFTER.as_millis() as i64
 }
 
 /// Where uploads wait for their import, one directory each.
@@ -274,10 +246,9 @@ pub async fn mapping(
 /// Starts the import of a staged upload with the columns the admin chose (field → header;
 /// fields left empty are found by their P3KE names). It runs in the background; its progress
 /// and then its report are read with [`status`].
-pub fn start(
+pub async fn start(
     db: &Db,
     data_dir: &Path,
-    running: &std::sync::Arc<Running>,
     who: &SupervisorAuth,
     id: Uuid,
     columns: BTreeMap<String, String>,
@@ -288,11 +259,25 @@ pub fn start(
         .filter(|(field, header)| !header.is_empty() && FIELDS.iter().any(|(f, _)| f == field))
         .collect();
     let options = staged.options(who, columns)?;
-    let bar = ProgressBar::hidden();
-    if !running.begin(id, bar.clone()) {
+    let region = who.scope.to_string();
+    let begun = db
+        .write(move |tx| {
+            let now = Timestamp::now_utc();
+            running_imports::begin(
+                tx,
+                &id.to_string(),
+                &region,
+                now.unix_millis(),
+                dead_before(now),
+            )
+        })
+        .await?;
+    if !begun {
         return Ok(());
     }
-    let (db, running) = (db.clone(), running.clone());
+    let bar = ProgressBar::hidden();
+    tokio::spawn(report_progress(db.clone(), id, bar.clone()));
+    let db = db.clone();
     tokio::task::spawn_blocking(move || {
         if let Err(e) = import_targets(&db, &options, &bar) {
             let failure = e.failure();
@@ -302,9 +287,35 @@ pub fn start(
             }
         }
         staged.remove();
-        running.end(id);
+        bar.finish();
+        if let Err(e) = db.write_blocking(move |tx| running_imports::end(tx, &id.to_string())) {
+            tracing::error!(import = %id, error = %e, "ending a running import");
+        }
     });
     Ok(())
+}
+
+/// Writes the import's progress every [`BEAT`] until it ends.
+async fn report_progress(db: Db, id: Uuid, bar: ProgressBar) {
+    let mut beat = tokio::time::interval(BEAT);
+    while !bar.is_finished() {
+        beat.tick().await;
+        let (done, total) = (bar.position(), bar.length().unwrap_or(0));
+        let written = db
+            .write(move |tx| {
+                running_imports::beat(
+                    tx,
+                    &id.to_string(),
+                    i64::try_from(done).unwrap_or(i64::MAX),
+                    i64::try_from(total).unwrap_or(i64::MAX),
+                    Timestamp::now_utc().unix_millis(),
+                )
+            })
+            .await;
+        if let Err(e) = written {
+            tracing::warn!(import = %id, error = %e, "writing an import's progress");
+        }
+    }
 }
 
 /// A browser import as its page shows it.
@@ -315,24 +326,33 @@ pub enum Status {
 }
 
 /// The progress of an import, or its report once it ended; 404 for an import of another region.
-pub async fn status(
-    db: &Db,
-    running: &Running,
-    who: &SupervisorAuth,
-    id: Uuid,
-) -> Result<Status, ApiError> {
+pub async fn status(db: &Db, who: &SupervisorAuth, id: Uuid) -> Result<Status, ApiError> {
     who.check_role(roles::IMPORT)?;
-    // Running first: an import that ends between the two reads is then found in the table.
-    if let Some((done, total)) = running.progress(id) {
+    // One snapshot: an import that ends meanwhile is found either running or in the table.
+    let (running, ended) = db
+        .read_snapshot(move |conn| {
+            let running = running_imports::progress(
+                conn,
+                &id.to_string(),
+                dead_before(Timestamp::now_utc()),
+            )?;
+            Ok::<_, ApiError>((running, read_import(conn, id)?))
+        })
+        .await?;
+    if let Some((region, done, total)) = running {
+        check_region(who, &region)?;
+        let (done, total) = (done.max(0) as u64, total.max(0) as u64);
         return Ok(Status::Running { done, total });
     }
-    let import = db
-        .read(move |conn| Ok::<_, ApiError>(read_import(conn, id)?))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let region = RegionCode::parse(&import.region).map_err(|_| ApiError::not_found())?;
-    who.check_household(&region)?;
+    let import = ended.ok_or_else(ApiError::not_found)?;
+    check_region(who, &import.region)?;
     Ok(Status::Ended(Box::new(import)))
+}
+
+/// 404 for an import of a region `who` does not see.
+fn check_region(who: &SupervisorAuth, region: &str) -> Result<(), ApiError> {
+    let region = RegionCode::parse(region).map_err(|_| ApiError::not_found())?;
+    who.check_household(&region)
 }
 
 /// The latest imports of `who`'s region, for the import page.
@@ -344,13 +364,8 @@ pub async fn recent(db: &Db, who: &SupervisorAuth) -> Result<Vec<ImportLine>, Ap
 }
 
 /// An ended import's report as an XLSX file; audited as a download.
-pub async fn report_workbook(
-    db: &Db,
-    running: &Running,
-    who: &SupervisorAuth,
-    id: Uuid,
-) -> Result<Vec<u8>, ApiError> {
-    let Status::Ended(import) = status(db, running, who, id).await? else {
+pub async fn report_workbook(db: &Db, who: &SupervisorAuth, id: Uuid) -> Result<Vec<u8>, ApiError> {
+    let Status::Ended(import) = status(db, who, id).await? else {
         return Err(ApiError::not_found());
     };
     let super::Outcome::Done(report) = &import.outcome else {

@@ -8,8 +8,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use verivali_core::model::{Code, RegionCode, RegionLookup};
 
 use super::{
-    Conn, audit, campaigns, devices, enumerators, household_pages, households, imports, map,
-    photos, pull, push, queues, regions, removals, reports, reviews, supervisors,
+    Conn, attempts, audit, campaigns, devices, enumerators, household_pages, households, imports,
+    map, photos, pull, push, queues, regions, removals, reports, reviews, running_imports,
+    supervisors,
 };
 use crate::db::DbError;
 use crate::db::postgres::{Postgres, testing};
@@ -226,6 +227,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     said.extend(photos_known(conn)?);
     said.extend(tallies_and_campaigns(conn)?);
     said.extend(supervisors_and_their_log(conn)?);
+    said.extend(shared_state(conn)?);
     said.extend(the_data_team(conn)?);
     said.extend(the_map(conn)?);
     said.extend(what_reports_count(conn)?);
@@ -855,6 +857,34 @@ fn supervisors_and_their_log(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     Ok(said)
 }
 
+/// State every server process shares: attempts against guessing, imports running.
+fn shared_state(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
+    let mut said = Vec::new();
+    let take = |key, now| attempts::take(conn, key, 2, now, 60);
+    said.push(format!(
+        "attempts {} {} {}",
+        take("ip:a", 0)?,
+        take("ip:a", 1)?,
+        take("ip:a", 2)?
+    ));
+    attempts::give_back(conn, "ip:a")?;
+    said.push(format!(
+        "given back {} {}",
+        take("ip:a", 3)?,
+        take("ip:a", 4)?
+    ));
+    said.push(format!("window ended {}", take("ip:a", 60)?));
+    let begin = |now, stale_before| running_imports::begin(conn, "i1", "16.04", now, stale_before);
+    said.push(format!("begun {} {}", begin(0, -30)?, begin(5, -25)?));
+    running_imports::beat(conn, "i1", 40, 100, 10)?;
+    said.push(format!("{:?}", running_imports::progress(conn, "i1", -20)?));
+    said.push(format!("{:?}", running_imports::progress(conn, "i1", 11)?));
+    said.push(format!("taken over {}", begin(50, 11)?));
+    running_imports::end(conn, "i1")?;
+    said.push(format!("{:?}", running_imports::progress(conn, "i1", 0)?));
+    Ok(said)
+}
+
 fn on_sqlite() -> Vec<String> {
     let mut conn = rusqlite::Connection::open_in_memory().unwrap();
     crate::db::schema::migrate(&mut conn).unwrap();
@@ -895,6 +925,12 @@ fn both_engines_answer_every_call_the_same() {
     assert!(sqlite.contains(&"revoked true false".to_owned()));
     assert!(sqlite.contains(&r#"["h2"]"#.to_owned()), "a page after h1");
     assert!(sqlite.contains(&"visited 2".to_owned()));
+    assert!(sqlite.contains(&"attempts true true false".to_owned()));
+    assert!(sqlite.contains(&"given back true false".to_owned()));
+    assert!(sqlite.contains(&"window ended true".to_owned()));
+    assert!(sqlite.contains(&"begun true false".to_owned()));
+    assert!(sqlite.contains(&r#"Some(("16.04", 40, 100))"#.to_owned()));
+    assert!(sqlite.contains(&"taken over true".to_owned()));
     assert!(
         sqlite.contains(&r#"[(3, "supervisor:u2"), (2, "supervisor:u2")]"#.to_owned()),
         "a name matches whatever its case"

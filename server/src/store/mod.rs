@@ -7,6 +7,7 @@
 //! Every statement of the server is here; [`sql`] runs each on either engine, and
 //! `conformance.rs` checks that both answer every call the same.
 
+pub mod attempts;
 pub mod audit;
 pub mod campaigns;
 pub mod devices;
@@ -23,6 +24,7 @@ pub mod regions;
 pub mod removals;
 pub mod reports;
 pub mod reviews;
+pub mod running_imports;
 pub mod sql;
 pub mod supervisors;
 pub mod tallies;

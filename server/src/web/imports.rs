@@ -236,15 +236,9 @@ pub async fn start(
         .into_iter()
         .filter_map(|(k, v)| Some((k.strip_prefix("map.")?.to_owned(), v)))
         .collect();
-    jobs::start(
-        &state.db,
-        &state.config.data_dir,
-        &state.running_imports,
-        &viewer.who,
-        id,
-        columns,
-    )
-    .or_page(&viewer)?;
+    jobs::start(&state.db, &state.config.data_dir, &viewer.who, id, columns)
+        .await
+        .or_page(&viewer)?;
     Ok(Redirect::to(&format!("/imports/{id}")).into_response())
 }
 
@@ -311,7 +305,7 @@ pub async fn import(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let status = jobs::status(&state.db, &state.running_imports, &viewer.who, id)
+    let status = jobs::status(&state.db, &viewer.who, id)
         .await
         .or_page(&viewer)?;
     let mut page = ImportPage {
@@ -362,7 +356,7 @@ pub async fn progress(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    match jobs::status(&state.db, &state.running_imports, &viewer.who, id)
+    match jobs::status(&state.db, &viewer.who, id)
         .await
         .or_page(&viewer)?
     {
@@ -384,7 +378,7 @@ pub async fn workbook(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Result<Response, PageError> {
-    let xlsx = jobs::report_workbook(&state.db, &state.running_imports, &viewer.who, id)
+    let xlsx = jobs::report_workbook(&state.db, &viewer.who, id)
         .await
         .or_page(&viewer)?;
     let disposition = format!("attachment; filename=\"verivali-laporan-impor-{id}.xlsx\"");
