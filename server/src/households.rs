@@ -234,6 +234,8 @@ impl MergeInputs {
 /// Recomputes a household's state from its baseline and every accepted visit and review, stores it
 /// under a new change number, and records the keys that find suspected duplicates.
 pub fn remerge(conn: Conn<'_>, id: HouseholdId, now: Timestamp) -> Result<Merged, DbError> {
+    // Locked before it is read: what a write running beside this one stores is then merged.
+    stored::change_seq_for_update(conn, &id.to_string())?;
     let inputs = MergeInputs::read(conn, id)?;
     let (merged, text) = inputs.merge()?;
     let keys = DuplicateKeys::of(&merged.state.household);

@@ -336,21 +336,37 @@ pub fn store(
     sent_at: Timestamp,
     received_at: Timestamp,
 ) -> Result<PushResponse, DbError> {
-    let plan = match planned {
-        Some(plan) if plan.is_current(tx)? => plan,
-        _ => plan(tx, device, slots, sent_at, received_at)?,
+    let mut plan = match planned {
+        Some(plan) => plan,
+        None => plan(tx, device, slots, sent_at, received_at)?,
     };
-    plan.write(tx, received_at)
+    // On SQLite's one writer a plan made here is current at once. On PostgreSQL another write may
+    // change a household between this plan's reads and its locks (`is_current` takes them), so it
+    // is made again; the locks it holds by then keep those households as read.
+    for _ in 0..MAX_PLANS {
+        if plan.is_current(tx)? {
+            return plan.write(tx, received_at);
+        }
+        plan = self::plan(tx, device, slots, sent_at, received_at)?;
+    }
+    Err(DbError::Inconsistent(
+        "households kept changing while a push was planned".into(),
+    ))
 }
+
+/// Plans made in one write before it gives up (the phone sends the push again).
+const MAX_PLANS: usize = 8;
 
 impl Plan {
     /// Whether what the plan read is as it was: every household at the same change number (each
     /// write to a household takes a new one) and none of its visit ids taken since. Another
     /// household's NIK, read for a warning, may have changed: warnings are advice, so a
-    /// push racing another one is not planned again for that.
+    /// push racing another one is not planned again for that. The households read are locked
+    /// until the write commits (on PostgreSQL), in their order, so two pushes never wait for
+    /// each other's.
     fn is_current(&self, tx: Conn<'_>) -> Result<bool, DbError> {
         for (id, seq) in &self.read {
-            if stored_households::change_seq(tx, &id.to_string())? != *seq {
+            if stored_households::change_seq_for_update(tx, &id.to_string())? != *seq {
                 return Ok(false);
             }
         }

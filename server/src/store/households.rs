@@ -104,6 +104,20 @@ pub fn version(conn: Conn<'_>, id: &str) -> Result<Option<(i64, String)>, DbErro
     )
 }
 
+/// The change number a household is stored under, in a write that will store the household
+/// again: on PostgreSQL, where writes run side by side, its row stays locked until the write
+/// commits, so that no other write merges it from what this one has not yet stored (a visit
+/// would be dropped from its state). SQLite's one writer needs no lock.
+pub fn change_seq_for_update(conn: Conn<'_>, id: &str) -> Result<Option<i64>, DbError> {
+    if !conn.is_postgres() {
+        return change_seq(conn, id);
+    }
+    conn.optional_value(
+        "SELECT change_seq FROM households WHERE household_id = ?1 FOR UPDATE",
+        &[&id],
+    )
+}
+
 /// The change number a household is stored under; `None` when it is not stored.
 pub fn change_seq(conn: Conn<'_>, id: &str) -> Result<Option<i64>, DbError> {
     conn.optional_value(

@@ -1,41 +1,10 @@
 //! A server killed with SIGKILL during a loop of pushes, and restarted, holds every visit it
 //! acknowledged. The server runs as its own process (the built binary).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use verivali_core::model::Timestamp;
 use verivali_core::protocol::{PushRequest, PushResponse, PushStatus};
 
-use crate::helpers::{TestApp, VILLAGE_A, pull_all_from};
-
-fn start_server(data_dir: &std::path::Path, database: Option<&str>) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_verivali-server"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .args(
-            database
-                .map(|url| ["--database", url])
-                .into_iter()
-                .flatten(),
-        )
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next().unwrap().unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_owned();
-    (child, addr)
-}
+use crate::helpers::{TestApp, VILLAGE_A, pull_all_from, start_server};
 
 #[tokio::test]
 async fn a_killed_server_keeps_every_visit_it_acknowledged() {

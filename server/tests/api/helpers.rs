@@ -1,3 +1,4 @@
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
 use verivali_server::roles::Role;
@@ -471,6 +472,39 @@ pub async fn pull_all_from(client: &reqwest::Client, base: &str, token: &str) ->
         "a household came back on a later page"
     );
     states
+}
+
+/// A server process (the built binary) on a free loopback port, serving `data_dir` and, when
+/// given, the PostgreSQL `database`; returns it with its address.
+pub fn start_server(
+    data_dir: &std::path::Path,
+    database: Option<&str>,
+) -> (std::process::Child, String) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_verivali-server"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .args(
+            database
+                .map(|url| ["--database", url])
+                .into_iter()
+                .flatten(),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines.next().unwrap().unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    (child, addr)
 }
 
 /// An enrolled phone.

@@ -18,6 +18,7 @@ mod map;
 mod openapi;
 mod operations;
 mod pages;
+mod processes;
 mod queues;
 mod session;
 mod supervision;
