@@ -66,51 +66,121 @@ pub enum Presence {
     Absent,
 }
 
+/// A stored object: a photo whole, or its thumbnail.
+#[derive(Debug, Clone, Copy)]
+pub enum Object<'s> {
+    Photo(&'s Sha256),
+    Thumbnail(&'s Sha256),
+}
+
+/// Where whole photos and their thumbnails are kept, named by the sha256 of the photo's bytes:
+/// the calls an object store answers (GET, HEAD, PUT of a whole object), so that one (S3, MinIO)
+/// can take the place of the directory when several server processes run on several machines.
+/// An object once stored never changes: a name always holds the same bytes, and storing it again
+/// changes nothing. Unfinished uploads are appended to, which an object store does not do: they
+/// stay in the directory the processes share (`partial/`, at most [`MAX_PARTIAL_BYTES`]).
+pub trait PhotoStore: std::fmt::Debug + Send + Sync {
+    /// The object's bytes; `None` when it is not stored.
+    fn get(&self, object: Object<'_>) -> std::io::Result<Option<Vec<u8>>>;
+    /// The object's size; `None` when it is not stored.
+    fn size(&self, object: Object<'_>) -> std::io::Result<Option<u64>>;
+    /// Stores `bytes` as the object, durably.
+    fn put(&self, object: Object<'_>, bytes: &[u8]) -> std::io::Result<()>;
+    /// Stores the file at `path` as the object, durably, and removes the file.
+    fn put_moving(&self, object: Object<'_>, path: &Path) -> std::io::Result<()>;
+}
+
+/// The photo store of one directory (the default), shared by the processes that mount it.
 #[derive(Debug, Clone)]
-pub struct Attachments {
+pub struct Directory {
     root: PathBuf,
 }
 
-impl Attachments {
-    pub fn new(data_dir: &Path) -> Self {
-        Self {
-            root: data_dir.join("attachments"),
+impl Directory {
+    fn path(&self, object: Object<'_>) -> PathBuf {
+        match object {
+            Object::Photo(sha) => self.root.join(&sha.as_str()[..2]).join(sha.as_str()),
+            Object::Thumbnail(sha) => self
+                .root
+                .join("thumbs")
+                .join(format!("{}.jpg", sha.as_str())),
         }
     }
 
-    fn complete_path(&self, sha: &Sha256) -> PathBuf {
-        self.root.join(&sha.as_str()[..2]).join(sha.as_str())
+    /// The object's path, its directory made.
+    fn path_made(&self, object: Object<'_>) -> std::io::Result<PathBuf> {
+        let path = self.path(object);
+        fs::create_dir_all(path.parent().unwrap_or(&self.root))?;
+        Ok(path)
+    }
+}
+
+impl PhotoStore for Directory {
+    fn get(&self, object: Object<'_>) -> std::io::Result<Option<Vec<u8>>> {
+        match fs::read(self.path(object)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
-    fn thumb_path(&self, sha: &Sha256) -> PathBuf {
-        self.root
-            .join("thumbs")
-            .join(format!("{}.jpg", sha.as_str()))
+    fn size(&self, object: Object<'_>) -> std::io::Result<Option<u64>> {
+        match fs::metadata(self.path(object)) {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn put(&self, object: Object<'_>, bytes: &[u8]) -> std::io::Result<()> {
+        let path = self.path_made(object)?;
+        // Written aside, then renamed: a reader in any process never sees half a file.
+        let dir = path.parent().unwrap_or(&self.root);
+        let (aside, mut file) = tempfile_in(dir)?;
+        file.write_all(bytes)?;
+        file.sync_data()?;
+        fs::rename(&aside, &path)?;
+        File::open(dir)?.sync_all()
+    }
+
+    fn put_moving(&self, object: Object<'_>, from: &Path) -> std::io::Result<()> {
+        let path = self.path_made(object)?;
+        fs::rename(from, &path)?;
+        File::open(path.parent().unwrap_or(&self.root))?.sync_all()
+    }
+}
+
+/// Photo uploads and the photos they complete.
+#[derive(Debug, Clone)]
+pub struct Attachments {
+    /// The directory the processes share: unfinished uploads are in `partial/` under it.
+    root: PathBuf,
+    store: std::sync::Arc<dyn PhotoStore>,
+}
+
+impl Attachments {
+    /// The photos of `data_dir`, in its `attachments/` directory.
+    pub fn new(data_dir: &Path) -> Self {
+        let root = data_dir.join("attachments");
+        Self {
+            store: std::sync::Arc::new(Directory { root: root.clone() }),
+            root,
+        }
     }
 
     /// The whole attachment, once all of it has arrived.
     pub fn read(&self, sha: &Sha256) -> Result<Vec<u8>, PhotoError> {
-        match fs::read(self.complete_path(sha)) {
-            Ok(bytes) => Ok(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(PhotoError::Absent),
-            Err(e) => Err(e.into()),
-        }
+        self.store.get(Object::Photo(sha))?.ok_or(PhotoError::Absent)
     }
 
     /// A small JPEG of the photo, made at the first request and kept beside it.
     pub fn thumbnail(&self, sha: &Sha256) -> Result<Vec<u8>, PhotoError> {
-        let path = self.thumb_path(sha);
-        if let Ok(bytes) = fs::read(&path) {
+        if let Some(bytes) = self.store.get(Object::Thumbnail(sha))? {
             return Ok(bytes);
         }
         let thumb = verivali_core::photo::thumbnail(&self.read(sha)?, THUMB_PX)
             .map_err(|_| PhotoError::Unreadable)?;
-        // Written aside, then renamed: two requests at once never read half a file.
-        let dir = path.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir)?;
-        let mut aside = tempfile_in(dir)?;
-        aside.1.write_all(&thumb)?;
-        fs::rename(&aside.0, &path)?;
+        self.store.put(Object::Thumbnail(sha), &thumb)?;
         Ok(thumb)
     }
 
@@ -120,7 +190,7 @@ impl Attachments {
 
     /// Whether all of the attachment is here.
     pub fn is_complete(&self, sha: &Sha256) -> Option<u64> {
-        fs::metadata(self.complete_path(sha)).ok().map(|m| m.len())
+        self.store.size(Object::Photo(sha)).ok().flatten()
     }
 
     /// Where `uploader`'s upload of the attachment stands, `holds` telling whether the uploader
@@ -192,17 +262,12 @@ impl Attachments {
             fs::remove_file(&partial)?;
             return Err(AttachmentError::HashMismatch);
         }
-        let complete = self.complete_path(sha);
         if self.is_complete(sha).is_some() {
             // Another device sent the same bytes first.
             fs::remove_file(&partial)?;
             return Ok(Presence::Complete { size: held });
         }
-        fs::create_dir_all(complete.parent().unwrap_or(&self.root))?;
-        fs::rename(&partial, &complete)?;
-        if let Some(dir) = complete.parent() {
-            File::open(dir)?.sync_all()?;
-        }
+        self.store.put_moving(Object::Photo(sha), &partial)?;
         Ok(Presence::Complete { size: held })
     }
 
