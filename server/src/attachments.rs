@@ -88,6 +88,8 @@ pub trait PhotoStore: std::fmt::Debug + Send + Sync {
     fn put(&self, object: Object<'_>, bytes: &[u8]) -> std::io::Result<()>;
     /// Stores the file at `path` as the object, durably, and removes the file.
     fn put_moving(&self, object: Object<'_>, path: &Path) -> std::io::Result<()>;
+    /// Every photo stored whole.
+    fn photos(&self) -> std::io::Result<Vec<Sha256>>;
 }
 
 /// The photo store of one directory (the default), shared by the processes that mount it.
@@ -148,6 +150,38 @@ impl PhotoStore for Directory {
         fs::rename(from, &path)?;
         File::open(path.parent().unwrap_or(&self.root))?.sync_all()
     }
+
+    fn photos(&self) -> std::io::Result<Vec<Sha256>> {
+        Ok(complete_photos(&self.root)?
+            .into_iter()
+            .map(|(sha, _)| sha)
+            .collect())
+    }
+}
+
+/// The photos stored whole in the directory `root`, with their paths: `<2 hex>/<sha256>`.
+pub fn complete_photos(root: &Path) -> std::io::Result<Vec<(Sha256, PathBuf)>> {
+    let mut photos = Vec::new();
+    let Ok(shelves) = fs::read_dir(root) else {
+        return Ok(photos);
+    };
+    for shelf in shelves {
+        let shelf = shelf?.path();
+        let name = shelf.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.len() != 2 || !shelf.is_dir() {
+            continue;
+        }
+        for photo in fs::read_dir(&shelf)? {
+            let photo = photo?.path();
+            if let Some(sha) = photo.file_name().and_then(|n| n.to_str())
+                && let Ok(sha) = Sha256::parse(sha)
+                && sha.as_str().starts_with(name)
+            {
+                photos.push((sha, photo.clone()));
+            }
+        }
+    }
+    Ok(photos)
 }
 
 /// Photo uploads and the photos they complete.
@@ -170,7 +204,9 @@ impl Attachments {
 
     /// The whole attachment, once all of it has arrived.
     pub fn read(&self, sha: &Sha256) -> Result<Vec<u8>, PhotoError> {
-        self.store.get(Object::Photo(sha))?.ok_or(PhotoError::Absent)
+        self.store
+            .get(Object::Photo(sha))?
+            .ok_or(PhotoError::Absent)
     }
 
     /// A small JPEG of the photo, made at the first request and kept beside it.
@@ -186,6 +222,25 @@ impl Attachments {
 
     fn partial_path(&self, sha: &Sha256, uploader: &str) -> PathBuf {
         self.root.join("partial").join(uploader).join(sha.as_str())
+    }
+
+    /// Copies every whole photo `into` another store that lacks it, checking each one's hash on
+    /// the way; returns how many were copied.
+    pub fn copy_into(&self, into: &Attachments) -> Result<u64, PhotoError> {
+        let mut copied = 0;
+        for sha in self.store.photos()? {
+            if into.is_complete(&sha).is_some() {
+                continue;
+            }
+            let bytes = self.read(&sha)?;
+            if Sha256::of(&bytes) != sha {
+                let damaged = format!("photo {sha} does not hash to its name");
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, damaged).into());
+            }
+            into.store.put(Object::Photo(&sha), &bytes)?;
+            copied += 1;
+        }
+        Ok(copied)
     }
 
     /// Whether all of the attachment is here.

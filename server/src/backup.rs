@@ -348,30 +348,8 @@ fn pool_of(backup: &Path) -> PathBuf {
     backup.parent().unwrap_or(backup).join(PHOTOS)
 }
 
-/// The complete photos under an attachments directory (`ab/ab12…`), not the uploads under way
-/// (`partial/`) or the thumbnails (`thumbs/`).
 fn complete_photos(attachments: &Path) -> Result<Vec<(Sha256, PathBuf)>, BackupError> {
-    let mut photos = Vec::new();
-    let Ok(shelves) = fs::read_dir(attachments) else {
-        return Ok(photos);
-    };
-    for shelf in shelves {
-        let shelf = shelf.map_err(io(attachments))?.path();
-        let name = shelf.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.len() != 2 || !shelf.is_dir() {
-            continue;
-        }
-        for photo in fs::read_dir(&shelf).map_err(io(&shelf))? {
-            let photo = photo.map_err(io(&shelf))?.path();
-            if let Some(sha) = photo.file_name().and_then(|n| n.to_str())
-                && let Ok(sha) = Sha256::parse(sha)
-                && sha.as_str().starts_with(name)
-            {
-                photos.push((sha, photo.clone()));
-            }
-        }
-    }
-    Ok(photos)
+    crate::attachments::complete_photos(attachments).map_err(io(attachments))
 }
 
 /// Copies a photo aside, checks its sha256 on the way, and renames it into place.

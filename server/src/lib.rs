@@ -32,6 +32,7 @@ pub mod ingest;
 pub mod limits;
 pub mod map;
 pub mod metrics;
+pub mod migrate;
 pub mod people;
 pub mod phones;
 pub mod photos;

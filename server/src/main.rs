@@ -74,6 +74,20 @@ enum Command {
     },
     /// Check a backup (or the newest in a destination) without restoring it.
     VerifyBackup { from: PathBuf },
+    /// Move a kabupaten's data (its server stopped) into a province's PostgreSQL database, which
+    /// may hold other kabupaten; run again, it copies only what is missing. Every household's
+    /// state is checked after (docs/storage.md).
+    Migrate {
+        /// The kabupaten's data directory.
+        #[arg(long)]
+        from: PathBuf,
+        /// The province's database (postgres://…; the password in ~/.pgpass or the variable).
+        #[arg(long, env = "VERIVALI_DATABASE")]
+        to: String,
+        /// The data directory the province's servers share, to copy the photos into.
+        #[arg(long)]
+        photos_to: Option<PathBuf>,
+    },
     /// Restore a backup (or the newest in a destination) into a new, empty data directory.
     Restore {
         from: PathBuf,
@@ -359,6 +373,37 @@ fn run(command: Command) -> Result<(), String> {
                 counts.reviews,
                 taken.manifest.photos.len(),
                 taken.photos_copied
+            );
+            Ok(())
+        }
+        Command::Migrate {
+            from,
+            to,
+            photos_to,
+        } => {
+            let target = Db::open_postgres(&to).map_err(|e| text(&e))?;
+            let moved = verivali_server::migrate::migrate(&from, &target, photos_to.as_deref());
+            target.close();
+            let moved = moved.map_err(|e| text(&e))?;
+            for (table, read, written) in &moved.tables {
+                println!("{table}: {read} rows, {written} copied now");
+            }
+            println!(
+                "audit_log: {} entries appended; photos: {} copied",
+                moved.audit_entries, moved.photos_copied
+            );
+            if moved.differing_count > 0 {
+                return Err(format!(
+                    "{} of {} households differ on the province's database (first: {}); \
+                     run the move again, with the kabupaten's server stopped",
+                    moved.differing_count,
+                    moved.households_checked,
+                    moved.differing.join(", ")
+                ));
+            }
+            println!(
+                "{} households checked: each state_hash is the kabupaten's",
+                moved.households_checked
             );
             Ok(())
         }

@@ -43,7 +43,7 @@ pub const MAX_JOBS_PER_COMMIT: usize = 64;
 pub enum DbError {
     #[error("database: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    #[error("database: {0}")]
+    #[error("database: {}", postgres_message(.0))]
     Postgres(#[from] ::postgres::Error),
     #[error("stored data unreadable: {0}")]
     Json(#[from] serde_json::Error),
@@ -61,6 +61,15 @@ pub enum DbError {
     NotSqlite,
     #[error("{0}")]
     Io(#[from] std::io::Error),
+}
+
+/// PostgreSQL's message and code for an error it answered (the driver's own text says only "db
+/// error"); never its detail, which may quote the values of a row.
+fn postgres_message(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
 }
 
 impl DbError {

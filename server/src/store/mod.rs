@@ -10,6 +10,7 @@
 pub mod attempts;
 pub mod audit;
 pub mod campaigns;
+pub mod copy;
 pub mod devices;
 pub mod enumerators;
 pub mod household_pages;

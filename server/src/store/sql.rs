@@ -33,6 +33,92 @@ impl<T: rusqlite::ToSql + postgres::types::ToSql + Sync> Param for T {
 pub trait Value: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a> {}
 impl<T: rusqlite::types::FromSql + for<'a> postgres::types::FromSql<'a>> Value for T {}
 
+/// A value of any column, for the copy of whole tables (`migrate`): what SQLite stores, written
+/// as the PostgreSQL column's type asks (an integer into a `DOUBLE PRECISION` column is a float).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Null,
+    Integer(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl rusqlite::ToSql for Cell {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match self {
+            Self::Null => ValueRef::Null,
+            Self::Integer(i) => ValueRef::Integer(*i),
+            Self::Real(r) => ValueRef::Real(*r),
+            Self::Text(t) => ValueRef::Text(t.as_bytes()),
+        }))
+    }
+}
+
+impl rusqlite::types::FromSql for Cell {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        use rusqlite::types::{FromSqlError, ValueRef};
+        match value {
+            ValueRef::Null => Ok(Self::Null),
+            ValueRef::Integer(i) => Ok(Self::Integer(i)),
+            ValueRef::Real(r) => Ok(Self::Real(r)),
+            ValueRef::Text(t) => std::str::from_utf8(t)
+                .map(|t| Self::Text(t.to_owned()))
+                .map_err(|e| FromSqlError::Other(Box::new(e))),
+            ValueRef::Blob(_) => Err(FromSqlError::InvalidType),
+        }
+    }
+}
+
+impl postgres::types::ToSql for Cell {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        match self {
+            Self::Null => Ok(postgres::types::IsNull::Yes),
+            Self::Integer(i) if *ty == Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+            Self::Integer(i) => i.to_sql(ty, out),
+            Self::Real(r) => r.to_sql(ty, out),
+            Self::Text(t) => t.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        use postgres::types::Type;
+        [Type::INT8, Type::FLOAT8, Type::TEXT].contains(ty)
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+impl<'a> postgres::types::FromSql<'a> for Cell {
+    fn from_sql(
+        ty: &postgres::types::Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        use postgres::types::Type;
+        Ok(match *ty {
+            Type::INT8 => Self::Integer(i64::from_sql(ty, raw)?),
+            Type::FLOAT8 => Self::Real(f64::from_sql(ty, raw)?),
+            _ => Self::Text(String::from_sql(ty, raw)?),
+        })
+    }
+
+    fn from_sql_null(
+        _: &postgres::types::Type,
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(Self::Null)
+    }
+
+    fn accepts(ty: &postgres::types::Type) -> bool {
+        use postgres::types::Type;
+        [Type::INT8, Type::FLOAT8, Type::TEXT].contains(ty)
+    }
+}
+
 /// A row a query answered.
 #[derive(Debug)]
 pub enum Row<'r> {

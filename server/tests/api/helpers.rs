@@ -149,7 +149,7 @@ pub fn on_postgres() -> bool {
 /// With `VERIVALI_TEST_ENGINE=postgres`, each test's server keeps its data in a new database of
 /// the cluster `VERIVALI_TEST_POSTGRES` names (scripts/postgres.sh), so that the suite runs on
 /// the PostgreSQL engine; otherwise in the data directory's SQLite.
-async fn postgres_for_test() -> Option<String> {
+pub async fn postgres_for_test() -> Option<String> {
     if !on_postgres() {
         return None;
     }

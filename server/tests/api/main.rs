@@ -15,6 +15,7 @@ mod helpers;
 mod import;
 mod logs;
 mod map;
+mod migrate;
 mod openapi;
 mod operations;
 mod pages;
