@@ -384,6 +384,7 @@ impl Plan {
             self.visits.iter().map(|v| stored::NewVisit {
                 visit_id: &v.visit_id,
                 household_id: &v.household_id,
+                region: &v.region,
                 enumerator_id: &v.enumerator_id,
                 device_id: &v.device_id,
                 device_seq: v.device_seq,

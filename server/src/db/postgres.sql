@@ -22,11 +22,16 @@ CREATE TABLE boundaries (
     geometry TEXT NOT NULL
 );
 
+-- Households, visits and reviews are kept by province (declarative partitions by range of the
+-- region code, one province each, below): a query of a region's range reads one partition. A
+-- key therefore holds the region, and no other table may reference one of them by its id alone
+-- (SQLite's references stay; docs/storage.md).
+CREATE SEQUENCE households_row_id;
 CREATE TABLE households (
-    household_id TEXT PRIMARY KEY,
+    household_id TEXT NOT NULL,
     -- The row's own number, as SQLite's rowid: a pull page finds its changes in the index and
     -- then reads only the page's rows by it.
-    row_id BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    row_id BIGINT NOT NULL DEFAULT nextval('households_row_id'),
     region TEXT NOT NULL,
     rw TEXT,
     rt TEXT,
@@ -43,13 +48,15 @@ CREATE TABLE households (
     keys_digest TEXT NOT NULL DEFAULT '',
     target_status TEXT NOT NULL DEFAULT 'ACTIVE',
     merged_into TEXT,
-    change_seq BIGINT NOT NULL
-);
+    change_seq BIGINT NOT NULL,
+    PRIMARY KEY (household_id, region)
+) PARTITION BY RANGE (region);
 CREATE TABLE baselines (
-    household_id TEXT PRIMARY KEY REFERENCES households (household_id),
+    household_id TEXT PRIMARY KEY,
     baseline TEXT NOT NULL
 );
-CREATE UNIQUE INDEX households_by_source ON households (source, source_id)
+CREATE INDEX households_by_row ON households (row_id);
+CREATE UNIQUE INDEX households_by_source ON households (source, source_id, region)
     WHERE source_id IS NOT NULL;
 CREATE INDEX households_by_place ON households (region, rw, rt);
 CREATE INDEX households_by_change ON households (region, change_seq) INCLUDE (row_id);
@@ -58,8 +65,8 @@ CREATE INDEX households_by_verdict ON households
     (region, target_status, status, outcome, assessment, recommendation, rw, rt);
 
 CREATE TABLE visits (
-    visit_id TEXT PRIMARY KEY,
-    household_id TEXT NOT NULL REFERENCES households (household_id),
+    visit_id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
     enumerator_id TEXT NOT NULL,
     device_id TEXT NOT NULL,
     device_seq BIGINT NOT NULL,
@@ -70,8 +77,10 @@ CREATE TABLE visits (
     order_time BIGINT NOT NULL,
     flags TEXT NOT NULL DEFAULT '[]',
     lat DOUBLE PRECISION,
-    lon DOUBLE PRECISION
-);
+    lon DOUBLE PRECISION,
+    region TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (visit_id, region)
+) PARTITION BY RANGE (region);
 CREATE INDEX visits_by_household ON visits (household_id, content_hash);
 CREATE INDEX visits_by_device ON visits (device_id, device_seq);
 CREATE INDEX visits_flagged ON visits (household_id) WHERE flags <> '[]';
@@ -113,15 +122,16 @@ CREATE TABLE visit_cells (
 );
 
 CREATE TABLE reviews (
-    review_id TEXT PRIMARY KEY,
-    household_id TEXT NOT NULL REFERENCES households (household_id),
+    review_id TEXT NOT NULL,
+    household_id TEXT NOT NULL,
     region TEXT NOT NULL,
     visit_id TEXT,
     enumerator_id TEXT,
     body TEXT NOT NULL,
     decided_at BIGINT NOT NULL,
-    change_seq BIGINT NOT NULL
-);
+    change_seq BIGINT NOT NULL,
+    PRIMARY KEY (review_id, region)
+) PARTITION BY RANGE (region);
 CREATE INDEX reviews_by_household ON reviews (household_id);
 CREATE INDEX reviews_by_enumerator ON reviews (enumerator_id, change_seq);
 CREATE INDEX reviews_by_visit ON reviews (visit_id) WHERE visit_id IS NOT NULL;
@@ -143,7 +153,7 @@ CREATE TRIGGER reviews_decide_flagged AFTER INSERT ON reviews
 CREATE TABLE review_recipients (
     enumerator_id TEXT NOT NULL,
     change_seq BIGINT NOT NULL,
-    review_id TEXT NOT NULL REFERENCES reviews (review_id),
+    review_id TEXT NOT NULL,
     PRIMARY KEY (enumerator_id, change_seq)
 );
 
@@ -191,7 +201,7 @@ CREATE TABLE devices (
 CREATE TABLE household_keys (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
-    household_id TEXT NOT NULL REFERENCES households (household_id),
+    household_id TEXT NOT NULL,
     PRIMARY KEY (kind, key, household_id)
 );
 
@@ -270,7 +280,7 @@ CREATE TABLE target_imports (
 CREATE INDEX target_imports_by_region ON target_imports (region, at);
 
 CREATE TABLE removal_candidates (
-    household_id TEXT PRIMARY KEY REFERENCES households (household_id),
+    household_id TEXT PRIMARY KEY,
     region TEXT NOT NULL,
     import_id TEXT NOT NULL,
     listed_at BIGINT NOT NULL,
@@ -316,3 +326,24 @@ CREATE TABLE running_imports (
     total BIGINT NOT NULL,
     beat_at BIGINT NOT NULL
 );
+
+-- One partition of households, visits and reviews per province (the 38 of Kemendagri's list):
+-- '16' to '16/' holds '16' and every code under it ('.' sorts before '/' bytewise), and no
+-- other province's. A region outside the list goes to the default partition.
+DO $$
+DECLARE
+    province TEXT;
+    kept TEXT;
+BEGIN
+    FOREACH province IN ARRAY ARRAY['11', '12', '13', '14', '15', '16', '17', '18', '19', '21',
+        '31', '32', '33', '34', '35', '36', '51', '52', '53', '61', '62', '63', '64', '65', '71',
+        '72', '73', '74', '75', '76', '81', '82', '91', '92', '93', '94', '95', '96'] LOOP
+        FOREACH kept IN ARRAY ARRAY['households', 'visits', 'reviews'] LOOP
+            EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
+                kept || '_' || province, kept, province, province || '/');
+        END LOOP;
+    END LOOP;
+END $$;
+CREATE TABLE households_other PARTITION OF households DEFAULT;
+CREATE TABLE visits_other PARTITION OF visits DEFAULT;
+CREATE TABLE reviews_other PARTITION OF reviews DEFAULT;

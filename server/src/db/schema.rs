@@ -5,7 +5,7 @@ use rusqlite::Connection;
 
 use super::DbError;
 
-pub const VERSION: u32 = 6;
+pub const VERSION: u32 = 7;
 
 /// From version 1: supervisors get a role in place of the flag that allowed whole NIKs (a
 /// supervisor who had it becomes a data officer, every other one a reviewer, as they were).
@@ -26,6 +26,20 @@ CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT 
 /// From version 4, and in a new database: the households visited in each campaign, and their
 /// number per village, for the campaigns page (campaigns.rs); filled from the stored visits by
 /// [`crate::campaigns::count_all_visited`] in the same transaction.
+/// From version 6, and in a new database: each visit carries the region of its household when it
+/// was stored (issue 16, item 5), so that PostgreSQL keeps visits by province as it keeps
+/// households, and a query of one region reads one province's visits.
+const FROM_6: &str = r#"
+ALTER TABLE visits ADD COLUMN region TEXT NOT NULL DEFAULT '';
+DROP TRIGGER visits_immutable;
+UPDATE visits SET region = coalesce(
+    (SELECT h.region FROM households h WHERE h.household_id = visits.household_id), '');
+CREATE TRIGGER visits_immutable BEFORE UPDATE ON visits
+BEGIN
+    SELECT RAISE(ABORT, 'an accepted visit never changes');
+END;
+"#;
+
 /// From version 5, and in a new database: state that several server processes on one database
 /// share (issue 16, item 3): the attempts counted against guessing, and imports running.
 const FROM_5: &str = r#"
@@ -462,12 +476,13 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let found: u32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     match found {
-        0 => tx.execute_batch(&format!("{SQL}{FROM_3}{FROM_4}{FROM_5}"))?,
-        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}{FROM_4}{FROM_5}"))?,
-        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}{FROM_4}{FROM_5}"))?,
-        3 => tx.execute_batch(&format!("{FROM_3}{FROM_4}{FROM_5}"))?,
-        4 => tx.execute_batch(&format!("{FROM_4}{FROM_5}"))?,
-        5 => tx.execute_batch(FROM_5)?,
+        0 => tx.execute_batch(&format!("{SQL}{FROM_3}{FROM_4}{FROM_5}{FROM_6}"))?,
+        1 => tx.execute_batch(&format!("{FROM_1}{FROM_2}{FROM_3}{FROM_4}{FROM_5}{FROM_6}"))?,
+        2 => tx.execute_batch(&format!("{FROM_2}{FROM_3}{FROM_4}{FROM_5}{FROM_6}"))?,
+        3 => tx.execute_batch(&format!("{FROM_3}{FROM_4}{FROM_5}{FROM_6}"))?,
+        4 => tx.execute_batch(&format!("{FROM_4}{FROM_5}{FROM_6}"))?,
+        5 => tx.execute_batch(&format!("{FROM_5}{FROM_6}"))?,
+        6 => tx.execute_batch(FROM_6)?,
         VERSION => {}
         other => return Err(DbError::IncompatibleVersion(other)),
     }
@@ -517,6 +532,24 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(villages, [("c1".to_owned(), "16.04.01.2001".to_owned(), 1)]);
+        // Version 7: each visit carries its household's region.
+        let regions: Vec<(String, String)> = conn
+            .prepare("SELECT visit_id, region FROM visits ORDER BY visit_id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let village = |v: &str, r: &str| (v.to_owned(), r.to_owned());
+        assert_eq!(
+            regions,
+            [
+                village("v1", "16.04.01.2001"),
+                village("v2", "16.04.01.2001"),
+                village("v3", "16.04.01.2001"),
+                village("v4", "16.05.01.2001")
+            ]
+        );
     }
 
     #[test]

@@ -167,6 +167,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
             push::NewVisit {
                 visit_id: "v1",
                 household_id: "h1",
+                region: "16.04.01.2001",
                 enumerator_id: "e1",
                 device_id: "d1",
                 device_seq: 3,
@@ -181,6 +182,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
             push::NewVisit {
                 visit_id: "v2",
                 household_id: "h1",
+                region: "16.04.01.2001",
                 enumerator_id: "e1",
                 device_id: "d1",
                 device_seq: 4,
@@ -397,6 +399,7 @@ fn photos_known(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
         [push::NewVisit {
             visit_id: "v4",
             household_id: "h3",
+            region: "16.04.01.2001",
             enumerator_id: "e1",
             device_id: "d1",
             device_seq: 6,
@@ -474,6 +477,7 @@ fn review_queues(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
         [push::NewVisit {
             visit_id: "v3",
             household_id: "h2",
+            region: "16.04.01.2001",
             enumerator_id: "e1",
             device_id: "d1",
             device_seq: 5,

@@ -63,21 +63,30 @@ pub struct Listing<'a> {
 
 /// Adds a household (not merged yet: an empty state), or replaces its listing and baseline.
 pub fn write_baseline(conn: Conn<'_>, listing: &Listing<'_>) -> Result<(), DbError> {
-    conn.execute(
-        "INSERT INTO households (household_id, region, rw, rt, source, source_id, state,
-             state_hash, status, change_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', '', 'NOT_VISITED', 0)
-         ON CONFLICT (household_id) DO UPDATE SET region = excluded.region, rw = excluded.rw,
-             rt = excluded.rt, source = excluded.source, source_id = excluded.source_id",
-        &[
-            &listing.household_id,
-            &listing.region,
-            &listing.rw,
-            &listing.rt,
-            &listing.source,
-            &listing.source_id,
-        ],
+    let params: [&dyn super::sql::Param; 6] = [
+        &listing.household_id,
+        &listing.region,
+        &listing.rw,
+        &listing.rt,
+        &listing.source,
+        &listing.source_id,
+    ];
+    // An update first, then an insert when there was none: on PostgreSQL a household's key
+    // holds its region (the table is kept by province), so a conflict on the id alone cannot be
+    // asked for, and a household listed in another village moves to it.
+    let updated = conn.execute(
+        "UPDATE households SET region = ?2, rw = ?3, rt = ?4, source = ?5, source_id = ?6
+         WHERE household_id = ?1",
+        &params,
     )?;
+    if updated == 0 {
+        conn.execute(
+            "INSERT INTO households (household_id, region, rw, rt, source, source_id, state,
+                 state_hash, status, change_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '{}', '', 'NOT_VISITED', 0)",
+            &params,
+        )?;
+    }
     conn.execute(
         "INSERT INTO baselines (household_id, baseline) VALUES (?1, ?2)
          ON CONFLICT (household_id) DO UPDATE SET baseline = excluded.baseline",

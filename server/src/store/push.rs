@@ -50,6 +50,8 @@ pub fn any_stored<'i>(
 pub struct NewVisit<'a> {
     pub visit_id: &'a str,
     pub household_id: &'a str,
+    /// The household's region when the visit was stored.
+    pub region: &'a str,
     pub enumerator_id: &'a str,
     pub device_id: &'a str,
     pub device_seq: u64,
@@ -73,8 +75,8 @@ pub fn insert_visits<'a>(
             .map_err(|_| DbError::Inconsistent("a device number past i64".into()))?;
         conn.execute(
             "INSERT INTO visits (visit_id, household_id, enumerator_id, device_id, device_seq,
-                 content_hash, body, received_at, skew_ms, order_time, flags, lat, lon)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 content_hash, body, received_at, skew_ms, order_time, flags, lat, lon, region)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             &[
                 &v.visit_id,
                 &v.household_id,
@@ -89,6 +91,7 @@ pub fn insert_visits<'a>(
                 &v.flags,
                 &v.point.map(|(lat, _)| lat),
                 &v.point.map(|(_, lon)| lon),
+                &v.region,
             ],
         )?;
     }
