@@ -254,4 +254,56 @@ mod tests {
             .unwrap();
         assert_eq!(stored, 0);
     }
+
+    #[test]
+    fn a_query_of_one_region_reads_one_province_and_a_household_moves_with_its_village() {
+        let Some(db) = testing::fresh() else { return };
+        for table in ["households", "visits", "reviews"] {
+            let plan = db
+                .read_blocking(|conn| {
+                    conn.values::<String>(
+                        &format!(
+                            "EXPLAIN SELECT count(*) FROM {table}
+                             WHERE region >= '16.04' AND region < '16.04/'"
+                        ),
+                        &[],
+                    )
+                })
+                .unwrap()
+                .join("\n");
+            assert!(plan.contains(&format!(" on {table}_16 ")), "{plan}");
+            for other in ["11", "15", "17", "96", "other"] {
+                assert!(!plan.contains(&format!("{table}_{other}")), "{plan}");
+            }
+        }
+        // A household listed in another province's village moves to that province's partition.
+        let listing = |region| crate::store::households::Listing {
+            household_id: "h1",
+            region,
+            rw: None,
+            rt: None,
+            source: "P3KE",
+            source_id: Some("p1"),
+            baseline: "{}",
+        };
+        let kept_in = |db: &Postgres| {
+            db.read_blocking(|conn| {
+                conn.values::<String>(
+                    "SELECT CAST(tableoid::regclass AS TEXT) FROM households",
+                    &[],
+                )
+            })
+            .unwrap()
+        };
+        db.write_blocking(|conn| {
+            crate::store::households::write_baseline(conn, &listing("16.04.01.2001"))
+        })
+        .unwrap();
+        assert_eq!(kept_in(&db), ["households_16"]);
+        db.write_blocking(|conn| {
+            crate::store::households::write_baseline(conn, &listing("17.01.01.2001"))
+        })
+        .unwrap();
+        assert_eq!(kept_in(&db), ["households_17"]);
+    }
 }
