@@ -277,7 +277,8 @@ pub fn write_merged(
             rt: state.household.rt.as_ref().map(Rt::as_str),
         },
     )?;
-    keys.replace(conn, id, recorded, now)?;
+    let region = state.household.region.as_str();
+    keys.replace(conn, (id, region), recorded, now)?;
     if let Some(survivor) = merged.state.merged_into {
         remerge(conn, survivor, now)?;
     }

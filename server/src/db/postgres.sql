@@ -53,7 +53,8 @@ CREATE TABLE households (
 ) PARTITION BY RANGE (region);
 CREATE TABLE baselines (
     household_id TEXT PRIMARY KEY,
-    baseline TEXT NOT NULL
+    baseline TEXT NOT NULL,
+    region TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX households_by_row ON households (row_id);
 CREATE UNIQUE INDEX households_by_source ON households (source, source_id, region)
@@ -154,6 +155,7 @@ CREATE TABLE review_recipients (
     enumerator_id TEXT NOT NULL,
     change_seq BIGINT NOT NULL,
     review_id TEXT NOT NULL,
+    region TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (enumerator_id, change_seq)
 );
 
@@ -202,6 +204,7 @@ CREATE TABLE household_keys (
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
     household_id TEXT NOT NULL,
+    region TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (kind, key, household_id)
 );
 
@@ -303,6 +306,7 @@ CREATE TABLE campaigns (
 CREATE TABLE campaign_households (
     campaign_id TEXT NOT NULL,
     household_id TEXT NOT NULL,
+    region TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (campaign_id, household_id)
 );
 CREATE TABLE campaign_villages (

@@ -26,9 +26,10 @@ CREATE INDEX audit_log_by_region ON audit_log (region, seq) WHERE region IS NOT 
 /// From version 4, and in a new database: the households visited in each campaign, and their
 /// number per village, for the campaigns page (campaigns.rs); filled from the stored visits by
 /// [`crate::campaigns::count_all_visited`] in the same transaction.
-/// From version 6, and in a new database: each visit carries the region of its household when it
-/// was stored (issue 16, item 5), so that PostgreSQL keeps visits by province as it keeps
-/// households, and a query of one region reads one province's visits.
+/// From version 6, and in a new database: each row of a household (its visits, baseline and
+/// duplicate keys, the campaigns that reached it) and each addressee of a decision carries the
+/// region it belongs to (issue 16, item 5), as written then, so that PostgreSQL keeps them by
+/// province with their households (docs/storage.md).
 const FROM_6: &str = r#"
 ALTER TABLE visits ADD COLUMN region TEXT NOT NULL DEFAULT '';
 DROP TRIGGER visits_immutable;
@@ -38,6 +39,19 @@ CREATE TRIGGER visits_immutable BEFORE UPDATE ON visits
 BEGIN
     SELECT RAISE(ABORT, 'an accepted visit never changes');
 END;
+ALTER TABLE baselines ADD COLUMN region TEXT NOT NULL DEFAULT '';
+UPDATE baselines SET region = coalesce(
+    (SELECT h.region FROM households h WHERE h.household_id = baselines.household_id), '');
+ALTER TABLE household_keys ADD COLUMN region TEXT NOT NULL DEFAULT '';
+UPDATE household_keys SET region = coalesce(
+    (SELECT h.region FROM households h WHERE h.household_id = household_keys.household_id), '');
+ALTER TABLE campaign_households ADD COLUMN region TEXT NOT NULL DEFAULT '';
+UPDATE campaign_households SET region = coalesce(
+    (SELECT h.region FROM households h WHERE h.household_id = campaign_households.household_id),
+    '');
+ALTER TABLE review_recipients ADD COLUMN region TEXT NOT NULL DEFAULT '';
+UPDATE review_recipients SET region = coalesce(
+    (SELECT r.region FROM reviews r WHERE r.review_id = review_recipients.review_id), '');
 "#;
 
 /// From version 5, and in a new database: state that several server processes on one database
@@ -520,7 +534,9 @@ mod tests {
              VALUES ('v1', 'h1', 'e', 'd', 1, 'c1', '{}', 0, 0, 1764662400000),
                     ('v2', 'h1', 'e', 'd', 2, 'c2', '{}', 0, 0, 1764693000000),
                     ('v3', 'h2', 'e', 'd', 3, 'c3', '{}', 0, 0, 1764696600000),
-                    ('v4', 'h3', 'e', 'd', 4, 'c4', '{}', 0, 0, 1764662400000);",
+                    ('v4', 'h3', 'e', 'd', 4, 'c4', '{}', 0, 0, 1764662400000);
+             INSERT INTO baselines (household_id, baseline) VALUES ('h3', '{}');
+             INSERT INTO household_keys (kind, key, household_id) VALUES ('KK', 'k', 'h3');",
         )
         .unwrap();
         migrate(&mut conn).unwrap();
@@ -550,6 +566,12 @@ mod tests {
                 village("v4", "16.05.01.2001")
             ]
         );
+        for table in ["baselines", "household_keys"] {
+            let region: String = conn
+                .query_row(&format!("SELECT region FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(region, "16.05.01.2001", "{table}");
+        }
     }
 
     #[test]

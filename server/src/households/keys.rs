@@ -129,7 +129,7 @@ impl DuplicateKeys {
     pub fn replace(
         &self,
         conn: Conn<'_>,
-        id: HouseholdId,
+        (id, region): (HouseholdId, &str),
         recorded: &DuplicateKeys,
         now: Timestamp,
     ) -> Result<(), DbError> {
@@ -142,7 +142,7 @@ impl DuplicateKeys {
         // A key held before found its pairs when it came (or they found it when they gained it).
         let pairs = stored::replace_keys(
             conn,
-            &id,
+            (&id, region),
             recorded.keys.difference(&self.keys),
             self.keys.difference(&recorded.keys),
         )?;

@@ -55,9 +55,9 @@ pub fn count_visited(
     household: &str,
 ) -> Result<(), DbError> {
     let new = conn.execute(
-        "INSERT INTO campaign_households (campaign_id, household_id) VALUES (?1, ?2)
+        "INSERT INTO campaign_households (campaign_id, household_id, region) VALUES (?1, ?2, ?3)
          ON CONFLICT DO NOTHING",
-        &[&campaign, &household],
+        &[&campaign, &household, &village],
     )?;
     if new == 1 {
         conn.execute(

@@ -125,15 +125,15 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     let kk = ("KK".to_owned(), "digest-of-a-kk".to_owned());
     said.push(format!(
         "{:?}",
-        households::replace_keys(conn, "h1", [], [&nik, &kk])?
+        households::replace_keys(conn, ("h1", "16.04.01.2001"), [], [&nik, &kk])?
     ));
     said.push(format!(
         "{:?}",
-        households::replace_keys(conn, "h2", [], [&nik, &nik])?
+        households::replace_keys(conn, ("h2", "16.04.01.2001"), [], [&nik, &nik])?
     ));
     said.push(format!(
         "{:?}",
-        households::replace_keys(conn, "h1", [&kk], [])?
+        households::replace_keys(conn, ("h1", "16.04.01.2001"), [&kk], [])?
     ));
     let mut keys = households::keys_of(conn, "h1")?;
     keys.sort();

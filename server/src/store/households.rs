@@ -88,9 +88,10 @@ pub fn write_baseline(conn: Conn<'_>, listing: &Listing<'_>) -> Result<(), DbErr
         )?;
     }
     conn.execute(
-        "INSERT INTO baselines (household_id, baseline) VALUES (?1, ?2)
-         ON CONFLICT (household_id) DO UPDATE SET baseline = excluded.baseline",
-        &[&listing.household_id, &listing.baseline],
+        "INSERT INTO baselines (household_id, baseline, region) VALUES (?1, ?2, ?3)
+         ON CONFLICT (household_id) DO UPDATE SET baseline = excluded.baseline,
+             region = excluded.region",
+        &[&listing.household_id, &listing.baseline, &listing.region],
     )?;
     Ok(())
 }
@@ -260,7 +261,7 @@ pub fn keys_of(conn: Conn<'_>, id: &str) -> Result<Vec<(String, String)>, DbErro
 /// it: (kind, other household) for every pair found.
 pub fn replace_keys<'k>(
     conn: Conn<'_>,
-    id: &str,
+    (id, region): (&str, &str),
     removed: impl IntoIterator<Item = &'k (String, String)>,
     added: impl IntoIterator<Item = &'k (String, String)>,
 ) -> Result<Vec<(&'k str, String)>, DbError> {
@@ -273,9 +274,9 @@ pub fn replace_keys<'k>(
     let mut pairs = Vec::new();
     for (kind, key) in added {
         conn.execute(
-            "INSERT INTO household_keys (kind, key, household_id) VALUES (?1, ?2, ?3)
+            "INSERT INTO household_keys (kind, key, household_id, region) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT DO NOTHING",
-            &[kind, key, &id],
+            &[kind, key, &id, &region],
         )?;
         let others: Vec<String> = conn.values(
             "SELECT household_id FROM household_keys

@@ -76,9 +76,14 @@ pub fn insert<'r>(
     )?;
     for enumerator in recipients {
         conn.execute(
-            "INSERT INTO review_recipients (enumerator_id, change_seq, review_id)
-             VALUES (?1, ?2, ?3)",
-            &[&enumerator, &review.change_seq, &review.review_id],
+            "INSERT INTO review_recipients (enumerator_id, change_seq, review_id, region)
+             VALUES (?1, ?2, ?3, ?4)",
+            &[
+                &enumerator,
+                &review.change_seq,
+                &review.review_id,
+                &review.region,
+            ],
         )?;
     }
     Ok(())
