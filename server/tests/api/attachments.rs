@@ -7,18 +7,7 @@ use crate::helpers::{TestApp, VILLAGE_A};
 
 /// What the server asks `token`'s device to upload of `sha`.
 async fn missing(app: &TestApp, token: &str, sha: &Sha256) -> Value {
-    let answer: Value = app
-        .client
-        .post(app.url("/api/v1/attachments/missing"))
-        .bearer_auth(token)
-        .json(&json!({"sha256": [sha]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["missing"].clone()
+    crate::helpers::missing_photos(&app.client, &app.url(""), token, &[sha]).await
 }
 
 #[tokio::test]

@@ -540,6 +540,26 @@ pub fn start_server(
     (child, addr)
 }
 
+/// The photos of `shas` the server at `base` asks `token`'s device to upload.
+pub async fn missing_photos(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    shas: &[&Sha256],
+) -> Value {
+    let answer: Value = client
+        .post(format!("{base}/api/v1/attachments/missing"))
+        .bearer_auth(token)
+        .json(&json!({ "sha256": shas }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["missing"].clone()
+}
+
 /// An enrolled phone.
 pub struct Phone {
     pub token: String,

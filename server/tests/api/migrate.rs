@@ -8,8 +8,8 @@ use serde_json::json;
 use verivali_core::model::Sha256;
 
 use crate::helpers::{
-    TestApp, VILLAGE_A, VILLAGE_B, assert_all_accepted, household, on_postgres, pull_all_from,
-    start_server,
+    TestApp, VILLAGE_A, VILLAGE_B, assert_all_accepted, household, missing_photos, on_postgres,
+    pull_all_from, start_server,
 };
 
 fn migrate(from: &std::path::Path, to: &str, photos_to: &std::path::Path) -> (bool, String) {
@@ -97,21 +97,8 @@ async fn a_kabupaten_moves_into_postgres_keeping_every_state_and_its_phones() {
             .collect()
     };
     assert_eq!(hashes(&after), hashes(&before));
-    let missing: serde_json::Value = client
-        .post(format!("http://{addr}/api/v1/attachments/missing"))
-        .bearer_auth(&a.token)
-        .json(&json!({"sha256": [sha]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        missing["missing"],
-        json!([]),
-        "the photo moved with its holder"
-    );
+    let missing = missing_photos(&client, &format!("http://{addr}"), &a.token, &[&sha]).await;
+    assert_eq!(missing, json!([]), "the photo moved with its holder");
     let next = a.visit(7, 1);
     let answer: verivali_core::protocol::PushResponse = client
         .post(format!("http://{addr}/api/v1/sync/push"))

@@ -16,7 +16,8 @@ use verivali_core::protocol::{PushItem, PushRequest, PushResponse, PushStatus};
 use verivali_server::db::Db;
 
 use crate::helpers::{
-    Phone, TestApp, VILLAGE_A, VILLAGE_B, http_client, on_postgres, pull_all_from, start_server,
+    Phone, TestApp, VILLAGE_A, VILLAGE_B, http_client, missing_photos, on_postgres, pull_all_from,
+    start_server,
 };
 
 const PHONES: usize = 6;
@@ -277,21 +278,8 @@ async fn processes_share_the_limits_on_guessing_and_the_photos() {
         .await
         .unwrap();
     assert!(rest.status().is_success(), "{}", rest.status());
-    let missing: serde_json::Value = client
-        .post(url(0, "/api/v1/attachments/missing"))
-        .bearer_auth(&phone.token)
-        .json(&json!({"sha256": [sha]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        missing["missing"],
-        json!([]),
-        "the other process holds it too"
-    );
+    let missing = missing_photos(&client, &url(0, ""), &phone.token, &[&sha]).await;
+    assert_eq!(missing, json!([]), "the other process holds it too");
 
     for (server, _) in &mut servers {
         server.kill().unwrap();
