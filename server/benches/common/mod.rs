@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 /// ingest, so its CPU per visit is the figure to lower, and it is steadier than the wall-clock
 /// rate on a shared machine. The bytes written are mostly WAL frames and the checkpoint's copies
 /// of them: a page for every page a commit touched, twice.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
     pub writer: f64,
     /// The threads that fsync the WAL and checkpoint it.
@@ -33,6 +33,16 @@ impl Usage {
             disk: threads_cpu(proc_dir, &["db-sync", "db-checkpoint"]),
             process: cpu_seconds(&proc_dir.join("stat")),
             written_bytes: written_bytes(&proc_dir.join("io")),
+        }
+    }
+
+    /// Two processes' times together.
+    pub fn plus(&self, other: &Self) -> Self {
+        Self {
+            writer: self.writer + other.writer,
+            disk: self.disk + other.disk,
+            process: self.process + other.process,
+            written_bytes: self.written_bytes + other.written_bytes,
         }
     }
 
@@ -76,6 +86,16 @@ fn threads_cpu(proc_dir: &Path, names: &[&str]) -> f64 {
 
 /// User and system time from a `stat` file of `/proc`, in seconds (clock ticks of 1/100 s).
 pub fn cpu_seconds(stat: &Path) -> f64 {
+    stat_seconds(stat, 11)
+}
+
+/// The user and system time of a process's children that ended and were waited for, in seconds.
+pub fn children_cpu_seconds(stat: &Path) -> f64 {
+    stat_seconds(stat, 13)
+}
+
+/// Two adjacent clock-tick fields of a `stat` file, counted from `first` after the name, summed.
+fn stat_seconds(stat: &Path, first: usize) -> f64 {
     let text = std::fs::read_to_string(stat).unwrap_or_default();
     // The fields after the command name, which is in parentheses and may hold spaces.
     let fields: Vec<&str> = text
@@ -88,8 +108,9 @@ pub fn cpu_seconds(stat: &Path) -> f64 {
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
-    (ticks(11) + ticks(12)) / 100.0
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; cutime and
+    // cstime the two after them.
+    (ticks(first) + ticks(first + 1)) / 100.0
 }
 
 /// A process's resident memory, in MiB: its own (heap, stacks) and the file pages it maps. The

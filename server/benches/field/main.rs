@@ -25,6 +25,12 @@
 //! `scripts/bench-peers.sh`), every segment pushed to Verivali is pushed to each peer too, the same
 //! visits as documents in batches of the same size from the same number of clients, and pulled.
 //! `VERIVALI_BENCH_WAL=1` counts the WAL frames of each measured push by table and index.
+//!
+//! With `VERIVALI_BENCH_DATABASE=postgres://…/postgres` (a cluster, as `scripts/postgres.sh`
+//! starts one) the server keeps its data in a new PostgreSQL database of it, and with
+//! `VERIVALI_BENCH_PROCESSES=2` two server processes share it, each phone pushing to one of them
+//! in turn; the server CPU is then the processes' and PostgreSQL's together (issue 16, item 7).
+//! `scripts/bench-engines.sh` runs the three side by side.
 
 // The bench reads the store directly for its figures (server/clippy.toml).
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -103,6 +109,44 @@ struct Settings {
     peers: Vec<Peer>,
     /// `VERIVALI_BENCH_WAL=1`: the WAL frames of each measured push, by b-tree (wal_frames.rs).
     wal_frames: bool,
+    /// Server processes sharing one PostgreSQL database (`VERIVALI_BENCH_PROCESSES`).
+    processes: usize,
+}
+
+/// The PostgreSQL database the server keeps its data in, made for this run in the cluster
+/// `VERIVALI_BENCH_DATABASE` names; none for SQLite.
+fn database() -> Option<&'static str> {
+    static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DATABASE
+        .get_or_init(|| {
+            let cluster = std::env::var("VERIVALI_BENCH_DATABASE").ok()?;
+            let name = format!("verivali_bench_{}", Uuid::new_v4().simple());
+            let mut client = postgres::Client::connect(&cluster, postgres::NoTls).unwrap();
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let (server, _) = cluster.rsplit_once('/').unwrap();
+            Some(format!("{server}/{name}"))
+        })
+        .as_deref()
+}
+
+/// The CPU seconds of the PostgreSQL cluster on this machine: its live processes, and the
+/// connections that ended (counted in the postmaster's children's times).
+fn postgres_cpu() -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut total = 0.0;
+    for entry in entries.flatten() {
+        let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
+        if comm.trim() != "postgres" {
+            continue;
+        }
+        total += common::cpu_seconds(&entry.path().join("stat"));
+        total += common::children_cpu_seconds(&entry.path().join("stat"));
+    }
+    total
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -126,6 +170,7 @@ impl Settings {
             batch: env_usize("VERIVALI_BENCH_BATCH", 200),
             peers,
             wal_frames: env_usize("VERIVALI_BENCH_WAL", 0) != 0,
+            processes: env_usize("VERIVALI_BENCH_PROCESSES", 1).max(1),
         }
     }
 
@@ -424,6 +469,12 @@ fn cli(data_dir: &Path, args: &[&str]) -> String {
         .args(args)
         .arg("--data-dir")
         .arg(data_dir)
+        .args(
+            database()
+                .map(|url| ["--database", url])
+                .into_iter()
+                .flatten(),
+        )
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -450,6 +501,12 @@ impl Server {
                 "--data-dir",
             ])
             .arg(data_dir)
+            .args(
+                database()
+                    .map(|url| ["--database", url])
+                    .into_iter()
+                    .flatten(),
+            )
             // Fifty phones enroll from one address within a minute.
             .env("VERIVALI_ENROLL_ATTEMPTS_PER_MINUTE", "100000")
             .env("RUST_LOG", "warn")
@@ -468,6 +525,35 @@ impl Server {
 
     fn cpu(&self) -> Usage {
         Usage::of(&proc_dir(self.child.id()))
+    }
+}
+
+/// The server processes of a run: one on SQLite, one or more on one PostgreSQL database.
+struct Servers(Vec<Server>);
+
+impl Servers {
+    fn start(data_dir: &Path, processes: usize) -> Self {
+        Self((0..processes).map(|_| Server::start(data_dir)).collect())
+    }
+
+    fn first(&self) -> &Server {
+        &self.0[0]
+    }
+
+    fn urls(&self) -> Vec<String> {
+        self.0.iter().map(|s| s.url.clone()).collect()
+    }
+
+    /// The CPU the store took: the server processes', and on PostgreSQL the database's too.
+    fn cpu(&self) -> Usage {
+        let mut total = Usage::default();
+        for server in &self.0 {
+            total = total.plus(&server.cpu());
+        }
+        if database().is_some() {
+            total.process += postgres_cpu();
+        }
+        total
     }
 }
 
@@ -789,13 +875,14 @@ struct Answers {
     first_rejection: Option<String>,
 }
 
-/// Every phone pushes its bodies in turn, all phones at once; returns the seconds taken.
-async fn push_all(client: &reqwest::Client, url: &str, bodies: PushBodies) -> (f64, Answers) {
+/// Every phone pushes its bodies in turn, all phones at once, phone `i` to server `i` of `urls`
+/// (round the list, as a load balancer keeps a client on one); returns the seconds taken.
+async fn push_all(client: &reqwest::Client, urls: &[String], bodies: PushBodies) -> (f64, Answers) {
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for pushes in bodies {
+    for (i, pushes) in bodies.into_iter().enumerate() {
         let client = client.clone();
-        let url = url.to_owned();
+        let url = urls[i % urls.len()].clone();
         tasks.push(tokio::spawn(async move {
             let mut answers = Answers::default();
             for (token, body) in pushes {
@@ -852,6 +939,8 @@ fn report(label: &str, count: usize, secs: f64, cpu: &Usage, wire_bytes: usize) 
 
 fn main() {
     let settings = Settings::from_env();
+    // Made before the runtime starts: the blocking driver runs a runtime of its own.
+    database();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -934,7 +1023,16 @@ async fn run(settings: Settings) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let district_enumerator = cli(&data_dir, &args).trim().to_owned();
 
-    let server = Server::start(&data_dir);
+    let servers = Servers::start(&data_dir, settings.processes);
+    let server = servers.first();
+    let urls = servers.urls();
+    if let Some(url) = database() {
+        let (_, name) = url.rsplit_once('/').unwrap();
+        println!(
+            "on PostgreSQL (database {name}), {} server processes",
+            urls.len()
+        );
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     // The bytes on the wire are counted, so nothing is decompressed behind the bench's back.
     let client = reqwest::Client::builder().no_gzip().build().unwrap();
@@ -989,11 +1087,11 @@ async fn run(settings: Settings) {
                 peer.settle().await;
             }
             let profile = measured.then(|| server.profile(level));
-            let frames = (measured && settings.wal_frames)
+            let frames = (measured && settings.wal_frames && database().is_none())
                 .then(|| wal_frames::Watch::start(&data_dir.join("verivali.db")));
-            let before = server.cpu();
-            let (secs, answers) = push_all(&client, &server.url, bodies.clone()).await;
-            let cpu = server.cpu().since(&before);
+            let before = servers.cpu();
+            let (secs, answers) = push_all(&client, &urls, bodies.clone()).await;
+            let cpu = servers.cpu().since(&before);
             drop(profile);
             if let Some(frames) = frames {
                 frames.report(count);
@@ -1022,9 +1120,9 @@ async fn run(settings: Settings) {
                 &cpu,
                 wire,
             );
-            let before = server.cpu();
-            let (secs, answers) = push_all(&client, &server.url, bodies).await;
-            let cpu = server.cpu().since(&before);
+            let before = servers.cpu();
+            let (secs, answers) = push_all(&client, &urls, bodies).await;
+            let cpu = servers.cpu().since(&before);
             assert_eq!(answers.duplicate, count, "{answers:?}");
             report(
                 "retry storm (the same pushes again)",
@@ -1045,7 +1143,7 @@ async fn run(settings: Settings) {
         .trim()
         .to_owned();
         let (_, enrolled) = enroll(&client, &server.url, &code, "pull").await;
-        let before = server.cpu();
+        let before = servers.cpu();
         let started = Instant::now();
         let (states, wire) = first_pull(&client, &server.url, &enrolled.token).await;
         let secs = started.elapsed().as_secs_f64();
@@ -1053,7 +1151,7 @@ async fn run(settings: Settings) {
             "first pull of the whole district by one device (households)",
             states.len(),
             secs,
-            &server.cpu().since(&before),
+            &servers.cpu().since(&before),
             wire,
         );
         drop(states);
@@ -1061,12 +1159,32 @@ async fn run(settings: Settings) {
             peer.pull(&client).await;
         }
         let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
-        let database = data_dir.join("verivali.db");
+        let file = data_dir.join("verivali.db");
+        let database = match database() {
+            Some(url) => {
+                // The blocking driver runs a runtime of its own: not on one of tokio's threads.
+                let bytes: i64 = std::thread::scope(|s| {
+                    s.spawn(|| {
+                        let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                        client
+                            .query_one("SELECT pg_database_size(current_database())", &[])
+                            .unwrap()
+                            .get(0)
+                    })
+                    .join()
+                    .unwrap()
+                });
+                format!("PostgreSQL database {:.0} MiB", bytes as f64 / 1048576.0)
+            }
+            None => format!(
+                "database {:.0} MiB, WAL {:.0} MiB",
+                size(&file),
+                size(&verivali_server::db::wal_path(&file))
+            ),
+        };
         println!(
-            "  server {}; database {:.0} MiB, WAL {:.0} MiB",
-            Resident::of(&proc_dir(server.child.id())),
-            size(&database),
-            size(&verivali_server::db::wal_path(&database))
+            "  server {}; {database}",
+            Resident::of(&proc_dir(server.child.id()))
         );
     }
 }

@@ -145,6 +145,9 @@ pub struct PgSession {
     /// transaction and answers its `COMMIT` by rolling back, so a write that went on after one
     /// must not be told it was stored.
     failed: std::cell::Cell<bool>,
+    /// Change numbers taken by this transaction and not yet used (next, last): see
+    /// `store::households::next_change_seq`.
+    numbers: std::cell::Cell<Option<(i64, i64)>>,
 }
 
 impl std::fmt::Debug for PgSession {
@@ -161,11 +164,14 @@ impl PgSession {
             client: RefCell::new(client),
             prepared: RefCell::new(HashMap::new()),
             failed: std::cell::Cell::new(false),
+            numbers: std::cell::Cell::new(None),
         }
     }
 
-    /// Whether a statement failed since the last call (each transaction starts by asking).
+    /// Whether a statement failed since the last call (each transaction starts by asking). A
+    /// transaction starts with no change numbers of its own.
     pub fn take_failed(&self) -> bool {
+        self.numbers.set(None);
         self.failed.replace(false)
     }
 
@@ -240,6 +246,26 @@ impl<'c> Conn<'c> {
     }
 
     /// Whether the engine is PostgreSQL: for the few statements the engines write differently.
+    /// The next of the change numbers this transaction took in a block, if one is left (on
+    /// PostgreSQL; SQLite takes them one by one).
+    pub fn reserved_number(self) -> Option<i64> {
+        let Engine::Postgres(session) = self.0 else {
+            return None;
+        };
+        let (next, last) = session.numbers.get()?;
+        session
+            .numbers
+            .set((next < last).then_some((next + 1, last)));
+        Some(next)
+    }
+
+    /// Keeps the change numbers `next..=last`, taken by this transaction, for its next changes.
+    pub fn reserve_numbers(self, next: i64, last: i64) {
+        if let Engine::Postgres(session) = self.0 {
+            session.numbers.set((next <= last).then_some((next, last)));
+        }
+    }
+
     pub fn is_postgres(self) -> bool {
         matches!(self.0, Engine::Postgres(_))
     }
