@@ -135,6 +135,25 @@ fn copy_all(source: &Db, target: &Db) -> Result<Moved, MigrateError> {
     Ok(moved)
 }
 
+/// Reads `table` from the kabupaten page by page, from after the row whose order values are
+/// `after`, and hands each page to `each` (a row: its columns' values, then its order values).
+fn each_page(
+    source: &Db,
+    table: &Table,
+    mut after: Option<Vec<Cell>>,
+    mut each: impl FnMut(Vec<Vec<Cell>>) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    loop {
+        let (from, last) = (table.clone(), after.clone());
+        let rows = source.read_blocking(move |c| copy::page(c, &from, last.as_deref(), PAGE))?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = Some(last[table.columns.len()..].to_vec());
+        each(rows)?;
+    }
+}
+
 /// Copies one table page by page, one transaction each; returns the rows read and written.
 fn copy_table(
     source: &Db,
@@ -143,13 +162,8 @@ fn copy_table(
     on_conflict: OnConflict,
 ) -> Result<(u64, u64), DbError> {
     let (mut read, mut written) = (0, 0);
-    let mut after: Option<Vec<Cell>> = None;
     let width = table.columns.len();
-    loop {
-        let (from, last) = (table.clone(), after.clone());
-        let rows = source.read_blocking(move |c| copy::page(c, &from, last.as_deref(), PAGE))?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last[width..].to_vec());
+    each_page(source, table, None, |rows| {
         read += rows.len() as u64;
         let into = table.clone();
         written += target.write_blocking(move |tx| {
@@ -159,7 +173,8 @@ fn copy_table(
             }
             Ok::<_, DbError>(written)
         })?;
-    }
+        Ok(())
+    })?;
     Ok((read, written))
 }
 
@@ -176,34 +191,30 @@ fn copy_audit(source: &Db, target: &Db) -> Result<u64, DbError> {
     })?;
     let marker = format!("audit_copied_from:{source_id}");
     let mut table = source.read_blocking(|c| copy::sqlite_table(c, "audit_log"))?;
-    // Read by its number, written without it.
+    // Read by its number, written without it: the province numbers its own log.
     table.columns.retain(|c| c != "seq");
     let key = marker.clone();
     let copied: Option<i64> = target
         .read_blocking(move |c| copy::meta(c, &key))?
         .and_then(|v| v.parse().ok());
-    let mut after = copied.map(|seq| vec![Cell::Integer(seq)]);
     let mut appended = 0;
     let width = table.columns.len();
-    loop {
-        let (from, last) = (table.clone(), after.clone());
-        let rows = source.read_blocking(move |c| copy::page(c, &from, last.as_deref(), PAGE))?;
-        let Some(last) = rows.last() else { break };
-        let Some(Cell::Integer(seq)) = last.get(width).cloned() else {
+    let after = copied.map(|seq| vec![Cell::Integer(seq)]);
+    each_page(source, &table, after, |rows| {
+        let Some(Cell::Integer(seq)) = rows.last().and_then(|last| last.get(width)).cloned() else {
             return Err(DbError::Inconsistent(
                 "an audit entry without its number".into(),
             ));
         };
-        after = Some(vec![Cell::Integer(seq)]);
         appended += rows.len() as u64;
         let (into, marker) = (table.clone(), marker.clone());
         target.write_blocking(move |tx| {
             for row in &rows {
-                copy::append_audit(tx, &into, &row[..width])?;
+                copy::write(tx, &into, &row[..width], OnConflict::Keep)?;
             }
             copy::set_meta(tx, &marker, &seq.to_string())
-        })?;
-    }
+        })
+    })?;
     Ok(appended)
 }
 

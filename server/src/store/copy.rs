@@ -153,20 +153,6 @@ pub fn write(
     Ok(conn.execute(&sql, &params)? == 1)
 }
 
-/// Appends one audit entry (its columns' values, without its number: the target numbers its
-/// own log).
-pub fn append_audit(conn: Conn<'_>, table: &Table, row: &[Cell]) -> Result<(), DbError> {
-    let columns = table.columns.join(", ");
-    let values = Table::numbered(1, table.columns.len());
-    let params: Vec<&dyn super::sql::Param> =
-        row.iter().map(|c| c as &dyn super::sql::Param).collect();
-    conn.execute(
-        &format!("INSERT INTO audit_log ({columns}) VALUES ({values})"),
-        &params,
-    )?;
-    Ok(())
-}
-
 /// A value of the `meta` table.
 pub fn meta(conn: Conn<'_>, key: &str) -> Result<Option<String>, DbError> {
     conn.optional_value("SELECT value FROM meta WHERE key = ?1", &[&key])
