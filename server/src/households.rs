@@ -235,7 +235,7 @@ impl MergeInputs {
 /// under a new change number, and records the keys that find suspected duplicates.
 pub fn remerge(conn: Conn<'_>, id: HouseholdId, now: Timestamp) -> Result<Merged, DbError> {
     // Locked before it is read: what a write running beside this one stores is then merged.
-    stored::change_seq_for_update(conn, &id.to_string())?;
+    stored::lock_for_merge(conn, &id.to_string())?;
     let inputs = MergeInputs::read(conn, id)?;
     let (merged, text) = inputs.merge()?;
     let keys = DuplicateKeys::of(&merged.state.household);

@@ -148,6 +148,15 @@ pub fn change_seq_for_update(conn: Conn<'_>, id: &str) -> Result<Option<i64>, Db
     )
 }
 
+/// Locks a household's row until the write commits, before the write reads it to merge it again
+/// (on PostgreSQL; SQLite's one writer needs no lock, and reads nothing here).
+pub fn lock_for_merge(conn: Conn<'_>, id: &str) -> Result<(), DbError> {
+    if conn.is_postgres() {
+        change_seq_for_update(conn, id)?;
+    }
+    Ok(())
+}
+
 /// The change number a household is stored under; `None` when it is not stored.
 pub fn change_seq(conn: Conn<'_>, id: &str) -> Result<Option<i64>, DbError> {
     conn.optional_value(
