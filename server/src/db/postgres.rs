@@ -68,8 +68,7 @@ impl Postgres {
         op: impl FnOnce(Conn<'_>) -> Result<T, E>,
     ) -> Result<T, E> {
         let session = self.session()?;
-        session.batch(begin)?;
-        session.take_failed();
+        session.begin(begin)?;
         let result = op(Conn::postgres(&session));
         let result = match result {
             Ok(_) if session.take_failed() => Err(E::from(DbError::Inconsistent(
@@ -133,7 +132,7 @@ impl Drop for Postgres {
 
 /// Creates the schema in an empty database, or checks the version of the one there.
 fn migrate(session: &PgSession) -> Result<(), DbError> {
-    session.batch("BEGIN")?;
+    session.begin("BEGIN")?;
     let conn = Conn::postgres(session);
     // Region codes are compared as ranges (`region >= '16.04' AND region < '16.04/'`) and lists
     // are sorted as SQLite sorts them: bytewise. A linguistic collation ignores the punctuation

@@ -168,10 +168,17 @@ impl PgSession {
         }
     }
 
-    /// Whether a statement failed since the last call (each transaction starts by asking). A
-    /// transaction starts with no change numbers of its own.
-    pub fn take_failed(&self) -> bool {
+    /// Begins a transaction (`BEGIN …`): no statement of it failed yet, and it holds no change
+    /// numbers of its own.
+    pub fn begin(&self, begin: &str) -> Result<(), DbError> {
+        self.batch(begin)?;
+        self.failed.set(false);
         self.numbers.set(None);
+        Ok(())
+    }
+
+    /// Whether a statement of the transaction failed.
+    pub fn take_failed(&self) -> bool {
         self.failed.replace(false)
     }
 
