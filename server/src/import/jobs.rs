@@ -3,8 +3,9 @@
 //! the page shows its progress; its report is then read from `target_imports`.
 //!
 //! The staged files hold NIKs: they are deleted when the import ends, and files staged but never
-//! imported are deleted a day later. The progress of a running import lives in the process that
-//! runs it (a restart ends the import, and its files are staged for nothing).
+//! imported are deleted a day later. A running import writes its progress into the database
+//! (`running_imports`), so that any server process answers its page; an import whose process
+//! died stops moving, and may be started again once it has not moved for [`DEAD_AFTER`].
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
