@@ -33,7 +33,7 @@ pub fn touch_area(
     )?;
     // One number each: a pull page may end between any two.
     for id in &ids {
-        stored::set_change_seq(conn, id, stored::next_change_seq(conn)?)?;
+        stored::set_change_seq(conn, (id, region.as_str()), stored::next_change_seq(conn)?)?;
     }
     Ok(ids.len())
 }
@@ -68,6 +68,26 @@ pub fn write_baseline(conn: Conn<'_>, household: &Household) -> Result<(), DbErr
 /// A household's baseline as stored, as JSON text; `None` when it is not stored.
 pub fn baseline_text(conn: Conn<'_>, id: HouseholdId) -> Result<Option<String>, DbError> {
     stored::baseline(conn, &id.to_string())
+}
+
+/// A stored household's baseline, with its id as the store keys it.
+struct Baseline {
+    key: String,
+    household: Household,
+}
+
+impl Baseline {
+    /// `None` when the household is not stored.
+    fn read(conn: Conn<'_>, id: HouseholdId) -> Result<Option<Self>, DbError> {
+        let key = id.to_string();
+        let Some(text) = stored::baseline(conn, &key)? else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            household: serde_json::from_str(&text)?,
+            key,
+        }))
+    }
 }
 
 /// The baseline of a household an enumerator found that is not on the list: PROPOSED, with no
@@ -117,10 +137,16 @@ impl Stored {
         id: HouseholdId,
         campaigns: &[Campaign],
     ) -> Result<Option<Self>, DbError> {
-        let Some((change_seq, keys_digest)) = stored::version(conn, &id.to_string())? else {
+        // The baseline first: every stored household has one, in a table kept by id alone, and
+        // it names the region whose partition holds the household's row (on PostgreSQL).
+        let Some(baseline) = Baseline::read(conn, id)? else {
             return Ok(None);
         };
-        let mut inputs = MergeInputs::read_stored(conn, id, campaigns)?;
+        let located = (baseline.key.as_str(), baseline.household.region.as_str());
+        let Some((change_seq, keys_digest)) = stored::version(conn, located)? else {
+            return Ok(None);
+        };
+        let mut inputs = MergeInputs::read_stored(conn, baseline, campaigns)?;
         let household = inputs.household();
         inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
         Ok(Some(Self {
@@ -148,9 +174,12 @@ pub struct MergeInputs {
 
 impl MergeInputs {
     pub fn read(conn: Conn<'_>, id: HouseholdId) -> Result<Self, DbError> {
-        let (state, keys_digest) = stored::state_and_keys_digest(conn, &id.to_string())?;
+        let baseline = Baseline::read(conn, id)?
+            .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
+        let located = (baseline.key.as_str(), baseline.household.region.as_str());
+        let (state, keys_digest) = stored::state_and_keys_digest(conn, located)?;
         // A row never merged has an empty state, and no keys.
-        let mut inputs = Self::read_stored(conn, id, &crate::campaigns::all(conn)?)?;
+        let mut inputs = Self::read_stored(conn, baseline, &crate::campaigns::all(conn)?)?;
         if !keys_digest.is_empty() {
             let StateHousehold { household } = serde_json::from_str(&state)?;
             inputs.recorded_keys = DuplicateKeys::recorded(conn, id, &household, keys_digest)?;
@@ -162,15 +191,12 @@ impl MergeInputs {
     /// caller to set (none by default: a row never merged has none).
     fn read_stored(
         conn: Conn<'_>,
-        id: HouseholdId,
+        baseline: Baseline,
         campaigns: &[Campaign],
     ) -> Result<Self, DbError> {
-        let key = id.to_string();
-        let baseline = baseline_text(conn, id)?
-            .ok_or_else(|| DbError::Inconsistent(format!("household {id} has no baseline")))?;
-        let baseline: Household = serde_json::from_str(&baseline)?;
-        let rounds = crate::campaigns::rounds(campaigns, &baseline.region);
-        let mut inputs = Self::new(baseline, rounds);
+        let Baseline { key, household } = baseline;
+        let rounds = crate::campaigns::rounds(campaigns, &household.region);
+        let mut inputs = Self::new(household, rounds);
         let mut group = vec![key];
         for (id, baseline) in stored::absorbed_baselines(conn, &group[0])? {
             inputs.absorbed.push(serde_json::from_str(&baseline)?);
@@ -260,6 +286,7 @@ pub fn write_merged(
         conn,
         &stored::MergedRow {
             household_id: &id.to_string(),
+            region: state.household.region.as_str(),
             state: text,
             state_hash: merged.state_hash.as_str(),
             status: state.status.code(),

@@ -212,8 +212,9 @@ pub struct Plan {
     /// For each rejected item with a number, the device the number belongs to.
     rejections: Vec<(DeviceId, usize)>,
     visits: Vec<VisitRow>,
-    /// Every household the plan read, with the change number it had (`None`: not stored).
-    read: BTreeMap<HouseholdId, Option<i64>>,
+    /// Every household the plan read, with the change number it had and its region (`None`:
+    /// not stored).
+    read: BTreeMap<HouseholdId, Option<(i64, String)>>,
     /// Households proposed by a visit of this push: their baseline is stored first.
     proposed: Vec<Household>,
     merged: Vec<MergedRow>,
@@ -365,8 +366,14 @@ impl Plan {
     /// until the write commits (on PostgreSQL), in their order, so two pushes never wait for
     /// each other's.
     fn is_current(&self, tx: Conn<'_>) -> Result<bool, DbError> {
-        for (id, seq) in &self.read {
-            if stored_households::change_seq_for_update(tx, &id.to_string())? != *seq {
+        for (id, version) in &self.read {
+            let key = id.to_string();
+            let now = match version {
+                Some((_, region)) => stored_households::change_seq_for_update(tx, (&key, region))?,
+                // Not stored then: no row to lock, and a row stored since makes the plan stale.
+                None => stored_households::change_seq(tx, &key)?,
+            };
+            if now != version.as_ref().map(|(seq, _)| *seq) {
                 return Ok(false);
             }
         }
@@ -525,7 +532,7 @@ struct Planner<'c> {
     /// The campaigns, read once per push: VIS-05 checks a visit against its region's.
     campaigns: Vec<Campaign>,
     drafts: BTreeMap<HouseholdId, Draft>,
-    read: BTreeMap<HouseholdId, Option<i64>>,
+    read: BTreeMap<HouseholdId, Option<(i64, String)>>,
     /// Visit ids of earlier items of the push, with their content.
     taken: HashMap<VisitId, Sha256>,
     visits: Vec<VisitRow>,
@@ -550,14 +557,19 @@ struct Draft {
 fn draft<'d>(
     conn: Conn<'_>,
     drafts: &'d mut BTreeMap<HouseholdId, Draft>,
-    read: &mut BTreeMap<HouseholdId, Option<i64>>,
+    read: &mut BTreeMap<HouseholdId, Option<(i64, String)>>,
     id: HouseholdId,
     proposal: Option<&HouseholdProposal>,
     campaigns: &[Campaign],
 ) -> Result<Option<&'d mut Draft>, DbError> {
     if let btree_map::Entry::Vacant(entry) = drafts.entry(id) {
         let stored = households::Stored::read(conn, id, campaigns)?;
-        read.insert(id, stored.as_ref().map(|s| s.change_seq));
+        read.insert(
+            id,
+            stored
+                .as_ref()
+                .map(|s| (s.change_seq, s.inputs.baseline.region.to_string())),
+        );
         if let Some(stored) = stored {
             entry.insert(Draft::new(stored.household, stored.inputs, true));
         }

@@ -37,7 +37,7 @@ pub fn page(
     // A household of the device's villages that changed and is no longer its areas' (a visit
     // placed it in another RT) leaves the phone, which ignores an id it does not hold.
     let mut removed = Vec::new();
-    for h in stored::changed_households(conn, &changes)? {
+    for h in stored::changed_households(conn, &regions, &changes)? {
         if device.covers(&stored_place(&h.region, h.rw.as_deref(), h.rt.as_deref())?) {
             households.push((h.state, h.hash));
         } else {

@@ -313,5 +313,25 @@ mod tests {
         })
         .unwrap();
         assert_eq!(kept_in(&db), ["households_17"]);
+        // A push finds it by its id and the region its baseline names, reading one partition.
+        let (found, plan) = db
+            .read_blocking(|conn| {
+                use crate::store::households::{region_of, version};
+                let region = region_of(conn, "h1")?.unwrap_or_default();
+                let found = (
+                    version(conn, ("h1", &region))?.is_some(),
+                    version(conn, ("h1", "16.04.01.2001"))?.is_some(),
+                );
+                let plan = conn.values::<String>(
+                    "EXPLAIN SELECT change_seq FROM households WHERE household_id = ?1
+                     AND region = ?2",
+                    &[&"h1", &region],
+                )?;
+                Ok::<_, DbError>((found, plan.join("\n")))
+            })
+            .unwrap();
+        assert_eq!(found, (true, false));
+        assert!(plan.contains("households_17"), "{plan}");
+        assert!(!plan.contains("households_16"), "{plan}");
     }
 }

@@ -83,14 +83,23 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
             },
         )?;
         let seq = households::next_change_seq(conn)?;
-        households::set_change_seq(conn, id, seq)?;
+        households::set_change_seq(conn, (id, "16.04.01.2001"), seq)?;
     }
     said.push(format!(
         "{:?}",
         households::in_area(conn, "16.04.01.2001", Some("001"), None)?
     ));
     said.push(format!("{:?}", households::baseline(conn, "h1")?));
-    said.push(format!("{:?}", households::version(conn, "h2")?));
+    said.push(format!(
+        "{:?}",
+        households::version(conn, ("h2", "16.04.01.2001"))?
+    ));
+    // Named in another region, a household is not found there.
+    said.push(format!(
+        "{:?}",
+        households::version(conn, ("h2", "16.04.01.2002"))?
+    ));
+    said.push(format!("{:?}", households::region_of(conn, "h2")?));
     said.push(format!("{:?}", households::change_seq(conn, "h9")?));
 
     let seq = households::next_change_seq(conn)?;
@@ -98,6 +107,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
         conn,
         &households::MergedRow {
             household_id: "h3",
+            region: "16.04.01.2001",
             state: r#"{"status":"VISITED"}"#,
             state_hash: "s3",
             status: "VISITED",
@@ -116,7 +126,7 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     )?;
     said.push(format!(
         "{:?}",
-        households::state_and_keys_digest(conn, "h3")?
+        households::state_and_keys_digest(conn, ("h3", "16.04.01.2001"))?
     ));
     said.push(format!("{:?}", households::absorbed_baselines(conn, "h1")?));
     said.push(format!("{:?}", households::absorbed_baselines(conn, "h2")?));
@@ -241,7 +251,10 @@ fn a_day_of_calls(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
         "{:?}",
         changes.iter().map(|c| c.seq).collect::<Vec<_>>()
     ));
-    said.push(format!("{:?}", pull::changed_households(conn, &changes)?));
+    said.push(format!(
+        "{:?}",
+        pull::changed_households(conn, &regions, &changes)?
+    ));
     said.push(format!(
         "remaining {}",
         pull::changes_remaining(conn, &regions, 2)?
@@ -1016,7 +1029,7 @@ fn write_households(db: &Postgres, writer: usize, count: usize, region: &str) ->
                     },
                 )?;
                 let seq = households::next_change_seq(conn)?;
-                households::set_change_seq(conn, &id, seq)?;
+                households::set_change_seq(conn, (&id, region), seq)?;
                 std::thread::sleep(std::time::Duration::from_micros(
                     200 + 300 * ((writer + i) % 4) as u64,
                 ));

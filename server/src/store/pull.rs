@@ -5,11 +5,13 @@
 use super::Conn;
 use crate::db::DbError;
 
-/// A change after the cursor: its change number and the household's row.
+/// A change after the cursor: its change number, the household's row, and the region it was
+/// found in (its place in the regions asked for), which names the row's partition on PostgreSQL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Change {
     pub seq: i64,
     row: i64,
+    region: usize,
 }
 
 /// A changed household as stored: its state as the text its hash was taken of.
@@ -66,11 +68,12 @@ pub fn changes_after(
          WHERE region = ?1 AND change_seq > ?2 ORDER BY change_seq LIMIT ?3"
     };
     let mut changes = Vec::new();
-    for region in regions {
+    for (n, region) in regions.iter().enumerate() {
         changes.extend(conn.rows(next_in_region, &[region, &after, &fetch], |r| {
             Ok(Change {
                 seq: r.get(0)?,
                 row: r.get(1)?,
+                region: n,
             })
         })?);
     }
@@ -89,20 +92,26 @@ pub fn changes_remaining(conn: Conn<'_>, regions: &[String], after: i64) -> Resu
     Ok(u64::try_from(remaining).unwrap_or(0))
 }
 
-/// The households of `changes`, in their order.
+/// The households of `changes` (found in `regions` by [`changes_after`]), in their order.
 pub fn changed_households(
     conn: Conn<'_>,
+    regions: &[String],
     changes: &[Change],
 ) -> Result<Vec<ChangedHousehold>, DbError> {
     let row_of = if conn.is_postgres() {
-        "SELECT state, state_hash, region, rw, rt, household_id FROM households WHERE row_id = ?1"
+        "SELECT state, state_hash, region, rw, rt, household_id FROM households
+         WHERE row_id = ?1 AND region = ?2"
     } else {
-        "SELECT state, state_hash, region, rw, rt, household_id FROM households WHERE rowid = ?1"
+        "SELECT state, state_hash, region, rw, rt, household_id FROM households
+         WHERE rowid = ?1 AND region = ?2"
     };
     changes
         .iter()
         .map(|change| {
-            conn.row(row_of, &[&change.row], |r| {
+            let region = regions.get(change.region).ok_or_else(|| {
+                DbError::Inconsistent("a change of a region not asked for".into())
+            })?;
+            conn.row(row_of, &[&change.row, region], |r| {
                 Ok(ChangedHousehold {
                     state: r.get(0)?,
                     hash: r.get(1)?,
