@@ -150,3 +150,37 @@ impl std::fmt::Display for Resident {
         )
     }
 }
+
+/// The PostgreSQL database the bench keeps its data in, made for this run in the cluster
+/// `VERIVALI_BENCH_DATABASE` names; none for SQLite.
+pub fn database() -> Option<&'static str> {
+    static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    DATABASE
+        .get_or_init(|| {
+            let cluster = std::env::var("VERIVALI_BENCH_DATABASE").ok()?;
+            let name = format!("verivali_bench_{}", uuid::Uuid::new_v4().simple());
+            let mut client = postgres::Client::connect(&cluster, postgres::NoTls).unwrap();
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let (server, _) = cluster.rsplit_once('/').unwrap();
+            Some(format!("{server}/{name}"))
+        })
+        .as_deref()
+}
+
+/// splitmix64: every value of a bench's data derives from an index.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// A count from the environment (`1_000_000` reads as a million), or `default`.
+pub fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(default)
+}

@@ -18,8 +18,9 @@
 //! The server is the release binary in its own process on loopback with `synchronous=FULL`, so its
 //! CPU is read from its `/proc` entry, apart from this client's. The store grows through each level
 //! (20,000, 100,000, 1,000,000 visits, up to `VERIVALI_BENCH_VISITS`); at each, the last 20,000
-//! visits are the measured window: push, the same pushes again (a retry storm), and a first pull of
-//! the whole district by one device.
+//! visits are the measured window: push, the same pushes again (a retry storm), a first pull of
+//! the whole district by one device, and the progress report of the WIB province's villages as a
+//! supervisor's browser asks for it (`GET /api/v1/reports/progress`, 10 times).
 //!
 //! With `VERIVALI_BENCH_PEERS=name=kind@url@pid,...` (kind `rxdb` or `pouchdb`; set by
 //! `scripts/bench-peers.sh`), every segment pushed to Verivali is pushed to each peer too, the same
@@ -49,7 +50,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{Resident, Usage, proc_dir};
+use common::{Resident, Usage, database, env_usize, mix, proc_dir};
 use time::{OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 use verivali_core::merge::Merged;
@@ -113,24 +114,6 @@ struct Settings {
     processes: usize,
 }
 
-/// The PostgreSQL database the server keeps its data in, made for this run in the cluster
-/// `VERIVALI_BENCH_DATABASE` names; none for SQLite.
-fn database() -> Option<&'static str> {
-    static DATABASE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    DATABASE
-        .get_or_init(|| {
-            let cluster = std::env::var("VERIVALI_BENCH_DATABASE").ok()?;
-            let name = format!("verivali_bench_{}", Uuid::new_v4().simple());
-            let mut client = postgres::Client::connect(&cluster, postgres::NoTls).unwrap();
-            client
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap();
-            let (server, _) = cluster.rsplit_once('/').unwrap();
-            Some(format!("{server}/{name}"))
-        })
-        .as_deref()
-}
-
 /// The CPU seconds of the PostgreSQL cluster on this machine: its live processes, and the
 /// connections that ended (counted in the postmaster's children's times).
 fn postgres_cpu() -> f64 {
@@ -147,13 +130,6 @@ fn postgres_cpu() -> f64 {
         total += common::children_cpu_seconds(&entry.path().join("stat"));
     }
     total
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
-        .unwrap_or(default)
 }
 
 impl Settings {
@@ -227,14 +203,6 @@ fn villages(count: usize) -> Vec<Village> {
         );
     }
     chosen
-}
-
-/// splitmix64: every value of the district derives from an index.
-fn mix(mut x: u64) -> u64 {
-    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    x ^ (x >> 31)
 }
 
 const GIVEN_MALE: [&str; 16] = [
@@ -924,6 +892,41 @@ async fn push_all(client: &reqwest::Client, urls: &[String], bodies: PushBodies)
     (started.elapsed().as_secs_f64(), all)
 }
 
+/// The progress report of the WIB province (its villages of the district), asked 10 times of
+/// the server processes in turn: the time to its answer, median and slowest.
+async fn progress_report(client: &reqwest::Client, urls: &[String], token: &str) {
+    let mut times = Vec::new();
+    let mut rows = 0;
+    for n in 0..10 {
+        let started = Instant::now();
+        let answer = client
+            .get(format!(
+                "{}/api/v1/reports/progress?region={}",
+                urls[n % urls.len()],
+                ZONES[0].province
+            ))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            answer.status().is_success(),
+            "progress: {}",
+            answer.status()
+        );
+        let body: serde_json::Value = answer.json().await.unwrap();
+        times.push(started.elapsed());
+        rows = body["rows"].as_array().map_or(0, Vec::len);
+    }
+    times.sort();
+    println!(
+        "  progress report of province {} ({rows} kabupaten rows): median {:.1} ms, slowest {:.1} ms of 10",
+        ZONES[0].province,
+        times[times.len() / 2].as_secs_f64() * 1e3,
+        times[times.len() - 1].as_secs_f64() * 1e3,
+    );
+}
+
 /// Figures of one measured phase.
 fn report(label: &str, count: usize, secs: f64, cpu: &Usage, wire_bytes: usize) {
     println!(
@@ -1022,6 +1025,22 @@ async fn run(settings: Settings) {
     args.extend(all_areas);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let district_enumerator = cli(&data_dir, &args).trim().to_owned();
+
+    let supervisor_token = cli(
+        &data_dir,
+        &[
+            "supervisor",
+            "add",
+            "--name",
+            "Dinas Sosial provinsi",
+            "--region",
+            ZONES[0].province,
+            "--role",
+            "viewer",
+        ],
+    )
+    .trim()
+    .to_owned();
 
     let servers = Servers::start(&data_dir, settings.processes);
     let server = servers.first();
@@ -1158,6 +1177,7 @@ async fn run(settings: Settings) {
         for peer in &settings.peers {
             peer.pull(&client).await;
         }
+        progress_report(&client, &urls, &supervisor_token).await;
         let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0;
         let file = data_dir.join("verivali.db");
         let database = match database() {
