@@ -331,6 +331,18 @@ mod tests {
             })
             .unwrap();
         assert_eq!(found, (true, false));
+        // A range is planned for its values, and the lookups after it for any values again.
+        let modes = db
+            .read_blocking(|conn| {
+                let show = || conn.value::<String>("SHOW plan_cache_mode", &[]);
+                let inside = conn.planned_for_values(show)?;
+                Ok::<_, DbError>((inside, show()?))
+            })
+            .unwrap();
+        assert_eq!(
+            modes,
+            ("force_custom_plan".into(), "force_generic_plan".into())
+        );
         assert!(plan.contains("households_17"), "{plan}");
         assert!(!plan.contains("households_16"), "{plan}");
     }

@@ -266,7 +266,7 @@ pub struct MergedRow<'a> {
 
 /// Writes a merged row, in one write: the row is most of a page.
 pub fn write_merged(conn: Conn<'_>, row: &MergedRow<'_>) -> Result<(), DbError> {
-    conn.execute(
+    let updated = conn.execute(
         "UPDATE households SET state = ?2, state_hash = ?3, status = ?4, outcome = ?5,
              assessment = ?6, recommendation = ?7, change_seq = ?8, head_name = ?9,
              address = ?10, target_status = ?11, merged_into = ?12, keys_digest = ?13,
@@ -291,6 +291,13 @@ pub fn write_merged(conn: Conn<'_>, row: &MergedRow<'_>) -> Result<(), DbError> 
             &row.region,
         ],
     )?;
+    // Named by its region, a row not found there would be a merge lost without a word.
+    if updated != 1 {
+        return Err(DbError::Inconsistent(format!(
+            "household {} is not stored in {}",
+            row.household_id, row.region
+        )));
+    }
     Ok(())
 }
 

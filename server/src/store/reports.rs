@@ -28,41 +28,44 @@ pub fn households_by_verdict(
 ) -> Result<Vec<VerdictGroup>, DbError> {
     // SQLite groups them in the order of the covering index, with no sort and no table read:
     // summing ten expressions per household in SQL took four times as long at a kabupaten of
-    // 150,000 households (docs/benchmarks.md). PostgreSQL picks its own plan.
+    // 150,000 households (docs/benchmarks.md). PostgreSQL plans it for the range given,
+    // a village's or a province's.
     let index = if conn.is_postgres() {
         ""
     } else {
         "INDEXED BY households_by_verdict"
     };
     let place = if by_place { ", rw, rt" } else { "" };
-    conn.rows(
-        &format!(
-            "SELECT region, target_status, status, outcome, assessment, recommendation{place},
+    conn.planned_for_values(|| {
+        conn.rows(
+            &format!(
+                "SELECT region, target_status, status, outcome, assessment, recommendation{place},
                  count(*)
              FROM households {index}
              WHERE region >= ?1 AND region < ?2
              GROUP BY region, target_status, status, outcome, assessment, recommendation{place}"
-        ),
-        &[&from, &to],
-        |r| {
-            let (rw, rt, n) = if by_place {
-                (r.get(6)?, r.get(7)?, r.get(8)?)
-            } else {
-                (None, None, r.get(6)?)
-            };
-            Ok(VerdictGroup {
-                region: r.get(0)?,
-                target_status: r.get(1)?,
-                status: r.get(2)?,
-                outcome: r.get(3)?,
-                assessment: r.get(4)?,
-                recommendation: r.get(5)?,
-                rw,
-                rt,
-                households: count(n),
-            })
-        },
-    )
+            ),
+            &[&from, &to],
+            |r| {
+                let (rw, rt, n) = if by_place {
+                    (r.get(6)?, r.get(7)?, r.get(8)?)
+                } else {
+                    (None, None, r.get(6)?)
+                };
+                Ok(VerdictGroup {
+                    region: r.get(0)?,
+                    target_status: r.get(1)?,
+                    status: r.get(2)?,
+                    outcome: r.get(3)?,
+                    assessment: r.get(4)?,
+                    recommendation: r.get(5)?,
+                    rw,
+                    rt,
+                    households: count(n),
+                })
+            },
+        )
+    })
 }
 
 /// A region's name as the region list has it.

@@ -252,7 +252,6 @@ impl<'c> Conn<'c> {
         Self(Engine::Postgres(session))
     }
 
-    /// Whether the engine is PostgreSQL: for the few statements the engines write differently.
     /// The next of the change numbers this transaction took in a block, if one is left (on
     /// PostgreSQL; SQLite takes them one by one).
     pub fn reserved_number(self) -> Option<i64> {
@@ -273,8 +272,28 @@ impl<'c> Conn<'c> {
         }
     }
 
+    /// Whether the engine is PostgreSQL: for the few statements the engines write differently.
     pub fn is_postgres(self) -> bool {
         matches!(self.0, Engine::Postgres(_))
+    }
+
+    /// Runs `op` with its statements planned for the values they are given. PostgreSQL's
+    /// connections otherwise keep one plan for any values (`db/postgres.rs`), which is what the
+    /// push's and the pull's lookups want; a scan of a region's range does not, as only the values
+    /// tell a village from a province. A province's progress report took 1.7 s on the plan made
+    /// for any range (a few thousand rows guessed, its groups hashed and spilled to disk) and
+    /// 0.7 s on one made for its 1.5 million households (docs/benchmarks.md).
+    pub fn planned_for_values<T>(
+        self,
+        op: impl FnOnce() -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        if !self.is_postgres() {
+            return op();
+        }
+        self.execute("SET LOCAL plan_cache_mode = force_custom_plan", &[])?;
+        let result = op()?;
+        self.execute("SET LOCAL plan_cache_mode = force_generic_plan", &[])?;
+        Ok(result)
     }
 
     /// Runs a statement; the number of rows it changed.
