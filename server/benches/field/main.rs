@@ -1026,7 +1026,7 @@ async fn run(settings: Settings) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let district_enumerator = cli(&data_dir, &args).trim().to_owned();
 
-    let supervisor_token = cli(
+    let added = cli(
         &data_dir,
         &[
             "supervisor",
@@ -1038,9 +1038,12 @@ async fn run(settings: Settings) {
             "--role",
             "viewer",
         ],
-    )
-    .trim()
-    .to_owned();
+    );
+    let supervisor_token = added
+        .lines()
+        .find_map(|line| line.strip_prefix("token (shown once): "))
+        .unwrap()
+        .to_owned();
 
     let servers = Servers::start(&data_dir, settings.processes);
     let server = servers.first();
