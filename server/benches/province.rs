@@ -16,7 +16,6 @@
 //! of the cluster `VERIVALI_BENCH_DATABASE` names, vacuumed and analysed after the load as
 //! autovacuum would within minutes.
 
-#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 #![allow(clippy::unwrap_used)]
 
 mod common;
