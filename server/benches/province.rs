@@ -7,14 +7,15 @@
 //! Tengah, `VERIVALI_BENCH_PROVINCE=33`) with `VERIVALI_BENCH_HOUSEHOLDS` target households
 //! (1,500,000 by default, about a province's P3KE list) spread unevenly over its villages. Each is
 //! a P3KE family with members and NIKs (`sample::household`), stored by the store's own writes
-//! (its listing and baseline, then a merged row), with the verdict a campaign halfway through
+//! (its listing and baseline, then a merged row with the state the merge gives), with the verdict a campaign halfway through
 //! leaves: 45% not visited yet, the rest visited, waiting for review, approved or sent back, with
 //! outcomes, assessments and recommendations of every kind. Then the progress report a supervisor
 //! opens, of the province, one kabupaten, one kecamatan and one village, 10 times each.
 //!
 //! On SQLite always (a kabupaten's engine, here beyond its size), and on a new PostgreSQL database
 //! of the cluster `VERIVALI_BENCH_DATABASE` names, vacuumed and analysed after the load as
-//! autovacuum would within minutes.
+//! autovacuum would within minutes. That database is kept: `VERIVALI_BENCH_LOADED=postgres://…/…`
+//! runs the reads on it again without loading anything.
 
 #![allow(clippy::unwrap_used)]
 
@@ -24,11 +25,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::{env_usize, mix};
+use verivali_core::canonical::visit_content_hash;
+use verivali_core::merge::{AcceptedVisit, merge_with_text};
 use verivali_core::model::*;
 use verivali_core::sample;
 use verivali_server::db::{Db, DbError};
+use verivali_server::exports::{self, Format};
 use verivali_server::reports::{self, Place};
-use verivali_server::store::{Conn, enumerators, households};
+use verivali_server::store::{Conn, enumerators, household_pages, households, queues};
 
 /// glibc's malloc took a fifth of the writer's time in profiles; mimalloc takes far less.
 #[global_allocator]
@@ -144,14 +148,36 @@ fn store_household(conn: Conn<'_>, index: u64, village: &RegionCode) -> Result<(
         },
     )?;
     let (target, status, outcome, assessment, recommendation) = verdict(seed);
+    // The state the merge gives: of the baseline alone, or with a complete visit once visited,
+    // of their size (exports read it; the verdict columns beside it are the campaign's).
+    let visits = match status {
+        VerificationStatus::NotVisited => Vec::new(),
+        _ => {
+            // From 2 November 2026, 09:00 WIB, a minute apart.
+            let at =
+                Timestamp::from_unix_millis(1_793_584_800_000 + (seed % 40_000) as i64 * 60_000);
+            let visit = sample::found_visit(
+                &household,
+                EnumeratorId(uuid::Uuid::from_u64_pair(1, seed % 40)),
+                DeviceId(uuid::Uuid::from_u64_pair(2, seed % 40)),
+                at,
+                seed,
+            );
+            vec![AcceptedVisit {
+                content_hash: visit_content_hash(&visit).unwrap(),
+                order_time: visit.finished_at.unwrap(),
+                visit,
+            }]
+        }
+    };
+    let (merged, state) = merge_with_text(&household, &visits, &[]).unwrap();
     households::write_merged(
         conn,
         &households::MergedRow {
             household_id: &id,
             region: village.as_str(),
-            // The report reads none of the state: the baseline stands in for it, of its size.
-            state: &baseline,
-            state_hash: &format!("{seed:064x}"),
+            state: &state,
+            state_hash: &merged.state_hash.to_string(),
             status: status.code(),
             outcome: outcome.map(Labelled::code),
             assessment: assessment.map(Labelled::code),
@@ -235,6 +261,11 @@ fn run(label: &str, db: &Db, names: &[(String, String)], villages: &[RegionCode]
         let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
         println!("  database {:.0} MiB", size as f64 / 1048576.0);
     }
+    reads(db, villages);
+}
+
+/// The reads a supervisor makes, of the province and of one kabupaten, kecamatan and village.
+fn reads(db: &Db, villages: &[RegionCode]) {
     let village = &villages[villages.len() / 2];
     let code = village.as_str();
     for (level, region) in [
@@ -243,24 +274,91 @@ fn run(label: &str, db: &Db, names: &[(String, String)], villages: &[RegionCode]
         ("one kecamatan", &code[..8]),
         ("one village", code),
     ] {
-        let place = Place::region(RegionCode::parse(region).unwrap());
-        let mut samples = Vec::new();
-        let mut counted = 0;
-        for _ in 0..10 {
-            let started = Instant::now();
-            let place = place.clone();
-            let progress = db
-                .read_blocking(move |conn| reports::progress(conn, &place))
-                .unwrap();
-            samples.push(started.elapsed());
-            counted = progress.total.targets;
+        let region = RegionCode::parse(region).unwrap();
+        println!("  {level} ({region}):");
+        let place = Place::region(region.clone());
+        timed(db, "progress", 10, move |conn| {
+            Ok(reports::progress(conn, &place)?.total.targets as usize)
+        });
+        let (from, to) = reports::code_range(&region);
+        for (read, status, name_like) in [
+            ("household list, first page", None, None),
+            (
+                "household list, waiting for review",
+                Some("NEEDS_REVIEW"),
+                None,
+            ),
+            (
+                "household list, a name no one has",
+                None,
+                Some("%zulkarnain%"),
+            ),
+        ] {
+            let (from, to) = (from.clone(), to.clone());
+            timed(db, read, 10, move |conn| {
+                let asked = household_pages::Listed {
+                    villages: (&from, &to),
+                    after: "",
+                    status,
+                    assessment: None,
+                    recommendation: None,
+                    flagged: false,
+                    nik_key: None,
+                    name_like,
+                    limit: 50,
+                };
+                Ok(household_pages::page(conn, &asked)?.len())
+            });
         }
+        let villages = (from.clone(), to.clone());
+        timed(db, "conflicts queue", 10, move |conn| {
+            Ok(queues::conflicts(conn, (&villages.0, &villages.1))?.len())
+        });
+        // The file is built in memory (docs/exports.md): the process's peak is printed.
+        let runs = if region.level() == RegionLevel::Province {
+            1
+        } else {
+            3
+        };
+        let (before, size) = (resident_mib("VmRSS:"), std::sync::Mutex::new(0));
+        timed(db, "export as CSV", runs, |conn| {
+            let (rows, file) = exports::write_region(conn, &region, None, false, Format::Csv)
+                .map_err(|e| DbError::Inconsistent(e.to_string()))?;
+            *size.lock().unwrap() = file.len();
+            Ok(rows)
+        });
         println!(
-            "  progress of {level} ({region}, {counted} targets): median {:.1} ms, slowest {:.1} ms of 10",
-            percentile(&mut samples, 50),
-            percentile(&mut samples, 100)
+            "      {:.1} MiB; the process held {before:.0} MiB before, {:.0} MiB at its peak",
+            size.into_inner().unwrap() as f64 / 1048576.0,
+            resident_mib("VmHWM:")
         );
     }
+}
+
+/// Runs `read` `runs` times on a reader and prints its median and slowest, and what it counted.
+fn timed(db: &Db, read: &str, runs: usize, f: impl Fn(Conn<'_>) -> Result<usize, DbError> + Sync) {
+    let mut samples = Vec::new();
+    let mut counted = 0;
+    for _ in 0..runs {
+        let started = Instant::now();
+        counted = db.read_blocking(&f).unwrap();
+        samples.push(started.elapsed());
+    }
+    println!(
+        "    {read} ({counted}): median {:.1} ms, slowest {:.1} ms of {runs}",
+        percentile(&mut samples, 50),
+        percentile(&mut samples, 100)
+    );
+}
+
+/// The process's resident memory (`VmRSS:`) or its peak (`VmHWM:`), in MiB.
+fn resident_mib(which: &str) -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(which))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn main() {
@@ -272,6 +370,12 @@ fn main() {
         names.len(),
         villages.len()
     );
+    // A PostgreSQL database an earlier run loaded with this province: its reads again, alone.
+    if let Ok(url) = std::env::var("VERIVALI_BENCH_LOADED") {
+        println!("== PostgreSQL, as loaded before");
+        reads(&Db::open_postgres(&url).unwrap(), &villages);
+        return;
+    }
     let dir = tempfile::TempDir::new().unwrap();
     let sqlite = Db::open(dir.path()).unwrap();
     run("SQLite", &sqlite, &names, &villages, total);

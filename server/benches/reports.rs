@@ -258,14 +258,13 @@ fn main() {
                 exports::Format::GeoJson,
             ] {
                 let t = Instant::now();
-                let rows = db
-                    .read_blocking(|c| exports::rows(c, &regency, None, false))
+                let (rows, bytes) = db
+                    .read_blocking(|c| exports::write_region(c, &regency, None, false, format))
                     .unwrap();
-                let bytes = exports::write(format, &rows).unwrap();
                 println!(
                     "export of the kabupaten as {}: {} households in {:.2} s, {:.1} MiB",
                     format.extension(),
-                    rows.len(),
+                    rows,
                     t.elapsed().as_secs_f64(),
                     bytes.len() as f64 / 1048576.0
                 );

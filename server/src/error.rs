@@ -57,6 +57,7 @@ codes! {
     BAD_FILTER = "API-05", "Filter tidak dikenal.", "Unknown filter value.";
     BAD_ENCODING = "API-06", "Pemadatan permintaan tidak didukung (pakai gzip).", "The request's content encoding is not supported (use gzip).";
     TOO_SLOW = "API-07", "Permintaan terlalu lama terkirim; coba lagi.", "The request took too long to arrive; try again.";
+    EXPORT_TOO_MANY_ROWS = "API-08", "Terlalu banyak keluarga untuk satu lembar XLSX (maks. 1.048.575); unduh CSV, atau per kabupaten.", "Too many households for one XLSX sheet (at most 1,048,575); download a CSV, or one kabupaten at a time.";
     BAD_HASH = "ATT-01", "Nama lampiran harus sha256 (64 digit heksadesimal).", "An attachment is named by its sha256 (64 hex digits).";
     HASH_MISMATCH = "ATT-02", "Isi lampiran tidak cocok dengan sha256-nya; kirim ulang.", "The attachment's bytes do not match its sha256; send it again.";
     WRONG_OFFSET = "ATT-03", "Unggahan dilanjutkan dari posisi lain (lihat Upload-Offset).", "The upload continues at another position (see Upload-Offset).";

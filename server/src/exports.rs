@@ -97,14 +97,30 @@ const COLUMNS: [(&str, &str); 20] = [
 ];
 
 /// The households of `region` (optionally of one status), by place and name, numbers masked
-/// unless `whole_numbers`.
-pub fn rows(
+/// unless `whole_numbers`, written in `format` as they are read (a province's states are too
+/// many to hold): the number of rows, and the file.
+pub fn write_region(
     conn: Conn<'_>,
     region: &RegionCode,
     status: Option<VerificationStatus>,
     whole_numbers: bool,
-) -> Result<Vec<Row>, DbError> {
+    format: Format,
+) -> Result<(usize, Vec<u8>), ExportError> {
     let (from, to) = code_range(region);
+    let mut sheet = Sheet::new(format)?;
+    let mut failed = None;
+    household_pages::exported(conn, (&from, &to), status.map(|s| s.code()), |h| {
+        // The read stops at the first row that cannot be written; its error is the export's.
+        sheet
+            .push(&row(h, whole_numbers)?)
+            .map_err(|e| DbError::Inconsistent(failed.insert(e).to_string()))
+    })
+    .map_err(|e| failed.take().unwrap_or(ExportError::Db(e)))?;
+    Ok((sheet.rows(), sheet.finish()?))
+}
+
+/// One household's row, numbers masked unless `whole_numbers`.
+fn row(h: household_pages::ExportedHousehold, whole_numbers: bool) -> Result<Row, DbError> {
     let shown = |number: &str| {
         if whole_numbers {
             number.to_owned()
@@ -112,46 +128,46 @@ pub fn rows(
             mask_number(number)
         }
     };
-    household_pages::exported(conn, (&from, &to), status.map(|s| s.code()))?
-        .into_iter()
-        .map(|h| {
-            let state: HouseholdState = serde_json::from_str(&h.state)?;
-            let household = &state.household;
-            let head = household
-                .members
-                .iter()
-                .find(|m| m.details.relation == Some(Relation::Head));
-            Ok(Row {
-                household_id: h.household_id,
-                source: h.source,
-                source_id: h.source_id,
-                region: h.region,
-                village: h.village,
-                rw: h.rw,
-                rt: h.rt,
-                head_name: h.head_name,
-                address: h.address,
-                kk_number: household.kk_number.as_ref().map(|k| shown(k.as_str())),
-                head_nik: head
-                    .and_then(|m| m.details.nik.as_ref())
-                    .map(|n| shown(n.as_str())),
-                members: household.members.len() as u64,
-                status: h.status,
-                outcome: h.outcome,
-                assessment: h.assessment,
-                recommendation: h.recommendation,
-                visits: state.visits_used.len() as u64,
-                conflict: !state.conflicts.is_empty(),
-                lat: state.location.as_ref().map(|l| micro_degrees(l.lat)),
-                lon: state.location.as_ref().map(|l| micro_degrees(l.lon)),
-            })
-        })
-        .collect()
+    let state: HouseholdState = serde_json::from_str(&h.state)?;
+    let household = &state.household;
+    let head = household
+        .members
+        .iter()
+        .find(|m| m.details.relation == Some(Relation::Head));
+    Ok(Row {
+        household_id: h.household_id,
+        source: h.source,
+        source_id: h.source_id,
+        region: h.region,
+        village: h.village,
+        rw: h.rw,
+        rt: h.rt,
+        head_name: h.head_name,
+        address: h.address,
+        kk_number: household.kk_number.as_ref().map(|k| shown(k.as_str())),
+        head_nik: head
+            .and_then(|m| m.details.nik.as_ref())
+            .map(|n| shown(n.as_str())),
+        members: household.members.len() as u64,
+        status: h.status,
+        outcome: h.outcome,
+        assessment: h.assessment,
+        recommendation: h.recommendation,
+        visits: state.visits_used.len() as u64,
+        conflict: !state.conflicts.is_empty(),
+        lat: state.location.as_ref().map(|l| micro_degrees(l.lat)),
+        lon: state.location.as_ref().map(|l| micro_degrees(l.lon)),
+    })
 }
 
 /// Why an export could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
+    #[error("{0}")]
+    Db(#[from] DbError),
+    /// More households than one XLSX sheet holds.
+    #[error("more than {XLSX_ROWS} rows for one sheet")]
+    TooManyRows,
     #[error("CSV: {0}")]
     Csv(#[from] csv::Error),
     #[error("XLSX: {0}")]
@@ -160,11 +176,110 @@ pub enum ExportError {
     Json(#[from] serde_json::Error),
 }
 
-pub fn write(format: Format, rows: &[Row]) -> Result<Vec<u8>, ExportError> {
-    match format {
-        Format::Csv => csv(rows),
-        Format::Xlsx => xlsx(rows),
-        Format::GeoJson => geojson(rows),
+/// The households one XLSX sheet holds below its header (Excel's 1,048,576 rows).
+pub const XLSX_ROWS: usize = 1_048_575;
+
+/// An export being written, a row at a time: only the file grows, never a copy of the rows.
+pub struct Sheet {
+    file: File,
+    rows: usize,
+    /// The rows an XLSX sheet takes ([`XLSX_ROWS`]).
+    xlsx_rows: usize,
+}
+
+enum File {
+    Csv(Box<csv::Writer<Vec<u8>>>),
+    Xlsx(Box<rust_xlsxwriter::Worksheet>),
+    /// A FeatureCollection of the households with a location, for a map; the others are left
+    /// out (the CSV has them all).
+    GeoJson(Vec<u8>),
+}
+
+impl std::fmt::Debug for Sheet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sheet")
+            .field("rows", &self.rows)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sheet {
+    pub fn new(format: Format) -> Result<Self, ExportError> {
+        Self::holding(format, XLSX_ROWS)
+    }
+
+    fn holding(format: Format, xlsx_rows: usize) -> Result<Self, ExportError> {
+        let file = match format {
+            Format::Csv => {
+                // A byte-order mark, so that Excel on a district office's PC reads the names as
+                // UTF-8.
+                let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+                writer.write_record(COLUMNS.iter().map(|(header, _)| header))?;
+                File::Csv(Box::new(writer))
+            }
+            Format::Xlsx => {
+                let mut sheet = rust_xlsxwriter::Worksheet::new();
+                sheet.set_name("Keluarga")?;
+                let bold = rust_xlsxwriter::Format::new().set_bold();
+                for (c, (header, _)) in COLUMNS.iter().enumerate() {
+                    sheet.write_string_with_format(0, c as u16, *header, &bold)?;
+                }
+                sheet.set_freeze_panes(1, 0)?;
+                File::Xlsx(Box::new(sheet))
+            }
+            Format::GeoJson => {
+                File::GeoJson(br#"{"type":"FeatureCollection","features":["#.to_vec())
+            }
+        };
+        Ok(Self {
+            file,
+            rows: 0,
+            xlsx_rows,
+        })
+    }
+
+    pub fn push(&mut self, row: &Row) -> Result<(), ExportError> {
+        match &mut self.file {
+            File::Csv(writer) => writer.write_record(cells(row).iter().map(Cell::text))?,
+            File::Xlsx(sheet) => {
+                if self.rows == self.xlsx_rows {
+                    return Err(ExportError::TooManyRows);
+                }
+                xlsx_row(sheet, self.rows as u32 + 1, row)?;
+            }
+            File::GeoJson(out) => {
+                if let Some(feature) = feature(row) {
+                    if out.last() != Some(&b'[') {
+                        out.push(b',');
+                    }
+                    serde_json::to_writer(&mut *out, &feature)?;
+                }
+            }
+        }
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The households written.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    pub fn finish(self) -> Result<Vec<u8>, ExportError> {
+        match self.file {
+            File::Csv(writer) => writer
+                .into_inner()
+                .map_err(|e| ExportError::Csv(csv::Error::from(e.into_error()))),
+            File::Xlsx(sheet) => {
+                let mut book = rust_xlsxwriter::Workbook::new();
+                book.push_worksheet(*sheet);
+                Ok(book.save_to_buffer()?)
+            }
+            File::GeoJson(mut out) => {
+                out.extend_from_slice(b"]}");
+                Ok(out)
+            }
+        }
     }
 }
 
@@ -214,83 +329,123 @@ impl Cell {
     }
 }
 
-fn csv(rows: &[Row]) -> Result<Vec<u8>, ExportError> {
-    // A byte-order mark, so that Excel on a district office's PC reads the names as UTF-8.
-    let mut out = b"\xEF\xBB\xBF".to_vec();
-    {
-        let mut writer = csv::Writer::from_writer(&mut out);
-        writer.write_record(COLUMNS.iter().map(|(header, _)| header))?;
-        for row in rows {
-            writer.write_record(cells(row).iter().map(Cell::text))?;
-        }
-        writer.flush().map_err(csv::Error::from)?;
+/// A row of the spreadsheet people read: labels in Bahasa Indonesia instead of codes, numbers as
+/// text (so that Excel never turns a NIK into `1.60401E+15`).
+fn xlsx_row(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    line: u32,
+    row: &Row,
+) -> Result<(), ExportError> {
+    for (c, cell) in cells(row).iter().enumerate() {
+        let c = c as u16;
+        match cell {
+            Cell::Text(t) => sheet.write_string(line, c, t)?,
+            Cell::Number(Some(n)) => sheet.write_number(line, c, *n)?,
+            Cell::Number(None) | Cell::Code(None, _) => continue,
+            Cell::Code(Some(code), label) => sheet.write_string(line, c, label(code))?,
+        };
     }
-    Ok(out)
-}
-
-/// The spreadsheet people read: labels in Bahasa Indonesia instead of codes, numbers as text
-/// (so that Excel never turns a NIK into `1.60401E+15`), and the header frozen.
-fn xlsx(rows: &[Row]) -> Result<Vec<u8>, ExportError> {
-    let mut book = rust_xlsxwriter::Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("Keluarga")?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (c, (header, _)) in COLUMNS.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *header, &bold)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    for (r, row) in rows.iter().enumerate() {
-        let line = r as u32 + 1;
-        for (c, cell) in cells(row).iter().enumerate() {
-            let c = c as u16;
-            match cell {
-                Cell::Text(t) => sheet.write_string(line, c, t)?,
-                Cell::Number(Some(n)) => sheet.write_number(line, c, *n)?,
-                Cell::Number(None) | Cell::Code(None, _) => continue,
-                Cell::Code(Some(code), label) => sheet.write_string(line, c, label(code))?,
-            };
-        }
-    }
-    Ok(book.save_to_buffer()?)
+    Ok(())
 }
 
 fn label<T: Labelled>(code: &str) -> String {
     T::from_code(code).map_or_else(|| code.to_owned(), |v| v.label_id().to_owned())
 }
 
-/// A FeatureCollection of the households with a location, for a map; the others are left out
-/// (the CSV has them all).
-fn geojson(rows: &[Row]) -> Result<Vec<u8>, ExportError> {
-    let features: Vec<Value> = rows
+/// A household's feature of the map's FeatureCollection; none without a location.
+fn feature(row: &Row) -> Option<Value> {
+    let (lat, lon) = (row.lat?, row.lon?);
+    let properties: serde_json::Map<String, Value> = COLUMNS
         .iter()
-        .filter_map(|row| {
-            let (lat, lon) = (row.lat?, row.lon?);
-            let properties: serde_json::Map<String, Value> = COLUMNS
-                .iter()
-                .zip(cells(row))
-                .filter(|((_, key), _)| !matches!(*key, "lat" | "lon"))
-                .map(|((_, key), cell)| {
-                    let value = match cell {
-                        Cell::Number(Some(n)) => json!(n),
-                        Cell::Code(None, _) => Value::Null,
-                        other => Value::String(other.text()),
-                    };
-                    ((*key).to_owned(), value)
-                })
-                .collect();
-            Some(json!({
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [lon, lat]},
-                "properties": properties,
-            }))
+        .zip(cells(row))
+        .filter(|((_, key), _)| !matches!(*key, "lat" | "lon"))
+        .map(|((_, key), cell)| {
+            let value = match cell {
+                Cell::Number(Some(n)) => json!(n),
+                Cell::Code(None, _) => Value::Null,
+                other => Value::String(other.text()),
+            };
+            ((*key).to_owned(), value)
         })
         .collect();
-    Ok(serde_json::to_vec(
-        &json!({"type": "FeatureCollection", "features": features}),
-    )?)
+    Some(json!({
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": properties,
+    }))
 }
 
 /// A coordinate to six decimals (about 0.1 m): what a GPS can tell, written short.
 fn micro_degrees(v: f64) -> f64 {
     (v * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: usize, lat: Option<f64>) -> Row {
+        Row {
+            household_id: format!("h{n}"),
+            source: "P3KE".into(),
+            source_id: None,
+            region: "16.04.01.2001".into(),
+            village: Some("Talang Jawa".into()),
+            rw: Some("001".into()),
+            rt: None,
+            head_name: "Siti Aminah, \"Bu RT\"".into(),
+            address: "Jl. Merdeka".into(),
+            kk_number: None,
+            head_nik: Some("1604********0001".into()),
+            members: 3,
+            status: "VISITED".into(),
+            outcome: Some("FOUND".into()),
+            assessment: None,
+            recommendation: None,
+            visits: 1,
+            conflict: false,
+            lat,
+            lon: lat.map(|l| l + 100.0),
+        }
+    }
+
+    #[test]
+    fn a_sheet_refuses_the_row_beyond_what_it_holds_and_keeps_the_rows_before() {
+        let mut sheet = Sheet::holding(Format::Xlsx, 2).unwrap();
+        sheet.push(&row(1, None)).unwrap();
+        sheet.push(&row(2, None)).unwrap();
+        assert!(matches!(
+            sheet.push(&row(3, None)),
+            Err(ExportError::TooManyRows)
+        ));
+        assert_eq!(sheet.rows(), 2);
+        // CSV and GeoJSON have no such limit.
+        let mut csv = Sheet::holding(Format::Csv, 2).unwrap();
+        for n in 0..3 {
+            csv.push(&row(n, None)).unwrap();
+        }
+        let text = String::from_utf8(csv.finish().unwrap()).unwrap();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains(r#""Siti Aminah, ""Bu RT""""#), "{text}");
+    }
+
+    #[test]
+    fn geojson_written_row_by_row_is_one_collection_of_the_rows_with_a_place() {
+        let mut sheet = Sheet::new(Format::GeoJson).unwrap();
+        for (n, lat) in [(1, Some(-3.1)), (2, None), (3, Some(-3.2))] {
+            sheet.push(&row(n, lat)).unwrap();
+        }
+        assert_eq!(sheet.rows(), 3);
+        let file: Value = serde_json::from_slice(&sheet.finish().unwrap()).unwrap();
+        let ids: Vec<&str> = file["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["properties"]["household_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["h1", "h3"]);
+        assert_eq!(file["type"], "FeatureCollection");
+        let empty = Sheet::new(Format::GeoJson).unwrap().finish().unwrap();
+        assert_eq!(empty, br#"{"type":"FeatureCollection","features":[]}"#);
+    }
 }

@@ -120,7 +120,12 @@ fn count_households(conn: Conn<'_>, place: &Place) -> Result<HouseholdCounts, Db
     let in_village = region.level() == RegionLevel::Village;
     let mut children: std::collections::BTreeMap<String, ProgressRow> = Default::default();
     let mut proposals = 0;
-    for group in store::reports::households_by_verdict(conn, (&from, &to), in_village)? {
+    let child_len = match region.level() {
+        RegionLevel::Province => 5,
+        RegionLevel::Regency => 8,
+        RegionLevel::District | RegionLevel::Village => 64,
+    };
+    for group in store::reports::households_by_verdict(conn, (&from, &to), child_len, in_village)? {
         let n = group.households;
         let rw = group.rw.clone().unwrap_or_else(|| "-".into());
         if place.rw.as_ref().is_some_and(|wanted| *wanted != rw) {
@@ -133,13 +138,11 @@ fn count_households(conn: Conn<'_>, place: &Place) -> Result<HouseholdCounts, Db
             continue;
         }
         let child = match (region.level(), &place.rw) {
-            (RegionLevel::Province, _) => group.region.get(..5).unwrap_or_default().into(),
-            (RegionLevel::Regency, _) => group.region.get(..8).unwrap_or_default().into(),
-            (RegionLevel::District, _) => group.region.clone(),
             (RegionLevel::Village, None) => format!("RW {rw}"),
             (RegionLevel::Village, Some(_)) => {
                 format!("RT {}", group.rt.as_deref().unwrap_or("-"))
             }
+            _ => group.child.clone(),
         };
         children
             .entry(child)

@@ -56,9 +56,15 @@ async fn households(
     let (count, bytes) = state
         .db
         .read(move |conn| {
-            let rows = exports::rows(conn, &asked, status, whole_numbers)?;
-            let bytes = exports::write(format, &rows).map_err(ApiError::internal)?;
-            Ok::<_, ApiError>((rows.len(), bytes))
+            exports::write_region(conn, &asked, status, whole_numbers, format).map_err(
+                |e| match e {
+                    exports::ExportError::Db(e) => ApiError::from(e),
+                    exports::ExportError::TooManyRows => {
+                        ApiError::bad_request(error::EXPORT_TOO_MANY_ROWS)
+                    }
+                    other => ApiError::internal(other),
+                },
+            )
         })
         .await?;
     let actor = format!("supervisor:{}", who.user_id);

@@ -327,13 +327,13 @@ fn decisions(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
 fn what_reports_count(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     let mut said = Vec::new();
     let villages = ("16.04", "16.04/");
-    for by_place in [false, true] {
-        // Groups come in no promised order: the report adds them up.
-        let mut groups: Vec<String> = reports::households_by_verdict(conn, villages, by_place)?
-            .iter()
-            .map(|g| format!("{g:?}"))
-            .collect();
-        groups.sort();
+    for (child_len, by_place) in [(8, false), (64, false), (64, true)] {
+        // Groups come in no promised order nor split: the report adds them up.
+        let mut groups = std::collections::BTreeMap::<String, u64>::new();
+        for mut g in reports::households_by_verdict(conn, villages, child_len, by_place)? {
+            let n = std::mem::take(&mut g.households);
+            *groups.entry(format!("{g:?}")).or_default() += n;
+        }
         said.push(format!("{groups:?}"));
     }
     said.push(format!(
@@ -577,14 +577,14 @@ fn household_pages_read(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     ] {
         said.push(format!("{:?}", ids(household_pages::page(conn, &asked)?)));
     }
-    said.push(format!(
-        "{:?}",
-        household_pages::exported(conn, ("16.04", "16.04/"), None)?
-    ));
-    said.push(format!(
-        "{:?}",
-        household_pages::exported(conn, ("16.04", "16.04/"), Some("VISITED"))?
-    ));
+    for status in [None, Some("VISITED")] {
+        let mut exported = Vec::new();
+        household_pages::exported(conn, ("16.04", "16.04/"), status, |h| {
+            exported.push(h);
+            Ok(())
+        })?;
+        said.push(format!("{exported:?}"));
+    }
     said.push(format!("{:?}", household_pages::placed_state(conn, "h3")?));
     said.push(format!("{:?}", household_pages::placed_state(conn, "h9")?));
     said.push(format!(

@@ -42,7 +42,8 @@ pub struct Listed<'a> {
 }
 
 pub fn page(conn: Conn<'_>, asked: &Listed<'_>) -> Result<Vec<HouseholdLine>, DbError> {
-    conn.rows(
+    conn.planned_for_values(|| {
+        conn.rows(
         "SELECT h.household_id, h.region, h.rw, h.rt, h.head_name, h.address, h.status, h.outcome,
              h.assessment, h.recommendation
          FROM households h
@@ -83,6 +84,7 @@ pub fn page(conn: Conn<'_>, asked: &Listed<'_>) -> Result<Vec<HouseholdLine>, Db
             })
         },
     )
+    })
 }
 
 /// A household's village, merged state (JSON text) and state hash.
@@ -175,13 +177,16 @@ pub struct ExportedHousehold {
     pub recommendation: Option<String>,
 }
 
-/// The households of the villages `[from, to)` (of one status, if given), by place and name.
+/// Gives `each` the households of the villages `[from, to)` (of one status, if given), by place
+/// and name, one at a time as they are read: a province's are too many to hold with their states.
 pub fn exported(
     conn: Conn<'_>,
     (from, to): (&str, &str),
     status: Option<&str>,
-) -> Result<Vec<ExportedHousehold>, DbError> {
-    conn.rows(
+    mut each: impl FnMut(ExportedHousehold) -> Result<(), DbError>,
+) -> Result<(), DbError> {
+    conn.planned_for_values(|| {
+        conn.for_each_row(
         "SELECT h.household_id, h.source, h.source_id, h.region, r.name, h.rw, h.rt, h.head_name,
                 h.address, h.state, h.status, h.outcome, h.assessment, h.recommendation
          FROM households h LEFT JOIN regions r ON r.code = h.region
@@ -189,7 +194,7 @@ pub fn exported(
          ORDER BY h.region, h.rw NULLS FIRST, h.rt NULLS FIRST, h.head_name, h.household_id",
         &[&from, &to, &status],
         |r| {
-            Ok(ExportedHousehold {
+            each(ExportedHousehold {
                 household_id: r.get(0)?,
                 source: r.get(1)?,
                 source_id: r.get(2)?,
@@ -207,4 +212,5 @@ pub fn exported(
             })
         },
     )
+    })
 }

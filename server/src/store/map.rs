@@ -37,28 +37,30 @@ pub fn clusters(
     } else {
         "CAST((v.lat + 90.0) / ?1 AS INTEGER) AS cy, CAST((v.lon + 180.0) / ?1 AS INTEGER) AS cx"
     };
-    conn.rows(
-        &format!(
-            "SELECT {cells}, count(*), avg(v.lat), avg(v.lon),
+    conn.planned_for_values(|| {
+        conn.rows(
+            &format!(
+                "SELECT {cells}, count(*), avg(v.lat), avg(v.lon),
                     CAST(sum(CASE WHEN v.flags <> '[]' THEN 1 ELSE 0 END) AS BIGINT),
                     min(v.household_id)
              FROM visits v JOIN households h ON h.household_id = v.household_id
              WHERE v.lat BETWEEN ?2 AND ?3 AND v.lon BETWEEN ?4 AND ?5
                AND h.region >= ?6 AND h.region < ?7
              GROUP BY cy, cx"
-        ),
-        &[&cell, &south, &north, &west, &east, &from, &to],
-        |r| {
-            let visits = count(r.get(2)?);
-            Ok(Cluster {
-                lat: r.get(3)?,
-                lon: r.get(4)?,
-                visits,
-                flagged: count(r.get(5)?),
-                household_id: if visits == 1 { r.get(6)? } else { None },
-            })
-        },
-    )
+            ),
+            &[&cell, &south, &north, &west, &east, &from, &to],
+            |r| {
+                let visits = count(r.get(2)?);
+                Ok(Cluster {
+                    lat: r.get(3)?,
+                    lon: r.get(4)?,
+                    visits,
+                    flagged: count(r.get(5)?),
+                    household_id: if visits == 1 { r.get(6)? } else { None },
+                })
+            },
+        )
+    })
 }
 
 /// A village's outline (GeoJSON geometry text) with its name and progress.
@@ -74,8 +76,9 @@ pub struct Outline {
 
 /// The outlines of the villages `[from, to)`, by code.
 pub fn outlines(conn: Conn<'_>, (from, to): (&str, &str)) -> Result<Vec<Outline>, DbError> {
-    conn.rows(
-        "SELECT b.region, r.name, b.geometry,
+    conn.planned_for_values(|| {
+        conn.rows(
+            "SELECT b.region, r.name, b.geometry,
                 (SELECT count(*) FROM households h
                  WHERE h.region = b.region AND h.target_status = 'ACTIVE'),
                 (SELECT count(*) FROM households h
@@ -83,17 +86,18 @@ pub fn outlines(conn: Conn<'_>, (from, to): (&str, &str)) -> Result<Vec<Outline>
                      AND h.status <> 'NOT_VISITED')
          FROM boundaries b LEFT JOIN regions r ON r.code = b.region
          WHERE b.region >= ?1 AND b.region < ?2 ORDER BY b.region",
-        &[&from, &to],
-        |r| {
-            Ok(Outline {
-                region: r.get(0)?,
-                name: r.get(1)?,
-                geometry: r.get(2)?,
-                targets: count(r.get(3)?),
-                visited: count(r.get(4)?),
-            })
-        },
-    )
+            &[&from, &to],
+            |r| {
+                Ok(Outline {
+                    region: r.get(0)?,
+                    name: r.get(1)?,
+                    geometry: r.get(2)?,
+                    targets: count(r.get(3)?),
+                    visited: count(r.get(4)?),
+                })
+            },
+        )
+    })
 }
 
 /// Stores a village's outline, replacing an earlier one.

@@ -12,13 +12,15 @@ pub fn conflicts(
     conn: Conn<'_>,
     (from, to): (&str, &str),
 ) -> Result<Vec<(String, String, String, String)>, DbError> {
-    conn.rows(
-        "SELECT household_id, region, head_name, state FROM households
+    conn.planned_for_values(|| {
+        conn.rows(
+            "SELECT household_id, region, head_name, state FROM households
          WHERE region >= ?1 AND region < ?2 AND status = 'NEEDS_REVIEW'
          ORDER BY change_seq LIMIT 1000",
-        &[&from, &to],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )
+            &[&from, &to],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+    })
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,26 +36,28 @@ pub struct DuplicatePair {
 
 /// Suspected duplicates not yet dismissed or merged, both households inside the villages.
 pub fn duplicates(conn: Conn<'_>, (from, to): (&str, &str)) -> Result<Vec<DuplicatePair>, DbError> {
-    conn.rows(
-        "SELECT d.household_a, d.household_b, a.head_name, b.head_name, d.kind, d.found_at
+    conn.planned_for_values(|| {
+        conn.rows(
+            "SELECT d.household_a, d.household_b, a.head_name, b.head_name, d.kind, d.found_at
          FROM duplicates d
          JOIN households a ON a.household_id = d.household_a
          JOIN households b ON b.household_id = d.household_b
          WHERE d.dismissed_at IS NULL AND a.merged_into IS NULL AND b.merged_into IS NULL
            AND a.region >= ?1 AND a.region < ?2 AND b.region >= ?1 AND b.region < ?2
          ORDER BY d.found_at LIMIT 1000",
-        &[&from, &to],
-        |r| {
-            Ok(DuplicatePair {
-                household_a: r.get(0)?,
-                household_b: r.get(1)?,
-                head_name_a: r.get(2)?,
-                head_name_b: r.get(3)?,
-                kind: r.get(4)?,
-                found_at: Timestamp::from_unix_millis(r.get(5)?),
-            })
-        },
-    )
+            &[&from, &to],
+            |r| {
+                Ok(DuplicatePair {
+                    household_a: r.get(0)?,
+                    household_b: r.get(1)?,
+                    head_name_a: r.get(2)?,
+                    head_name_b: r.get(3)?,
+                    kind: r.get(4)?,
+                    found_at: Timestamp::from_unix_millis(r.get(5)?),
+                })
+            },
+        )
+    })
 }
 
 /// A visit no supervisor has decided on yet.
@@ -101,21 +105,23 @@ pub fn undecided_visits(
            AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.visit_id = v.visit_id)
          ORDER BY v.visit_id LIMIT ?5"
     );
-    conn.rows(&sql, &[&from, &to, &after, &flagged, &limit], |r| {
-        let flags: String = r.get(8)?;
-        Ok(VisitToReview {
-            visit_id: r.get(0)?,
-            household_id: r.get(1)?,
-            head_name: r.get(2)?,
-            region: r.get(3)?,
-            enumerator_id: r.get(4)?,
-            enumerator_name: r.get(5)?,
-            device_seq: u64::try_from(r.get::<i64>(6)?).unwrap_or(0),
-            order_time: Timestamp::from_unix_millis(r.get(7)?),
-            flags: serde_json::from_str(&flags)?,
-            outcome: r.get(9)?,
-            assessment: r.get(10)?,
-            recommendation: r.get(11)?,
+    conn.planned_for_values(|| {
+        conn.rows(&sql, &[&from, &to, &after, &flagged, &limit], |r| {
+            let flags: String = r.get(8)?;
+            Ok(VisitToReview {
+                visit_id: r.get(0)?,
+                household_id: r.get(1)?,
+                head_name: r.get(2)?,
+                region: r.get(3)?,
+                enumerator_id: r.get(4)?,
+                enumerator_name: r.get(5)?,
+                device_seq: u64::try_from(r.get::<i64>(6)?).unwrap_or(0),
+                order_time: Timestamp::from_unix_millis(r.get(7)?),
+                flags: serde_json::from_str(&flags)?,
+                outcome: r.get(9)?,
+                assessment: r.get(10)?,
+                recommendation: r.get(11)?,
+            })
         })
     })
 }
@@ -138,8 +144,9 @@ pub struct Proposal {
 
 /// Proposed households inside the villages that a visit reached, oldest visit first.
 pub fn proposals(conn: Conn<'_>, (from, to): (&str, &str)) -> Result<Vec<Proposal>, DbError> {
-    conn.rows(
-        "SELECT h.household_id, h.head_name, h.address, h.region, h.rw, h.rt,
+    conn.planned_for_values(|| {
+        conn.rows(
+            "SELECT h.household_id, h.head_name, h.address, h.region, h.rw, h.rt,
              v.visit_id, coalesce(e.name, ''), v.order_time
          FROM households h
          JOIN visits v ON v.visit_id = (SELECT visit_id FROM visits l
@@ -149,19 +156,20 @@ pub fn proposals(conn: Conn<'_>, (from, to): (&str, &str)) -> Result<Vec<Proposa
          WHERE h.region >= ?1 AND h.region < ?2 AND h.target_status = 'PROPOSED'
            AND h.status <> 'NOT_VISITED'
          ORDER BY v.order_time LIMIT 1000",
-        &[&from, &to],
-        |r| {
-            Ok(Proposal {
-                household_id: r.get(0)?,
-                head_name: r.get(1)?,
-                address: r.get(2)?,
-                region: r.get(3)?,
-                rw: r.get(4)?,
-                rt: r.get(5)?,
-                visit_id: r.get(6)?,
-                enumerator_name: r.get(7)?,
-                order_time: Timestamp::from_unix_millis(r.get(8)?),
-            })
-        },
-    )
+            &[&from, &to],
+            |r| {
+                Ok(Proposal {
+                    household_id: r.get(0)?,
+                    head_name: r.get(1)?,
+                    address: r.get(2)?,
+                    region: r.get(3)?,
+                    rw: r.get(4)?,
+                    rt: r.get(5)?,
+                    visit_id: r.get(6)?,
+                    enumerator_name: r.get(7)?,
+                    order_time: Timestamp::from_unix_millis(r.get(8)?),
+                })
+            },
+        )
+    })
 }

@@ -5,10 +5,12 @@ use super::Conn;
 use super::tallies::{Work, count};
 use crate::db::DbError;
 
-/// One group of households with the same verdict (and, inside a village, the same RW and RT).
+/// One group of households with the same verdict in the same child region (and, inside a
+/// village, the same RW and RT).
 #[derive(Debug)]
 pub struct VerdictGroup {
-    pub region: String,
+    /// The child region's code.
+    pub child: String,
     pub target_status: String,
     pub status: String,
     pub outcome: Option<String>,
@@ -19,52 +21,63 @@ pub struct VerdictGroup {
     pub households: u64,
 }
 
-/// The households of the villages `[from, to)` counted by village and verdict, and by RW and RT
-/// too when `by_place` (inside one village, where the groups are few).
+/// The households of the villages `[from, to)` counted by verdict and by the region of their
+/// code's first `child_len` characters (a kabupaten's 5 in a province, a kecamatan's 8 in a
+/// kabupaten, the whole in a kecamatan), and by RW and RT too when `by_place` (inside one
+/// village, where the groups are few). One child's verdict may come in several groups, to be
+/// added up.
 pub fn households_by_verdict(
     conn: Conn<'_>,
     (from, to): (&str, &str),
+    child_len: i32,
     by_place: bool,
 ) -> Result<Vec<VerdictGroup>, DbError> {
-    // SQLite groups them in the order of the covering index, with no sort and no table read:
-    // summing ten expressions per household in SQL took four times as long at a kabupaten of
-    // 150,000 households (docs/benchmarks.md). PostgreSQL plans it for the range given,
-    // a village's or a province's.
-    let index = if conn.is_postgres() {
-        ""
-    } else {
-        "INDEXED BY households_by_verdict"
-    };
+    // Both count in the order of the covering index, by village, with no sort and no table read
+    // (summing ten expressions per household in SQL took four times as long at a kabupaten of
+    // 150,000 households, docs/benchmarks.md). SQLite sends each village's groups (a province's
+    // 438,631). PostgreSQL, planned for the range given, adds them up by child first: a few
+    // thousand groups; grouping its 1.5 million rows by child at once it would sort them,
+    // misjudging the groups as many, and spill to disk.
     let place = if by_place { ", rw, rt" } else { "" };
-    conn.planned_for_values(|| {
-        conn.rows(
-            &format!(
-                "SELECT region, target_status, status, outcome, assessment, recommendation{place},
-                 count(*)
-             FROM households {index}
-             WHERE region >= ?1 AND region < ?2
-             GROUP BY region, target_status, status, outcome, assessment, recommendation{place}"
-            ),
-            &[&from, &to],
-            |r| {
-                let (rw, rt, n) = if by_place {
-                    (r.get(6)?, r.get(7)?, r.get(8)?)
-                } else {
-                    (None, None, r.get(6)?)
-                };
-                Ok(VerdictGroup {
-                    region: r.get(0)?,
-                    target_status: r.get(1)?,
-                    status: r.get(2)?,
-                    outcome: r.get(3)?,
-                    assessment: r.get(4)?,
-                    recommendation: r.get(5)?,
-                    rw,
-                    rt,
-                    households: count(n),
-                })
-            },
+    let verdict = "target_status, status, outcome, assessment, recommendation";
+    let by_village = format!(
+        "SELECT substr(region, 1, ?3) AS child, {verdict}{place}, count(*) AS n
+         FROM households {index}
+         WHERE region >= ?1 AND region < ?2
+         GROUP BY region, {verdict}{place}",
+        index = if conn.is_postgres() {
+            ""
+        } else {
+            "INDEXED BY households_by_verdict"
+        }
+    );
+    let sql = if conn.is_postgres() {
+        format!(
+            "SELECT child, {verdict}{place}, CAST(sum(n) AS BIGINT) FROM ({by_village}) AS g
+             GROUP BY child, {verdict}{place}"
         )
+    } else {
+        by_village
+    };
+    conn.planned_for_values(|| {
+        conn.rows(&sql, &[&from, &to, &child_len], |r| {
+            let (rw, rt, n) = if by_place {
+                (r.get(6)?, r.get(7)?, r.get(8)?)
+            } else {
+                (None, None, r.get(6)?)
+            };
+            Ok(VerdictGroup {
+                child: r.get(0)?,
+                target_status: r.get(1)?,
+                status: r.get(2)?,
+                outcome: r.get(3)?,
+                assessment: r.get(4)?,
+                recommendation: r.get(5)?,
+                rw,
+                rt,
+                households: count(n),
+            })
+        })
     })
 }
 

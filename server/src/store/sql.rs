@@ -221,6 +221,24 @@ impl PgSession {
         })
     }
 
+    fn for_each(
+        &self,
+        sql: &str,
+        params: &[&dyn Param],
+        mut visit: impl FnMut(&postgres::Row) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        self.noting_failure(|| {
+            let statement = self.statement(sql)?;
+            let mut client = self.client.borrow_mut();
+            let mut rows = client.query_raw(&statement, params.iter().map(|p| p.postgres()))?;
+            while let Some(row) = rows.next()? {
+                visit(&row)?;
+            }
+            Ok(())
+        })
+    }
+
     fn noting_failure<T>(&self, run: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
         let result = run();
         if result.is_err() {
@@ -324,6 +342,23 @@ impl<'c> Conn<'c> {
             Ok(true)
         })?;
         Ok(read_rows)
+    }
+
+    /// Gives `visit` every row of a query in turn, as it is read: on PostgreSQL from the socket,
+    /// never all held at once, for a read too large to hold (a province's export). `visit` must
+    /// run no statement of its own meanwhile.
+    pub fn for_each_row(
+        self,
+        sql: &str,
+        params: &[&dyn Param],
+        mut visit: impl FnMut(&Row<'_>) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        match self.0 {
+            Engine::Sqlite(_) => self.each_row(sql, params, |row| visit(row).map(|()| true)),
+            Engine::Postgres(session) => {
+                session.for_each(sql, params, |row| visit(&Row::Postgres(row)))
+            }
+        }
     }
 
     /// The first row of a query, if it answered one.
