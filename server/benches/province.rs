@@ -1,4 +1,4 @@
-//! A province's progress report (issue 16, item 7): prints figures, asserts nothing.
+//! A province's reads (issue 16, item 7): prints figures, asserts nothing.
 //!
 //!     cargo bench -p verivali-server --bench province                       # SQLite
 //!     VERIVALI_BENCH_DATABASE=postgres://…/postgres cargo bench -p verivali-server --bench province
@@ -7,10 +7,13 @@
 //! Tengah, `VERIVALI_BENCH_PROVINCE=33`) with `VERIVALI_BENCH_HOUSEHOLDS` target households
 //! (1,500,000 by default, about a province's P3KE list) spread unevenly over its villages. Each is
 //! a P3KE family with members and NIKs (`sample::household`), stored by the store's own writes
-//! (its listing and baseline, then a merged row with the state the merge gives), with the verdict a campaign halfway through
-//! leaves: 45% not visited yet, the rest visited, waiting for review, approved or sent back, with
-//! outcomes, assessments and recommendations of every kind. Then the progress report a supervisor
-//! opens, of the province, one kabupaten, one kecamatan and one village, 10 times each.
+//! (its listing and baseline, then a merged row with the state the merge gives, of a complete
+//! visit once visited), with the verdict a campaign halfway through leaves: 45% not visited yet,
+//! the rest visited, waiting for review, approved or sent back, with outcomes, assessments and
+//! recommendations of every kind. Then what a supervisor opens, of the province, one kabupaten,
+//! one kecamatan and one village: the progress report, the household list's first page (all, of
+//! one status, and a name no one has), the queue of households whose enumerators disagree, 10
+//! times each, and the CSV export.
 //!
 //! On SQLite always (a kabupaten's engine, here beyond its size), and on a new PostgreSQL database
 //! of the cluster `VERIVALI_BENCH_DATABASE` names, vacuumed and analysed after the load as

@@ -107,9 +107,16 @@ pub fn write_region(
     format: Format,
 ) -> Result<(usize, Vec<u8>), ExportError> {
     let (from, to) = code_range(region);
+    let status = status.map(|s| s.code());
+    // Refused before a row is written: a sheet of a million rows is gigabytes in memory.
+    if format == Format::Xlsx
+        && household_pages::count_exported(conn, (&from, &to), status)? > XLSX_ROWS as u64
+    {
+        return Err(ExportError::TooManyRows);
+    }
     let mut sheet = Sheet::new(format)?;
     let mut failed = None;
-    household_pages::exported(conn, (&from, &to), status.map(|s| s.code()), |h| {
+    household_pages::exported(conn, (&from, &to), status, |h| {
         // The read stops at the first row that cannot be written; its error is the export's.
         sheet
             .push(&row(h, whole_numbers)?)
@@ -180,7 +187,7 @@ pub enum ExportError {
 pub const XLSX_ROWS: usize = 1_048_575;
 
 /// An export being written, a row at a time: only the file grows, never a copy of the rows.
-pub struct Sheet {
+struct Sheet {
     file: File,
     rows: usize,
     /// The rows an XLSX sheet takes ([`XLSX_ROWS`]).
@@ -195,16 +202,8 @@ enum File {
     GeoJson(Vec<u8>),
 }
 
-impl std::fmt::Debug for Sheet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sheet")
-            .field("rows", &self.rows)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Sheet {
-    pub fn new(format: Format) -> Result<Self, ExportError> {
+    fn new(format: Format) -> Result<Self, ExportError> {
         Self::holding(format, XLSX_ROWS)
     }
 
@@ -238,7 +237,7 @@ impl Sheet {
         })
     }
 
-    pub fn push(&mut self, row: &Row) -> Result<(), ExportError> {
+    fn push(&mut self, row: &Row) -> Result<(), ExportError> {
         match &mut self.file {
             File::Csv(writer) => writer.write_record(cells(row).iter().map(Cell::text))?,
             File::Xlsx(sheet) => {
@@ -261,11 +260,11 @@ impl Sheet {
     }
 
     /// The households written.
-    pub fn rows(&self) -> usize {
+    fn rows(&self) -> usize {
         self.rows
     }
 
-    pub fn finish(self) -> Result<Vec<u8>, ExportError> {
+    fn finish(self) -> Result<Vec<u8>, ExportError> {
         match self.file {
             File::Csv(writer) => writer
                 .into_inner()

@@ -584,6 +584,10 @@ fn household_pages_read(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
             Ok(())
         })?;
         said.push(format!("{exported:?}"));
+        said.push(format!(
+            "{:?}",
+            household_pages::count_exported(conn, ("16.04", "16.04/"), status)?
+        ));
     }
     said.push(format!("{:?}", household_pages::placed_state(conn, "h3")?));
     said.push(format!("{:?}", household_pages::placed_state(conn, "h9")?));

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Conn;
+use super::tallies::count;
 use crate::db::DbError;
 
 /// A household as the list shows it.
@@ -175,6 +176,22 @@ pub struct ExportedHousehold {
     pub outcome: Option<String>,
     pub assessment: Option<String>,
     pub recommendation: Option<String>,
+}
+
+/// How many households [`exported`] gives.
+pub fn count_exported(
+    conn: Conn<'_>,
+    (from, to): (&str, &str),
+    status: Option<&str>,
+) -> Result<u64, DbError> {
+    conn.planned_for_values(|| {
+        conn.value(
+            "SELECT count(*) FROM households
+             WHERE region >= ?1 AND region < ?2 AND (CAST(?3 AS TEXT) IS NULL OR status = ?3)",
+            &[&from, &to, &status],
+        )
+        .map(count)
+    })
 }
 
 /// Gives `each` the households of the villages `[from, to)` (of one status, if given), by place
