@@ -45,46 +45,47 @@ pub struct Listed<'a> {
 pub fn page(conn: Conn<'_>, asked: &Listed<'_>) -> Result<Vec<HouseholdLine>, DbError> {
     conn.planned_for_values(|| {
         conn.rows(
-        "SELECT h.household_id, h.region, h.rw, h.rt, h.head_name, h.address, h.status, h.outcome,
-             h.assessment, h.recommendation
-         FROM households h
-         WHERE h.region >= ?1 AND h.region < ?2 AND h.household_id > ?3
-           AND (CAST(?4 AS TEXT) IS NULL OR h.status = ?4)
-           AND (CAST(?5 AS TEXT) IS NULL OR h.assessment = ?5)
-           AND (CAST(?6 AS TEXT) IS NULL OR h.recommendation = ?6)
-           AND (NOT ?7 OR EXISTS (SELECT 1 FROM visits v
-                                  WHERE v.household_id = h.household_id AND v.flags <> '[]'))
-           AND (CAST(?8 AS TEXT) IS NULL OR h.household_id IN
-                (SELECT k.household_id FROM household_keys k WHERE k.kind = 'NIK' AND k.key = ?8))
-           AND (CAST(?9 AS TEXT) IS NULL OR lower(h.head_name) LIKE ?9 ESCAPE '\\')
-         ORDER BY h.household_id LIMIT ?10",
-        &[
-            &asked.villages.0,
-            &asked.villages.1,
-            &asked.after,
-            &asked.status,
-            &asked.assessment,
-            &asked.recommendation,
-            &asked.flagged,
-            &asked.nik_key,
-            &asked.name_like,
-            &asked.limit,
-        ],
-        |r| {
-            Ok(HouseholdLine {
-                household_id: r.get(0)?,
-                region: r.get(1)?,
-                rw: r.get(2)?,
-                rt: r.get(3)?,
-                head_name: r.get(4)?,
-                address: r.get(5)?,
-                status: r.get(6)?,
-                outcome: r.get(7)?,
-                assessment: r.get(8)?,
-                recommendation: r.get(9)?,
-            })
-        },
-    )
+            "SELECT h.household_id, h.region, h.rw, h.rt, h.head_name, h.address, h.status,
+                    h.outcome, h.assessment, h.recommendation
+             FROM households h
+             WHERE h.region >= ?1 AND h.region < ?2 AND h.household_id > ?3
+               AND (CAST(?4 AS TEXT) IS NULL OR h.status = ?4)
+               AND (CAST(?5 AS TEXT) IS NULL OR h.assessment = ?5)
+               AND (CAST(?6 AS TEXT) IS NULL OR h.recommendation = ?6)
+               AND (NOT ?7 OR EXISTS (SELECT 1 FROM visits v
+                                      WHERE v.household_id = h.household_id AND v.flags <> '[]'))
+               AND (CAST(?8 AS TEXT) IS NULL OR h.household_id IN
+                    (SELECT k.household_id FROM household_keys k
+                     WHERE k.kind = 'NIK' AND k.key = ?8))
+               AND (CAST(?9 AS TEXT) IS NULL OR lower(h.head_name) LIKE ?9 ESCAPE '\\')
+             ORDER BY h.household_id LIMIT ?10",
+            &[
+                &asked.villages.0,
+                &asked.villages.1,
+                &asked.after,
+                &asked.status,
+                &asked.assessment,
+                &asked.recommendation,
+                &asked.flagged,
+                &asked.nik_key,
+                &asked.name_like,
+                &asked.limit,
+            ],
+            |r| {
+                Ok(HouseholdLine {
+                    household_id: r.get(0)?,
+                    region: r.get(1)?,
+                    rw: r.get(2)?,
+                    rt: r.get(3)?,
+                    head_name: r.get(4)?,
+                    address: r.get(5)?,
+                    status: r.get(6)?,
+                    outcome: r.get(7)?,
+                    assessment: r.get(8)?,
+                    recommendation: r.get(9)?,
+                })
+            },
+        )
     })
 }
 
@@ -204,30 +205,32 @@ pub fn exported(
 ) -> Result<(), DbError> {
     conn.planned_for_values(|| {
         conn.for_each_row(
-        "SELECT h.household_id, h.source, h.source_id, h.region, r.name, h.rw, h.rt, h.head_name,
-                h.address, h.state, h.status, h.outcome, h.assessment, h.recommendation
-         FROM households h LEFT JOIN regions r ON r.code = h.region
-         WHERE h.region >= ?1 AND h.region < ?2 AND (CAST(?3 AS TEXT) IS NULL OR h.status = ?3)
-         ORDER BY h.region, h.rw NULLS FIRST, h.rt NULLS FIRST, h.head_name, h.household_id",
-        &[&from, &to, &status],
-        |r| {
-            each(ExportedHousehold {
-                household_id: r.get(0)?,
-                source: r.get(1)?,
-                source_id: r.get(2)?,
-                region: r.get(3)?,
-                village: r.get(4)?,
-                rw: r.get(5)?,
-                rt: r.get(6)?,
-                head_name: r.get(7)?,
-                address: r.get(8)?,
-                state: r.get(9)?,
-                status: r.get(10)?,
-                outcome: r.get(11)?,
-                assessment: r.get(12)?,
-                recommendation: r.get(13)?,
-            })
-        },
-    )
+            "SELECT h.household_id, h.source, h.source_id, h.region, r.name, h.rw, h.rt,
+                    h.head_name, h.address, h.state, h.status, h.outcome, h.assessment,
+                    h.recommendation
+             FROM households h LEFT JOIN regions r ON r.code = h.region
+             WHERE h.region >= ?1 AND h.region < ?2
+               AND (CAST(?3 AS TEXT) IS NULL OR h.status = ?3)
+             ORDER BY h.region, h.rw NULLS FIRST, h.rt NULLS FIRST, h.head_name, h.household_id",
+            &[&from, &to, &status],
+            |r| {
+                each(ExportedHousehold {
+                    household_id: r.get(0)?,
+                    source: r.get(1)?,
+                    source_id: r.get(2)?,
+                    region: r.get(3)?,
+                    village: r.get(4)?,
+                    rw: r.get(5)?,
+                    rt: r.get(6)?,
+                    head_name: r.get(7)?,
+                    address: r.get(8)?,
+                    state: r.get(9)?,
+                    status: r.get(10)?,
+                    outcome: r.get(11)?,
+                    assessment: r.get(12)?,
+                    recommendation: r.get(13)?,
+                })
+            },
+        )
     })
 }
