@@ -115,14 +115,9 @@ pub fn write_region(
         return Err(ExportError::TooManyRows);
     }
     let mut sheet = Sheet::new(format)?;
-    let mut failed = None;
     household_pages::exported(conn, (&from, &to), status, |h| {
-        // The read stops at the first row that cannot be written; its error is the export's.
-        sheet
-            .push(&row(h, whole_numbers)?)
-            .map_err(|e| DbError::Inconsistent(failed.insert(e).to_string()))
-    })
-    .map_err(|e| failed.take().unwrap_or(ExportError::Db(e)))?;
+        sheet.push(&row(h, whole_numbers)?)
+    })?;
     Ok((sheet.rows(), sheet.finish()?))
 }
 

@@ -579,7 +579,7 @@ fn household_pages_read(conn: Conn<'_>) -> Result<Vec<String>, DbError> {
     }
     for status in [None, Some("VISITED")] {
         let mut exported = Vec::new();
-        household_pages::exported(conn, ("16.04", "16.04/"), status, |h| {
+        household_pages::exported::<DbError>(conn, ("16.04", "16.04/"), status, |h| {
             exported.push(h);
             Ok(())
         })?;

@@ -197,12 +197,12 @@ pub fn count_exported(
 
 /// Gives `each` the households of the villages `[from, to)` (of one status, if given), by place
 /// and name, one at a time as they are read: a province's are too many to hold with their states.
-pub fn exported(
+pub fn exported<E: From<DbError>>(
     conn: Conn<'_>,
     (from, to): (&str, &str),
     status: Option<&str>,
-    mut each: impl FnMut(ExportedHousehold) -> Result<(), DbError>,
-) -> Result<(), DbError> {
+    mut each: impl FnMut(ExportedHousehold) -> Result<(), E>,
+) -> Result<(), E> {
     conn.planned_for_values(|| {
         conn.for_each_row(
             "SELECT h.household_id, h.source, h.source_id, h.region, r.name, h.rw, h.rt,

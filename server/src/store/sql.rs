@@ -221,25 +221,27 @@ impl PgSession {
         })
     }
 
-    fn for_each(
+    fn for_each<E: From<DbError>>(
         &self,
         sql: &str,
         params: &[&dyn Param],
-        mut visit: impl FnMut(&postgres::Row) -> Result<(), DbError>,
-    ) -> Result<(), DbError> {
+        mut visit: impl FnMut(&postgres::Row) -> Result<(), E>,
+    ) -> Result<(), E> {
         use postgres::fallible_iterator::FallibleIterator;
         self.noting_failure(|| {
             let statement = self.statement(sql)?;
             let mut client = self.client.borrow_mut();
-            let mut rows = client.query_raw(&statement, params.iter().map(|p| p.postgres()))?;
-            while let Some(row) = rows.next()? {
+            let mut rows = client
+                .query_raw(&statement, params.iter().map(|p| p.postgres()))
+                .map_err(DbError::from)?;
+            while let Some(row) = rows.next().map_err(DbError::from)? {
                 visit(&row)?;
             }
             Ok(())
         })
     }
 
-    fn noting_failure<T>(&self, run: impl FnOnce() -> Result<T, DbError>) -> Result<T, DbError> {
+    fn noting_failure<T, E>(&self, run: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
         let result = run();
         if result.is_err() {
             self.failed.set(true);
@@ -301,10 +303,10 @@ impl<'c> Conn<'c> {
     /// tell a village from a province. A province's progress report took 1.7 s on the plan made
     /// for any range (a few thousand rows guessed, its groups hashed and spilled to disk) and
     /// 0.7 s on one made for its 1.5 million households (docs/benchmarks.md).
-    pub fn planned_for_values<T>(
+    pub fn planned_for_values<T, E: From<DbError>>(
         self,
-        op: impl FnOnce() -> Result<T, DbError>,
-    ) -> Result<T, DbError> {
+        op: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
         if !self.is_postgres() {
             return op();
         }
@@ -337,7 +339,7 @@ impl<'c> Conn<'c> {
         mut read: impl FnMut(&Row<'_>) -> Result<T, DbError>,
     ) -> Result<Vec<T>, DbError> {
         let mut read_rows = Vec::new();
-        self.each_row(sql, params, |row| {
+        self.each_row::<DbError>(sql, params, |row| {
             read_rows.push(read(row)?);
             Ok(true)
         })?;
@@ -347,12 +349,12 @@ impl<'c> Conn<'c> {
     /// Gives `visit` every row of a query in turn, as it is read: on PostgreSQL from the socket,
     /// never all held at once, for a read too large to hold (a province's export). `visit` must
     /// run no statement of its own meanwhile.
-    pub fn for_each_row(
+    pub fn for_each_row<E: From<DbError>>(
         self,
         sql: &str,
         params: &[&dyn Param],
-        mut visit: impl FnMut(&Row<'_>) -> Result<(), DbError>,
-    ) -> Result<(), DbError> {
+        mut visit: impl FnMut(&Row<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
         match self.0 {
             Engine::Sqlite(_) => self.each_row(sql, params, |row| visit(row).map(|()| true)),
             Engine::Postgres(session) => {
@@ -370,7 +372,7 @@ impl<'c> Conn<'c> {
     ) -> Result<Option<T>, DbError> {
         let mut read = Some(read);
         let mut first = None;
-        self.each_row(sql, params, |row| {
+        self.each_row::<DbError>(sql, params, |row| {
             if let Some(read) = read.take() {
                 first = Some(read(row)?);
             }
@@ -380,19 +382,21 @@ impl<'c> Conn<'c> {
     }
 
     /// Runs a query and gives `visit` its rows in turn, until it answers `false`.
-    fn each_row(
+    fn each_row<E: From<DbError>>(
         self,
         sql: &str,
         params: &[&dyn Param],
-        mut visit: impl FnMut(&Row<'_>) -> Result<bool, DbError>,
-    ) -> Result<(), DbError> {
+        mut visit: impl FnMut(&Row<'_>) -> Result<bool, E>,
+    ) -> Result<(), E> {
         match self.0 {
             Engine::Sqlite(conn) => {
-                let mut statement = conn.prepare_cached(sql)?;
-                let mut rows = statement.query(rusqlite::params_from_iter(
-                    params.iter().map(|p| p.sqlite()),
-                ))?;
-                while let Some(row) = rows.next()? {
+                let mut statement = conn.prepare_cached(sql).map_err(DbError::from)?;
+                let mut rows = statement
+                    .query(rusqlite::params_from_iter(
+                        params.iter().map(|p| p.sqlite()),
+                    ))
+                    .map_err(DbError::from)?;
+                while let Some(row) = rows.next().map_err(DbError::from)? {
                     if !visit(&Row::Sqlite(row))? {
                         break;
                     }
